@@ -1,0 +1,217 @@
+// Loads config/mailroom.yaml, applies MAILROOM_* environment overrides and
+// validates the result. Every problem is collected and reported with its key
+// path, so an operator fixes a broken file in one go instead of one error per
+// restart (the same idea as Mailpit's config.VerifyConfig).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { domainToASCII } from 'node:url';
+
+/** Environment values are strings; these accept both the YAML type and its string form. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z.number().int().min(min).max(max),
+  );
+const bool = () =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    return v;
+  }, z.boolean());
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    z.array(item),
+  );
+
+const domainName = z
+  .string()
+  .trim()
+  .min(1)
+  // Stored in ASCII (punycode) form so an IDN domain has one spelling (RFC 5890).
+  .transform((s) => domainToASCII(s.normalize('NFC').toLowerCase().replace(/\.$/, '')))
+  .refine((s) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s) || s === 'localhost', { message: 'not a domain name' });
+
+const byteSize = () => int(1024, 1024 * 1024 * 1024);
+
+export const configSchema = z.strictObject({
+  domains: list(domainName).refine((d) => d.length > 0, { message: 'at least one domain is required' }).default(['mailroom.test']),
+  smtp: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: int(0, 65535).default(2525),
+      hostname: z.string().default(''),
+      maxMessageSize: byteSize().default(25 * 1024 * 1024),
+      maxRecipients: int(1, 10000).default(100),
+      maxClients: int(1, 100000).default(200),
+      socketTimeoutMs: int(1000).default(60_000),
+      closeTimeoutMs: int(0).default(30_000),
+      tls: z
+        .strictObject({
+          cert: z.string().default(''),
+          key: z.string().default(''),
+        })
+        .default({ cert: '', key: '' })
+        .refine((t) => Boolean(t.cert) === Boolean(t.key), { message: 'cert and key must be set together' }),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: int(0, 65535).default(8080),
+      publicUrl: z
+        .string()
+        .default('')
+        .refine((u) => u === '' || /^https?:\/\/[^\s/]+/.test(u), { message: 'must be an http(s) URL or empty' })
+        .transform((u) => u.replace(/\/+$/, '')),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      dataDir: z.string().min(1).default('./data'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      content: bool().default(false),
+    })
+    .prefault({}),
+  privacy: z
+    .strictObject({
+      reservedLocalParts: list(z.string().trim().toLowerCase().min(1)).default([
+        'admin',
+        'administrator',
+        'hostmaster',
+        'postmaster',
+        'webmaster',
+        'abuse',
+        'root',
+      ]),
+      reservedHandling: z.enum(['admin-only', 'reject']).default('admin-only'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      adminKey: z
+        .string()
+        .default('')
+        .refine((k) => k === '' || k.length >= 24, { message: 'must be at least 24 characters' }),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/** Names kept short because the container and test harnesses rely on them (GUIDE: contracts). */
+const ENV_ALIASES: Record<string, string> = {
+  MAILROOM_DATA_DIR: 'storage.dataDir',
+  MAILROOM_ADMIN_KEY: 'auth.adminKey',
+  MAILROOM_PUBLIC_URL: 'http.publicUrl',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** smtp.maxMessageSize -> MAILROOM_SMTP_MAX_MESSAGE_SIZE */
+export function envNameFor(keyPath: string): string {
+  return (
+    'MAILROOM_' +
+    keyPath
+      .split('.')
+      .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
+}
+
+function leafPaths(value: unknown, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string, value: unknown): void {
+  const parts = keyPath.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    if (node[p] === null || typeof node[p] !== 'object' || Array.isArray(node[p])) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+/** Every configurable key path with its environment variable names. */
+export function configKeys(): Array<{ path: string; env: string[] }> {
+  const defaults = configSchema.parse({});
+  return leafPaths(defaults).map((p) => ({
+    path: p,
+    env: [envNameFor(p), ...Object.entries(ENV_ALIASES).filter(([, v]) => v === p).map(([k]) => k)],
+  }));
+}
+
+export interface LoadOptions {
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Explicit file; otherwise MAILROOM_CONFIG, otherwise config/mailroom.yaml from cwd. */
+  file?: string;
+  /** Working directory for relative paths; defaults to process.cwd(). */
+  cwd?: string;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const file = path.resolve(cwd, opts.file ?? env.MAILROOM_CONFIG ?? 'config/mailroom.yaml');
+  const problems: string[] = [];
+
+  let raw: Record<string, unknown> = {};
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // A missing default file is fine (defaults apply); a named file that is missing is not.
+    const named = Boolean(opts.file ?? env.MAILROOM_CONFIG);
+    if (named || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text !== undefined) {
+    try {
+      const doc = parseYaml(text);
+      if (doc === null || doc === undefined) raw = {};
+      else if (typeof doc === 'object' && !Array.isArray(doc)) raw = doc as Record<string, unknown>;
+      else problems.push(`${file}: the top level must be a mapping of keys`);
+    } catch (err) {
+      problems.push(`${file}: YAML syntax: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  for (const { path: keyPath, env: names } of configKeys()) {
+    for (const name of names) {
+      const v = env[name];
+      if (v !== undefined && v !== '') setPath(raw, keyPath, v);
+    }
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const where = issue.path.length ? issue.path.join('.') : '(top level)';
+      const envHint = issue.path.length ? ` (env ${envNameFor(issue.path.filter((p) => typeof p === 'string').join('.'))})` : '';
+      problems.push(`${where}: ${issue.message}${envHint}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const config = result.data!;
+  config.storage.dataDir = path.resolve(cwd, config.storage.dataDir);
+  if (config.smtp.tls.cert) config.smtp.tls.cert = path.resolve(cwd, config.smtp.tls.cert);
+  if (config.smtp.tls.key) config.smtp.tls.key = path.resolve(cwd, config.smtp.tls.key);
+  return config;
+}

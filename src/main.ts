@@ -1,0 +1,104 @@
+// Composition root: load config, open the store, start SMTP and HTTP, and shut
+// down cleanly on SIGTERM/SIGINT. It wires the parts; it does no work itself.
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore, type Store } from './store/index.js';
+import { SmtpReceiver } from './smtp/receiver.js';
+import { ParseQueue } from './jobs/parse-queue.js';
+import { createApp } from './web/app.js';
+
+export interface Mailroom {
+  config: Config;
+  store: Store;
+  smtp: SmtpReceiver;
+  parseQueue: ParseQueue;
+  smtpAddress: AddressInfo;
+  httpAddress: AddressInfo;
+  stop(): Promise<void>;
+}
+
+export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level)): Promise<Mailroom> {
+  const store = openStore(config.storage.dataDir);
+  const parseQueue = new ParseQueue(store.messages, log.child({ component: 'parse' }));
+  const smtp = new SmtpReceiver({
+    config,
+    store,
+    log: log.child({ component: 'smtp' }),
+    onStored: (ids) => parseQueue.enqueue(ids.contentId),
+  });
+  const resumed = parseQueue.resume();
+  if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
+
+  const app = createApp({
+    config,
+    store,
+    log: log.child({ component: 'http' }),
+    health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
+  });
+
+  let smtpListening = false;
+  const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
+  smtpListening = true;
+  const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
+  log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: finishing transactions in flight');
+      smtpListening = false;
+      await smtp.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await parseQueue.idle();
+      store.close();
+      log.info('stopped');
+    })());
+  return { config, store, smtp, parseQueue, smtpAddress, httpAddress, stop };
+}
+
+function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, (info) => resolve({ server, address: info as AddressInfo }));
+    server.once('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mailroom: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.log.level);
+  let mailroom: Mailroom;
+  try {
+    mailroom = await startMailroom(config, log);
+  } catch (err) {
+    log.fatal({ err: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } }, 'cannot start');
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'signal received');
+    mailroom.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: { message: (err as Error).message } }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void main();
+}

@@ -1,0 +1,256 @@
+// The SMTP receiver: smtp-server wired to the recipient policy and the store.
+// Every reply that refuses something carries its RFC 3463 enhanced code in the
+// text, because smtp-server's automatic codes are keyed on the reply code alone
+// (550 would always read 5.1.1) and cannot say 5.7.1 "relaying denied".
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { contentFields } from '../log.js';
+import type { Store } from '../store/index.js';
+import type { IncomingRecipient, StoredIds } from '../store/messages.js';
+import { decideRecipient } from './recipient-policy.js';
+import { countReceivedHeaders } from './trace.js';
+
+export interface ReceiverDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Called after a message is durably stored (and its 250 sent); e.g. to queue parsing. */
+  onStored?: (ids: StoredIds) => void;
+}
+
+/** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
+const MAX_RECEIVED_HEADERS = 100;
+
+export class SmtpError extends Error {
+  constructor(readonly responseCode: number, message: string) {
+    super(message);
+  }
+}
+
+interface SessionState {
+  recipients: IncomingRecipient[];
+  inData: boolean;
+}
+
+export interface ReceiverStats {
+  accepted: number;
+  rejectedRecipients: number;
+  tooBig: number;
+  storageErrors: number;
+  loops: number;
+}
+
+export class SmtpReceiver {
+  readonly server: SMTPServer;
+  readonly stats: ReceiverStats = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0 };
+  private readonly sessions = new Map<string, SessionState>();
+  private closing = false;
+  private listening = false;
+
+  constructor(private readonly deps: ReceiverDeps) {
+    const { config } = deps;
+    const smtp = config.smtp;
+    const tls = smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
+    this.server = new SMTPServer({
+      name: smtp.hostname || os.hostname(),
+      banner: 'Mailroom ESMTP ready',
+      // Mailroom receives; it accepts no logins and relays nothing (no AUTH on port 25).
+      authOptional: true,
+      disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      ...(tls ?? {}),
+      size: smtp.maxMessageSize,
+      // hideSize keeps smtp-server from answering an oversized SIZE= itself with
+      // a reply that lacks 5.3.4; onMailFrom does that check (RFC 1870 allows a bare SIZE).
+      hideSize: true,
+      maxClients: smtp.maxClients,
+      socketTimeout: smtp.socketTimeoutMs,
+      closeTimeout: smtp.closeTimeoutMs,
+      // No reverse DNS: it costs a lookup per connection and leaks nothing useful (issue 2).
+      disableReverseLookup: true,
+      useXClient: false,
+      useXForward: false,
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address.address, session, cb),
+      onData: (stream, session, cb) => this.onData(stream, session, cb),
+      onClose: (session) => this.sessions.delete(session.id),
+    });
+    this.server.on('error', (err) => deps.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'smtp error'));
+  }
+
+  listen(port = this.deps.config.smtp.port, host = this.deps.config.smtp.host): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.server.off('error', onError);
+        this.listening = true;
+        resolve(this.server.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get connections(): number {
+    return this.connectionSet().size;
+  }
+
+  /**
+   * Stops accepting connections and transactions (421), lets messages already
+   * in DATA finish and be committed, then closes idle sessions. Resolves when
+   * every connection is gone or closeTimeout has passed.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    if (!this.listening) return Promise.resolve();
+    this.listening = false;
+    for (const c of this.connectionSet()) {
+      if (!this.sessions.get(c.session?.id)?.inData) {
+        c.send(421, '4.3.2 Service shutting down, try again later');
+        c.close();
+      }
+    }
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnect(_session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (this.closing) return cb(new SmtpError(421, '4.3.2 Service shutting down, try again later'));
+    cb();
+  }
+
+  private onMailFrom(
+    address: SMTPServerAddress,
+    session: SMTPServerSession,
+    cb: (err?: Error | null) => void,
+  ): void {
+    if (this.closing) return cb(new SmtpError(421, '4.3.2 Service shutting down, try again later'));
+    // Header injection through the envelope (bad-input 27): control characters never reach storage.
+    if (/[\u0000-\u001f\u007f]/.test(address.address)) {
+      return cb(new SmtpError(501, '5.1.7 Bad sender address syntax'));
+    }
+    const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
+    if (declared > this.deps.config.smtp.maxMessageSize) {
+      this.stats.tooBig++;
+      return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
+    }
+    this.sessions.set(session.id, { recipients: [], inData: false });
+    cb();
+  }
+
+  private onRcptTo(rcpt: string, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id) ?? { recipients: [], inData: false };
+    this.sessions.set(session.id, state);
+    const decision = decideRecipient(
+      {
+        domains: this.deps.config.domains,
+        reservedLocalParts: this.deps.config.privacy.reservedLocalParts,
+        reservedHandling: this.deps.config.privacy.reservedHandling,
+      },
+      rcpt,
+    );
+    if (!decision.ok) {
+      this.stats.rejectedRecipients++;
+      return cb(new SmtpError(decision.code, decision.message));
+    }
+    const already = state.recipients.some((r) => r.inbox === decision.address.inbox);
+    // RFC 5321 4.5.3.1.10: at least 100 recipients must be accepted; past the limit 452 asks the client to retry the rest.
+    if (!already && state.recipients.length >= this.deps.config.smtp.maxRecipients) {
+      return cb(new SmtpError(452, '4.5.3 Too many recipients'));
+    }
+    if (!already) {
+      state.recipients.push({ inbox: decision.address.inbox, original: decision.address.original, domain: decision.address.domain });
+    }
+    cb();
+  }
+
+  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    const state = this.sessions.get(session.id);
+    const limit = this.deps.config.smtp.maxMessageSize;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    if (state) state.inData = true;
+    // Past the limit the bytes are read and dropped so memory stays bounded,
+    // and the answer comes after the final dot (Zone-MTA's size limiter does the same).
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= limit) chunks.push(chunk);
+    });
+    stream.once('end', () => {
+      if (state) state.inData = false;
+      if (stream.sizeExceeded || bytes > limit) {
+        this.stats.tooBig++;
+        return this.finish(session, cb, new SmtpError(552, `5.3.4 Message too big: the limit is ${limit} bytes`));
+      }
+      const raw = Buffer.concat(chunks, bytes);
+      if (countReceivedHeaders(raw) > MAX_RECEIVED_HEADERS) {
+        this.stats.loops++;
+        return this.finish(session, cb, new SmtpError(554, '5.4.6 Routing loop detected: too many Received headers'));
+      }
+      this.store(raw, session, state?.recipients ?? []).then(
+        (message) => this.finish(session, cb, null, message),
+        (err) => this.finish(session, cb, err),
+      );
+    });
+  }
+
+  /** Answers the DATA; while shutting down, the session is then closed (SIGTERM: finish, then 421). */
+  private finish(session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void, err: Error | null, message?: string): void {
+    if (err) cb(err);
+    else cb(null, message);
+    if (this.closing) {
+      setImmediate(() => {
+        for (const c of this.connectionSet()) {
+          if (c.session?.id === session.id) {
+            c.send(421, '4.3.2 Service shutting down, try again later');
+            c.close();
+          }
+        }
+      });
+    }
+  }
+
+  private connectionSet(): Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void }> {
+    return (this.server as unknown as { connections: Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void }> }).connections;
+  }
+
+  private async store(raw: Buffer, session: SMTPServerSession, recipients: IncomingRecipient[]): Promise<string> {
+    const { store, log, config } = this.deps;
+    const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    let ids: StoredIds;
+    try {
+      ids = await store.committer.submit(() =>
+        store.messages.insertReceived({
+          raw,
+          mailFrom: envelopeFrom,
+          recipients,
+          ip: session.remoteAddress ?? '',
+          helo: session.hostNameAppearsAs ?? '',
+          tls: Boolean(session.secure),
+          received: Date.now(),
+        }),
+      );
+    } catch (err) {
+      this.stats.storageErrors++;
+      const code = (err as { code?: string }).code ?? '';
+      log.error({ err: { message: (err as Error).message, code }, session: session.id }, 'message not stored');
+      // Generic text: the internal error is for the log, not for strangers (GUIDE, "Durability").
+      if (code === 'SQLITE_FULL') throw new SmtpError(452, '4.3.1 Insufficient system storage, try again later');
+      throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
+    }
+    this.stats.accepted++;
+    log.info(
+      { session: session.id, content: ids.contentId, messages: ids.messageIds, bytes: raw.length, ...contentFields(config.log.content, { from: envelopeFrom, to: recipients.map((r) => r.original) }) },
+      'message stored',
+    );
+    try {
+      this.deps.onStored?.(ids);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'post-store hook failed');
+    }
+    return `2.0.0 Ok: stored as ${ids.messageIds[0] ?? ids.contentId}`;
+  }
+}

@@ -1,0 +1,66 @@
+// Opens the SQLite file with the settings durability depends on, proves they
+// took effect, and brings the schema up to date.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { runMigrations } from './migrate.js';
+
+export type DB = Database.Database;
+
+export class StoreConfigError extends Error {}
+
+/**
+ * WAL + synchronous=FULL: a commit is on disk when it returns (GUIDE,
+ * "Durability"; RFC 5321 6.1). better-sqlite3 does not keep `synchronous`
+ * across opens, and in WAL mode SQLite's default NORMAL can lose the last
+ * commits on power failure, so it is set on every open and read back.
+ */
+export function applyPragmas(db: DB): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // Deleted mail must not linger in free pages (privacy: "delete means gone").
+  db.pragma('secure_delete = ON');
+  // Writers wait for each other instead of failing with SQLITE_BUSY.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -32000');
+  verifyPragmas(db);
+}
+
+export function verifyPragmas(db: DB): void {
+  const journal = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+  const sync = Number(db.pragma('synchronous', { simple: true }));
+  if (journal !== 'wal' || sync !== 2) {
+    throw new StoreConfigError(
+      `refusing to run: journal_mode=${journal} synchronous=${sync}; Mailroom needs wal and 2 (FULL) to keep its 250 promise`,
+    );
+  }
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+export function openDatabase(file: string, opts: OpenOptions = {}): DB {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: opts.readonly ?? false });
+  try {
+    if (opts.readonly) {
+      db.pragma('busy_timeout = 5000');
+      return db;
+    }
+    // auto_vacuum only takes effect on a new file (before the first table).
+    db.pragma('auto_vacuum = INCREMENTAL');
+    applyPragmas(db);
+    runMigrations(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, 'mailroom.db');
+}

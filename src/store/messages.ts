@@ -1,0 +1,368 @@
+// Messages: the raw bytes and envelope (contents), one entry per recipient
+// inbox (messages), attachments and their deduplicated bytes (blobs).
+import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { DB } from './db.js';
+import { newMessageId } from './ids.js';
+import type { MailAddress, ParsedMessage } from '../mail/types.js';
+
+export interface IncomingRecipient {
+  inbox: string;
+  original: string;
+  domain: string;
+}
+
+export interface IncomingMessage {
+  raw: Buffer;
+  mailFrom: string;
+  /** Envelope recipients as accepted; the store keeps one entry per distinct inbox. */
+  recipients: IncomingRecipient[];
+  ip: string;
+  helo: string;
+  tls: boolean;
+  received: number;
+}
+
+export interface StoredIds {
+  contentId: number;
+  messageIds: string[];
+}
+
+export interface AttachmentMeta {
+  idx: number;
+  md5: string;
+  sha256: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  cid: string;
+  inline: boolean;
+}
+
+/** One message as a reader sees it: the per-inbox entry joined with its content. */
+export interface MessageView {
+  id: string;
+  contentId: number;
+  inbox: string;
+  originalInbox: string;
+  domain: string;
+  received: number;
+  size: number;
+  mailFrom: string;
+  rcptTo: string[];
+  ip: string;
+  helo: string;
+  tls: boolean;
+  parseState: 'pending' | 'ok' | 'failed';
+  parseError: string;
+  subject: string;
+  from: MailAddress[];
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  date: number | null;
+  messageId: string;
+  links: string[];
+  read: boolean;
+  starred: boolean;
+  folder: string;
+  labels: string[];
+  attachments: AttachmentMeta[];
+}
+
+export interface MessageBody {
+  text: string;
+  html: string;
+  headers: Array<[string, string]>;
+}
+
+export interface ListOptions {
+  limit?: number;
+  /** Only messages received strictly before this time (epoch ms): Mailsac's `until`. */
+  until?: number;
+  /** Keyset cursor from the previous page: messages before this (received, seq). */
+  before?: { received: number; seq: number };
+}
+
+// Compressing raw source keeps the database no larger than the mail it holds
+// (issue 7); level 1 costs tens of microseconds for typical messages.
+const COMPRESS_MIN = 512;
+
+function encodeRaw(raw: Buffer): { data: Buffer; encoding: 'identity' | 'deflate' } {
+  if (raw.length >= COMPRESS_MIN) {
+    const z = deflateRawSync(raw, { level: 1 });
+    if (z.length < raw.length * 0.9) return { data: z, encoding: 'deflate' };
+  }
+  return { data: raw, encoding: 'identity' };
+}
+
+const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.domain, m.received, m.read, m.starred, m.folder, m.labels_json,
+  c.size, c.mail_from, c.rcpt_to, c.ip, c.helo, c.tls, c.parse_state, c.parse_error, c.subject, c.from_json, c.to_json,
+  c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
+
+type Row = Record<string, any>;
+
+export class MessageStore {
+  private readonly stmts;
+
+  constructor(readonly db: DB) {
+    this.stmts = {
+      insertContent: db.prepare(
+        `INSERT INTO contents (received, size, raw, raw_encoding, sha256, mail_from, rcpt_to, ip, helo, tls)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (id, content_id, inbox, original_inbox, domain, received) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      applyParse: db.prepare(
+        `UPDATE contents SET parse_state = ?, parse_error = ?, subject = ?, from_json = ?, to_json = ?, cc_json = ?, bcc_json = ?,
+           date = ?, message_id = ?, text = ?, html = ?, headers_json = ?, links_json = ? WHERE id = ?`,
+      ),
+      insertBlob: db.prepare(`INSERT OR IGNORE INTO blobs (sha256, md5, size, data) VALUES (?, ?, ?, ?)`),
+      insertAttachment: db.prepare(
+        `INSERT OR REPLACE INTO attachments (content_id, idx, sha256, md5, filename, content_type, size, cid, inline)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      pending: db.prepare(`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`).pluck(),
+      raw: db.prepare(`SELECT raw, raw_encoding FROM contents WHERE id = ?`),
+      body: db.prepare(`SELECT text, html, headers_json FROM contents WHERE id = ?`),
+      byId: db.prepare(`SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ?`),
+      attachmentsOf: db.prepare(
+        `SELECT idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments WHERE content_id = ? ORDER BY idx`,
+      ),
+      blob: db.prepare(`SELECT data FROM blobs WHERE sha256 = ?`).pluck(),
+      count: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ?`).pluck(),
+      deleteMessage: db.prepare(`DELETE FROM messages WHERE id = ?`),
+      contentRefs: db.prepare(`SELECT count(*) FROM messages WHERE content_id = ?`).pluck(),
+      blobsOfContent: db.prepare(`SELECT DISTINCT sha256 FROM attachments WHERE content_id = ?`).pluck(),
+      deleteAttachments: db.prepare(`DELETE FROM attachments WHERE content_id = ?`),
+      deleteContent: db.prepare(`DELETE FROM contents WHERE id = ?`),
+      blobRefs: db.prepare(`SELECT count(*) FROM attachments WHERE sha256 = ?`).pluck(),
+      deleteBlob: db.prepare(`DELETE FROM blobs WHERE sha256 = ?`),
+      idsOfInbox: db.prepare(`SELECT id FROM messages WHERE inbox = ?`).pluck(),
+      setRead: db.prepare(`UPDATE messages SET read = ? WHERE id = ?`),
+      setStarred: db.prepare(`UPDATE messages SET starred = ? WHERE id = ?`),
+      setFolder: db.prepare(`UPDATE messages SET folder = ? WHERE id = ?`),
+      setLabels: db.prepare(`UPDATE messages SET labels_json = ? WHERE id = ?`),
+      stats: db.prepare(`SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM contents) AS contents,
+        (SELECT coalesce(sum(size), 0) FROM contents) AS rawBytes`),
+    };
+  }
+
+  /**
+   * Writes the raw message and one entry per distinct recipient inbox. Call it
+   * inside a transaction (GroupCommitter) and answer 250 only once that commits.
+   */
+  insertReceived(msg: IncomingMessage): StoredIds {
+    const { data, encoding } = encodeRaw(msg.raw);
+    const sha = createHash('sha256').update(msg.raw).digest('hex');
+    const info = this.stmts.insertContent.run(
+      msg.received,
+      msg.raw.length,
+      data,
+      encoding,
+      sha,
+      msg.mailFrom,
+      JSON.stringify(msg.recipients.map((r) => r.original)),
+      msg.ip,
+      msg.helo,
+      msg.tls ? 1 : 0,
+    );
+    const contentId = Number(info.lastInsertRowid);
+    const seen = new Set<string>();
+    const messageIds: string[] = [];
+    for (const r of msg.recipients) {
+      // The same inbox twice (case, +tag, Unicode form) gets one entry (bad-input 5).
+      if (seen.has(r.inbox)) continue;
+      seen.add(r.inbox);
+      const id = newMessageId();
+      this.stmts.insertMessage.run(id, contentId, r.inbox, r.original, r.domain, msg.received);
+      messageIds.push(id);
+    }
+    return { contentId, messageIds };
+  }
+
+  /** Stores what the parser derived from the raw bytes. Idempotent: re-parsing replaces it. */
+  applyParse(contentId: number, p: ParsedMessage): void {
+    const tx = this.db.transaction(() => {
+      this.stmts.applyParse.run(
+        p.ok ? 'ok' : 'failed',
+        p.error,
+        p.subject,
+        JSON.stringify(p.from),
+        JSON.stringify(p.to),
+        JSON.stringify(p.cc),
+        JSON.stringify(p.bcc),
+        p.date,
+        p.messageId,
+        p.text,
+        p.html,
+        JSON.stringify(p.headers),
+        JSON.stringify(p.links),
+        contentId,
+      );
+      this.stmts.deleteAttachments.run(contentId);
+      p.attachments.forEach((a, idx) => {
+        this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);
+        this.stmts.insertAttachment.run(contentId, idx, a.sha256, a.md5, a.filename, a.contentType, a.size, a.cid, a.inline ? 1 : 0);
+      });
+    });
+    tx();
+  }
+
+  pendingParse(): number[] {
+    return this.stmts.pending.all() as number[];
+  }
+
+  raw(contentId: number): Buffer | null {
+    const row = this.stmts.raw.get(contentId) as Row | undefined;
+    if (!row) return null;
+    return row.raw_encoding === 'deflate' ? inflateRawSync(row.raw) : row.raw;
+  }
+
+  body(contentId: number): MessageBody | null {
+    const row = this.stmts.body.get(contentId) as Row | undefined;
+    if (!row) return null;
+    return { text: row.text, html: row.html, headers: JSON.parse(row.headers_json) };
+  }
+
+  get(id: string): MessageView | null {
+    const row = this.stmts.byId.get(id) as Row | undefined;
+    return row ? this.view(row) : null;
+  }
+
+  /** The message only if it belongs to this inbox: ids from another inbox answer null (bad-input 60). */
+  getInInbox(inbox: string, id: string): MessageView | null {
+    const m = this.get(id);
+    return m && m.inbox === inbox ? m : null;
+  }
+
+  attachments(contentId: number): AttachmentMeta[] {
+    return (this.stmts.attachmentsOf.all(contentId) as Row[]).map((a) => ({
+      idx: a.idx,
+      md5: a.md5,
+      sha256: a.sha256,
+      filename: a.filename,
+      contentType: a.content_type,
+      size: a.size,
+      cid: a.cid,
+      inline: a.inline === 1,
+    }));
+  }
+
+  attachmentData(sha256: string): Buffer | null {
+    return (this.stmts.blob.get(sha256) as Buffer | undefined) ?? null;
+  }
+
+  list(inbox: string, opts: ListOptions = {}): Array<MessageView & { seq: number }> {
+    return this.query({ where: 'm.inbox = ?', params: [inbox], ...opts });
+  }
+
+  listDomain(domain: string, opts: ListOptions = {}): Array<MessageView & { seq: number }> {
+    return this.query({ where: 'm.domain = ?', params: [domain], ...opts });
+  }
+
+  private query(q: { where: string; params: unknown[] } & ListOptions): Array<MessageView & { seq: number }> {
+    const limit = Math.max(1, Math.min(q.limit ?? 20, 1000));
+    const where = [q.where];
+    const params = [...q.params];
+    if (q.until !== undefined) {
+      where.push('m.received < ?');
+      params.push(q.until);
+    }
+    if (q.before) {
+      where.push('(m.received < ? OR (m.received = ? AND m.seq < ?))');
+      params.push(q.before.received, q.before.received, q.before.seq);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id
+         WHERE ${where.join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
+      )
+      .all(...params, limit) as Row[];
+    return rows.map((r) => ({ ...this.view(r), seq: r.seq as number }));
+  }
+
+  count(inbox: string): number {
+    return this.stmts.count.get(inbox) as number;
+  }
+
+  /** Deletes one entry; the content, its attachments and unshared blobs go with the last entry. */
+  delete(id: string): boolean {
+    return this.db.transaction(() => this.deleteOne(id))();
+  }
+
+  deleteInbox(inbox: string): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const id of this.stmts.idsOfInbox.all(inbox) as string[]) if (this.deleteOne(id)) n++;
+      return n;
+    })();
+  }
+
+  private deleteOne(id: string): boolean {
+    const row = this.stmts.byId.get(id) as Row | undefined;
+    if (!row) return false;
+    this.stmts.deleteMessage.run(id);
+    const contentId = row.content_id as number;
+    if ((this.stmts.contentRefs.get(contentId) as number) === 0) {
+      const blobs = this.stmts.blobsOfContent.all(contentId) as string[];
+      this.stmts.deleteAttachments.run(contentId);
+      this.stmts.deleteContent.run(contentId);
+      for (const sha of blobs) if ((this.stmts.blobRefs.get(sha) as number) === 0) this.stmts.deleteBlob.run(sha);
+    }
+    return true;
+  }
+
+  setRead(id: string, read: boolean): void {
+    this.stmts.setRead.run(read ? 1 : 0, id);
+  }
+
+  setStarred(id: string, starred: boolean): void {
+    this.stmts.setStarred.run(starred ? 1 : 0, id);
+  }
+
+  setFolder(id: string, folder: string): void {
+    this.stmts.setFolder.run(folder, id);
+  }
+
+  setLabels(id: string, labels: string[]): void {
+    this.stmts.setLabels.run(JSON.stringify(labels), id);
+  }
+
+  stats(): { messages: number; contents: number; rawBytes: number } {
+    return this.stmts.stats.get() as { messages: number; contents: number; rawBytes: number };
+  }
+
+  private view(r: Row): MessageView {
+    return {
+      id: r.id,
+      contentId: r.content_id,
+      inbox: r.inbox,
+      originalInbox: r.original_inbox,
+      domain: r.domain,
+      received: r.received,
+      size: r.size,
+      mailFrom: r.mail_from,
+      rcptTo: JSON.parse(r.rcpt_to),
+      ip: r.ip,
+      helo: r.helo,
+      tls: r.tls === 1,
+      parseState: r.parse_state,
+      parseError: r.parse_error,
+      subject: r.subject,
+      from: JSON.parse(r.from_json),
+      to: JSON.parse(r.to_json),
+      cc: JSON.parse(r.cc_json),
+      bcc: JSON.parse(r.bcc_json),
+      date: r.date,
+      messageId: r.message_id,
+      links: JSON.parse(r.links_json),
+      read: r.read === 1,
+      starred: r.starred === 1,
+      folder: r.folder,
+      labels: JSON.parse(r.labels_json),
+      attachments: this.attachments(r.content_id),
+    };
+  }
+}

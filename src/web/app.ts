@@ -1,0 +1,38 @@
+// createApp builds the Hono application around its dependencies and never
+// listens: main.ts serves it, tests call app.request().
+import { Hono } from 'hono';
+import type { WebDeps, AppEnv, HealthReport } from './deps.js';
+import { securityHeaders } from './security-headers.js';
+import { uiRoutes } from './ui/routes.js';
+import { apiRoutes } from './api/routes.js';
+
+export function createApp(deps: WebDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders());
+
+  app.get('/healthz', (c) => {
+    let storeOk = false;
+    try {
+      storeOk = deps.store.db.open && deps.store.db.prepare('SELECT 1').pluck().get() === 1;
+    } catch {
+      storeOk = false;
+    }
+    const rest = deps.health();
+    const report: HealthReport = { ok: storeOk && rest.smtp.ok, store: { ok: storeOk }, ...rest };
+    return c.json(report, report.ok ? 200 : 503);
+  });
+
+  app.route('/api', apiRoutes(deps));
+  app.route('/', uiRoutes(deps));
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith('/api/')) return c.json({ status: 404, error: 'Not Found', message: 'No such route' }, 404);
+    return c.text('Not found', 404);
+  });
+  app.onError((err, c) => {
+    deps.log.error({ err: { message: err.message }, path: c.req.path }, 'request failed');
+    if (c.req.path.startsWith('/api/')) return c.json({ status: 500, error: 'Internal Server Error', message: 'Something went wrong' }, 500);
+    return c.text('Something went wrong', 500);
+  });
+  return app;
+}

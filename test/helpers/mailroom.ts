@@ -1,0 +1,45 @@
+// Builds a Mailroom around a temp data dir, listening on 127.0.0.1:0.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { configSchema, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { startMailroom, type Mailroom } from '../../src/main.js';
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export function tempDir(prefix = 'mailroom-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testConfig(overrides: DeepPartial<Config> & Record<string, unknown> = {}, dataDir = tempDir()): Config {
+  const base = configSchema.parse({
+    domains: ['mailroom.test', 'example.test'],
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', closeTimeoutMs: 2000 },
+    http: { host: '127.0.0.1', port: 0 },
+    storage: { dataDir },
+    log: { level: 'silent' },
+  });
+  return merge(base, overrides) as Config;
+}
+
+function merge(a: any, b: any): any {
+  if (b === undefined) return a;
+  if (a === null || typeof a !== 'object' || Array.isArray(a) || b === null || typeof b !== 'object' || Array.isArray(b)) return b;
+  const out: any = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
+  return out;
+}
+
+export async function startTestMailroom(overrides: Parameters<typeof testConfig>[0] = {}): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
+  const config = testConfig(overrides);
+  const m = await startMailroom(config, silentLogger());
+  return {
+    ...m,
+    http: `http://127.0.0.1:${m.httpAddress.port}`,
+    async cleanup() {
+      await m.stop();
+      rmSync(config.storage.dataDir, { recursive: true, force: true });
+    },
+  };
+}
