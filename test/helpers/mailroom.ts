@@ -1,16 +1,13 @@
 // Builds a Mailroom around a temp data dir, listening on 127.0.0.1:0.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { tempDir } from './temp.js';
 import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startMailroom, type Mailroom } from '../../src/main.js';
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
-export function tempDir(prefix = 'mailroom-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 export function testConfig(overrides: DeepPartial<Config> & Record<string, unknown> = {}, dataDir = tempDir()): Config {
   const base = configSchema.parse({

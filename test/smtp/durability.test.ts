@@ -1,0 +1,116 @@
+// "250 means durable" (GUIDE, "Durability"; bad-inputs 9, 10, 32): kill -9
+// while 16 clients send, then check every acknowledged message is complete.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rmSync } from 'node:fs';
+import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
+import { spawnMailroom } from '../helpers/child-process.js';
+import { tempDir, testConfig } from '../helpers/mailroom.js';
+import { openStore } from '../../src/store/index.js';
+import { startMailroom } from '../../src/main.js';
+import { silentLogger } from '../../src/log.js';
+
+const CLIENTS = 16;
+
+test('kill -9 while 16 clients send: every message that got a 250 is there, complete; nothing half-stored', async () => {
+  const dir = tempDir();
+  const proc = await spawnMailroom(dir);
+  const acked = new Map<string, string>(); // message id -> raw sent
+  let attempted = 0;
+  let stop = false;
+
+  const client = async (n: number) => {
+    let c: RawSmtp;
+    try {
+      c = await RawSmtp.connect(proc.smtpPort);
+      await c.hello();
+    } catch {
+      return;
+    }
+    for (let i = 0; !stop; i++) {
+      const raw = simpleMessage({ to: `k${n}@mailroom.test`, subject: `kill test ${n}-${i}`, body: `client ${n} message ${i} `.repeat(40) });
+      attempted++;
+      let r;
+      try {
+        r = await c.send('sender@example.org', [`k${n}@mailroom.test`], raw);
+      } catch {
+        return;
+      }
+      if (r.code !== 250) return;
+      const id = r.text.match(/stored as (\S+)/)?.[1];
+      assert.ok(id, `250 names the stored id: ${r.text}`);
+      acked.set(id!, raw);
+    }
+  };
+  const running = Array.from({ length: CLIENTS }, (_, n) => client(n));
+  // Let some hundreds of messages through, then kill mid-stream.
+  while (acked.size < 300) await new Promise((r) => setTimeout(r, 10));
+  proc.child.kill('SIGKILL');
+  const exit = await proc.exited;
+  stop = true;
+  await Promise.all(running);
+  assert.is(exit.signal, 'SIGKILL');
+  assert.ok(acked.size >= 300, `acknowledged ${acked.size} of ${attempted}`);
+
+  const store = openStore(dir);
+  try {
+    assert.is(Number(store.db.pragma('synchronous', { simple: true })), 2, 'synchronous is FULL after reopen');
+    for (const [id, raw] of acked) {
+      const m = store.messages.get(id);
+      assert.ok(m, `acknowledged message ${id} survived`);
+      assert.is(store.messages.raw(m!.contentId)!.toString('latin1'), raw, `message ${id} is complete`);
+    }
+    const orphans = store.db.prepare('SELECT count(*) FROM contents c WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_id = c.id)').pluck().get();
+    assert.is(orphans, 0, 'no content without its message entries');
+    const dangling = store.db.prepare('SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM contents c WHERE c.id = m.content_id)').pluck().get();
+    assert.is(dangling, 0, 'no message entry without its content');
+  } finally {
+    store.close();
+  }
+
+  // Restarting parses whatever the kill left unparsed.
+  const restarted = await startMailroom(testConfig({}, dir), silentLogger());
+  await restarted.parseQueue.idle();
+  const pending = restarted.store.db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck().get();
+  await restarted.stop();
+  assert.is(pending, 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('bad-input 32: SIGTERM during DATA lets the transaction finish with 250, then 421; the process exits 0', async () => {
+  const dir = tempDir();
+  const proc = await spawnMailroom(dir);
+  const c = await RawSmtp.connect(proc.smtpPort);
+  await c.hello();
+  const idle = await RawSmtp.connect(proc.smtpPort);
+  await idle.hello();
+  await c.command('MAIL FROM:<x@example.org>');
+  await c.command('RCPT TO:<term@mailroom.test>');
+  assert.is((await c.command('DATA')).code, 354);
+  const raw = simpleMessage({ to: 'term@mailroom.test', subject: 'in flight at SIGTERM' });
+  c.write(raw.slice(0, 40));
+  await new Promise((r) => setTimeout(r, 100));
+  proc.child.kill('SIGTERM');
+  // The idle session is told to go away at once.
+  const idleReply = await idle.reply();
+  assert.is(idleReply.code, 421);
+  await new Promise((r) => setTimeout(r, 100));
+  c.write(raw.slice(40) + '.\r\n');
+  const done = await c.reply();
+  assert.is(done.code, 250, `in-flight message accepted: ${done.code} ${done.text}`);
+  const after = await c.reply();
+  assert.is(after.code, 421, 'then the session is closed with 421');
+  const exit = await proc.exited;
+  assert.is(exit.code, 0, proc.output());
+  await c.quit();
+  await idle.quit();
+
+  const store = openStore(dir);
+  const [m] = store.messages.list('term@mailroom.test');
+  assert.ok(m, 'the message acknowledged during shutdown is stored');
+  assert.is(store.messages.raw(m.contentId)!.toString('latin1'), raw);
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.run();
