@@ -50,6 +50,13 @@ export const configSchema = z.strictObject({
       maxClients: int(1, 100000).default(200),
       socketTimeoutMs: int(1000).default(60_000),
       closeTimeoutMs: int(0).default(30_000),
+      maxCommandLength: int(512, 65536).default(1024),
+      maxConnectionsPerIp: int(1, 100000).default(20),
+      connectionsPerIpPerMinute: int(1, 1_000_000).default(300),
+      sessionTimeoutMs: int(1000).default(600_000),
+      minDataRate: int(0).default(64),
+      dataRateWindowMs: int(1000).default(30_000),
+      minFreeDiskBytes: int(0).default(256 * 1024 * 1024),
       tls: z
         .strictObject({
           cert: z.string().default(''),
@@ -93,6 +100,10 @@ export const configSchema = z.strictObject({
         'root',
       ]),
       reservedHandling: z.enum(['admin-only', 'reject']).default('admin-only'),
+      // Unowned addresses are readable by anyone (true) or only by signed-in users (false).
+      publicInboxes: bool().default(true),
+      // Releasing a private address deletes its stored mail (true) or makes it public (false).
+      releaseDeletesMail: bool().default(false),
     })
     .prefault({}),
   auth: z
@@ -101,6 +112,10 @@ export const configSchema = z.strictObject({
         .string()
         .default('')
         .refine((k) => k === '' || k.length >= 24, { message: 'must be at least 24 characters' }),
+      // Whether anyone may create an account on the login page; admins always can.
+      registration: bool().default(false),
+      // How long a web login lasts without use.
+      sessionHours: int(1, 24 * 365).default(24 * 7),
     })
     .prefault({}),
 });

@@ -13,6 +13,8 @@ import type { Store } from '../store/index.js';
 import type { IncomingRecipient, StoredIds } from '../store/messages.js';
 import { decideRecipient } from './recipient-policy.js';
 import { countReceivedHeaders } from './trace.js';
+import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
+import { DiskSpaceCheck } from './disk-space.js';
 
 export interface ReceiverDeps {
   config: Config;
@@ -31,29 +33,44 @@ export class SmtpError extends Error {
   }
 }
 
+interface LiveConnection {
+  session: SMTPServerSession;
+  remoteAddress: string;
+  remotePort: number;
+  send(code: number, message: string): void;
+  close(): void;
+}
+
 interface SessionState {
   recipients: IncomingRecipient[];
   inData: boolean;
 }
 
-export interface ReceiverStats {
+export interface ReceiverStats extends GuardCounters {
   accepted: number;
   rejectedRecipients: number;
   tooBig: number;
   storageErrors: number;
   loops: number;
+  diskFloor: number;
 }
 
 export class SmtpReceiver {
   readonly server: SMTPServer;
-  readonly stats: ReceiverStats = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0 };
+  private readonly counts = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0, diskFloor: 0 };
   private readonly sessions = new Map<string, SessionState>();
+  /** Sessions admitted by the guard, by session id, with the IP they count against. */
+  private readonly admitted = new Map<string, string>();
+  private readonly guard: ConnectionGuard;
+  private readonly disk: DiskSpaceCheck;
   private closing = false;
   private listening = false;
 
   constructor(private readonly deps: ReceiverDeps) {
     const { config } = deps;
     const smtp = config.smtp;
+    this.guard = new ConnectionGuard(smtp, (key, socket, message) => this.hangUp(key, socket, message));
+    this.disk = new DiskSpaceCheck(config.storage.dataDir, smtp.minFreeDiskBytes);
     const tls = smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
     this.server = new SMTPServer({
       name: smtp.hostname || os.hostname(),
@@ -69,6 +86,7 @@ export class SmtpReceiver {
       maxClients: smtp.maxClients,
       socketTimeout: smtp.socketTimeoutMs,
       closeTimeout: smtp.closeTimeoutMs,
+      maxCommandLength: smtp.maxCommandLength,
       // No reverse DNS: it costs a lookup per connection and leaks nothing useful (issue 2).
       disableReverseLookup: true,
       useXClient: false,
@@ -78,8 +96,9 @@ export class SmtpReceiver {
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address.address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
-      onClose: (session) => this.sessions.delete(session.id),
+      onClose: (session) => this.onClose(session),
     });
+    this.server.server.on('connection', (socket) => this.guard.watch(socket));
     this.server.on('error', (err) => deps.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'smtp error'));
   }
 
@@ -95,6 +114,10 @@ export class SmtpReceiver {
     });
   }
 
+  get stats(): ReceiverStats {
+    return { ...this.counts, ...this.guard.counters };
+  }
+
   get connections(): number {
     return this.connectionSet().size;
   }
@@ -106,6 +129,7 @@ export class SmtpReceiver {
    */
   close(): Promise<void> {
     this.closing = true;
+    this.guard.stop();
     if (!this.listening) return Promise.resolve();
     this.listening = false;
     for (const c of this.connectionSet()) {
@@ -117,9 +141,37 @@ export class SmtpReceiver {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private onConnect(_session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (this.closing) return cb(new SmtpError(421, '4.3.2 Service shutting down, try again later'));
+    const refusal = this.guard.admit(session.remoteAddress);
+    if (refusal) {
+      this.deps.log.info({ session: session.id, code: refusal.code, reason: refusal.message }, 'connection refused');
+      return cb(new SmtpError(refusal.code, refusal.message));
+    }
+    this.admitted.set(session.id, session.remoteAddress);
     cb();
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    this.sessions.delete(session.id);
+    const ip = this.admitted.get(session.id);
+    if (ip !== undefined) {
+      this.admitted.delete(session.id);
+      this.guard.release(ip);
+    }
+  }
+
+  /** Ends a session the guard gave up on, with a reply when the session is still talking SMTP. */
+  private hangUp(key: string, socket: import('node:net').Socket, message: string): void {
+    this.deps.log.info({ peer: key.split('|')[0], reason: message }, 'session cut off');
+    for (const c of this.connectionSet()) {
+      if (ConnectionGuard.key(c.remoteAddress, c.remotePort) === key) {
+        c.send(421, message);
+        c.close();
+        return;
+      }
+    }
+    socket.destroy();
   }
 
   private onMailFrom(
@@ -132,9 +184,13 @@ export class SmtpReceiver {
     if (/[\u0000-\u001f\u007f]/.test(address.address)) {
       return cb(new SmtpError(501, '5.1.7 Bad sender address syntax'));
     }
+    if (this.disk.belowFloor()) {
+      this.counts.diskFloor++;
+      return cb(new SmtpError(452, '4.3.1 Insufficient system storage, try again later'));
+    }
     const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
     if (declared > this.deps.config.smtp.maxMessageSize) {
-      this.stats.tooBig++;
+      this.counts.tooBig++;
       return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
     }
     this.sessions.set(session.id, { recipients: [], inData: false });
@@ -153,7 +209,7 @@ export class SmtpReceiver {
       rcpt,
     );
     if (!decision.ok) {
-      this.stats.rejectedRecipients++;
+      this.counts.rejectedRecipients++;
       return cb(new SmtpError(decision.code, decision.message));
     }
     const already = state.recipients.some((r) => r.inbox === decision.address.inbox);
@@ -172,7 +228,9 @@ export class SmtpReceiver {
     const limit = this.deps.config.smtp.maxMessageSize;
     const chunks: Buffer[] = [];
     let bytes = 0;
+    const guardKey = ConnectionGuard.key(session.remoteAddress, session.remotePort);
     if (state) state.inData = true;
+    this.guard.setInData(guardKey, true);
     // Past the limit the bytes are read and dropped so memory stays bounded,
     // and the answer comes after the final dot (Zone-MTA's size limiter does the same).
     stream.on('data', (chunk: Buffer) => {
@@ -181,13 +239,14 @@ export class SmtpReceiver {
     });
     stream.once('end', () => {
       if (state) state.inData = false;
+      this.guard.setInData(guardKey, false);
       if (stream.sizeExceeded || bytes > limit) {
-        this.stats.tooBig++;
+        this.counts.tooBig++;
         return this.finish(session, cb, new SmtpError(552, `5.3.4 Message too big: the limit is ${limit} bytes`));
       }
       const raw = Buffer.concat(chunks, bytes);
       if (countReceivedHeaders(raw) > MAX_RECEIVED_HEADERS) {
-        this.stats.loops++;
+        this.counts.loops++;
         return this.finish(session, cb, new SmtpError(554, '5.4.6 Routing loop detected: too many Received headers'));
       }
       this.store(raw, session, state?.recipients ?? []).then(
@@ -213,8 +272,9 @@ export class SmtpReceiver {
     }
   }
 
-  private connectionSet(): Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void }> {
-    return (this.server as unknown as { connections: Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void }> }).connections;
+  /** smtp-server keeps its live connections in a Set it does not type publicly. */
+  private connectionSet(): Set<LiveConnection> {
+    return (this.server as unknown as { connections: Set<LiveConnection> }).connections;
   }
 
   private async store(raw: Buffer, session: SMTPServerSession, recipients: IncomingRecipient[]): Promise<string> {
@@ -234,14 +294,14 @@ export class SmtpReceiver {
         }),
       );
     } catch (err) {
-      this.stats.storageErrors++;
+      this.counts.storageErrors++;
       const code = (err as { code?: string }).code ?? '';
       log.error({ err: { message: (err as Error).message, code }, session: session.id }, 'message not stored');
       // Generic text: the internal error is for the log, not for strangers (GUIDE, "Durability").
       if (code === 'SQLITE_FULL') throw new SmtpError(452, '4.3.1 Insufficient system storage, try again later');
       throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
     }
-    this.stats.accepted++;
+    this.counts.accepted++;
     log.info(
       { session: session.id, content: ids.contentId, messages: ids.messageIds, bytes: raw.length, ...contentFields(config.log.content, { from: envelopeFrom, to: recipients.map((r) => r.original) }) },
       'message stored',

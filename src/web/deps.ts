@@ -1,10 +1,12 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
+import type { ReceiverStats } from '../smtp/receiver.js';
 
 export interface HealthReport {
   ok: boolean;
-  smtp: { ok: boolean; connections: number; accepted: number; rejectedRecipients: number; tooBig: number; storageErrors: number; loops: number };
+  /** Listener state plus every refusal counted since start (issue 6: each refusal is visible here). */
+  smtp: ReceiverStats & { ok: boolean; connections: number };
   store: { ok: boolean };
   parseQueue: number;
 }
