@@ -30,7 +30,9 @@ export function securityHeaders(): MiddlewareHandler<{ Variables: { nonce: strin
     if (!h.has('X-Frame-Options')) h.set('X-Frame-Options', 'DENY');
     h.set('Referrer-Policy', 'no-referrer');
     h.set('Cross-Origin-Opener-Policy', 'same-origin');
-    h.set('Cross-Origin-Resource-Policy', 'same-origin');
+    // A route may widen it: the message iframe is sandboxed (opaque origin), so its
+    // cid image requests are cross-origin and need `cross-origin` on that route.
+    if (!h.has('Cross-Origin-Resource-Policy')) h.set('Cross-Origin-Resource-Policy', 'same-origin');
     h.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()');
     if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store');
   };

@@ -39,10 +39,8 @@ export function harness(overrides: Record<string, unknown> = {}): Harness {
     config,
     store,
     log: silentLogger(),
-    health: () => ({
-      smtp: { ok: true, connections: 0, accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0 },
-      parseQueue: 0,
-    }),
+    // The UI never reads health; its shape belongs to the SMTP side and keeps growing.
+    health: () => ({ smtp: { ok: true, connections: 0 }, parseQueue: 0 }) as unknown as ReturnType<WebDeps['health']>,
   };
   const app = createApp(deps);
   let clock = Date.UTC(2024, 4, 20, 12, 0, 0);
