@@ -3,12 +3,23 @@
 import { databaseFile, openDatabase, type DB } from './db.js';
 import { GroupCommitter } from './group-commit.js';
 import { MessageStore } from './messages.js';
+import { UserStore } from './users.js';
+import { ApiKeyStore } from './api-keys.js';
+import { SessionStore } from './sessions.js';
+import { AddressStore } from './addresses.js';
+import { MessageQueries } from './message-queries.js';
 
 export interface Store {
   db: DB;
   file: string;
   messages: MessageStore;
   committer: GroupCommitter;
+  users: UserStore;
+  keys: ApiKeyStore;
+  sessions: SessionStore;
+  addresses: AddressStore;
+  /** Account-wide lists, starred, filter and full-text search (ids, newest first). */
+  queries: MessageQueries;
   close(): void;
 }
 
@@ -20,6 +31,11 @@ export function openStore(dataDir: string): Store {
     file,
     messages: new MessageStore(db),
     committer: new GroupCommitter(db),
+    users: new UserStore(db),
+    keys: new ApiKeyStore(db),
+    sessions: new SessionStore(db),
+    addresses: new AddressStore(db),
+    queries: new MessageQueries(db),
     close() {
       if (!db.open) return;
       // Fold the WAL back into the main file so a copied data dir is complete.

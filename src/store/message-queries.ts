@@ -1,0 +1,164 @@
+// Account-wide message queries for the API (issue 3): an owner's inboxes, the
+// starred list, filters and full-text search. Each returns message ids in the
+// order every list uses (newest first, insertion order breaking ties), so the
+// caller builds the JSON with MessageStore.get and search results line up
+// with the inbox list.
+import type { DB } from './db.js';
+
+/** Which messages a reader is asking about. */
+export type Scope =
+  | { kind: 'all' }
+  | { kind: 'owner'; userId: number }
+  | { kind: 'inbox'; inbox: string }
+  | { kind: 'domain'; domain: string; userId?: number };
+
+export interface PageOptions {
+  limit?: number;
+  /** Only messages received strictly before this (epoch ms). */
+  until?: number;
+  /** Only messages received at or after this (epoch ms). */
+  since?: number;
+  skip?: number;
+}
+
+export interface FilterOptions {
+  subject?: string;
+  from?: string;
+  to?: string;
+  read?: boolean;
+}
+
+const MAX = 1000;
+
+function scopeSql(scope: Scope): { sql: string; params: unknown[] } {
+  switch (scope.kind) {
+    case 'all':
+      return { sql: '1', params: [] };
+    case 'owner':
+      return { sql: 'm.inbox IN (SELECT address FROM addresses WHERE owner_id = ?)', params: [scope.userId] };
+    case 'inbox':
+      return { sql: 'm.inbox = ?', params: [scope.inbox] };
+    case 'domain':
+      return scope.userId === undefined
+        ? { sql: 'm.domain = ?', params: [scope.domain] }
+        : { sql: 'm.domain = ? AND m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?)', params: [scope.domain, scope.userId] };
+  }
+}
+
+/** LIKE pattern for "contains", with the wildcard characters of the input taken literally. */
+function contains(s: string): string {
+  return '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+/**
+ * Turns what a person typed into an FTS5 query that cannot be a syntax error
+ * (issue 3: quotes, `#`, `*`, `"` are answered, not errors). Every word
+ * becomes a quoted phrase, `"` doubled inside it, so FTS5 operators typed by
+ * the user (AND, NEAR, column filters, parentheses) are just text. A word
+ * ending in `*` is a prefix search. Words with no letter or digit match
+ * nothing in the index and are dropped. Null when nothing searchable remains.
+ */
+export function ftsQuery(input: string): string | null {
+  const parts: string[] = [];
+  for (const word of input.normalize('NFC').split(/\s+/).slice(0, 32)) {
+    const prefix = word.endsWith('*');
+    const core = word.replace(/\*+$/, '').replace(/"/g, '');
+    if (!/[\p{L}\p{N}]/u.test(core)) continue;
+    parts.push(`"${core.slice(0, 200)}"${prefix ? '*' : ''}`);
+  }
+  return parts.length ? parts.join(' ') : null;
+}
+
+export class MessageQueries {
+  constructor(readonly db: DB) {}
+
+  private ids(scope: Scope, extra: { sql: string; params: unknown[] }[], opts: PageOptions): string[] {
+    const s = scopeSql(scope);
+    const where = [s.sql, ...extra.map((e) => e.sql)];
+    const params = [...s.params, ...extra.flatMap((e) => e.params)];
+    if (opts.until !== undefined) {
+      where.push('m.received < ?');
+      params.push(opts.until);
+    }
+    if (opts.since !== undefined) {
+      where.push('m.received >= ?');
+      params.push(opts.since);
+    }
+    const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
+    const skip = Math.max(0, Math.min(opts.skip ?? 0, 1_000_000));
+    return this.db
+      .prepare(`SELECT m.id FROM messages m WHERE ${where.join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...params, limit, skip) as string[];
+  }
+
+  list(scope: Scope, opts: PageOptions = {}): string[] {
+    return this.ids(scope, [], opts);
+  }
+
+  /** Starred messages in scope, plus (for a user) those that user starred elsewhere. */
+  starred(scope: Scope, userId: number | null, opts: PageOptions = {}): string[] {
+    const s = scopeSql(scope);
+    const mine = userId === null ? { sql: s.sql, params: s.params } : { sql: `(${s.sql} OR m.saved_by = ?)`, params: [...s.params, userId] };
+    return this.ids({ kind: 'all' }, [{ sql: 'm.starred = 1', params: [] }, mine], opts);
+  }
+
+  count(scope: Scope): number {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql}`).pluck().get(...s.params) as number;
+  }
+
+  unread(scope: Scope): number {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND ${s.sql}`).pluck().get(...s.params) as number;
+  }
+
+  /** Messages and raw bytes held in scope. */
+  usage(scope: Scope): { messages: number; bytes: number } {
+    const s = scopeSql(scope);
+    return this.db
+      .prepare(`SELECT count(*) AS messages, coalesce(sum(c.size), 0) AS bytes FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${s.sql}`)
+      .get(...s.params) as { messages: number; bytes: number };
+  }
+
+  /** Full-text search over subject, addresses and text body; [] when the input has nothing searchable. */
+  search(scope: Scope, input: string, opts: PageOptions = {}): string[] {
+    const q = ftsQuery(input);
+    if (!q) return [];
+    return this.ids(scope, [{ sql: 'm.content_id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)', params: [q] }], opts);
+  }
+
+  /** Mailsac's inbox-filter: every given condition must hold (substring, case-insensitive). */
+  filter(scope: Scope, f: FilterOptions, opts: PageOptions = {}): string[] {
+    const extra: { sql: string; params: unknown[] }[] = [];
+    const needsContent = f.subject !== undefined || f.from !== undefined || f.to !== undefined;
+    if (f.subject !== undefined) extra.push({ sql: `c.subject LIKE ? ESCAPE '\\'`, params: [contains(f.subject)] });
+    if (f.from !== undefined) extra.push({ sql: `(c.from_json LIKE ? ESCAPE '\\' OR c.mail_from LIKE ? ESCAPE '\\')`, params: [contains(f.from), contains(f.from)] });
+    if (f.to !== undefined) extra.push({ sql: `(c.to_json LIKE ? ESCAPE '\\' OR m.inbox = ?)`, params: [contains(f.to), f.to.toLowerCase()] });
+    if (f.read !== undefined) extra.push({ sql: 'm.read = ?', params: [f.read ? 1 : 0] });
+    if (!needsContent) return this.ids(scope, extra, opts);
+    const s = scopeSql(scope);
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
+    return this.db
+      .prepare(
+        `SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
+         WHERE ${[s.sql, ...extra.map((e) => e.sql)].join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
+      )
+      .pluck()
+      .all(...s.params, ...extra.flatMap((e) => e.params), limit) as string[];
+  }
+
+  savedBy(id: string): number | null {
+    return (this.db.prepare(`SELECT saved_by FROM messages WHERE id = ?`).pluck().get(id) as number | null | undefined) ?? null;
+  }
+
+  setSavedBy(id: string, userId: number | null): void {
+    this.db.prepare(`UPDATE messages SET saved_by = ? WHERE id = ?`).run(userId, id);
+  }
+
+  /** Ids of messages in scope that are not starred: what "delete all" removes. */
+  unstarredIds(scope: Scope): string[] {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT m.id FROM messages m WHERE m.starred = 0 AND ${s.sql}`).pluck().all(...s.params) as string[];
+  }
+}

@@ -1,0 +1,61 @@
+// Web login sessions: the cookie holds a random token, the table its sha256,
+// so a copied database cannot be replayed as cookies.
+import { createHash, randomBytes } from 'node:crypto';
+import type { DB } from './db.js';
+
+export interface Session {
+  userId: number;
+  created: number;
+  expires: number;
+}
+
+const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export class SessionStore {
+  private readonly stmts;
+
+  constructor(readonly db: DB) {
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO sessions (hash, user_id, created, expires, last_seen) VALUES (?, ?, ?, ?, ?)`),
+      get: db.prepare(`SELECT user_id, created, expires, last_seen FROM sessions WHERE hash = ?`),
+      extend: db.prepare(`UPDATE sessions SET expires = ?, last_seen = ? WHERE hash = ?`),
+      remove: db.prepare(`DELETE FROM sessions WHERE hash = ?`),
+      removeUser: db.prepare(`DELETE FROM sessions WHERE user_id = ?`),
+      prune: db.prepare(`DELETE FROM sessions WHERE expires <= ?`),
+    };
+  }
+
+  create(userId: number, ttlMs: number): string {
+    const token = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.stmts.insert.run(hash(token), userId, now, now + ttlMs, now);
+    return token;
+  }
+
+  /** The live session for a cookie value; sliding expiry, renewed at most once a minute. */
+  get(token: string, ttlMs: number): Session | null {
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+    const h = hash(token);
+    const r = this.stmts.get.get(h) as Record<string, number> | undefined;
+    const now = Date.now();
+    if (!r) return null;
+    if (r.expires <= now) {
+      this.stmts.remove.run(h);
+      return null;
+    }
+    if (now - r.last_seen > 60_000) this.stmts.extend.run(now + ttlMs, now, h);
+    return { userId: r.user_id, created: r.created, expires: r.expires };
+  }
+
+  remove(token: string): void {
+    this.stmts.remove.run(hash(token));
+  }
+
+  removeForUser(userId: number): void {
+    this.stmts.removeUser.run(userId);
+  }
+
+  prune(): number {
+    return this.stmts.prune.run(Date.now()).changes;
+  }
+}
