@@ -19,6 +19,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+ENV npm_config_update_notifier=false
 
 # Dependencies first, so a source change does not reinstall them.
 # --foreground-scripts shows the native build in the log; the install scripts
@@ -39,7 +40,9 @@ RUN npm run build \
 
 # Drop devDependencies (typescript, test tools, type packages), then the
 # native build's leftovers: sqlite sources, object files, the static library
-# and the test extension. Only build/Release/better_sqlite3.node is loaded.
+# and the test extension (only build/Release/better_sqlite3.node is loaded),
+# then what packages ship but never load: their own tests, type declarations,
+# source maps and docs (about 20 MB); licence files stay.
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
            node_modules/better-sqlite3/build/deps \
@@ -48,6 +51,9 @@ RUN npm prune --omit=dev --no-audit --no-fund \
            node_modules/better-sqlite3/build/Release/.deps \
            node_modules/better-sqlite3/build/Release/*.a \
            node_modules/better-sqlite3/build/Release/test_extension.node \
+ && find node_modules -type d \( -name test -o -name tests -o -name __tests__ \) -prune -exec rm -rf {} + \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+                                 -o -iname '*.md' -o -iname '*.markdown' \) ! -iname 'licen[cs]e*' -delete \
  && node -e "require('better-sqlite3')(':memory:').close()"
 
 # ---------------------------------------------------------------------------
