@@ -1,0 +1,437 @@
+// Raw RFC 5322 bytes to ParsedMessage. Pure apart from CPU: no files, no
+// network, no clock except the parse deadline. The caller has already stored
+// the raw bytes (GUIDE "Durability"), so a failure here loses nothing: it is
+// reported as ok:false and the message is still listed, by receive time.
+
+import { createHash } from 'node:crypto';
+import { TextDecoder } from 'node:util';
+import { MailParser, parseAddressHeader } from 'mailparser';
+import type { AttachmentStream, HeaderLines, MessageText } from 'mailparser';
+import type { MailAddress, ParsedAttachment, ParsedMessage } from './types.js';
+import { findUrls } from './text.js';
+
+export interface ParseLimits {
+  /** Largest header block of one MIME part, bytes (bad-inputs 36). */
+  maxHeadSize?: number;
+  /** Most MIME parts, nested or flat (bad-inputs 34, 35). */
+  maxParts?: number;
+  /** HTML longer than this is not converted to text for HTML-only mail (bad-inputs 50). */
+  maxHtmlToText?: number;
+  /** Parsing that takes longer than this is abandoned with ok:false. */
+  timeoutMs?: number;
+  /** Most links collected from the bodies. */
+  maxLinks?: number;
+}
+
+const DEFAULTS: Required<ParseLimits> = {
+  maxHeadSize: 1024 * 1024,
+  maxParts: 1000,
+  maxHtmlToText: 512 * 1024,
+  timeoutMs: 10_000,
+  maxLinks: 1000,
+};
+
+/** Never parse more than this much HTML looking for links: the regex is linear, but a body can be 30 MB. */
+const MAX_LINK_SCAN = 4 * 1024 * 1024;
+/** The fallback header scan reads at most this much of the raw message, and this many lines. */
+const MAX_FALLBACK_HEAD = 1024 * 1024;
+const MAX_FALLBACK_LINES = 20_000;
+
+class ParseFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export async function parseMessage(raw: Buffer, limits?: ParseLimits): Promise<ParsedMessage> {
+  const lim = { ...DEFAULTS, ...limits };
+  try {
+    return await parseFull(raw, lim);
+  } catch (err) {
+    // Whatever went wrong, the reader still gets a subject and a sender when the
+    // header block itself is readable (bad-inputs 34-36: stored and flagged, never dropped).
+    return fallback(raw, err instanceof ParseFailure ? err.reason : 'unparseable');
+  }
+}
+
+interface Collected {
+  headerLines: HeaderLines | null;
+  text: MessageText | null;
+  attachments: Array<{ meta: AttachmentStream; content: Buffer }>;
+}
+
+function parseFull(raw: Buffer, lim: Required<ParseLimits>): Promise<ParsedMessage> {
+  return new Promise<ParsedMessage>((resolve, reject) => {
+    const parser = new MailParser({
+      maxHeadSize: lim.maxHeadSize,
+      maxChildNodes: lim.maxParts,
+      maxHtmlLengthToParse: lim.maxHtmlToText,
+      // The web layer renders text itself (text.ts) and maps cid: to its own
+      // route (sanitize.ts); mailparser's versions would only cost time.
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      // Embedded messages stay attachments so they go through the same
+      // download and sanitizing rules when opened (bad-inputs 47).
+      ignoreEmbedded: true,
+      checksumAlgo: 'md5',
+    });
+    const got: Collected = { headerLines: null, text: null, attachments: [] };
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err: unknown, value?: ParsedMessage) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        parser.removeAllListeners('readable');
+        // A late 'error' after destroy must not become an uncaught exception.
+        parser.on('error', () => {});
+        parser.destroy();
+        reject(err);
+      } else resolve(value!);
+    };
+    timer = setTimeout(() => finish(new ParseFailure('timed out')), lim.timeoutMs);
+
+    parser.on('error', (err: Error & { code?: string }) => {
+      finish(new ParseFailure(err && err.code === 'EMAXLEN' ? 'too complex' : 'unparseable'));
+    });
+    parser.on('headers', () => {
+      got.headerLines = parser.headerLines || null;
+    });
+
+    // The same read loop as mailparser's simpleParser: an attachment stream must
+    // be drained and released before the parser goes on.
+    let reading = false;
+    const reader = (): void => {
+      if (settled) return;
+      reading = true;
+      const data = parser.read() as AttachmentStream | MessageText | null;
+      if (data === null) {
+        reading = false;
+        return;
+      }
+      if (data.type === 'text') {
+        got.text = data;
+        reader();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      data.content.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      data.content.on('end', () => {
+        got.attachments.push({ meta: data, content: Buffer.concat(chunks, size) });
+        data.release?.();
+        reader();
+      });
+    };
+    parser.on('readable', () => {
+      if (!reading) reader();
+    });
+    parser.on('end', () => {
+      try {
+        finish(null, assemble(got, lim));
+      } catch (err) {
+        finish(err);
+      }
+    });
+    parser.end(raw);
+  });
+}
+
+function assemble(got: Collected, lim: Required<ParseLimits>): ParsedMessage {
+  const headers = (got.headerLines ?? []).map((h) => splitHeaderLine(h.line));
+  const text = typeof got.text?.text === 'string' ? got.text.text : '';
+  const html = typeof got.text?.html === 'string' ? got.text.html : '';
+  return {
+    ...fromHeaders(headers),
+    ok: true,
+    error: '',
+    text,
+    html,
+    headers: headers.map(([name, value]) => [name, decodeWords(value)]),
+    links: collectLinks(html, text, lim.maxLinks),
+    attachments: got.attachments.map(toAttachment),
+  };
+}
+
+function toAttachment({ meta, content }: { meta: AttachmentStream; content: Buffer }): ParsedAttachment {
+  const disposition = (meta.contentDisposition ?? '').toLowerCase();
+  return {
+    // Kept exactly as the sender wrote it: filename.ts makes it safe at download (bad-inputs 43).
+    filename: typeof meta.filename === 'string' ? meta.filename : '',
+    contentType: (meta.contentType || 'application/octet-stream').toLowerCase(),
+    size: content.length,
+    // A lookup key, never a path (bad-inputs 44, MailDev CVE-2024-27448).
+    cid: stripAngles(meta.cid ?? meta.contentId ?? ''),
+    md5: createHash('md5').update(content).digest('hex'),
+    sha256: createHash('sha256').update(content).digest('hex'),
+    // A cid part of multipart/related with no disposition is shown in place by
+    // every mail client, so it counts as inline too.
+    inline: disposition === 'inline' || (!disposition && !!meta.related),
+    content,
+  };
+}
+
+function stripAngles(s: string): string {
+  const t = s.trim();
+  return t.startsWith('<') && t.endsWith('>') ? t.slice(1, -1).trim() : t;
+}
+
+// ---------------------------------------------------------------- headers
+
+type Header = [name: string, value: string];
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const win1252 = new TextDecoder('windows-1252');
+
+/**
+ * mailsplit hands header lines over as binary strings (one char per byte).
+ * RFC 6532 allows UTF-8 in headers; anything else 8-bit is legacy mail, most
+ * often Windows-1252, so that is the fallback rather than U+FFFD soup.
+ */
+function binaryToText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(s)) return s;
+  const bytes = Buffer.from(s, 'latin1');
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    return win1252.decode(bytes);
+  }
+}
+
+/** `Name: value` with folding, to [name as written, unfolded value]. RFC 5322 §2.2.3. */
+function splitHeaderLine(line: string): Header {
+  const colon = line.indexOf(':');
+  const name = colon < 0 ? line : line.slice(0, colon);
+  const value = colon < 0 ? '' : line.slice(colon + 1);
+  return [
+    // obs-header (RFC 5322 §4.5) allows whitespace before the colon.
+    binaryToText(name.replace(/[ \t]+$/, '')),
+    binaryToText(value.replace(/\r?\n(?=[ \t])/g, '').replace(/\r|\n/g, '').trim()),
+  ];
+}
+
+/**
+ * RFC 2047 encoded-words. Adjacent words of one charset are joined before
+ * decoding (§6.2 says the whitespace between them is dropped; mailers also
+ * split multibyte characters across words). Unknown charsets and UTF-7 are
+ * decoded as UTF-8 with U+FFFD, so they can never turn into markup (bad-inputs 40).
+ */
+export function decodeWords(value: string): string {
+  if (!value.includes('=?')) return value;
+  const WORD = /=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=/g;
+  let out = '';
+  let last = 0;
+  let pending: { charset: string; bytes: Buffer[] } | null = null;
+  const flush = () => {
+    if (pending) out += decodeBytes(Buffer.concat(pending.bytes), pending.charset);
+    pending = null;
+  };
+  for (const m of value.matchAll(WORD)) {
+    const between = value.slice(last, m.index);
+    const charset = m[1]!.toLowerCase();
+    const bytes = m[2]!.toLowerCase() === 'b' ? Buffer.from(m[3]!, 'base64') : decodeQ(m[3]!);
+    const p = pending as { charset: string; bytes: Buffer[] } | null;
+    if (p && /^[ \t\r\n]*$/.test(between)) {
+      if (p.charset === charset) p.bytes.push(bytes);
+      else {
+        flush();
+        pending = { charset, bytes: [bytes] };
+      }
+    } else {
+      flush();
+      out += between;
+      pending = { charset, bytes: [bytes] };
+    }
+    last = m.index! + m[0].length;
+  }
+  flush();
+  return out + value.slice(last);
+}
+
+function decodeQ(s: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '_') bytes.push(0x20);
+    else if (c === '=' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(c.charCodeAt(0) & 0xff);
+  }
+  return Buffer.from(bytes);
+}
+
+const decoders = new Map<string, TextDecoder>();
+function decodeBytes(bytes: Buffer, charset: string): string {
+  let d = decoders.get(charset);
+  if (!d) {
+    try {
+      // WHATWG deliberately has no UTF-7 decoder (it smuggles `+ADw-script+AD4-`).
+      d = charset === 'utf-7' ? new TextDecoder('utf-8') : new TextDecoder(charset);
+    } catch {
+      d = new TextDecoder('utf-8');
+    }
+    if (decoders.size < 64) decoders.set(charset, d);
+  }
+  return d.decode(bytes);
+}
+
+function first(headers: Header[], lname: string): string | undefined {
+  for (const [n, v] of headers) if (n.toLowerCase() === lname) return v;
+  return undefined;
+}
+
+function all(headers: Header[], lname: string): string[] {
+  return headers.filter(([n]) => n.toLowerCase() === lname).map(([, v]) => v);
+}
+
+/**
+ * The header-derived fields. With two Subject or From headers the first wins
+ * (bad-inputs 48), as in mailparser and most clients; both stay in `headers`
+ * and in the raw message.
+ */
+function fromHeaders(headers: Header[]) {
+  return {
+    subject: decodeWords(first(headers, 'subject') ?? ''),
+    from: addresses(first(headers, 'from')),
+    to: addresses(all(headers, 'to')),
+    cc: addresses(all(headers, 'cc')),
+    bcc: addresses(all(headers, 'bcc')),
+    replyTo: addresses(first(headers, 'reply-to')),
+    date: parseDate(first(headers, 'date')),
+    messageId: first(headers, 'message-id') ?? '',
+  };
+}
+
+function addresses(value: string | string[] | undefined): MailAddress[] {
+  const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const out: MailAddress[] = [];
+  for (const v of values) {
+    try {
+      // ASCII (punycode) domains: an IDN homoglyph shows as xn--, and it is the
+      // form the SMTP envelope uses (bad-inputs 29, 57).
+      const parsed = parseAddressHeader(v, { flatten: true, decodePunycode: false });
+      for (const a of parsed.value) {
+        if (a.group) continue;
+        out.push({ address: a.address ?? '', name: a.name ?? '' });
+      }
+    } catch {
+      // an unparseable address header yields no addresses; the raw value is in `headers`
+    }
+  }
+  return out;
+}
+
+// Year 10000 and friends sort every message wrong; sort by receive time instead (bad-inputs 49).
+const MIN_DATE = Date.UTC(1970, 0, 1);
+const MAX_DATE = Date.UTC(2200, 0, 1);
+
+/** RFC 5322 §3.3 date, or null when missing, unreadable or absurd. */
+export function parseDate(value: string | undefined): number | null {
+  if (!value) return null;
+  const v = value.replace(/\([^()]*\)/g, ' ').trim();
+  if (!v || v.length > 200) return null;
+  // RFC 5322 zones are ±HHMM; "+9999" is nonsense that Date.parse would accept.
+  const zone = /([+-])(\d{2})(\d{2})$/.exec(v);
+  if (zone && (Number(zone[2]) > 14 || Number(zone[3]) > 59)) return null;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t) || t < MIN_DATE || t >= MAX_DATE) return null;
+  return t;
+}
+
+// ---------------------------------------------------------------- links
+
+const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|quot|apos|lt|gt|#39));?/g;
+const NAMED: Record<string, string> = { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' };
+
+function decodeEntities(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(ENTITY, (m, dec?: string, hex?: string, name?: string) => {
+    if (name) return NAMED[name] ?? m;
+    const cp = dec ? Number(dec) : parseInt(hex!, 16);
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : '\uFFFD';
+  });
+}
+
+// A regex scan, not a DOM: the links list is a convenience for the API, and
+// parsing HTML properly costs milliseconds per message (GUIDE "Speed").
+const HREF = /<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
+
+function collectLinks(html: string, text: string, max: number): string[] {
+  const seen = new Set<string>();
+  const add = (url: string) => {
+    if (seen.size < max) seen.add(url);
+  };
+  if (html) {
+    for (const m of html.slice(0, MAX_LINK_SCAN).matchAll(HREF)) {
+      const href = decodeEntities((m[1] ?? m[2] ?? m[3] ?? '').trim());
+      // Browsers strip tabs and newlines from URLs (WHATWG URL §4.4).
+      const clean = href.replace(/[\t\r\n]/g, '');
+      if (/^https?:\/\/[^/?#\s]/i.test(clean)) add(clean);
+      if (seen.size >= max) break;
+    }
+  }
+  if (text && seen.size < max) for (const url of findUrls(text.slice(0, MAX_LINK_SCAN), max)) add(url);
+  return [...seen];
+}
+
+// ---------------------------------------------------------------- fallback
+
+/**
+ * Reads the top-level header block directly, for messages mailparser gave up
+ * on. Bounded in bytes and lines like mailsplit's own limits (bad-inputs 36).
+ */
+export function rawHeaders(raw: Buffer): Header[] {
+  const head = raw.subarray(0, MAX_FALLBACK_HEAD).toString('latin1');
+  const blank = /\r?\n\r?\n/.exec(head);
+  const block = blank ? head.slice(0, blank.index) : head;
+  const lines = block.split(/\r?\n/, MAX_FALLBACK_LINES);
+  const out: string[] = [];
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && out.length) out[out.length - 1] += '\r\n' + line;
+    else if (line.includes(':')) out.push(line);
+  }
+  return out.map(splitHeaderLine);
+}
+
+function fallback(raw: Buffer, reason: string): ParsedMessage {
+  let headers: Header[] = [];
+  let fields: ReturnType<typeof fromHeaders> | null = null;
+  try {
+    headers = rawHeaders(raw);
+    fields = fromHeaders(headers);
+  } catch {
+    headers = [];
+  }
+  return {
+    ok: false,
+    error: reason,
+    subject: fields?.subject ?? '',
+    from: fields?.from ?? [],
+    to: fields?.to ?? [],
+    cc: fields?.cc ?? [],
+    bcc: fields?.bcc ?? [],
+    replyTo: fields?.replyTo ?? [],
+    date: fields?.date ?? null,
+    messageId: fields?.messageId ?? '',
+    text: '',
+    html: '',
+    headers: headers.map(([n, v]) => [n, safeDecode(v)]),
+    links: [],
+    attachments: [],
+  };
+}
+
+function safeDecode(v: string): string {
+  try {
+    return decodeWords(v);
+  } catch {
+    return v;
+  }
+}

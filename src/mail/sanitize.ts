@@ -1,0 +1,355 @@
+// HTML bodies from strangers, made safe to show in the message iframe
+// (GUIDE "Showing mail from strangers"). This is one layer of three: the
+// iframe is sandboxed without allow-scripts and served with its own CSP, so
+// a sanitizer miss must still not execute or fetch. Everything is done inside
+// DOMPurify (config and hooks); its output is never edited afterwards, since
+// re-parsing serialized HTML is exactly where mXSS lives (bad-inputs 52,
+// SnappyMail CVE-2024-45800).
+
+import { JSDOM } from 'jsdom';
+import createDOMPurify from 'dompurify';
+import type { Config, DOMPurify as Purifier, UponSanitizeAttributeHookEvent } from 'dompurify';
+import { domainToASCII } from 'node:url';
+import { escapeHtml } from './text.js';
+
+export interface SanitizeOptions {
+  /**
+   * Maps a Content-ID (from `cid:` in an img src, RFC 2392) to the URL that
+   * serves that part, or null when the message has no such part. The URL
+   * must be absolute or start with `/`.
+   */
+  cidUrl: (cid: string) => string | null;
+  /** The reader unblocked remote images for this message. */
+  allowRemote: boolean;
+}
+
+export interface SanitizeResult {
+  html: string;
+  /** Remote images removed because allowRemote was false. */
+  remoteBlocked: number;
+}
+
+// Past these the parse alone takes seconds (jsdom parses about 0.5 MB of dense
+// markup per second, and deep nesting is quadratic), so the view degrades to
+// escaped source instead (bad-inputs 50).
+const MAX_HTML_CHARS = 1024 * 1024;
+const MAX_TAGS = 30_000;
+const MAX_DEPTH = 256;
+const FALLBACK_PREFIX = 64 * 1024;
+// A data: image in the body is the sender's own pixels, not a fetch; big ones
+// are a memory and layout attack, and real mail uses cid: parts for those.
+const MAX_DATA_URI = 128 * 1024;
+
+// Structure and text formatting only. Absent on purpose: script, style, link,
+// meta, base (bad-inputs 56), form controls, iframe/frame/object/embed, media
+// and picture/source (bad-inputs 55), svg and math (bad-inputs 52, 53).
+const ALLOWED_TAGS = [
+  'a', 'abbr', 'address', 'article', 'aside', 'b', 'bdi', 'big', 'blockquote', 'br',
+  'caption', 'center', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'details', 'dfn',
+  'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'font', 'footer', 'h1', 'h2', 'h3',
+  'h4', 'h5', 'h6', 'header', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'main', 'mark',
+  'nav', 'ol', 'p', 'pre', 'q', 's', 'samp', 'section', 'small', 'span', 'strike',
+  'strong', 'sub', 'summary', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead',
+  'time', 'tr', 'tt', 'u', 'ul', 'var', 'wbr',
+];
+
+// No id/name (DOM clobbering), no class (nothing to match once <style> is
+// gone, and it would let a sender dress text up as our host label), no srcset/background/poster/lowsrc/ping/action
+// (fetches: bad-inputs 55), no event handlers.
+const ALLOWED_ATTR = [
+  'abbr', 'align', 'alt', 'bgcolor', 'border', 'cellpadding', 'cellspacing', 'color', 'colspan', 'datetime', 'dir', 'face', 'headers', 'height', 'href', 'hspace',
+  'lang', 'nowrap', 'open', 'rel', 'reversed', 'rowspan', 'scope', 'size', 'span', 'src',
+  'start', 'style', 'target', 'title', 'type', 'valign', 'vspace', 'width',
+];
+
+// DOMPurify's default minus the schemes we never link (tel, ftp, xmpp, ...).
+// The hooks below are stricter still; this is the backstop.
+const ALLOWED_URI_REGEXP =
+  /^(?:(?:https?|mailto):|data:image\/(?:png|gif|jpeg|webp);base64,|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
+
+const DATA_IMAGE = /^data:image\/(?:png|gif|jpeg|webp);base64,[a-z0-9+/=\s]*$/i;
+
+interface CallState {
+  opts: SanitizeOptions;
+  remoteBlocked: number;
+  /** Nodes DOMPurify walked; 0 for markup means jsdom's parser threw. */
+  visited: number;
+}
+
+let purifier: Purifier | null = null;
+// sanitize() is synchronous, so one call's state can live here while the
+// shared hooks run; it is set and cleared around each call.
+let current: CallState | null = null;
+
+/** One jsdom window per process: creating it costs ~50 ms, DOMPurify is reentrant-safe between calls. */
+function getPurifier(): Purifier {
+  if (purifier) return purifier;
+  const { window } = new JSDOM('');
+  const p = createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]);
+  p.addHook('beforeSanitizeElements', () => {
+    if (current) current.visited++;
+  });
+  p.addHook('uponSanitizeAttribute', onAttribute);
+  p.addHook('afterSanitizeAttributes', afterAttributes);
+  purifier = p;
+  return p;
+}
+
+const CONFIG: Config = {
+  ALLOWED_TAGS,
+  ALLOWED_ATTR,
+  ALLOWED_URI_REGEXP,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  ALLOW_UNKNOWN_PROTOCOLS: false,
+  ALLOW_SELF_CLOSE_IN_ATTR: false,
+  // Text inside these would only be noise (or script source) once the element is gone.
+  FORBID_CONTENTS: [
+    'script', 'style', 'template', 'noscript', 'noembed', 'noframes', 'iframe', 'frame',
+    'frameset', 'object', 'embed', 'applet', 'svg', 'math', 'title', 'head', 'textarea',
+    'select', 'option', 'xmp', 'plaintext', 'audio', 'video', 'canvas',
+  ],
+  WHOLE_DOCUMENT: false,
+  RETURN_DOM: false,
+  RETURN_DOM_FRAGMENT: false,
+  RETURN_TRUSTED_TYPE: false,
+};
+
+export function sanitizeHtml(html: string, opts: SanitizeOptions): SanitizeResult {
+  const input = String(html ?? '');
+  if (input.length > MAX_HTML_CHARS || tooComplex(input)) return degraded(input);
+  // jsdom 29 throws while parsing some inline styles, including the
+  // `background:url(a.png)no-repeat;color:red` that Outlook writes
+  // (jsdom/jsdom#4285, fixed only in jsdom 30, which needs Node 22), and
+  // DOMPurify turns that into an empty result. Second try: the same HTML
+  // with every style attribute renamed to one DOMPurify drops. This edits
+  // the input, never the output, so DOMPurify's guarantees still hold.
+  return run(input, opts) ?? run(withoutStyles(input), opts) ?? degraded(input);
+}
+
+/** One DOMPurify pass; null when jsdom failed to parse the input. */
+function run(input: string, opts: SanitizeOptions): SanitizeResult | null {
+  const p = getPurifier();
+  const state: CallState = { opts, remoteBlocked: 0, visited: 0 };
+  current = state;
+  try {
+    const out = String(p.sanitize(input, CONFIG));
+    // A parse failure shows up as no node visited at all.
+    if (state.visited === 0 && input.includes('<')) return null;
+    return { html: out, remoteBlocked: state.remoteBlocked };
+  } catch {
+    return null;
+  } finally {
+    current = null;
+  }
+}
+
+function withoutStyles(html: string): string {
+  return html.replace(/<[a-zA-Z][^>]*>/g, (tag) => tag.replace(/([\s"'/])style(\s*=)/gi, '$1data-dropped-style$2'));
+}
+
+function degraded(input: string): SanitizeResult {
+  return { html: `<pre>${escapeHtml(input.slice(0, FALLBACK_PREFIX))}</pre>`, remoteBlocked: 0 };
+}
+
+const VOID = new Set([
+  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param',
+  'source', 'track', 'wbr', 'keygen', 'basefont', 'bgsound', 'frame', 'image',
+]);
+// Elements whose end tag HTML lets authors omit: counting them as open would
+// call ordinary sloppy newsletters "deep".
+const OPTIONAL_END = new Set([
+  'p', 'li', 'dt', 'dd', 'td', 'th', 'tr', 'tbody', 'thead', 'tfoot', 'option',
+  'optgroup', 'colgroup', 'caption', 'rt', 'rp', 'html', 'head', 'body',
+]);
+
+/** A linear pre-scan estimating tag count and nesting depth, so jsdom never sees a pathological tree. */
+function tooComplex(html: string): boolean {
+  const TAG = /<(\/?)([a-zA-Z][^\s/>]*)[^>]*?(\/?)>/g;
+  let tags = 0;
+  let depth = 0;
+  for (const m of html.matchAll(TAG)) {
+    if (++tags > MAX_TAGS) return true;
+    const name = m[2]!.toLowerCase();
+    if (VOID.has(name) || OPTIONAL_END.has(name)) continue;
+    if (m[1]) depth = Math.max(0, depth - 1);
+    else if (!m[3] && ++depth > MAX_DEPTH) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- attributes
+
+function onAttribute(node: Element, data: UponSanitizeAttributeHookEvent): void {
+  const state = current;
+  if (!state) return;
+  if (hostLabels.has(node)) {
+    data.forceKeepAttr = true;
+    return;
+  }
+  const tag = node.nodeName.toLowerCase();
+  const name = data.attrName;
+  const value = data.attrValue;
+
+  if (name === 'style') {
+    const clean = cleanStyle(value);
+    if (clean) data.attrValue = clean;
+    else data.keepAttr = false;
+    return;
+  }
+  // Set fresh in afterAttributes: the sender's target=_top must not survive (bad-inputs 56).
+  if (name === 'target' || name === 'rel') {
+    data.keepAttr = false;
+    return;
+  }
+  if (name === 'href') {
+    const href = tag === 'a' ? safeHref(value) : null;
+    if (href === null) data.keepAttr = false;
+    else data.attrValue = href;
+    return;
+  }
+  if (name === 'src') {
+    const src = tag === 'img' ? imageSrc(value, state) : null;
+    if (src === null) data.keepAttr = false;
+    else data.attrValue = src;
+  }
+}
+
+/** Browsers ignore these inside URLs (WHATWG URL §4.4), so `java\tscript:` is `javascript:`. */
+function compact(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  return url.replace(/[\u0000-\u0020\u007f]/g, '');
+}
+
+function safeHref(value: string): string | null {
+  const v = compact(value);
+  if (/^mailto:/i.test(v)) return v;
+  if (!/^https?:\/\//i.test(v)) return null;
+  try {
+    // The serialized URL carries the host in punycode, so the status bar and
+    // our host label agree with where the link really goes (bad-inputs 57).
+    return new URL(v).href;
+  } catch {
+    return null;
+  }
+}
+
+function imageSrc(value: string, state: CallState): string | null {
+  const v = compact(value);
+  if (/^cid:/i.test(v)) {
+    let cid = v.slice(4);
+    try {
+      // RFC 2392 §2: the cid URL is the Content-ID, percent-encoded.
+      cid = decodeURIComponent(cid);
+    } catch {
+      // keep it as written
+    }
+    const url = state.opts.cidUrl(cid.replace(/^<|>$/g, ''));
+    return url ? url : null;
+  }
+  if (/^(?:https?:)?\/\//i.test(v)) {
+    if (state.opts.allowRemote) return safeHref(v.startsWith('//') ? 'https:' + v : v);
+    state.remoteBlocked++;
+    return null;
+  }
+  if (v.length <= MAX_DATA_URI && DATA_IMAGE.test(v)) return v;
+  // Relative URLs would resolve against the app's own origin; javascript:,
+  // data:text/html and friends are simply not images (bad-inputs 51).
+  return null;
+}
+
+// A declaration with any of these could fetch, run script (old IE), or hide
+// them behind indirection (bad-inputs 54). Escapes (`\75 rl(`) could spell
+// any of them, so a backslash also disqualifies.
+const CSS_BANNED =
+  /url\(|image\(|image-set\(|cross-fade\(|src\(|expression|behavior|binding|@import|javascript:|vbscript:|var\(|env\(|attr\(|\\|[<>]/i;
+
+/** Inline style with every risky declaration dropped; '' when nothing is left. */
+export function cleanStyle(css: string): string {
+  const kept: string[] = [];
+  const noComments = css.replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ');
+  for (const decl of noComments.split(';')) {
+    const colon = decl.indexOf(':');
+    if (colon < 0) continue;
+    const prop = decl.slice(0, colon).trim().toLowerCase();
+    const val = decl.slice(colon + 1).trim();
+    // Custom properties (--x) feed var(); vendor prefixes are fine.
+    if (!/^-?[a-z][a-z0-9-]*$/.test(prop) || !val) continue;
+    if (CSS_BANNED.test(val) || CSS_BANNED.test(prop)) continue;
+    if ((val.split('"').length - 1) % 2 || (val.split("'").length - 1) % 2) continue;
+    // Fixed/absolute boxes can cover the whole frame with a fake UI.
+    if (prop === 'position' && !/^(?:static|relative)(?:\s*!important)?$/i.test(val)) continue;
+    kept.push(`${prop}:${val}`);
+  }
+  return kept.join(';');
+}
+
+// ---------------------------------------------------------------- links
+
+/** The spans we add; only these may carry our class. */
+const hostLabels = new WeakSet<Node>();
+
+function afterAttributes(node: Element): void {
+  if (!current || node.nodeName.toLowerCase() !== 'a') return;
+  const href = node.getAttribute('href');
+  if (!href) return;
+  // A new browsing context, no opener and no Referer: the message page URL
+  // (inbox name, message id) never reaches the sender (bad-inputs 57).
+  node.setAttribute('rel', 'noopener noreferrer');
+  node.setAttribute('target', '_blank');
+  const host = linkHost(href);
+  if (!host) return;
+  node.setAttribute('title', host);
+  if (misleading(node.textContent ?? '', host)) {
+    const doc = node.ownerDocument;
+    const label = doc.createElement('span');
+    label.setAttribute('class', 'mailroom-link-host');
+    label.setAttribute('style', 'font-size:smaller;color:#b00020');
+    label.textContent = ` [${host}]`;
+    hostLabels.add(label);
+    // Inserted as the next sibling, so DOMPurify's iterator walks it like any other node.
+    node.parentNode?.insertBefore(label, node.nextSibling);
+  }
+}
+
+/**
+ * The host a link really goes to, in ASCII (punycode) form so homoglyphs show
+ * as xn--; for mailto the domain of the first address; '' when there is none.
+ */
+export function linkHost(href: string): string {
+  const v = compact(String(href ?? ''));
+  if (/^mailto:/i.test(v)) {
+    const addr = v.slice(7).split(/[?,]/)[0] ?? '';
+    let at = addr;
+    try {
+      at = decodeURIComponent(addr);
+    } catch {
+      // keep it as written
+    }
+    const domain = at.slice(at.lastIndexOf('@') + 1);
+    return at.includes('@') && domain ? domainToASCII(domain) : '';
+  }
+  if (!/^https?:\/\//i.test(v)) return '';
+  try {
+    return new URL(v).hostname;
+  } catch {
+    return '';
+  }
+}
+
+const LOOKS_LIKE_HOST = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s/?#@:]+\.[^\s/?#@:.]{2,}\.?(?::\d+)?(?:[/?#]\S*)?$/i;
+
+/**
+ * True when the visible text names a host other than the real one, or the
+ * real host is an IDN (homoglyph risk) that the text does not spell out.
+ */
+function misleading(text: string, host: string): boolean {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const idn = host.split('.').some((label) => label.startsWith('xn--'));
+  if (!LOOKS_LIKE_HOST.test(t)) return idn;
+  const shown = linkHost(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`);
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
+  if (!shown) return true;
+  if (norm(shown) !== norm(host)) return true;
+  return idn && shown !== t.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#:]/)[0];
+}
