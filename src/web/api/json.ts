@@ -34,6 +34,7 @@ export function messageJson(store: Store, m: MessageView, via: string): Record<s
     rtls: m.tls,
     links: m.links,
     spam: 0,
+    starred: m.starred,
     // Mailroom's own: parsing runs after the 250, so fresh mail may still be 'pending'.
     parseState: m.parseState,
   };

@@ -36,6 +36,7 @@ const SCHEMAS: Record<string, unknown> = {
       rtls: bool,
       links: { type: 'array', items: str },
       spam: { type: 'number' },
+      starred: bool,
       parseState: { type: 'string', enum: ['pending', 'ok', 'failed'], description: 'Mailroom: parsed fields are filled once this is not pending' },
     },
   },
