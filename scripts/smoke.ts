@@ -450,12 +450,25 @@ function firstDifference(want: string, got: string): string {
 async function smokeOnce(o: Options): Promise<number> {
   const started = Date.now();
   const msg = buildMessage(o.domain, 'once', 48 * 1024 + 17);
-  let reply: Reply;
-  try {
-    reply = await deliver(o, msg);
-  } catch (e) {
-    process.stdout.write(`smoke: FAIL delivering to ${msg.to} via ${o.smtpHost}:${o.smtpPort}: ${(e as Error).message}\n`);
-    return 1;
+  // Right after `compose up` the server may not listen yet: retry what is
+  // transient (refused, reset, 4xx) for up to a minute, fail on anything else.
+  let reply: Reply | null = null;
+  const startDeadline = Date.now() + 60_000;
+  let attempts = 0;
+  while (!reply) {
+    attempts++;
+    try {
+      reply = await deliver(o, msg);
+    } catch (e) {
+      const transient = e instanceof SmtpError && e.transient;
+      if (!transient || Date.now() >= startDeadline) {
+        process.stdout.write(
+          `smoke: FAIL delivering to ${msg.to} via ${o.smtpHost}:${o.smtpPort} (attempt ${attempts}): ${(e as Error).message}\n`,
+        );
+        return 1;
+      }
+      await sleep(500);
+    }
   }
   const acked = Date.now();
   const { msg: listed, last } = await waitForMessage(o, msg.to, msg.subject, Date.now() + o.timeoutMs);
@@ -524,7 +537,7 @@ async function smokeOnce(o: Options): Promise<number> {
 
   const summary =
     `${msg.to} id ${listed._id}: ${msg.raw.length} bytes, attachment ${msg.attachment.length} bytes; ` +
-    `250 after ${acked - started} ms, in the API ${seen - acked} ms later`;
+    `250 after ${acked - started} ms${attempts > 1 ? ` (${attempts} attempts, server starting)` : ''}, in the API ${seen - acked} ms later`;
   if (problems.length) {
     process.stdout.write(`smoke: FAIL ${summary}\n${problems.map((p) => `  - ${p}\n`).join('')}`);
     return 1;
