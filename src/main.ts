@@ -22,12 +22,12 @@ export interface Mailroom {
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level)): Promise<Mailroom> {
   const store = openStore(config.storage.dataDir);
-  const parseQueue = new ParseQueue(store.messages, log.child({ component: 'parse' }));
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }));
   const smtp = new SmtpReceiver({
     config,
     store,
     log: log.child({ component: 'smtp' }),
-    onStored: (ids) => parseQueue.enqueue(ids.contentId),
+    onStored: (ids, raw) => parseQueue.enqueue(ids.contentId, raw),
   });
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
@@ -52,7 +52,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       smtpListening = false;
       await smtp.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await parseQueue.idle();
+      await parseQueue.close();
       store.close();
       log.info('stopped');
     })());

@@ -1,23 +1,62 @@
-// Parsing happens after the 250, from the stored raw bytes: the slow,
-// hostile-input-facing work stays off the path between the final dot and the
-// reply (issue 7), and a parser failure can never lose a message that was
-// already acknowledged (GUIDE: "store raw first, parse from it").
+// Parsing happens after the 250, from the stored raw bytes, in a worker
+// thread: the slow, hostile-input-facing work stays off the path between the
+// final dot and the reply and off the event loop that answers SMTP (issue 7),
+// and a parser failure can never lose a message that was already
+// acknowledged (GUIDE: "store raw first, parse from it").
+import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { MessageStore } from '../store/messages.js';
-import { parseMessage } from '../mail/parse.js';
+import type { GroupCommitter } from '../store/group-commit.js';
+import type { ParsedMessage } from '../mail/types.js';
+import type { ParseRequest } from './parse-worker.js';
+
+/** Messages handed to the worker at once: enough to keep it busy, few enough to bound memory. */
+const IN_FLIGHT = 32;
+/** Raw bytes kept in memory for queued messages; past it they are read back from the store. */
+const QUEUE_RAW_BYTES = 64 * 1024 * 1024;
+/** A single parse that takes longer than this means hostile input: the worker is replaced. */
+const WORKER_DEADLINE_MS = 30_000;
+
+interface Job {
+  contentId: number;
+  raw: Buffer | null;
+}
+
+/**
+ * Compiled, the worker is the .js beside this file. Under tsx (npm start, the
+ * tests) it is the .ts source, and Node 20 does not apply the parent's
+ * `--import tsx` loader to a worker's entry file, so the worker boots through
+ * tsx's own import API instead.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url));
+  const entry = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
+  const boot = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${entry}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(boot, { eval: true });
+}
 
 export class ParseQueue {
-  private readonly queue: number[] = [];
-  private running = false;
+  private readonly queue: Job[] = [];
+  private queuedRawBytes = 0;
+  private readonly inFlight = new Map<number, number>(); // contentId -> dispatched at
+  private worker: Worker | null = null;
   private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   parsed = 0;
   failed = 0;
 
-  constructor(private readonly messages: MessageStore, private readonly log: Logger) {}
+  constructor(
+    private readonly messages: MessageStore,
+    private readonly committer: GroupCommitter,
+    private readonly log: Logger,
+  ) {}
 
-  enqueue(contentId: number): void {
-    this.queue.push(contentId);
-    if (!this.running) void this.run();
+  enqueue(contentId: number, raw?: Buffer): void {
+    const keep = raw && this.queuedRawBytes + raw.length <= QUEUE_RAW_BYTES ? raw : null;
+    if (keep) this.queuedRawBytes += keep.length;
+    this.queue.push({ contentId, raw: keep });
+    this.pump();
   }
 
   /** Queues every message left unparsed by a crash or restart. */
@@ -28,42 +67,110 @@ export class ParseQueue {
   }
 
   get length(): number {
-    return this.queue.length + (this.running ? 1 : 0);
+    return this.queue.length + this.inFlight.size;
   }
 
-  /** Resolves once the queue is empty (tests, shutdown). */
+  /** Resolves once every queued message is parsed and its result committed (tests, shutdown). */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length) {
-        const id = this.queue.shift()!;
-        await this.parseOne(id);
+  async close(): Promise<void> {
+    await this.idle();
+    this.closed = true;
+    clearInterval(this.deadlineTimer);
+    await this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = startWorker();
+    w.unref();
+    w.on('message', (msg: { contentId: number; parsed: ParsedMessage }) => this.onResult(msg.contentId, msg.parsed));
+    w.on('error', (err) => this.log.error({ err: { message: err.message } }, 'parse worker failed'));
+    w.on('exit', () => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      this.failInFlight('parser stopped');
+    });
+    this.worker = w;
+    this.deadlineTimer ??= setInterval(() => this.checkDeadline(), 1000).unref();
+    return w;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.inFlight.size < IN_FLIGHT && this.queue.length) {
+      const job = this.queue.shift()!;
+      if (job.raw) this.queuedRawBytes -= job.raw.length;
+      const raw = job.raw ?? this.messages.raw(job.contentId);
+      if (!raw) continue; // deleted before it was parsed
+      this.inFlight.set(job.contentId, Date.now());
+      const req: ParseRequest = { contentId: job.contentId, raw };
+      this.ensureWorker().postMessage(req);
+    }
+    this.notifyIdle();
+  }
+
+  private onResult(contentId: number, parsed: ParsedMessage): void {
+    if (!this.inFlight.delete(contentId)) return;
+    // Structured clone turns Buffers into Uint8Arrays.
+    for (const a of parsed.attachments) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
+    this.store(contentId, parsed);
+    this.pump();
+  }
+
+  private store(contentId: number, parsed: ParsedMessage): void {
+    this.inFlight.set(contentId, Number.POSITIVE_INFINITY); // committing: not a worker deadline matter
+    // Parse results ride along with the next group commit instead of paying for an fsync of their own.
+    this.committer
+      .submit(() => this.messages.applyParse(contentId, parsed))
+      .then(
+        () => (parsed.ok ? this.parsed++ : this.failed++),
+        (err) => {
+          // The raw message stays, still 'pending', and is parsed again at the next start.
+          this.failed++;
+          this.log.error({ err: { message: (err as Error).message }, content: contentId }, 'parse result not stored');
+        },
+      )
+      .finally(() => {
+        this.inFlight.delete(contentId);
+        this.pump();
+      });
+  }
+
+  /** A parse past its deadline: replace the worker and record the message as unparseable. */
+  private checkDeadline(): void {
+    const now = Date.now();
+    for (const [, at] of this.inFlight) {
+      if (at !== Number.POSITIVE_INFINITY && now - at > WORKER_DEADLINE_MS) {
+        const w = this.worker;
+        this.worker = null;
+        void w?.terminate();
+        this.failInFlight('parsing took too long');
+        return;
       }
-    } finally {
-      this.running = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      waiters.forEach((w) => w());
     }
   }
 
-  private async parseOne(contentId: number): Promise<void> {
-    try {
-      const raw = this.messages.raw(contentId);
-      if (!raw) return; // deleted before it was parsed
-      const parsed = await parseMessage(raw);
-      this.messages.applyParse(contentId, parsed);
-      if (parsed.ok) this.parsed++;
-      else this.failed++;
-    } catch (err) {
-      // The store refused the parsed form; the raw message stays and is retried at next start.
-      this.failed++;
-      this.log.error({ err: { message: (err as Error).message }, content: contentId }, 'parse result not stored');
+  private failInFlight(reason: string): void {
+    for (const [contentId, at] of [...this.inFlight]) {
+      if (at === Number.POSITIVE_INFINITY) continue;
+      this.log.warn({ content: contentId, reason }, 'message kept unparsed');
+      this.store(contentId, unparsed(reason));
     }
   }
+
+  private notifyIdle(): void {
+    if (this.length !== 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
+  }
+}
+
+function unparsed(reason: string): ParsedMessage {
+  return { ok: false, error: reason, subject: '', from: [], to: [], cc: [], bcc: [], replyTo: [], date: null, messageId: '', text: '', html: '', headers: [], links: [], attachments: [] };
 }

@@ -21,7 +21,7 @@ export interface ReceiverDeps {
   store: Store;
   log: Logger;
   /** Called after a message is durably stored (and its 250 sent); e.g. to queue parsing. */
-  onStored?: (ids: StoredIds) => void;
+  onStored?: (ids: StoredIds, raw: Buffer) => void;
 }
 
 /** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
@@ -307,7 +307,7 @@ export class SmtpReceiver {
       'message stored',
     );
     try {
-      this.deps.onStored?.(ids);
+      this.deps.onStored?.(ids, raw);
     } catch (err) {
       log.warn({ err: { message: (err as Error).message } }, 'post-store hook failed');
     }
