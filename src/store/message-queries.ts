@@ -19,6 +19,8 @@ export interface PageOptions {
   /** Only messages received at or after this (epoch ms). */
   since?: number;
   skip?: number;
+  /** Only messages in this folder. */
+  folder?: string;
 }
 
 export interface FilterOptions {
@@ -83,6 +85,10 @@ export class MessageQueries {
     if (opts.since !== undefined) {
       where.push('m.received >= ?');
       params.push(opts.since);
+    }
+    if (opts.folder !== undefined) {
+      where.push('m.folder = ?');
+      params.push(opts.folder);
     }
     const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
     const skip = Math.max(0, Math.min(opts.skip ?? 0, 1_000_000));

@@ -5,6 +5,7 @@ import type { WebDeps, AppEnv, HealthReport } from './deps.js';
 import { securityHeaders } from './security-headers.js';
 import { uiRoutes } from './ui/routes.js';
 import { apiRoutes } from './api/routes.js';
+import { accountRoutes } from './ui/account-routes.js';
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -23,6 +24,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   });
 
   app.route('/api', apiRoutes(deps));
+  app.route('/', accountRoutes(deps));
   app.route('/', uiRoutes(deps));
 
   app.notFound((c) => {

@@ -7,10 +7,10 @@ import { Mailsac } from '@mailsac/api';
 import { ADMIN_KEY, makeUser, md5, sendMail, startApiMailroom, type TestMailroom } from './_helpers.js';
 
 let m: TestMailroom;
-let owner: Mailsac;
-let other: Mailsac;
-let admin: Mailsac;
-let anon: Mailsac;
+let owner: Mailsac<unknown>;
+let other: Mailsac<unknown>;
+let admin: Mailsac<unknown>;
+let anon: Mailsac<unknown>;
 let t0: number;
 
 const INBOX = 'client.owner@mailroom.test';
@@ -245,7 +245,7 @@ test('star, labels, folder, read status, starred list', async () => {
   const l3 = await owner.messages.deleteMessageLabel(INBOX, full._id, 'business archive');
   assert.equal(l3.data, { _id: full._id, labels: ['second'] });
 
-  const f = await owner.messages.setMessageFolder(INBOX, full._id, 'spam');
+  const f = await owner.messages.setMessageFolder(INBOX, full._id, 'spam' as never);
   assert.equal(f.data, { _id: full._id, folder: 'spam' });
   assert.is(await status(owner.messages.setMessageFolder(INBOX, full._id, 'nowhere' as never)), 400);
 

@@ -1,0 +1,165 @@
+// "Your account": API keys (created, shown once, revoked) and private
+// addresses (reserved, forwarding fields, released).
+import type { User } from '../../../store/users.js';
+import type { ApiKey } from '../../../store/api-keys.js';
+import type { OwnedAddress } from '../../../store/addresses.js';
+import { Layout } from '../layout.js';
+
+export interface AccountProps {
+  nonce: string;
+  csrf: string;
+  user: User;
+  keys: ApiKey[];
+  addresses: Array<OwnedAddress & { messages: number }>;
+  domains: string[];
+  apiBase: string;
+  /** A key just created: shown this once. */
+  newKey?: { name: string; key: string };
+  notice?: string;
+  error?: string;
+}
+
+const when = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '—');
+
+function Csrf(props: { token: string }) {
+  return <input type="hidden" name="csrf" value={props.token} />;
+}
+
+export function AccountPage(props: AccountProps) {
+  const { user } = props;
+  return (
+    <Layout title="Your account — Mailroom" nonce={props.nonce}>
+      <h1>Your account</h1>
+      <p>
+        Signed in as <strong>{user.username}</strong> ({user.role}).{' '}
+        <a href="/account/mail">Your mail</a> · <a href="/search">Search</a> · <a href="/api/docs">API reference</a>
+      </p>
+      <form method="post" action="/logout">
+        <Csrf token={props.csrf} />
+        <button type="submit">Sign out</button>
+      </form>
+      {props.notice ? (
+        <p class="notice info" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p class="notice" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+
+      <h2>API keys</h2>
+      {props.newKey ? (
+        <div class="notice info" role="status">
+          <p>
+            Your new key{props.newKey.name ? ` "${props.newKey.name}"` : ''} is below. It is shown <strong>only this once</strong>: copy it now.
+          </p>
+          <code class="cmd">{props.newKey.key}</code>
+          <p>
+            Try it: <code class="cmd">{`curl -H "Mailsac-Key: ${props.newKey.key}" ${props.apiBase}/me`}</code>
+          </p>
+        </div>
+      ) : null}
+      {props.keys.length ? (
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Starts with</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.keys.map((k) => (
+              <tr>
+                <td>{k.name || '(unnamed)'}</td>
+                <td>
+                  <code>{k.hint}…</code>
+                </td>
+                <td>{when(k.created)}</td>
+                <td>{when(k.lastUsed)}</td>
+                <td>
+                  {k.revoked ? (
+                    `revoked ${when(k.revoked)}`
+                  ) : (
+                    <form method="post" action={`/account/keys/${k.id}/revoke`}>
+                      <Csrf token={props.csrf} />
+                      <button type="submit">Revoke</button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">No keys yet.</p>
+      )}
+      <form method="post" action="/account/keys">
+        <Csrf token={props.csrf} />
+        <label>
+          New key name <input type="text" name="name" maxlength={100} placeholder="ci, laptop, …" />
+        </label>{' '}
+        <button type="submit">Create key</button>
+      </form>
+      <p class="muted">
+        Send a key in the <code>Mailsac-Key</code> header to <code>{props.apiBase}</code>.
+      </p>
+
+      <h2>Private addresses</h2>
+      <p class="muted">Mail to a private address, past and future, is readable only by you and the operator's admins.</p>
+      {props.addresses.length ? (
+        props.addresses.map((a) => (
+          <section class="card">
+            <h3 class="addr">
+              <a href={`/inbox/${encodeURIComponent(a.address)}`}>{a.address}</a>
+            </h3>
+            <p class="muted">
+              {a.messages === 1 ? '1 message' : `${a.messages} messages`} · reserved {when(a.created)}
+            </p>
+            <form method="post" action={`/account/addresses/${encodeURIComponent(a.address)}`} class="stack">
+              <Csrf token={props.csrf} />
+              <label>
+                Notes <input type="text" name="info" value={a.info} maxlength={1000} />
+              </label>{' '}
+              <label>
+                Forward to <input type="email" name="forward" value={a.forward ?? ''} />
+              </label>{' '}
+              <label>
+                Webhook <input type="url" name="webhook" value={a.webhook ?? ''} />
+              </label>{' '}
+              <label>
+                Slack webhook <input type="url" name="webhookSlack" value={a.webhookSlack ?? ''} />
+              </label>{' '}
+              <label>
+                <input type="checkbox" name="enablews" value="true" checked={a.enablews} /> Web socket
+              </label>{' '}
+              <button type="submit">Save</button>
+            </form>
+            <p class="muted">Forwarding settings are stored now; delivery by them comes in a later release.</p>
+            <form method="post" action={`/account/addresses/${encodeURIComponent(a.address)}/release`}>
+              <Csrf token={props.csrf} />
+              <label>
+                <input type="checkbox" name="deleteMessages" value="true" /> also delete its messages
+              </label>{' '}
+              <button type="submit">Release (make public)</button>
+            </form>
+          </section>
+        ))
+      ) : (
+        <p class="muted">You have no private addresses.</p>
+      )}
+      <form method="post" action="/account/addresses">
+        <Csrf token={props.csrf} />
+        <label>
+          Reserve <input type="text" name="address" required placeholder={`name@${props.domains[0] ?? 'example.com'}`} />
+        </label>{' '}
+        <button type="submit">Make private</button>
+      </form>
+      <p class="muted">Domains: {props.domains.join(', ')}</p>
+    </Layout>
+  );
+}
