@@ -9,9 +9,11 @@
 //   --domain D        recipient domain (default: first of MAILROOM_DOMAINS, else mailroom.test)
 //   --key K           send K as Mailsac-Key (default: $SMOKE_API_KEY; public inboxes need none)
 //   --timeout S       seconds to wait for a message to show up in the API (default 20)
-//   --loop N          deliver N small messages (0 = until SIGINT), tolerating refused
-//                     connections and 4xx while the server restarts, then check that every
-//                     message that got a 250 is readable through the API
+//   --loop N          deliver N small messages (0 = until SIGINT), up to 25 per session,
+//                     tolerating refused connections, dropped sessions and 4xx while the
+//                     server restarts (with backoff; gives up after 90 s without a 250),
+//                     then check that every message that got a 250 is readable through
+//                     the API. Run it while the server is stopped and started again.
 //   --concurrency C   SMTP sessions in parallel in --loop mode (default 4)
 //
 // One message mode sends a multipart/mixed message (text/plain in quoted-printable with
@@ -375,6 +377,48 @@ async function deliver(o: Options, msg: Outgoing): Promise<Reply> {
   }
 }
 
+/**
+ * Loop mode keeps a session open for several transactions, as MTAs do with a
+ * queue for one host: one connection per message would soon trip the server's
+ * per-address connection rate limit (421 4.7.0). Any failure drops the session.
+ */
+class Sender {
+  private s: SmtpSession | null = null;
+  private sent = 0;
+  constructor(
+    private readonly o: Options,
+    private readonly perSession = 25,
+  ) {}
+
+  async send(msg: Outgoing): Promise<Reply> {
+    try {
+      if (!this.s) {
+        this.s = await SmtpSession.open(this.o.smtpHost, this.o.smtpPort, 30_000);
+        this.sent = 0;
+        await this.s.step('greeting', null, 220);
+        await this.s.step('EHLO', 'EHLO smoke.invalid\r\n', 250);
+      }
+      const s = this.s;
+      await s.step('MAIL FROM', `MAIL FROM:<${msg.from}> SIZE=${msg.raw.length}\r\n`, 250);
+      await s.step('RCPT TO', `RCPT TO:<${msg.to}>\r\n`, 250);
+      await s.step('DATA', 'DATA\r\n', 354);
+      const done = await s.step('end of data', dotStuff(msg.raw), 250);
+      if (++this.sent >= this.perSession) await this.close();
+      return done;
+    } catch (e) {
+      this.s?.close();
+      this.s = null;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.s;
+    this.s = null;
+    if (s) await s.quit();
+  }
+}
+
 // ---------------------------------------------------------------- the API side
 
 interface ApiAddress {
@@ -564,13 +608,21 @@ async function smokeLoop(o: Options, count: number): Promise<number> {
     process.stderr.write(`smoke: ${acked.length} acknowledged; ${[...tally].map(([k, v]) => `${k} ${v}`).join(', ') || 'no failures'}\n`);
   }, 5000);
 
+  // Without a single 250 for this long, stop sending and report what we have.
+  const STALL_MS = 90_000;
+  let lastAck = Date.now();
+  let stalled = false;
   const worker = async () => {
+    const sender = new Sender(o);
+    let backoff = 250;
     while (!stop && (count === 0 || next < count)) {
       next++;
       const msg = buildMessage(o.domain, 'loop', 1024);
       try {
-        await deliver(o, msg);
+        await sender.send(msg);
         acked.push(msg);
+        lastAck = Date.now();
+        backoff = 250;
       } catch (e) {
         const err = e as SmtpError;
         // A message without a 250 was never the server's responsibility; it may or may
@@ -584,9 +636,17 @@ async function smokeLoop(o: Options, count: number): Promise<number> {
             stop = true;
           }
         }
-        await sleep(250); // the server is restarting or refusing: do not spin
+        if (Date.now() - lastAck > STALL_MS) {
+          if (!stalled) process.stderr.write(`smoke: no 250 for ${STALL_MS / 1000} s (last failure: ${err.message}); stopping\n`);
+          stalled = stop = true;
+        }
+        // The server is restarting or refusing: back off as an MTA would, and do not
+        // keep a per-address connection rate limit tripped by retrying in a tight loop.
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 4000);
       }
     }
+    await sender.close();
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   clearInterval(progress);
@@ -611,7 +671,8 @@ async function smokeLoop(o: Options, count: number): Promise<number> {
   const line =
     `${acked.length} acknowledged in ${(sendMs / 1000).toFixed(1)} s (${o.concurrency} sessions); ` +
     `retried failures: ${failures}; readable through the API: ${acked.length - missing.length}/${acked.length}`;
-  if (missing.length || acked.length === 0 || (permanent > 0 && acked.length === 0)) {
+  if (missing.length || acked.length === 0 || stalled) {
+    if (stalled) process.stdout.write(`smoke: FAIL loop stalled: the server stopped accepting mail for ${STALL_MS / 1000} s\n`);
     process.stdout.write(`smoke: FAIL loop: ${line}\n${missing.slice(0, 50).map((m) => `  - lost: ${m}\n`).join('')}`);
     if (missing.length > 50) process.stdout.write(`  ... and ${missing.length - 50} more\n`);
     return 1;
