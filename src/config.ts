@@ -80,6 +80,7 @@ export const configSchema = z.strictObject({
   storage: z
     .strictObject({
       dataDir: z.string().min(1).default('./data'),
+      maxDatabaseBytes: int(0).default(0),
     })
     .prefault({}),
   log: z

@@ -7,30 +7,49 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
-import { ParseQueue } from './jobs/parse-queue.js';
+import { StoreWriter } from './store/writer.js';
 import { createApp } from './web/app.js';
+import { ensureAdmin } from './web/auth/principal.js';
 
 export interface Mailroom {
   config: Config;
   store: Store;
   smtp: SmtpReceiver;
-  parseQueue: ParseQueue;
+  writer: StoreWriter;
+  /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
+  parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
   httpAddress: AddressInfo;
   stop(): Promise<void>;
 }
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level)): Promise<Mailroom> {
+  // The main thread's connection serves reads and the web's small writes; it
+  // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
-  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }));
+  ensureAdmin(store, config);
+  const writer = await StoreWriter.start({
+    dataDir: config.storage.dataDir,
+    logLevel: config.log.level,
+    maxDatabaseBytes: config.storage.maxDatabaseBytes,
+  });
+  const parseQueue = {
+    idle: () => writer.parseIdle(),
+    get length() {
+      return writer.stats.parseQueue;
+    },
+    get parsed() {
+      return writer.stats.parsed;
+    },
+    get failed() {
+      return writer.stats.parseFailed;
+    },
+  };
   const smtp = new SmtpReceiver({
     config,
-    store,
+    ingest: (message) => writer.ingest(message),
     log: log.child({ component: 'smtp' }),
-    onStored: (ids, raw) => parseQueue.enqueue(ids.contentId, raw),
   });
-  const resumed = parseQueue.resume();
-  if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
 
   const app = createApp({
     config,
@@ -52,11 +71,11 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       smtpListening = false;
       await smtp.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await parseQueue.close();
+      await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

@@ -3,12 +3,13 @@
 // final dot and the reply and off the event loop that answers SMTP (issue 7),
 // and a parser failure can never lose a message that was already
 // acknowledged (GUIDE: "store raw first, parse from it").
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { MessageStore } from '../store/messages.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { ParseRequest } from './parse-worker.js';
+import { siblingModule, startWorker } from '../worker-entry.js';
 
 /** Messages handed to the worker at once: enough to keep it busy, few enough to bound memory. */
 const IN_FLIGHT = 32;
@@ -20,19 +21,6 @@ const WORKER_DEADLINE_MS = 30_000;
 interface Job {
   contentId: number;
   raw: Buffer | null;
-}
-
-/**
- * Compiled, the worker is the .js beside this file. Under tsx (npm start, the
- * tests) it is the .ts source, and Node 20 does not apply the parent's
- * `--import tsx` loader to a worker's entry file, so the worker boots through
- * tsx's own import API instead.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url));
-  const entry = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
-  const boot = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${entry}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(boot, { eval: true });
 }
 
 export class ParseQueue {
@@ -86,7 +74,7 @@ export class ParseQueue {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = startWorker();
+    const w = startWorker(siblingModule(import.meta.url, 'parse-worker'));
     w.unref();
     w.on('message', (msg: { contentId: number; parsed: ParsedMessage }) => this.onResult(msg.contentId, msg.parsed));
     w.on('error', (err) => this.log.error({ err: { message: err.message } }, 'parse worker failed'));
@@ -126,7 +114,7 @@ export class ParseQueue {
     this.inFlight.set(contentId, Number.POSITIVE_INFINITY); // committing: not a worker deadline matter
     // Parse results ride along with the next group commit instead of paying for an fsync of their own.
     this.committer
-      .submit(() => this.messages.applyParse(contentId, parsed))
+      .submitDeferred(() => this.messages.applyParse(contentId, parsed))
       .then(
         () => (parsed.ok ? this.parsed++ : this.failed++),
         (err) => {

@@ -11,33 +11,60 @@ interface Pending<R> {
   reject: (e: unknown) => void;
 }
 
+/** How long a deferred write may wait to be batched with others. */
+const DEFER_MS = 20;
+
 export class GroupCommitter {
-  private queue: Pending<any>[] = [];
+  private urgent: Pending<any>[] = [];
+  private deferred: Pending<any>[] = [];
   private scheduled = false;
+  private deferTimer: NodeJS.Timeout | undefined;
   /** Largest number of writes committed together; for the bench and /healthz. */
   maxBatch = 0;
   commits = 0;
 
-  constructor(private readonly db: DB, private readonly maxBatchSize = 256) {}
+  constructor(
+    private readonly db: DB,
+    private readonly maxBatchSize = 256,
+    private readonly maxDeferredBatch = 64,
+  ) {}
 
+  /** A write someone is waiting on (an SMTP client before its 250): committed as soon as possible. */
   submit<R>(work: () => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+      this.urgent.push({ work, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate runs after pending I/O callbacks, so the other sessions
         // whose final dot arrived in the same poll phase join this batch.
-        setImmediate(() => this.flush());
+        setImmediate(() => this.flushUrgent());
       }
     });
   }
 
-  private flush(): void {
+  /**
+   * A write nobody is waiting on (derived data such as parse results). It is
+   * committed in its own, separate batches, a little later, so it neither
+   * lengthens an SMTP client's wait nor costs an fsync per write.
+   */
+  submitDeferred<R>(work: () => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.deferred.push({ work, resolve, reject });
+      if (this.deferred.length >= this.maxDeferredBatch) setImmediate(() => this.flushDeferred());
+      else this.deferTimer ??= setTimeout(() => this.flushDeferred(), DEFER_MS);
+    });
+  }
+
+  private flushUrgent(): void {
     this.scheduled = false;
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatchSize);
-      this.commitBatch(batch);
-    }
+    while (this.urgent.length) this.commitBatch(this.urgent.splice(0, this.maxBatchSize));
+  }
+
+  private flushDeferred(): void {
+    clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    if (this.deferred.length) this.commitBatch(this.deferred.splice(0, this.maxDeferredBatch));
+    if (this.deferred.length) this.deferTimer = setTimeout(() => this.flushDeferred(), 0);
   }
 
   private commitBatch(batch: Pending<any>[]): void {

@@ -23,9 +23,18 @@ export interface Store {
   close(): void;
 }
 
-export function openStore(dataDir: string): Store {
+export interface StoreOptions {
+  /** Hard cap on the database file; past it writes fail with SQLITE_FULL, answered 452 4.3.1 (0: none). */
+  maxDatabaseBytes?: number;
+}
+
+export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   const file = databaseFile(dataDir);
   const db = openDatabase(file);
+  if (opts.maxDatabaseBytes) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxDatabaseBytes / pageSize))}`);
+  }
   return {
     db,
     file,

@@ -41,22 +41,33 @@ test('bad-input 8: an I/O-class failure during the commit answers 451 4.3.0 with
   assert.is(m.smtp.stats.storageErrors, 1);
 });
 
-test('bad-input 8 and 31: a full database (SQLITE_FULL) answers 452 4.3.1', async () => {
-  const before = rowCounts();
-  const pages = m.store.db.pragma('page_count', { simple: true }) as number;
-  m.store.db.pragma(`max_page_count = ${pages}`);
-  // Incompressible, so raw-source compression cannot make it fit.
-  const r = await deliver('disk full', randomBytes(300_000).toString('base64'));
-  m.store.db.pragma('max_page_count = 1073741823');
-  assert.is(r.code, 452);
-  assert.match(r.text, /^4\.3\.1/);
-  assert.equal(rowCounts(), before);
-});
-
 test('after the failure clears, delivery works again', async () => {
   const r = await deliver('recovered');
   assert.is(r.code, 250);
   assert.is(m.store.messages.count('fail@mailroom.test'), 1);
+});
+
+test('bad-input 8: at storage.maxDatabaseBytes a write fails with SQLITE_FULL and answers 452 4.3.1; nothing partial', async () => {
+  const full = await startTestMailroom({ storage: { maxDatabaseBytes: 1_500_000 } as never });
+  try {
+    const codes: number[] = [];
+    let last = { code: 0, text: '' };
+    for (let i = 0; i < 8 && last.code !== 452; i++) {
+      const c = await RawSmtp.connect(full.smtpAddress.port);
+      await c.hello();
+      // Incompressible, so raw-source compression cannot make it fit.
+      last = await c.send('x@example.org', ['big@mailroom.test'], simpleMessage({ to: 'x', subject: `fill ${i}`, body: randomBytes(300_000).toString('base64') }));
+      codes.push(last.code);
+      await c.quit();
+    }
+    assert.is(last.code, 452, `answers: ${codes.join(',')}`);
+    assert.match(last.text, /^4\.3\.1/);
+    const stored = codes.filter((c) => c === 250).length;
+    assert.is(full.store.messages.count('big@mailroom.test'), stored, 'only the acknowledged messages are stored');
+    assert.is(full.store.db.prepare('SELECT count(*) FROM contents').pluck().get(), stored);
+  } finally {
+    await full.cleanup();
+  }
 });
 
 test.run();

@@ -1,0 +1,31 @@
+// Messages between the main thread and the writer thread.
+import type { IncomingMessage, StoredIds } from './messages.js';
+
+export interface WriterOptions {
+  dataDir: string;
+  logLevel: string;
+  /** Hard cap on the database size; past it writes fail with SQLITE_FULL (0: none). */
+  maxDatabaseBytes: number;
+}
+
+export interface WriterStats {
+  commits: number;
+  maxBatch: number;
+  parseQueue: number;
+  parsed: number;
+  parseFailed: number;
+}
+
+export type ToWriter =
+  | { type: 'ingest'; id: number; message: Omit<IncomingMessage, 'raw'> & { raw: Uint8Array } }
+  | { type: 'idle'; id: number }
+  | { type: 'close' };
+
+export type FromWriter =
+  | { type: 'ready'; stats: WriterStats }
+  | { type: 'fatal'; message: string; code: string }
+  | { type: 'stored'; id: number; ids: StoredIds }
+  | { type: 'failed'; id: number; code: string; message: string }
+  | { type: 'idle'; id: number; stats: WriterStats }
+  | { type: 'stats'; stats: WriterStats }
+  | { type: 'closed'; stats: WriterStats };

@@ -1,0 +1,68 @@
+// The writer thread: owns the connection that stores incoming mail, commits
+// in groups, and runs the parse queue. With synchronous=FULL every commit
+// waits for an fsync (3-4 ms on this machine's disk); on the main thread that
+// wait froze every SMTP session at once. Here it blocks only this thread,
+// and whatever arrives meanwhile joins the next commit (issue 7).
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from './index.js';
+import { ParseQueue } from '../jobs/parse-queue.js';
+import { createLogger } from '../log.js';
+import type { IncomingMessage } from './messages.js';
+import type { ToWriter, FromWriter, WriterOptions } from './writer-protocol.js';
+
+if (!parentPort) throw new Error('writer-thread must run in a worker thread');
+const port = parentPort;
+const options = workerData as WriterOptions;
+const log = createLogger(options.logLevel).child({ component: 'writer' });
+
+function send(msg: FromWriter): void {
+  port.postMessage(msg);
+}
+
+try {
+  const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }));
+  const resumed = parseQueue.resume();
+  if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
+
+  const stats = () => ({
+    commits: store.committer.commits,
+    maxBatch: store.committer.maxBatch,
+    parseQueue: parseQueue.length,
+    parsed: parseQueue.parsed,
+    parseFailed: parseQueue.failed,
+  });
+  // The main thread reads these for /healthz without a round trip.
+  const statsTimer = setInterval(() => send({ type: 'stats', stats: stats() }), 1000);
+
+  port.on('message', (msg: ToWriter) => {
+    switch (msg.type) {
+      case 'ingest': {
+        const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
+        const incoming: IncomingMessage = { ...msg.message, raw };
+        store.committer.submit(() => store.messages.insertReceived(incoming)).then(
+          (ids) => {
+            send({ type: 'stored', id: msg.id, ids });
+            parseQueue.enqueue(ids.contentId, raw);
+          },
+          (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),
+        );
+        break;
+      }
+      case 'idle':
+        void parseQueue.idle().then(() => send({ type: 'idle', id: msg.id, stats: stats() }));
+        break;
+      case 'close':
+        void parseQueue.close().then(() => {
+          clearInterval(statsTimer);
+          store.close();
+          send({ type: 'closed', stats: stats() });
+          port.close();
+        });
+        break;
+    }
+  });
+  send({ type: 'ready', stats: stats() });
+} catch (err) {
+  send({ type: 'fatal', message: (err as Error).message, code: (err as { code?: string }).code ?? '' });
+}

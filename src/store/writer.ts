@@ -1,0 +1,137 @@
+// The main thread's handle on the writer thread (writer-thread.ts): hands it
+// incoming messages and resolves each promise only after the message is
+// committed, so the SMTP 250 still means durable.
+import { Worker } from 'node:worker_threads';
+import type { IncomingMessage, StoredIds } from './messages.js';
+import type { FromWriter, ToWriter, WriterOptions, WriterStats } from './writer-protocol.js';
+import { siblingModule, startWorker } from '../worker-entry.js';
+
+export class StoreWriteError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface Pending<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+export class StoreWriter {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly ingests = new Map<number, Pending<StoredIds>>();
+  private readonly idles = new Map<number, Pending<void>>();
+  private closing: Promise<void> | null = null;
+  stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
+
+  private constructor(private readonly options: WriterOptions) {}
+
+  /** Starts the writer thread and waits until its database is open. */
+  static async start(options: WriterOptions): Promise<StoreWriter> {
+    const w = new StoreWriter(options);
+    await w.spawn();
+    return w;
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = startWorker(siblingModule(import.meta.url, 'writer-thread'), {
+        workerData: this.options,
+      });
+      this.worker = worker;
+      let ready = false;
+      worker.on('message', (msg: FromWriter) => {
+        if (msg.type === 'ready') {
+          ready = true;
+          this.stats = msg.stats;
+          resolve();
+        } else if (msg.type === 'fatal') {
+          reject(new StoreWriteError(msg.code, msg.message));
+        } else this.onMessage(msg);
+      });
+      worker.on('error', (err) => {
+        if (!ready) reject(err);
+      });
+      worker.on('exit', () => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        // Whatever was not confirmed was not stored: those clients get a 4xx and retry.
+        const lost = new StoreWriteError('EWRITER', 'writer thread stopped');
+        for (const p of this.ingests.values()) p.reject(lost);
+        this.ingests.clear();
+        for (const p of this.idles.values()) p.resolve();
+        this.idles.clear();
+        if (ready && !this.closing) void this.spawn().catch(() => {});
+      });
+    });
+  }
+
+  private onMessage(msg: FromWriter): void {
+    switch (msg.type) {
+      case 'stored':
+        this.ingests.get(msg.id)?.resolve(msg.ids);
+        this.ingests.delete(msg.id);
+        break;
+      case 'failed':
+        this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
+        this.ingests.delete(msg.id);
+        break;
+      case 'idle':
+        this.stats = msg.stats;
+        this.idles.get(msg.id)?.resolve();
+        this.idles.delete(msg.id);
+        break;
+      case 'stats':
+      case 'closed':
+        this.stats = msg.stats;
+        break;
+    }
+  }
+
+  private post(msg: ToWriter, transfer?: ArrayBuffer[]): void {
+    if (!this.worker) throw new StoreWriteError('EWRITER', 'writer thread not running');
+    this.worker.postMessage(msg, transfer);
+  }
+
+  /**
+   * Stores one received message. The raw buffer is handed over to the writer
+   * thread (transferred, not copied) when it owns its memory; do not use it after.
+   */
+  ingest(message: IncomingMessage): Promise<StoredIds> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.ingests.set(id, { resolve, reject });
+      const raw = message.raw;
+      const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && !(raw.buffer instanceof SharedArrayBuffer);
+      const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      try {
+        this.post({ type: 'ingest', id, message: { ...message, raw: bytes } }, whole ? [raw.buffer as ArrayBuffer] : undefined);
+      } catch (err) {
+        this.ingests.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** Resolves once every stored message has been parsed and its result committed. */
+  parseIdle(): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.idles.set(id, { resolve, reject });
+      this.post({ type: 'idle', id });
+    });
+  }
+
+  /** Waits for queued parsing, closes the writer's database and ends the thread. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const worker = this.worker;
+      if (!worker) return resolve();
+      worker.once('exit', () => resolve());
+      this.post({ type: 'close' });
+    });
+    return this.closing;
+  }
+}
