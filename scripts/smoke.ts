@@ -9,7 +9,7 @@
 //   --domain D        recipient domain (default: first of MAILROOM_DOMAINS, else mailroom.test)
 //   --key K           send K as Mailsac-Key (default: $SMOKE_API_KEY; public inboxes need none)
 //   --timeout S       seconds to wait for a message to show up in the API (default 20)
-//   --loop N          deliver N small messages (0 = until SIGINT), up to 25 per session,
+//   --loop N          deliver N small messages (0 = until SIGINT), up to 100 per session,
 //                     tolerating refused connections, dropped sessions and 4xx while the
 //                     server restarts (with backoff; gives up after 90 s without a 250),
 //                     then check that every message that got a 250 is readable through
@@ -387,7 +387,7 @@ class Sender {
   private sent = 0;
   constructor(
     private readonly o: Options,
-    private readonly perSession = 25,
+    private readonly perSession = 100,
   ) {}
 
   async send(msg: Outgoing): Promise<Reply> {
