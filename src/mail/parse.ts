@@ -359,9 +359,27 @@ function decodeEntities(s: string): string {
   });
 }
 
-// A regex scan, not a DOM: the links list is a convenience for the API, and
+// A scan, not a DOM: the links list is a convenience for the API, and
 // parsing HTML properly costs milliseconds per message (GUIDE "Speed").
-const HREF = /<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
+// Linear on purpose: one regex over the whole body with `<a[^>]*?href`
+// backtracks quadratically on `<a <a <a ...` (seconds for 100 KB).
+const ANCHOR_START = /<a[\s/]/gi;
+const HREF = /[\s/]href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
+const MAX_TAG = 8192;
+
+function* anchorHrefs(html: string): Generator<string> {
+  ANCHOR_START.lastIndex = 0;
+  for (;;) {
+    const m = ANCHOR_START.exec(html);
+    if (!m) return;
+    const gt = html.indexOf('>', m.index);
+    const end = gt < 0 ? html.length : gt;
+    const h = HREF.exec(html.slice(m.index + 2, Math.min(end, m.index + MAX_TAG)));
+    if (h) yield h[1] ?? h[2] ?? h[3] ?? '';
+    if (gt < 0) return;
+    ANCHOR_START.lastIndex = gt + 1;
+  }
+}
 
 function collectLinks(html: string, text: string, max: number): string[] {
   const seen = new Set<string>();
@@ -369,8 +387,8 @@ function collectLinks(html: string, text: string, max: number): string[] {
     if (seen.size < max) seen.add(url);
   };
   if (html) {
-    for (const m of html.slice(0, MAX_LINK_SCAN).matchAll(HREF)) {
-      const href = decodeEntities((m[1] ?? m[2] ?? m[3] ?? '').trim());
+    for (const raw of anchorHrefs(html.slice(0, MAX_LINK_SCAN))) {
+      const href = decodeEntities(raw.trim());
       // Browsers strip tabs and newlines from URLs (WHATWG URL §4.4).
       const clean = href.replace(/[\t\r\n]/g, '');
       if (/^https?:\/\/[^/?#\s]/i.test(clean)) add(clean);

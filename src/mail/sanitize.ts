@@ -29,12 +29,19 @@ export interface SanitizeResult {
   remoteBlocked: number;
 }
 
-// Past these the parse alone takes seconds (jsdom parses about 0.5 MB of dense
-// markup per second, and deep nesting is quadratic), so the view degrades to
-// escaped source instead (bad-inputs 50).
-const MAX_HTML_CHARS = 1024 * 1024;
-const MAX_TAGS = 30_000;
+// jsdom costs roughly 0.1 ms per node (a typical 100 KB newsletter has
+// 2 000-4 000 tags), deep nesting and
+// many distinct attributes on one tag are quadratic in parse5, and every
+// node DOMPurify removes costs time proportional to its siblings (10 000
+// unknown sibling elements, 80 KB, took two minutes). So the input is capped
+// before parsing, and the DOMPurify walk has a deadline; past either, the view
+// degrades to escaped source (bad-inputs 50).
+const MAX_HTML_CHARS = 512 * 1024;
+/** Every `<` counts: tags, comments and stray ones alike. */
+const MAX_TAGS = 10_000;
 const MAX_DEPTH = 256;
+const MAX_ATTRS = 1000;
+const WALK_BUDGET_MS = 2000;
 const FALLBACK_PREFIX = 64 * 1024;
 // A data: image in the body is the sender's own pixels, not a fetch; big ones
 // are a memory and layout attack, and real mail uses cid: parts for those.
@@ -44,6 +51,11 @@ const MAX_DATA_URI = 128 * 1024;
 // meta, base (bad-inputs 56), form controls, iframe/frame/object/embed, media
 // and picture/source (bad-inputs 55), svg and math (bad-inputs 52, 53).
 const ALLOWED_TAGS = [
+  // body is the walk's root: were it "disallowed", DOMPurify would hoist the
+  // whole message into <html>, and jsdom's document.body lookup, run on every
+  // later removal, would scan all of it (quadratic: 2 400 Outlook <o:p> took 2 s).
+  // The parser merges a message's own <body> tags into this one.
+  'body',
   'a', 'abbr', 'address', 'article', 'aside', 'b', 'bdi', 'big', 'blockquote', 'br',
   'caption', 'center', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'details', 'dfn',
   'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'font', 'footer', 'h1', 'h2', 'h3',
@@ -74,7 +86,10 @@ interface CallState {
   remoteBlocked: number;
   /** Nodes DOMPurify walked; 0 for markup means jsdom's parser threw. */
   visited: number;
+  deadline: number;
 }
+
+class OverBudget extends Error {}
 
 let purifier: Purifier | null = null;
 // sanitize() is synchronous, so one call's state can live here while the
@@ -87,7 +102,10 @@ function getPurifier(): Purifier {
   const { window } = new JSDOM('');
   const p = createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]);
   p.addHook('beforeSanitizeElements', () => {
-    if (current) current.visited++;
+    if (!current) return;
+    // Each step between two hook calls is bounded by the sibling count, so
+    // checking here bounds the whole walk.
+    if ((++current.visited & 63) === 0 && performance.now() > current.deadline) throw new OverBudget();
   });
   p.addHook('uponSanitizeAttribute', onAttribute);
   p.addHook('afterSanitizeAttributes', afterAttributes);
@@ -110,6 +128,10 @@ const CONFIG: Config = {
     'select', 'option', 'xmp', 'plaintext', 'audio', 'video', 'canvas',
   ],
   WHOLE_DOCUMENT: false,
+  // Parse everything in body context. Without it, comments before the first
+  // tag become children of the Document, and jsdom re-lists the Document's
+  // children on every insert there: 8 000 `<!-- -->` took seconds to parse.
+  FORCE_BODY: true,
   RETURN_DOM: false,
   RETURN_DOM_FRAGMENT: false,
   RETURN_TRUSTED_TYPE: false,
@@ -118,24 +140,29 @@ const CONFIG: Config = {
 export function sanitizeHtml(html: string, opts: SanitizeOptions): SanitizeResult {
   const input = String(html ?? '');
   if (input.length > MAX_HTML_CHARS || tooComplex(input)) return degraded(input);
+  const first = run(input, opts);
+  if (first !== PARSE_FAILED) return first ?? degraded(input);
   // jsdom 29 throws while parsing some inline styles, including the
   // `background:url(a.png)no-repeat;color:red` that Outlook writes
   // (jsdom/jsdom#4285, fixed only in jsdom 30, which needs Node 22), and
   // DOMPurify turns that into an empty result. Second try: the same HTML
   // with every style attribute renamed to one DOMPurify drops. This edits
   // the input, never the output, so DOMPurify's guarantees still hold.
-  return run(input, opts) ?? run(withoutStyles(input), opts) ?? degraded(input);
+  const second = run(withoutStyles(input), opts);
+  return second && second !== PARSE_FAILED ? second : degraded(input);
 }
 
-/** One DOMPurify pass; null when jsdom failed to parse the input. */
-function run(input: string, opts: SanitizeOptions): SanitizeResult | null {
+const PARSE_FAILED = Symbol('parse failed');
+
+/** One DOMPurify pass: the result, PARSE_FAILED when jsdom could not parse, null on any other failure. */
+function run(input: string, opts: SanitizeOptions): SanitizeResult | typeof PARSE_FAILED | null {
   const p = getPurifier();
-  const state: CallState = { opts, remoteBlocked: 0, visited: 0 };
+  const state: CallState = { opts, remoteBlocked: 0, visited: 0, deadline: performance.now() + WALK_BUDGET_MS };
   current = state;
   try {
     const out = String(p.sanitize(input, CONFIG));
     // A parse failure shows up as no node visited at all.
-    if (state.visited === 0 && input.includes('<')) return null;
+    if (state.visited === 0 && input.includes('<')) return PARSE_FAILED;
     return { html: out, remoteBlocked: state.remoteBlocked };
   } catch {
     return null;
@@ -163,19 +190,52 @@ const OPTIONAL_END = new Set([
   'optgroup', 'colgroup', 'caption', 'rt', 'rp', 'html', 'head', 'body',
 ]);
 
-/** A linear pre-scan estimating tag count and nesting depth, so jsdom never sees a pathological tree. */
+/**
+ * A linear pre-scan estimating tag count, nesting depth and attributes per
+ * tag, so jsdom never sees a pathological tree: parse5 checks attribute names
+ * for duplicates pairwise (20 000 attributes on one tag take ~2 s). Each
+ * character is looked at a bounded number of times; no backtracking regex
+ * runs over the whole input (`<a <a <a ...` made one quadratic).
+ */
 function tooComplex(html: string): boolean {
-  const TAG = /<(\/?)([a-zA-Z][^\s/>]*)[^>]*?(\/?)>/g;
   let tags = 0;
   let depth = 0;
-  for (const m of html.matchAll(TAG)) {
+  let pos = 0;
+  for (;;) {
+    const lt = html.indexOf('<', pos);
+    if (lt < 0) return false;
     if (++tags > MAX_TAGS) return true;
-    const name = m[2]!.toLowerCase();
-    if (VOID.has(name) || OPTIONAL_END.has(name)) continue;
-    if (m[1]) depth = Math.max(0, depth - 1);
-    else if (!m[3] && ++depth > MAX_DEPTH) return true;
+    const c = html.charCodeAt(lt + 1);
+    const closing = c === 0x2f; /* / */
+    const first = closing ? html.charCodeAt(lt + 2) : c;
+    if (!((first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a))) {
+      pos = lt + 1;
+      continue;
+    }
+    const gt = html.indexOf('>', lt);
+    const end = gt < 0 ? html.length : gt;
+    let attrs = 0;
+    let name = '';
+    let inName = true;
+    for (let i = lt + (closing ? 2 : 1); i < end; i++) {
+      const ch = html.charCodeAt(i);
+      const space = ch === 0x20 || ch === 0x09 || ch === 0x0a || ch === 0x0c || ch === 0x0d;
+      if (inName) {
+        if (space || ch === 0x2f) inName = false;
+        else if (name.length < 32) name += html[i];
+      } else if (space) {
+        const next = html.charCodeAt(i + 1);
+        if (i + 1 < end && next !== 0x20 && next !== 0x09 && next !== 0x0a && next !== 0x0d && ++attrs > MAX_ATTRS) return true;
+      }
+    }
+    const tag = name.toLowerCase();
+    if (!VOID.has(tag) && !OPTIONAL_END.has(tag)) {
+      if (closing) depth = Math.max(0, depth - 1);
+      else if (html.charCodeAt(end - 1) !== 0x2f && ++depth > MAX_DEPTH) return true;
+    }
+    if (gt < 0) return false;
+    pos = gt + 1;
   }
-  return false;
 }
 
 // ---------------------------------------------------------------- attributes

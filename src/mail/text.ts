@@ -29,25 +29,30 @@ const URL_IN_TEXT =
 // and it keeps one hostile token from becoming a megabyte attribute.
 const MAX_URL_LENGTH = 4096;
 
-/** Drops sentence punctuation and unbalanced closing brackets from the end of a URL found in prose. */
+const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * Drops sentence punctuation and unbalanced closing brackets from the end of
+ * a URL found in prose. Linear: brackets are counted once, not per character.
+ */
 function trimUrl(url: string): string {
+  const count: Record<string, number> = { '(': 0, ')': 0, '[': 0, ']': 0, '{': 0, '}': 0 };
+  for (let i = 0; i < url.length; i++) {
+    const c = url[i]!;
+    if (c in count) count[c]!++;
+  }
   let end = url.length;
-  for (;;) {
-    const c = url[end - 1];
-    if (c === undefined) break;
+  while (end > 0) {
+    const c = url[end - 1]!;
     if ('.,;:!?\'*'.includes(c)) {
       end--;
       continue;
     }
-    const open = c === ')' ? '(' : c === ']' ? '[' : c === '}' ? '{' : '';
-    if (open) {
-      const body = url.slice(0, end);
-      const opens = body.split(open).length - 1;
-      const closes = body.split(c).length - 1;
-      if (closes > opens) {
-        end--;
-        continue;
-      }
+    const open = CLOSERS[c];
+    if (open && count[c]! > count[open]!) {
+      count[c]!--;
+      end--;
+      continue;
     }
     break;
   }
@@ -63,6 +68,7 @@ interface UrlMatch {
 function* urlMatches(text: string): Generator<UrlMatch> {
   URL_IN_TEXT.lastIndex = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
+    if (m[0].length > MAX_URL_LENGTH + 64) continue;
     const url = trimUrl(m[0]);
     // "https://" alone, or followed only by punctuation, names no host.
     if (!/^https?:\/\/[^/?#.]/i.test(url) || url.length > MAX_URL_LENGTH) continue;

@@ -234,6 +234,15 @@ test('bad-input 50: a 10 MB single-line body parses and its links scan stays bou
   assert.ok(m.html.length > 10 * 1024 * 1024);
 });
 
+test('bad-input 50: `<a <a <a ...` does not make the link scan quadratic', async () => {
+  const raw = Buffer.concat([crlf('From: a@b.example\nSubject: a\nContent-Type: text/html\n\n'), Buffer.from('<a '.repeat(300_000) + '<a href="https://late.example/">x</a>')]);
+  const m = await parseMessage(raw);
+  assert.is(m.ok, true);
+  assert.equal(m.links, [], 'the unclosed first tag swallows the rest, as in a browser');
+  const closed = await parseMessage(Buffer.concat([crlf('From: a@b.example\nSubject: a\nContent-Type: text/html\n\n'), Buffer.from('<a>'.repeat(100_000) + '<A HREF="https://late.example/">x</a>')]));
+  assert.equal(closed.links, ['https://late.example/']);
+});
+
 test('links: http(s) only, entities decoded, deduplicated across HTML and text, bounded', async () => {
   const raw = crlf(`From: a@b.example\nSubject: l\nContent-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain\n\nSee https://one.example/x, and (https://two.example/y).\nhttps://one.example/x again; ftp://no.example/\n--a\nContent-Type: text/html\n\n<a href="javascript:alert(1)">j</a><a href='https://one.example/x'>1</a><a\nhref=https://three.example/?a=1&amp;b=2>3</a><a href="mailto:x@y">m</a>\n--a--\n`);
   const m = await parseMessage(raw);

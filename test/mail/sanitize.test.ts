@@ -240,6 +240,26 @@ test('bad-input 50: Outlook styles that crash jsdom 29 lose their styles, not th
   assert.is(doc.querySelectorAll('[style]').length, 0);
 });
 
+test('bad-input 50: shapes that are quadratic in jsdom/parse5 are refused or bounded, and stay safe', () => {
+  const shapes = [
+    '<a '.repeat(200_000),
+    '<a ' + Array.from({ length: 5000 }, (_, i) => `a${i}=1`).join(' ') + '>x</a>',
+    '<!-- -->'.repeat(20_000) + '<img src=x onerror=alert(1)>',
+    '<x>a</x>'.repeat(4900) + '<img src=x onerror=alert(1)>',
+    '< '.repeat(20_000),
+  ];
+  for (const h of shapes) {
+    const out = sanitizeHtml(h, blocked);
+    assertSafe(out.html);
+    assert.not.match(out.html, /<(?:x|img[^>]*onerror)/i);
+  }
+});
+
+test('the message\'s own <body> attributes never reach the output', () => {
+  const out = sanitizeHtml('<body background="http://t/x" onload="alert(1)" bgcolor="red"><p>x</p><body onload=alert(2)>', blocked);
+  assert.is(out.html, '<p>x</p>');
+});
+
 test('per-call options and counters do not leak between calls', () => {
   const html = '<img src="http://t/a.gif"><img src="https://t/b.gif">';
   assert.is(sanitizeHtml(html, blocked).remoteBlocked, 2);
