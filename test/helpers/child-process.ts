@@ -1,6 +1,7 @@
 // Runs Mailroom as a real child process (npm start's entry point) so tests can
 // SIGKILL or SIGTERM it like an operator or the kernel would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -54,4 +55,57 @@ export function spawnMailroom(dataDir: string, env: Record<string, string> = {})
       reject(new Error(`mailroom exited with ${code} before starting:\n${out}`));
     });
   });
+}
+
+/** A TCP port that was free a moment ago (for tests that must name a port up front). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs Mailroom with the given environment until `run` is done, and returns everything it logged. */
+export async function withMailroomProcess(env: Record<string, string>, run: (ports: { smtp: number; http: number }) => Promise<void>): Promise<string> {
+  const smtp = await freePort();
+  const http = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MAILROOM_CONFIG: path.join(ROOT, 'config/mailroom.yaml'),
+      MAILROOM_SMTP_PORT: String(smtp),
+      MAILROOM_HTTP_PORT: String(http),
+      MAILROOM_SMTP_HOST: '127.0.0.1',
+      MAILROOM_HTTP_HOST: '127.0.0.1',
+      MAILROOM_DOMAINS: 'mailroom.test',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${http}/healthz`)).ok) break;
+      } catch {
+        /* not up yet */
+      }
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mailroom did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await run({ smtp, http });
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  return out;
 }
