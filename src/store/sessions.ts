@@ -32,18 +32,22 @@ export class SessionStore {
     return token;
   }
 
-  /** The live session for a cookie value; sliding expiry, renewed at most once a minute. */
-  get(token: string, ttlMs: number): Session | null {
+  /**
+   * The live session for a cookie value; sliding expiry, renewed at most once a
+   * minute. `maxAgeMs` caps its whole life from sign-in, so a cookie that is
+   * used every day (or a stolen one kept warm) still ends.
+   */
+  get(token: string, ttlMs: number, maxAgeMs = Number.POSITIVE_INFINITY): Session | null {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
     const h = hash(token);
     const r = this.stmts.get.get(h) as Record<string, number> | undefined;
     const now = Date.now();
     if (!r) return null;
-    if (r.expires <= now) {
+    if (r.expires <= now || now - r.created >= maxAgeMs) {
       this.stmts.remove.run(h);
       return null;
     }
-    if (now - r.last_seen > 60_000) this.stmts.extend.run(now + ttlMs, now, h);
+    if (now - r.last_seen > 60_000) this.stmts.extend.run(Math.min(now + ttlMs, r.created + maxAgeMs), now, h);
     return { userId: r.user_id, created: r.created, expires: r.expires };
   }
 

@@ -1,15 +1,31 @@
 // createApp builds the Hono application around its dependencies and never
 // listens: main.ts serves it, tests call app.request().
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { WebDeps, AppEnv, HealthReport } from './deps.js';
 import { securityHeaders } from './security-headers.js';
 import { uiRoutes } from './ui/routes.js';
 import { apiRoutes } from './api/routes.js';
 import { accountRoutes } from './ui/account-routes.js';
+import { pageKeyThrottle } from './auth/throttle.js';
+
+/** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
+const MAX_BODY = 1024 * 1024;
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', securityHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY,
+      onError: (c) =>
+        c.req.path.startsWith('/api/')
+          ? c.json({ status: 413, error: 'Payload Too Large', message: 'Request body too large' }, 413)
+          : c.text('Request too large', 413),
+    }),
+  );
+  app.use('*', pageKeyThrottle(deps));
 
   app.get('/healthz', (c) => {
     let storeOk = false;

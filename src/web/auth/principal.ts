@@ -83,9 +83,14 @@ export function sessionTtlMs(config: Config): number {
   return config.auth.sessionHours * 3600_000;
 }
 
+/** Longest a session lives from sign-in however often it is used: 30 days, or the idle TTL if that is longer. */
+export function sessionMaxAgeMs(config: Config): number {
+  return Math.max(30 * 24 * 3600_000, sessionTtlMs(config));
+}
+
 export function principalForSession(store: Store, config: Config, token: string | undefined): Principal {
   if (!token) return ANONYMOUS;
-  const s = store.sessions.get(token, sessionTtlMs(config));
+  const s = store.sessions.get(token, sessionTtlMs(config), sessionMaxAgeMs(config));
   if (!s) return ANONYMOUS;
   const user = store.users.byId(s.userId);
   return user ? { kind: 'user', user, via: 'session' } : ANONYMOUS;

@@ -25,6 +25,11 @@ export class FailureLimiter {
     this.hits.clear();
   }
 
+  /** Forgets one client's failures (a successful sign-in clears its account's count). */
+  forget(client: string): void {
+    this.hits.delete(client);
+  }
+
   fail(client: string): void {
     const now = Date.now();
     const h = this.hits.get(client);
@@ -42,5 +47,19 @@ const limiters = new WeakMap<object, FailureLimiter>();
 export function limiterFor(owner: object): FailureLimiter {
   let l = limiters.get(owner);
   if (!l) limiters.set(owner, (l = new FailureLimiter()));
+  return l;
+}
+
+const accountLimiters = new WeakMap<object, FailureLimiter>();
+
+/**
+ * Failed sign-ins per account (issue 6), whatever address they come from: a
+ * guesser spread over many addresses still gets 10 tries per user name per
+ * 15 minutes. Keyed by user name, so unknown names are limited the same way
+ * and the answer does not tell which names exist.
+ */
+export function accountLimiterFor(owner: object): FailureLimiter {
+  let l = accountLimiters.get(owner);
+  if (!l) accountLimiters.set(owner, (l = new FailureLimiter(10, 15 * 60_000)));
   return l;
 }

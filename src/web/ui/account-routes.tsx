@@ -15,7 +15,7 @@ import type { Scope } from '../../store/message-queries.js';
 import { USERNAME } from '../../store/users.js';
 import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../auth/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../auth/access.js';
-import { limiterFor } from '../auth/rate-limit.js';
+import { accountLimiterFor, limiterFor } from '../auth/rate-limit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
@@ -40,6 +40,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const { store, config } = deps;
   const csrf = new Csrf({ publicUrl: config.http.publicUrl });
   const limiter = limiterFor(store);
+  const accountLimiter = accountLimiterFor(store);
   const apiBase = () => (config.http.publicUrl ? `${config.http.publicUrl}/api` : '/api');
 
   const secure = (c: C) => new URL(c.req.url).protocol === 'https:' || config.http.publicUrl.startsWith('https:');
@@ -107,12 +108,20 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const f = await form(c);
     if (!f) return refused(c);
     const who = client(c);
-    if (limiter.blocked(who)) return loginPage(c, 'login', 'Too many failed sign-ins. Wait a minute and try again.', f.username, 429);
+    // Per address and per account (issue 6): a guesser spread over many
+    // addresses is still stopped at the account. While an account is over its
+    // limit even the right password is refused, or the limit would leak it.
+    const account = 'acct:' + (f.username ?? '').slice(0, 64).toLowerCase();
+    if (limiter.blocked(who) || accountLimiter.blocked(account)) {
+      return loginPage(c, 'login', 'Too many failed sign-ins. Wait a few minutes and try again.', f.username, 429);
+    }
     const u = await store.users.checkPassword((f.username ?? '').slice(0, 64), (f.password ?? '').slice(0, 1024));
     if (!u) {
       limiter.fail(who);
+      accountLimiter.fail(account);
       return loginPage(c, 'login', 'That user name and password do not match.', f.username, 401);
     }
+    accountLimiter.forget(account);
     startSession(c, u.id);
     return c.redirect('/account', 303);
   });
@@ -169,6 +178,18 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.get('/account', (c) => {
     const p = signedIn(c);
     return p instanceof Response ? p : accountPage(c, p);
+  });
+
+  // Ends every session of this user, on every device (a lost laptop, a shared
+  // computer): the sessions table holds only hashes, so revoking is a delete.
+  app.post('/account/sessions/revoke', async (c) => {
+    const p = signedIn(c);
+    if (p instanceof Response) return p;
+    const f = await form(c);
+    if (!f) return refused(c);
+    store.sessions.removeForUser(p.user.id);
+    deleteCookie(c, sessionCookieName(c, config), { path: '/', secure: secure(c) });
+    return c.redirect('/login', 303);
   });
 
   app.post('/account/keys', async (c) => {

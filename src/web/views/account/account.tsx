@@ -38,6 +38,10 @@ export function AccountPage(props: AccountProps) {
         <Csrf token={props.csrf} />
         <button type="submit">Sign out</button>
       </form>
+      <form method="post" action="/account/sessions/revoke">
+        <Csrf token={props.csrf} />
+        <button type="submit">Sign out everywhere</button>
+      </form>
       {props.notice ? (
         <p class="notice info" role="status">
           {props.notice}
