@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { domainToASCII } from 'node:url';
+import cron from 'node-cron';
 
 /** Environment values are strings; these accept both the YAML type and its string form. */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -37,6 +38,22 @@ const domainName = z
   .refine((s) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s) || s === 'localhost', { message: 'not a domain name' });
 
 const byteSize = () => int(1024, 1024 * 1024 * 1024);
+const fraction = () =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v), z.number().gt(0).max(1));
+/** A node-cron pattern, checked with node-cron's own validate so a typo stops the start (issue 4). */
+const cronPattern = () => z.string().trim().refine((s) => cron.validate(s), { message: 'not a valid cron pattern (node-cron)' });
+const timeZone = () =>
+  z.string().trim().refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'not an IANA time zone' },
+  );
 
 export const configSchema = z.strictObject({
   domains: list(domainName).refine((d) => d.length > 0, { message: 'at least one domain is required' }).default(['mailroom.test']),
@@ -105,8 +122,42 @@ export const configSchema = z.strictObject({
       publicInboxes: bool().default(true),
       // Releasing a private address deletes its stored mail (true) or makes it public (false).
       releaseDeletesMail: bool().default(false),
+      // With publicInboxes off: who may read unowned addresses, or refuse them at RCPT.
+      unownedHandling: z.enum(['signed-in', 'admin-only', 'reject']).default('signed-in'),
+      // Store (and show) the sending host's IP and HELO name, and readers' IPs in the audit log.
+      storeSenderIp: bool().default(true),
+      // Days the audit log keeps its entries (0: forever), and login records.
+      auditLogDays: int(0, 36500).default(365),
+      loginRecordDays: int(0, 36500).default(30),
+      // Who to ask for an export or deletion; shown on /privacy.
+      contact: z.string().trim().max(500).default(''),
     })
     .prefault({}),
+  retention: z
+    .strictObject({
+      // When the retention job runs, and in which time zone the pattern is read.
+      schedule: cronPattern().default('*/10 * * * *'),
+      timezone: timeZone().default('UTC'),
+      // Messages deleted per transaction; SMTP is answered between batches.
+      batchSize: int(1, 100_000).default(200),
+      public: z
+        .strictObject({
+          maxAgeHours: int(0, 24 * 365 * 100).default(96),
+          maxMessagesPerInbox: int(0, 10_000_000).default(6),
+        })
+        .prefault({}),
+      private: z
+        .strictObject({
+          maxMessagesPerAccount: int(0, 1_000_000_000).default(0),
+          maxAgeHours: int(0, 24 * 365 * 100).default(0),
+        })
+        .prefault({}),
+      // Fractions of storage.maxDatabaseBytes: past high water, oldest public mail goes until low water.
+      diskHighWater: fraction().default(0.9),
+      diskLowWater: fraction().default(0.8),
+    })
+    .prefault({})
+    .refine((r) => r.diskLowWater <= r.diskHighWater, { message: 'diskLowWater must not be above diskHighWater' }),
   auth: z
     .strictObject({
       adminKey: z

@@ -10,12 +10,15 @@ import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
 import { createApp } from './web/app.js';
 import { ensureAdmin } from './web/auth/principal.js';
+import { RetentionScheduler } from './jobs/scheduler.js';
 
 export interface Mailroom {
   config: Config;
   store: Store;
   smtp: SmtpReceiver;
   writer: StoreWriter;
+  /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
+  retention: RetentionScheduler;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
@@ -62,6 +65,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
+  const retention = new RetentionScheduler({ config, store, log: log.child({ component: 'retention' }) });
+  retention.start();
   log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
 
   let stopping: Promise<void> | undefined;
@@ -69,13 +74,14 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     (stopping ??= (async () => {
       log.info('shutting down: finishing transactions in flight');
       smtpListening = false;
+      await retention.stop();
       await smtp.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

@@ -8,6 +8,7 @@ import { ApiKeyStore } from './api-keys.js';
 import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
+import { AuditStore } from './audit.js';
 
 export interface Store {
   db: DB;
@@ -20,6 +21,8 @@ export interface Store {
   addresses: AddressStore;
   /** Account-wide lists, starred, filter and full-text search (ids, newest first). */
   queries: MessageQueries;
+  /** Who read, exported or deleted what (issue 4). */
+  audit: AuditStore;
   close(): void;
 }
 
@@ -45,6 +48,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     sessions: new SessionStore(db),
     addresses: new AddressStore(db),
     queries: new MessageQueries(db),
+    audit: new AuditStore(db),
     close() {
       if (!db.open) return;
       // Fold the WAL back into the main file so a copied data dir is complete.

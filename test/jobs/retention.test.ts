@@ -1,0 +1,275 @@
+// Retention rules with a fake clock (issue 4): each rule removes exactly what
+// it should and nothing younger, across a clock step backwards and a
+// daylight-saving change (bad-input 70).
+process.env.TZ = 'Europe/Berlin';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rmSync } from 'node:fs';
+import { openStore, type Store } from '../../src/store/index.js';
+import { prune, type RetentionPolicy } from '../../src/jobs/retention.js';
+import { RetentionScheduler } from '../../src/jobs/scheduler.js';
+import { silentLogger } from '../../src/log.js';
+import { testConfig } from '../helpers/mailroom.js';
+import { tempDir } from '../helpers/temp.js';
+
+const H = 3_600_000;
+const NOW = Date.UTC(2025, 5, 15, 12, 0, 0);
+
+const OFF: RetentionPolicy = {
+  publicMaxAgeMs: 0,
+  publicMaxPerInbox: 0,
+  privateMaxAgeMs: 0,
+  privateMaxPerAccount: 0,
+  batchSize: 3,
+  maxDatabaseBytes: 0,
+  diskHighWater: 0.9,
+  diskLowWater: 0.8,
+  auditLogDays: 0,
+  loginRecordDays: 0,
+};
+
+function withStore(fn: (store: Store) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = tempDir();
+    const store = openStore(dir);
+    try {
+      await fn(store);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Stores one message; returns its id. */
+function put(store: Store, inbox: string, received: number, opts: { starred?: boolean } = {}): string {
+  const ids = store.messages.insertReceived({
+    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
+    mailFrom: 'a@example.org',
+    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
+    ip: '192.0.2.1',
+    helo: 'client.example',
+    tls: false,
+    received,
+  });
+  const id = ids.messageIds[0]!;
+  if (opts.starred) store.messages.setStarred(id, true);
+  return id;
+}
+
+const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);
+
+async function owner(store: Store, name: string, addresses: string[]): Promise<number> {
+  const u = store.users.createWithoutPassword({ username: name });
+  for (const a of addresses) store.addresses.reserve(a, u.id);
+  return u.id;
+}
+
+test(
+  'public max age: strictly older than the limit goes; the boundary, younger and starred stay',
+  withStore(async (store) => {
+    const old1 = put(store, 'a@mailroom.test', NOW - 200 * H);
+    const old2 = put(store, 'b@mailroom.test', NOW - 96 * H - 1);
+    const starred = put(store, 'a@mailroom.test', NOW - 300 * H, { starred: true });
+    const boundary = put(store, 'c@mailroom.test', NOW - 96 * H);
+    const young = put(store, 'a@mailroom.test', NOW - 95 * H);
+    const future = put(store, 'a@mailroom.test', NOW + 5 * H);
+    await owner(store, 'p', ['owned@mailroom.test']);
+    const ownedOld = put(store, 'owned@mailroom.test', NOW - 500 * H);
+    const r = await prune(store, { ...OFF, publicMaxAgeMs: 96 * H }, NOW);
+    assert.is(r.publicAge, 2);
+    assert.equal(alive(store, [old1, old2]), []);
+    assert.equal(alive(store, [starred, boundary, young, future, ownedOld]), [starred, boundary, young, future, ownedOld]);
+    // Run again: nothing more (idempotent).
+    assert.is((await prune(store, { ...OFF, publicMaxAgeMs: 96 * H }, NOW)).publicAge, 0);
+  }),
+);
+
+test(
+  'public max messages per inbox: the oldest unstarred go, starred count but stay, other inboxes untouched',
+  withStore(async (store) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(put(store, 'busy@mailroom.test', NOW - (10 - i) * H, { starred: i < 2 }));
+    const small = [put(store, 'quiet@mailroom.test', NOW - 50 * H), put(store, 'quiet@mailroom.test', NOW - 40 * H)];
+    const r = await prune(store, { ...OFF, publicMaxPerInbox: 6 }, NOW);
+    assert.is(r.publicCount, 4);
+    assert.equal(alive(store, ids), [ids[0], ids[1], ids[6], ids[7], ids[8], ids[9]]);
+    assert.equal(alive(store, small), small);
+    assert.is(store.messages.count('busy@mailroom.test'), 6);
+  }),
+);
+
+test(
+  'private quota per account: oldest across all its addresses; public and other accounts untouched',
+  withStore(async (store) => {
+    await owner(store, 'alice', ['a1@mailroom.test', 'a2@mailroom.test']);
+    await owner(store, 'bob', ['b1@mailroom.test']);
+    const a: string[] = [];
+    for (let i = 0; i < 5; i++) a.push(put(store, 'a1@mailroom.test', NOW - (20 - 2 * i) * H));
+    for (let i = 0; i < 5; i++) a.push(put(store, 'a2@mailroom.test', NOW - (19 - 2 * i) * H, { starred: i === 0 }));
+    const b = [put(store, 'b1@mailroom.test', NOW - 100 * H), put(store, 'b1@mailroom.test', NOW - 99 * H)];
+    const pub = [put(store, 'x@mailroom.test', NOW - 100 * H)];
+    const r = await prune(store, { ...OFF, privateMaxPerAccount: 6 }, NOW);
+    assert.is(r.privateQuota, 4);
+    // Arrival order: a1[0..4] then a2[0..4]; a2[0] is starred. Oldest 4 unstarred: a1[0..3].
+    assert.equal(alive(store, a), [a[4], a[5], a[6], a[7], a[8], a[9]]);
+    assert.equal(alive(store, [...b, ...pub]), [...b, ...pub]);
+  }),
+);
+
+test(
+  'private max age: only owned mail, starred kept; public mail is not touched by it',
+  withStore(async (store) => {
+    await owner(store, 'carol', ['c@mailroom.test']);
+    const old = put(store, 'c@mailroom.test', NOW - 31 * 24 * H);
+    const kept = put(store, 'c@mailroom.test', NOW - 31 * 24 * H, { starred: true });
+    const young = put(store, 'c@mailroom.test', NOW - 29 * 24 * H);
+    const pub = put(store, 'p@mailroom.test', NOW - 31 * 24 * H);
+    const r = await prune(store, { ...OFF, privateMaxAgeMs: 30 * 24 * H }, NOW);
+    assert.is(r.privateAge, 1);
+    assert.equal(alive(store, [old, kept, young, pub]), [kept, young, pub]);
+  }),
+);
+
+test(
+  'clock stepped back: mail that arrived after younger mail is never treated as older; an earlier "now" removes nothing more',
+  withStore(async (store) => {
+    const T0 = NOW - 200 * H;
+    const a = put(store, 'a@mailroom.test', T0); // arrived first
+    const b = put(store, 'b@mailroom.test', T0 + 100 * H); // then the clock was set back 110 h:
+    const c = put(store, 'c@mailroom.test', T0 - 10 * H); // arrived after b, but stamped earlier than a
+    const d = put(store, 'd@mailroom.test', T0 + 150 * H);
+    const policy = { ...OFF, publicMaxAgeMs: 96 * H };
+    // Cutoff NOW-96h = T0+104h: a and b are past it; c arrived after b, which is...
+    const r1 = await prune(store, policy, NOW);
+    assert.is(r1.publicAge, 3);
+    assert.equal(alive(store, [a, b, c, d]), [d]);
+
+    // e arrived after d, which is still young: e waits for d (it may be younger than its stamp says).
+    const e = put(store, 'e@mailroom.test', NOW - 100 * H);
+    const g = put(store, 'g@mailroom.test', NOW - 10 * H); // young
+    const f = put(store, 'f@mailroom.test', NOW - 120 * H); // arrived after g, clock set back
+    assert.is((await prune(store, policy, NOW)).publicAge, 0);
+    assert.equal(alive(store, [d, e]), [d, e]);
+    // Once d is gone, e (past the cutoff, nothing younger before it) goes; f arrived after young g and stays.
+    store.messages.delete(d);
+    const r2 = await prune(store, policy, NOW);
+    assert.is(r2.publicAge, 1);
+    assert.equal(alive(store, [e, g, f]), [g, f], 'f arrived after g (young), so it is not pruned before g is');
+
+    // The clock steps back by 5 hours between two runs: the second run removes nothing.
+    const h = put(store, 'h@mailroom.test', NOW - 97 * H);
+    const r3 = await prune(store, policy, NOW - 5 * H);
+    assert.is(r3.publicAge, 0);
+    assert.equal(alive(store, [h]), [h]);
+  }),
+);
+
+test(
+  'a daylight-saving change (Europe/Berlin, 30 March 2025): 96 hours are 96 real hours, not four calendar days',
+  withStore(async (store) => {
+    // 2025-03-31 03:00 CEST; four calendar days earlier is 2025-03-27 03:00 CET, only 95 real hours before.
+    const now = new Date(2025, 2, 31, 3, 0, 0).getTime();
+    const calendarFourDaysAgo = new Date(2025, 2, 27, 3, 0, 0).getTime();
+    assert.is(new Date(now).getTimezoneOffset(), -120, 'CEST in effect (TZ is honoured)');
+    assert.is(new Date(calendarFourDaysAgo).getTimezoneOffset(), -60, 'CET before the change');
+    assert.is(now - calendarFourDaysAgo, 95 * H);
+    // Stored in the order they arrived.
+    const go = put(store, 'dst3@mailroom.test', now - 96 * H - 1);
+    const keep2 = put(store, 'dst2@mailroom.test', now - 96 * H);
+    const keep = put(store, 'dst@mailroom.test', calendarFourDaysAgo);
+    const r = await prune(store, { ...OFF, publicMaxAgeMs: 96 * H }, now);
+    assert.is(r.publicAge, 1);
+    assert.equal(alive(store, [keep, keep2, go]), [keep, keep2]);
+    for (const id of [keep, keep2]) store.messages.delete(id);
+    // And in the autumn (26 October 2025, 03:00 CEST -> 02:00 CET): four calendar days are 97 hours.
+    const autumnNow = new Date(2025, 9, 28, 3, 0, 0).getTime();
+    const old = put(store, 'dst4@mailroom.test', new Date(2025, 9, 24, 3, 0, 0).getTime());
+    const young = put(store, 'dst5@mailroom.test', autumnNow - 96 * H + 1);
+    assert.is(autumnNow - new Date(2025, 9, 24, 3, 0, 0).getTime(), 97 * H);
+    const r2 = await prune(store, { ...OFF, publicMaxAgeMs: 96 * H }, autumnNow);
+    assert.is(r2.publicAge, 1);
+    assert.equal(alive(store, [old, young]), [young]);
+  }),
+);
+
+test(
+  'disk budget: past high water the oldest public mail goes (whatever its age) until low water; private and starred stay',
+  withStore(async (store) => {
+    await owner(store, 'dave', ['d@mailroom.test']);
+    const big = 'x'.repeat(20_000);
+    const pub: string[] = [];
+    const priv: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const inbox = i % 3 === 0 ? 'd@mailroom.test' : `p${i}@mailroom.test`;
+      const ids = store.messages.insertReceived({
+        raw: Buffer.from(`Subject: s\r\n\r\n${big}${i}\r\n`.replace(/x/g, () => String.fromCharCode(97 + Math.floor(Math.random() * 26)))),
+        mailFrom: '',
+        recipients: [{ inbox, original: inbox, domain: 'mailroom.test' }],
+        ip: '',
+        helo: '',
+        tls: false,
+        received: NOW - (60 - i) * 60_000,
+      });
+      (i % 3 === 0 ? priv : pub).push(ids.messageIds[0]!);
+    }
+    const { usedBytes } = await import('../../src/jobs/retention.js');
+    const used = usedBytes(store);
+    const max = Math.floor(used / 0.95); // we are at 95% of the budget
+    const r = await prune(store, { ...OFF, maxDatabaseBytes: max, diskHighWater: 0.9, diskLowWater: 0.7, batchSize: 2 }, NOW);
+    assert.ok(r.diskBudget > 0);
+    assert.ok(usedBytes(store) <= max * 0.7, 'below low water');
+    assert.equal(alive(store, priv), priv, 'private mail is never taken by the disk budget');
+    const left = alive(store, pub);
+    // The survivors are the newest public messages: the deleted ones are a prefix in arrival order.
+    assert.equal(left, pub.slice(pub.length - left.length));
+    // Under high water: nothing.
+    assert.is((await prune(store, { ...OFF, maxDatabaseBytes: max * 10 }, NOW)).diskBudget, 0);
+  }),
+);
+
+test(
+  'audit entries and login records are kept for their own number of days; expired sessions go',
+  withStore(async (store) => {
+    const D = 24 * H;
+    store.audit.record({ actor: 'x', action: 'login', at: NOW - 31 * D });
+    store.audit.record({ actor: 'x', action: 'login', at: NOW - 29 * D });
+    store.audit.record({ actor: 'x', action: 'export', at: NOW - 366 * D });
+    store.audit.record({ actor: 'x', action: 'export', at: NOW - 364 * D });
+    const r = await prune(store, { ...OFF, auditLogDays: 365, loginRecordDays: 30 }, NOW);
+    assert.is(r.loginRecords, 1);
+    assert.is(r.auditEntries, 1);
+    assert.equal(store.audit.list().map((e) => [e.action, Math.round((NOW - e.at) / D)]), [
+      ['export', 364],
+      ['login', 29],
+    ]);
+    // 0 keeps forever.
+    const r2 = await prune(store, { ...OFF }, NOW + 10_000 * D);
+    assert.is(r2.auditEntries + r2.loginRecords, 0);
+  }),
+);
+
+test(
+  'scheduler: never two runs at once, and no second scheduled run within half the interval on the monotonic clock',
+  withStore(async (store) => {
+    let mono = 0;
+    const config = testConfig({ retention: { schedule: '30 2 * * *', timezone: 'Europe/Berlin' } as never }, store.file.replace(/\/mailroom\.db$/, ''));
+    const s = new RetentionScheduler({ config, store, log: silentLogger(), now: () => NOW, monotonic: () => mono });
+    assert.is(s.minGapMs, 12 * H);
+    const [a, b] = [s.runNow(), s.runNow()];
+    assert.is(a, b, 'a second request joins the run in progress');
+    await a;
+    assert.is(s.runs, 1);
+    assert.ok(await s.tick(), 'first scheduled tick runs');
+    mono += H; // the wall clock stepped back an hour: the 02:30 tick fires again an hour later
+    assert.is(await s.tick(), null, 'the repeated tick is skipped');
+    assert.is(s.skipped, 1);
+    mono += 24 * H;
+    assert.ok(await s.tick(), 'the next day runs');
+    assert.is(s.runs, 3);
+    await s.stop();
+    assert.is(await s.runNow(), null, 'nothing runs after stop');
+  }),
+);
+
+test.run();
