@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log.js';
 
 const CLIENTS = 16;
 
-test('kill -9 while 16 clients send: every message that got a 250 is there, complete; nothing half-stored', async () => {
+test('bad-inputs 9 and 10: kill -9 while 16 clients send: every message that got a 250 is there, complete; nothing half-stored', async () => {
   const dir = tempDir();
   const proc = await spawnMailroom(dir);
   const acked = new Map<string, string>(); // message id -> raw sent
