@@ -65,7 +65,12 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
-  const retention = new RetentionScheduler({ config, store, log: log.child({ component: 'retention' }) });
+  const retention = new RetentionScheduler({
+    config,
+    store,
+    log: log.child({ component: 'retention' }),
+    runner: { prune: (policy, now) => writer.prune(policy, now), abort: () => writer.abortPrune() },
+  });
   retention.start();
   log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
 

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { policyFromConfig, prune, type PruneResult } from './retention.js';
+import { policyFromConfig, prune, type PruneResult, type RetentionPolicy } from './retention.js';
 
 export interface SchedulerDeps {
   config: Config;
@@ -23,6 +23,12 @@ export interface SchedulerDeps {
   now?: () => number;
   /** Monotonic clock (ms) for the double-run guard. */
   monotonic?: () => number;
+  /**
+   * Where prune() runs. main.ts hands it to the writer thread, whose loop
+   * interleaves the batches with SMTP group commits; by default it runs here
+   * on `store`.
+   */
+  runner?: { prune(policy: RetentionPolicy, now: number): Promise<PruneResult>; abort(): void };
 }
 
 export class RetentionScheduler {
@@ -71,7 +77,9 @@ export class RetentionScheduler {
     const { store, config, log } = this.deps;
     const started = performance.now();
     try {
-      const r = await prune(store, policyFromConfig(config), (this.deps.now ?? Date.now)(), { aborted: () => this.stopping });
+      const policy = policyFromConfig(config);
+      const now = (this.deps.now ?? Date.now)();
+      const r = this.deps.runner ? await this.deps.runner.prune(policy, now) : await prune(store, policy, now, { aborted: () => this.stopping });
       this.runs++;
       this.last = r;
       log.info({ reason, ...r, ms: Math.round(performance.now() - started) }, 'retention run');
@@ -85,6 +93,7 @@ export class RetentionScheduler {
   /** Stops the schedule; a run in progress ends after its current batch. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.running) this.deps.runner?.abort();
     if (this.task) {
       await this.task.destroy();
       this.task = null;

@@ -1,5 +1,6 @@
 // Messages between the main thread and the writer thread.
 import type { IncomingMessage, StoredIds } from './messages.js';
+import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
 
 export interface WriterOptions {
   dataDir: string;
@@ -19,6 +20,9 @@ export interface WriterStats {
 export type ToWriter =
   | { type: 'ingest'; id: number; message: Omit<IncomingMessage, 'raw'> & { raw: Uint8Array } }
   | { type: 'idle'; id: number }
+  /** Retention (issue 4) runs here, between group commits, so SMTP writes never wait on a lock. */
+  | { type: 'prune'; id: number; now: number; policy: RetentionPolicy }
+  | { type: 'abort-prune' }
   | { type: 'close' };
 
 export type FromWriter =
@@ -28,4 +32,5 @@ export type FromWriter =
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }
+  | { type: 'pruned'; id: number; result: PruneResult | null; error?: string }
   | { type: 'closed'; stats: WriterStats };

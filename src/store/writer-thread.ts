@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './index.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
+import { prune } from '../jobs/retention.js';
 import type { IncomingMessage } from './messages.js';
 import type { ToWriter, FromWriter, WriterOptions } from './writer-protocol.js';
 
@@ -35,8 +36,25 @@ try {
   // The main thread reads these for /healthz without a round trip.
   const statsTimer = setInterval(() => send({ type: 'stats', stats: stats() }), 1000);
 
+  // Retention batches run on this thread's loop, interleaved with group
+  // commits: no second writer, so no lock for SMTP commits to wait on.
+  let pruning: Promise<void> | null = null;
+  let abortPrune = false;
+
   port.on('message', (msg: ToWriter) => {
     switch (msg.type) {
+      case 'prune':
+        abortPrune = false;
+        pruning = prune(store, msg.policy, msg.now, { aborted: () => abortPrune }).then(
+          (result) => send({ type: 'pruned', id: msg.id, result }),
+          (err: Error) => send({ type: 'pruned', id: msg.id, result: null, error: err.message }),
+        ).finally(() => {
+          pruning = null;
+        });
+        break;
+      case 'abort-prune':
+        abortPrune = true;
+        break;
       case 'ingest': {
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
         const incoming: IncomingMessage = { ...msg.message, raw };
@@ -53,7 +71,8 @@ try {
         void parseQueue.idle().then(() => send({ type: 'idle', id: msg.id, stats: stats() }));
         break;
       case 'close':
-        void parseQueue.close().then(() => {
+        abortPrune = true;
+        void Promise.resolve(pruning).then(() => parseQueue.close()).then(() => {
           clearInterval(statsTimer);
           store.close();
           send({ type: 'closed', stats: stats() });

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { IncomingMessage, StoredIds } from './messages.js';
 import type { FromWriter, ToWriter, WriterOptions, WriterStats } from './writer-protocol.js';
+import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
 import { siblingModule, startWorker } from '../worker-entry.js';
 
 export class StoreWriteError extends Error {
@@ -22,6 +23,7 @@ export class StoreWriter {
   private nextId = 1;
   private readonly ingests = new Map<number, Pending<StoredIds>>();
   private readonly idles = new Map<number, Pending<void>>();
+  private readonly prunes = new Map<number, Pending<PruneResult>>();
   private closing: Promise<void> | null = null;
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
 
@@ -62,6 +64,8 @@ export class StoreWriter {
         this.ingests.clear();
         for (const p of this.idles.values()) p.resolve();
         this.idles.clear();
+        for (const p of this.prunes.values()) p.reject(lost);
+        this.prunes.clear();
         if (ready && !this.closing) void this.spawn().catch(() => {});
       });
     });
@@ -82,6 +86,13 @@ export class StoreWriter {
         this.idles.get(msg.id)?.resolve();
         this.idles.delete(msg.id);
         break;
+      case 'pruned': {
+        const p = this.prunes.get(msg.id);
+        this.prunes.delete(msg.id);
+        if (msg.result) p?.resolve(msg.result);
+        else p?.reject(new StoreWriteError('EPRUNE', msg.error ?? 'prune failed'));
+        break;
+      }
       case 'stats':
       case 'closed':
         this.stats = msg.stats;
@@ -122,6 +133,25 @@ export class StoreWriter {
       this.idles.set(id, { resolve, reject });
       this.post({ type: 'idle', id });
     });
+  }
+
+  /** Runs retention (jobs/retention.ts) on the writer thread, between its group commits. */
+  prune(policy: RetentionPolicy, now: number): Promise<PruneResult> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.prunes.set(id, { resolve, reject });
+      try {
+        this.post({ type: 'prune', id, now, policy });
+      } catch (err) {
+        this.prunes.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** Asks a prune in progress to stop after its current batch. */
+  abortPrune(): void {
+    if (this.worker) this.post({ type: 'abort-prune' });
   }
 
   /** Waits for queued parsing, closes the writer's database and ends the thread. */
