@@ -41,18 +41,14 @@ RUN npm run build \
 # Drop devDependencies (typescript, test tools, type packages), then the
 # native build's leftovers: sqlite sources, object files, the static library
 # and the test extension (only build/Release/better_sqlite3.node is loaded),
-# then what packages ship but never load: their own tests, type declarations,
-# source maps and docs (about 20 MB); licence files stay.
+# then what packages ship but never load: their own tests, TypeScript sources
+# and declarations, source maps and docs (about 20 MB); licence files stay.
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
-           node_modules/better-sqlite3/build/deps \
-           node_modules/better-sqlite3/build/Release/obj \
-           node_modules/better-sqlite3/build/Release/obj.target \
-           node_modules/better-sqlite3/build/Release/.deps \
-           node_modules/better-sqlite3/build/Release/*.a \
-           node_modules/better-sqlite3/build/Release/test_extension.node \
+ && find node_modules/better-sqlite3/build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
+ && find node_modules/better-sqlite3/build/Release -mindepth 1 ! -name better_sqlite3.node -exec rm -rf {} + \
  && find node_modules -type d \( -name test -o -name tests -o -name __tests__ \) -prune -exec rm -rf {} + \
- && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+ && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \
                                  -o -iname '*.md' -o -iname '*.markdown' \) ! -iname 'licen[cs]e*' -delete \
  && node -e "require('better-sqlite3')(':memory:').close()"
 

@@ -9,7 +9,7 @@
 //   --domain D        recipient domain (default: first of MAILROOM_DOMAINS, else mailroom.test)
 //   --key K           send K as Mailsac-Key (default: $SMOKE_API_KEY; public inboxes need none)
 //   --timeout S       seconds to wait for a message to show up in the API (default 20)
-//   --loop N          deliver N small messages (0 = until SIGINT), up to 100 per session,
+//   --loop N          deliver N small messages (0: until SIGINT or SIGTERM), up to 100 per session,
 //                     tolerating refused connections, dropped sessions and 4xx while the
 //                     server restarts (with backoff; gives up after 90 s without a 250),
 //                     then check that every message that got a 250 is readable through
@@ -594,16 +594,20 @@ async function smokeOnce(o: Options): Promise<number> {
 
 async function smokeLoop(o: Options, count: number): Promise<number> {
   const acked: Outgoing[] = [];
+  /** Refused or cut off after the final dot: the server may have stored them anyway. */
+  const uncertain: Outgoing[] = [];
   const tally = new Map<string, number>();
   const note = (k: string) => tally.set(k, (tally.get(k) ?? 0) + 1);
   let permanent = 0;
   let stop = false;
   let next = 0;
   const t0 = Date.now();
-  process.once('SIGINT', () => {
-    process.stderr.write('smoke: SIGINT, finishing the sessions in flight, then verifying\n');
-    stop = true;
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`smoke: ${sig}, finishing the transactions in flight, then verifying\n`);
+      stop = true;
+    });
+  }
   const progress = setInterval(() => {
     process.stderr.write(`smoke: ${acked.length} acknowledged; ${[...tally].map(([k, v]) => `${k} ${v}`).join(', ') || 'no failures'}\n`);
   }, 5000);
@@ -629,6 +633,7 @@ async function smokeLoop(o: Options, count: number): Promise<number> {
         // not have been stored, and it is not counted either way. Send a new one.
         next--;
         note(err.reply ? `${err.stage} ${err.reply.code}` : `${err.stage} ${err.errno}`);
+        if (err instanceof SmtpError && err.stage === 'end of data') uncertain.push(msg);
         if (err instanceof SmtpError && !err.transient) {
           permanent++;
           if (permanent >= 5 && acked.length === 0) {
@@ -667,10 +672,18 @@ async function smokeLoop(o: Options, count: number): Promise<number> {
   };
   await Promise.all(Array.from({ length: 8 }, check));
 
+  // Not an error (RFC 5321 §6.1 binds only a 250), but a sender would retry
+  // these, so any that were stored become duplicates: worth knowing.
+  let storedAnyway = 0;
+  for (const m of uncertain) {
+    if ((await waitForMessage(o, m.to, m.subject, Date.now() + 2000)).msg) storedAnyway++;
+  }
+
   const failures = [...tally].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none';
   const line =
     `${acked.length} acknowledged in ${(sendMs / 1000).toFixed(1)} s (${o.concurrency} sessions); ` +
-    `retried failures: ${failures}; readable through the API: ${acked.length - missing.length}/${acked.length}`;
+    `retried failures: ${failures}; readable through the API: ${acked.length - missing.length}/${acked.length}` +
+    (uncertain.length ? `; refused after the final dot but stored anyway (a retry would duplicate): ${storedAnyway}/${uncertain.length}` : '');
   if (missing.length || acked.length === 0 || stalled) {
     if (stalled) process.stdout.write(`smoke: FAIL loop stalled: the server stopped accepting mail for ${STALL_MS / 1000} s\n`);
     process.stdout.write(`smoke: FAIL loop: ${line}\n${missing.slice(0, 50).map((m) => `  - lost: ${m}\n`).join('')}`);
