@@ -1,0 +1,136 @@
+// The receivers the bench compares, each started the way its users run it and
+// listening on 127.0.0.1 with an ephemeral port. They run inside the target
+// child process (serve-target.ts), never in the load client's process.
+//   mailroom        the appliance with its default durable settings (per-IP
+//                   connection limits lifted: all load comes from one address)
+//   bare            smtp-server with Mailroom's connection options, discarding
+//                   every message: the ceiling of the network layer
+//   maildev-memory  MailDev 3 as `maildev` starts it (metadata in memory; it
+//                   still writes each .eml to a temp directory)
+//   maildev-dir     MailDev 3 with --mail-directory
+import { SMTPServer } from 'smtp-server';
+import { configSchema } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { startMailroom, type Mailroom } from '../../src/main.js';
+
+export type TargetKind = 'mailroom' | 'bare' | 'maildev-memory' | 'maildev-dir';
+export const TARGET_KINDS: TargetKind[] = ['mailroom', 'bare', 'maildev-memory', 'maildev-dir'];
+
+export interface TargetOptions {
+  /** Mailroom's data dir or MailDev's mail directory. */
+  dataDir: string;
+  /** Mailroom: the admin API key (auth.adminKey). */
+  adminKey?: string;
+  domain?: string;
+}
+
+export interface RunningTarget {
+  smtpPort: number;
+  httpPort: number | null;
+  /** Work still queued after the 250 (Mailroom's parse queue), for the idle wait. */
+  backlog(): number;
+  idle(): Promise<void>;
+  info(): Record<string, unknown>;
+  stop(): Promise<void>;
+  mailroom?: Mailroom;
+}
+
+export async function startTarget(kind: TargetKind, opts: TargetOptions): Promise<RunningTarget> {
+  switch (kind) {
+    case 'mailroom':
+      return startMailroomTarget(opts);
+    case 'bare':
+      return startBare();
+    case 'maildev-memory':
+      return startMailDev(undefined);
+    case 'maildev-dir':
+      return startMailDev(opts.dataDir);
+  }
+}
+
+async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> {
+  const config = configSchema.parse({
+    domains: [opts.domain ?? 'mailroom.test'],
+    // Durable defaults throughout; only the per-IP abuse limits are lifted,
+    // because every bench connection comes from 127.0.0.1.
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    http: { host: '127.0.0.1', port: 0 },
+    storage: { dataDir: opts.dataDir },
+    log: { level: 'silent' },
+    auth: { adminKey: opts.adminKey ?? '' },
+    // Retention rules off: a scheduled run (every 10 minutes by default, 6
+    // messages per public inbox) would otherwise cut the seeded store down in
+    // the middle of the read bench. The prune bench runs retention itself.
+    retention: { public: { maxAgeHours: 0, maxMessagesPerInbox: 0 } },
+  });
+  const m = await startMailroom(config, silentLogger());
+  return {
+    smtpPort: m.smtpAddress.port,
+    httpPort: m.httpAddress.port,
+    backlog: () => m.parseQueue.length,
+    idle: () => m.parseQueue.idle(),
+    info: () => ({
+      // Commits happen in the writer thread when there is one (its stats), else on the main thread.
+      ...((m as { writer?: { stats?: object } }).writer?.stats ?? { commits: m.store.committer.commits, maxBatch: m.store.committer.maxBatch }),
+      accepted: m.smtp.stats.accepted,
+      storageErrors: m.smtp.stats.storageErrors,
+    }),
+    stop: () => m.stop(),
+    mailroom: m,
+  };
+}
+
+async function startBare(): Promise<RunningTarget> {
+  let accepted = 0;
+  const server = new SMTPServer({
+    banner: 'bare ESMTP',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, _session, cb) {
+      stream.on('data', () => {});
+      stream.once('end', () => {
+        accepted++;
+        cb(null, 'Ok: discarded');
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    smtpPort: port,
+    httpPort: null,
+    backlog: () => 0,
+    idle: async () => {},
+    info: () => ({ accepted }),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startMailDev(mailDirectory: string | undefined): Promise<RunningTarget> {
+  // Imported here so the other targets do not load MailDev (and Fastify, socket.io) at all.
+  const { MailDev } = await import('maildev');
+  const md = new MailDev({
+    smtp: 0,
+    ip: '127.0.0.1',
+    web: 0,
+    webIp: '127.0.0.1',
+    silent: true,
+    ...(mailDirectory ? { mailDirectory } : {}),
+  });
+  const servers = await md.start();
+  const smtpPort = servers.smtp.getAddress().port;
+  const httpPort = servers.api?.getAddress()?.port ?? null;
+  return {
+    smtpPort,
+    httpPort,
+    backlog: () => 0,
+    idle: async () => {},
+    info: () => ({}),
+    stop: () => md.stop(),
+  };
+}

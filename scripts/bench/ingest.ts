@@ -1,0 +1,122 @@
+// Ingest bench: for each receiver and message size, one target child; for
+// each connection mode and number of senders, one measuring window. After each
+// window Mailroom is given time to finish parsing what it accepted (work after
+// the 250), so one cell's backlog does not slow the next; how long that took
+// is reported as "parse lag".
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { TargetKind } from './adapters.js';
+import { dataPayload, runLoad, type LoadResult } from './load-client.js';
+import { benchMessages, type BenchSize } from './messages.js';
+import { cpuPercent, rng, zipf } from './stats.js';
+import { TargetProcess } from './targets.js';
+
+export type Mode = 'persistent' | 'per-message';
+
+export interface IngestCell {
+  target: TargetKind;
+  size: BenchSize;
+  mode: Mode;
+  senders: number;
+  load: LoadResult | null;
+  serverCpuPct: number;
+  serverRss: number;
+  /** Mailroom: time after the window until every accepted message was parsed. */
+  parseLagMs: number | null;
+  error?: string;
+}
+
+export interface IngestPlan {
+  targets: TargetKind[];
+  sizes: BenchSize[];
+  modes: Mode[];
+  senders: number[];
+  warmupMs: number;
+  durationMs: number;
+  /** Only these (target, size, mode, senders) combinations, when given. */
+  filter?: (t: TargetKind, size: BenchSize, mode: Mode, senders: number) => boolean;
+  workDir: string;
+  cpuProfDir?: string;
+  log: (s: string) => void;
+}
+
+export function recipientPicker(domain = 'mailroom.test', inboxes = 1000, seed = 3): () => string {
+  const pick = zipf(inboxes, 1.0, rng(seed));
+  return () => `user${pick()}@${domain}`;
+}
+
+export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
+  const cells: IngestCell[] = [];
+  const payloads = new Map<BenchSize, Buffer[]>();
+  for (const size of plan.sizes) payloads.set(size, benchMessages(size, 32).map(dataPayload));
+  for (const kind of plan.targets) {
+    for (const size of plan.sizes) {
+      const wanted = plan.modes.flatMap((mode) => plan.senders.map((n) => ({ mode, n }))).filter(({ mode, n }) => !plan.filter || plan.filter(kind, size, mode, n));
+      if (!wanted.length) continue;
+      const dataDir = path.join(plan.workDir, `${kind}-${size}`);
+      mkdirSync(dataDir, { recursive: true });
+      let target: TargetProcess;
+      try {
+        target = await TargetProcess.start(
+          kind,
+          { dataDir },
+          { env: { TMPDIR: dataDir }, cpuProfDir: plan.cpuProfDir },
+        );
+      } catch (err) {
+        for (const { mode, n } of wanted) cells.push({ target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, error: (err as Error).message.split('\n')[0] });
+        continue;
+      }
+      try {
+        for (const { mode, n } of wanted) {
+          let cpu0: NodeJS.CpuUsage | null = null;
+          let cpu1: NodeJS.CpuUsage | null = null;
+          let w0 = 0;
+          let w1 = 0;
+          const cell: IngestCell = { target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null };
+          try {
+            cell.load = await runLoad({
+              port: target.smtpPort,
+              senders: n,
+              mode,
+              payloads: payloads.get(size)!,
+              recipient: recipientPicker(),
+              warmupMs: plan.warmupMs,
+              durationMs: plan.durationMs,
+              onWindow: async (edge) => {
+                const s = await target.stats();
+                if (edge === 'start') {
+                  cpu0 = s.cpu;
+                  w0 = performance.now();
+                } else {
+                  cpu1 = s.cpu;
+                  w1 = performance.now();
+                }
+              },
+            });
+            if (cpu0 && cpu1) {
+              const a = cpu0 as NodeJS.CpuUsage;
+              const b = cpu1 as NodeJS.CpuUsage;
+              cell.serverCpuPct = cpuPercent({ user: b.user - a.user, system: b.system - a.system }, w1 - w0);
+            }
+            cell.serverRss = target.memory().rss;
+            if (kind === 'mailroom') cell.parseLagMs = await target.idle(180_000);
+          } catch (err) {
+            cell.error = (err as Error).message.split('\n')[0];
+          }
+          cells.push(cell);
+          const l = cell.load;
+          plan.log(
+            `  ${kind} ${size} ${mode} ×${n}: ` +
+              (l
+                ? `${l.perSecond.toFixed(0)} msg/s, p50 ${l.latency.p50.toFixed(2)} ms, p99 ${l.latency.p99.toFixed(2)} ms, greet p50 ${l.greeting.p50.toFixed(1)} ms, errors ${l.errors}` +
+                  (cell.parseLagMs !== null ? `, parse lag ${(cell.parseLagMs / 1000).toFixed(1)} s` : '')
+                : `failed: ${cell.error}`),
+          );
+        }
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  return cells;
+}

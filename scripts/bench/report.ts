@@ -1,0 +1,173 @@
+// Turns one run's figures into the printed report: machine, ingest table,
+// read table, prune table, and the issue's targets with met / not met.
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import type { IngestCell } from './ingest.js';
+import type { EndpointResult } from './read.js';
+import type { PruneBenchResult } from './prune.js';
+import { evaluateGoals } from './goals.js';
+import { fmtBytes, fmtCount, fmtMs, fmtPct, fmtRate, table } from './table.js';
+
+export interface ReadStage {
+  stored: number;
+  seedMs: number;
+  rawBytes: number;
+  dbBytes: number;
+  dbPerRaw: number;
+  rss: number;
+  peakRss: number;
+  endpoints: EndpointResult[];
+}
+
+export interface Machine {
+  cpus: number;
+  model: string;
+  node: string;
+  loadBefore: number[];
+  loadAfter?: number[];
+  command: string;
+  date: string;
+  /** Commit, and how many files under src/ differed from it when the run started. */
+  git: string;
+}
+
+function gitState(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    return dirty ? `${head} + ${dirty} uncommitted file(s) under src/` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machine(command: string): Machine {
+  let model = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? model;
+  } catch {
+    /* not Linux */
+  }
+  return { cpus: os.availableParallelism(), model, node: process.version, loadBefore: os.loadavg(), command, date: new Date().toISOString(), git: gitState() };
+}
+
+const TARGET_NAMES: Record<string, string> = {
+  mailroom: 'Mailroom (durable)',
+  bare: 'bare smtp-server',
+  'maildev-memory': 'MailDev 3 in-memory',
+  'maildev-dir': 'MailDev 3 mail dir',
+};
+
+export function ingestTable(cells: IngestCell[]): string {
+  const rows = cells.map((c) => {
+    const l = c.load;
+    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', ''];
+    return [
+      TARGET_NAMES[c.target],
+      c.size,
+      c.mode,
+      String(c.senders),
+      fmtRate(l.perSecond),
+      fmtMs(l.latency.p50),
+      fmtMs(l.latency.p99),
+      c.mode === 'per-message' ? fmtMs(l.greeting.p50) : '',
+      fmtPct(l.clientCpuPct),
+      fmtPct(c.serverCpuPct),
+      c.parseLagMs === null ? '' : `${(c.parseLagMs / 1000).toFixed(2)} s`,
+      String(l.errors + l.abandoned) + (l.errorSamples.length ? ` (${l.errorSamples[0].slice(0, 40)})` : ''),
+    ];
+  });
+  return table(
+    ['receiver', 'size', 'connections', 'senders', 'msg/s', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', 'errors'],
+    rows,
+    ['l', 'l', 'l'],
+  );
+}
+
+export function readTable(stages: ReadStage[]): string {
+  const names = ['inbox page', 'message page', 'API list', 'search', 'count'] as const;
+  const rows = stages.map((s) => [
+    fmtCount(s.stored),
+    ...names.map((n) => {
+      const e = s.endpoints.find((x) => x.endpoint === n);
+      if (!e) return 'n/a';
+      if (!e.latency) return e.note;
+      return `${fmtMs(e.latency.p50)} / ${fmtMs(e.latency.p99)}`;
+    }),
+    fmtBytes(s.rss),
+    fmtBytes(s.peakRss),
+    `${s.dbPerRaw.toFixed(2)} (${fmtBytes(s.dbBytes)})`,
+    fmtMs(s.seedMs),
+  ]);
+  return table(
+    ['stored', 'inbox page p50/p99 ms', 'message page', 'API list', 'search', 'count', 'server RSS', 'peak RSS', 'DB bytes / raw byte', 'seeding took'],
+    rows,
+  );
+}
+
+export function pruneTable(results: PruneBenchResult[]): string {
+  const rows = results.map((r) => [
+    fmtCount(r.stored),
+    r.prune ? `${fmtCount(r.prune.deleted)}${r.prune.timedOut ? ' (stopped at time limit)' : ''}` : `failed: ${(r.error ?? '').split('\n')[0]}`.slice(0, 70),
+    r.prune
+      ? r.prune.timedOut && r.prune.deleted > 0
+        ? `${fmtMs(r.prune.ms)} (projected ${fmtMs((r.prune.ms * r.prune.target) / r.prune.deleted)} for all)`
+        : fmtMs(r.prune.ms)
+      : 'n/a',
+    r.prune ? `${r.prune.batches}${Number.isFinite(r.prune.maxBatchMs) ? ` (longest ${fmtMs(r.prune.maxBatchMs)} ms)` : ''}` : 'n/a',
+    `${fmtRate(r.before.perSecond)} / ${fmtMs(r.before.latency.p99)} / ${fmtMs(r.before.latency.max)}`,
+    `${fmtRate(r.during.perSecond)} / ${fmtMs(r.during.latency.p99)} / ${fmtMs(r.during.latency.max)}`,
+  ]);
+  return table(
+    ['stored', 'removed (90%)', 'prune took', 'batches', 'before: msg/s / p99 / max ms', 'during: msg/s / p99 / max ms'],
+    rows,
+  );
+}
+
+export interface Report {
+  machine: Machine;
+  ingest: IngestCell[];
+  reads: ReadStage[];
+  prunes: PruneBenchResult[];
+  pruneMethod: string;
+  profiles: string[];
+  notes: string[];
+}
+
+export function formatReport(r: Report): string {
+  const m = r.machine;
+  const parts: string[] = [];
+  parts.push(`Machine: ${m.cpus} CPUs (${m.model}), Node ${m.node}, ${m.date}`);
+  parts.push(`Command: ${m.command}`);
+  parts.push(`Code: ${m.git}`);
+  parts.push(`Load average before: ${m.loadBefore.map((x) => x.toFixed(2)).join(' ')}${m.loadAfter ? `; after: ${m.loadAfter.map((x) => x.toFixed(2)).join(' ')}` : ''}`);
+  if (r.ingest.length) {
+    parts.push('');
+    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window.');
+    parts.push('');
+    parts.push(ingestTable(r.ingest));
+  }
+  if (r.reads.length) {
+    parts.push('');
+    parts.push('Read: one request at a time over keep-alive, p50 / p99 ms; inboxes drawn Zipf-weighted from 10,000; admin key for the API.');
+    parts.push('');
+    parts.push(readTable(r.reads));
+  }
+  if (r.prunes.length) {
+    parts.push('');
+    parts.push(`Prune (${r.prunes[0]?.prune?.method ?? r.pruneMethod}), 4 persistent senders of 5 KB messages running throughout:`);
+    parts.push('');
+    parts.push(pruneTable(r.prunes));
+  }
+  const goals = evaluateGoals(r.ingest, r.reads);
+  parts.push('');
+  parts.push('Targets (issue 7):');
+  parts.push('');
+  parts.push(table(['target', 'measured', 'verdict'], goals.map((g) => [g.goal, g.measured, g.verdict]), ['l', 'l', 'l']));
+  if (r.notes.length) {
+    parts.push('');
+    for (const n of r.notes) parts.push(`Note: ${n}`);
+  }
+  return parts.join('\n');
+}
