@@ -10,6 +10,10 @@ import { canonicalAddress } from './mail/address.js';
 import { ensureAdmin } from './web/auth/principal.js';
 import { isReservedInbox } from './web/auth/access.js';
 import type { Role } from './store/users.js';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { exportData, eraseData, countMessages, type Subject } from './privacy/data-rights.js';
+import { safeEntryName } from './privacy/zip.js';
 
 const USAGE = `usage: mailroom <command> [options]
 
@@ -22,6 +26,12 @@ const USAGE = `usage: mailroom <command> [options]
   address reserve <email> --user <name>
   address release <email> [--delete-messages]
   address list [<user>]
+  user role <name> <admin|user>
+  export address <email> [--out FILE]   everything held for an address: ZIP (mbox + manifest.json)
+  export account <user> [--out FILE]    everything held for an account
+  delete address <email> --yes          delete every message of an address (raw, attachments, search index)
+  delete account <user> --yes           delete an account, its addresses' mail, keys and sessions
+  audit [--limit N]                     the audit log, newest first
 
 Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
 
@@ -40,7 +50,7 @@ function parseArgs(argv: string[]): { pos: string[]; opts: Record<string, string
     const a = argv[i]!;
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-      const flag = ['admin', 'password-stdin', 'delete-messages', 'help'].includes(k);
+      const flag = ['admin', 'password-stdin', 'delete-messages', 'help', 'yes'].includes(k);
       if (v !== undefined) opts[k] = v;
       else if (flag) opts[k] = true;
       else if (i + 1 < argv.length) opts[k] = argv[++i]!;
@@ -110,6 +120,7 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     case 'key create': {
       const u = userArg(store, rest[0]);
       const { key, record } = store.keys.create(u.id, typeof opts.name === 'string' ? opts.name : '');
+      store.audit.record({ actor: 'cli', action: 'key-create', target: u.username, detail: { keyId: record.id, name: record.name } });
       io.err(`created key ${record.id}${record.name ? ` "${record.name}"` : ''} for ${u.username}. It is shown once; store it now:`);
       io.out(key);
       return 0;
@@ -166,6 +177,90 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
       const rows = [['ADDRESS', 'OWNER', 'MESSAGES', 'FORWARD', 'CREATED']];
       for (const a of list) rows.push([a.address, a.ownerName, String(store.messages.count(a.address)), a.forward ?? '-', date(a.created)]);
       io.out(list.length ? table(rows) : 'no reserved addresses');
+      return 0;
+    }
+    case 'user role': {
+      const u = userArg(store, rest[0]);
+      const role = rest[1];
+      if (role !== 'admin' && role !== 'user') throw new UsageError('user role <name> <admin|user>');
+      if (u.role === role) {
+        io.out(`${u.username} is already ${role}`);
+        return 0;
+      }
+      if (u.role === 'admin' && store.users.adminCount() <= 1) throw new Error(`${u.username} is the last admin`);
+      store.users.setRole(u.id, role);
+      store.audit.record({ actor: 'cli', action: 'role-change', target: u.username, detail: { from: u.role, to: role } });
+      io.out(`${u.username} is now ${role}`);
+      return 0;
+    }
+    case 'export address':
+    case 'export account': {
+      let subject: Subject;
+      let name: string;
+      if (cmd === 'address') {
+        const a = canonicalAddress(rest[0] ?? '');
+        if (!a) throw new UsageError('export address <email> [--out FILE]');
+        subject = { kind: 'address', inbox: a.inbox };
+        name = a.inbox;
+      } else {
+        const u = userArg(store, rest[0]);
+        subject = { kind: 'account', userId: u.id };
+        name = u.username;
+      }
+      const file = typeof opts.out === 'string' ? opts.out : safeEntryName(`mailroom-export-${name.replace(/\//g, '_')}.zip`);
+      const total = countMessages(store, subject);
+      store.audit.record({ actor: 'cli', action: 'export', target: name, detail: { messages: total, account: cmd === 'account' } });
+      const out = createWriteStream(file, { mode: 0o600 });
+      let last = 0;
+      const r = await exportData(
+        store,
+        subject,
+        async (chunk) => {
+          if (!out.write(chunk)) await once(out, 'drain');
+        },
+        {
+          config,
+          // Progress on stderr, so stdout stays clean for scripts.
+          onProgress: ({ done, total: all }) => {
+            const pct = all ? Math.floor((done / all) * 100) : 100;
+            if (pct >= last + 10 || done === all) {
+              last = pct;
+              io.err(`exported ${done}/${all} messages (${pct}%)`);
+            }
+          },
+        },
+      );
+      out.end();
+      await once(out, 'close');
+      io.out(`wrote ${file}: ${r.messages} messages`);
+      return 0;
+    }
+    case 'delete address':
+    case 'delete account': {
+      let subject: Subject;
+      let name: string;
+      if (cmd === 'address') {
+        const a = canonicalAddress(rest[0] ?? '');
+        if (!a) throw new UsageError('delete address <email> --yes');
+        subject = { kind: 'address', inbox: a.inbox };
+        name = a.inbox;
+      } else {
+        const u = userArg(store, rest[0]);
+        if (u.role === 'admin' && store.users.adminCount() <= 1) throw new Error(`${u.username} is the last admin`);
+        subject = { kind: 'account', userId: u.id };
+        name = u.username;
+      }
+      if (!opts.yes) throw new UsageError(`this deletes everything held for ${name} for good: add --yes`);
+      const r = await eraseData(store, subject);
+      store.audit.record({ actor: 'cli', action: 'delete-data', target: name, detail: { messages: r.messages, addresses: r.addresses, keys: r.keys, account: cmd === 'account' } });
+      io.out(`deleted ${r.messages} messages${cmd === 'account' ? `, ${r.addresses} addresses, ${r.keys} keys, ${r.sessions} sessions and the user` : ''} for ${name}`);
+      return 0;
+    }
+    case 'audit': {
+      const limit = typeof opts.limit === 'string' ? Number(opts.limit) : 50;
+      const rows = [['ID', 'WHEN', 'WHO', 'ACTION', 'TARGET', 'FROM', 'DETAIL']];
+      for (const e of store.audit.list({ limit })) rows.push([String(e.id), date(e.at), e.actor, e.action, e.target, e.ip || '-', JSON.stringify(e.detail)]);
+      io.out(rows.length > 1 ? table(rows) : 'the audit log is empty');
       return 0;
     }
     default:

@@ -215,8 +215,22 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     result.sessions = db.prepare(`DELETE FROM sessions WHERE expires <= ?`).run(now).changes;
   }
 
-  // 5. Give the space back, then fold and truncate the WAL.
+  // 5. The search index keeps a deleted message's words behind a tombstone
+  // until its segments merge; merge a bounded amount now, in steps (a full
+  // 'optimize' rewrites the whole index and would hold the writer too long;
+  // data-rights erasure does run it).
   const removed = result.publicAge + result.publicCount + result.privateAge + result.privateQuota + result.diskBudget;
+  if (removed > 0 && !result.aborted) {
+    const merge = db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 500)`);
+    for (let i = 0; i < 64; i++) {
+      const before = db.prepare('SELECT total_changes()').pluck().get() as number;
+      merge.run();
+      if ((db.prepare('SELECT total_changes()').pluck().get() as number) - before <= 1) break;
+      await pause();
+    }
+  }
+
+  // 6. Give the space back, then fold and truncate the WAL.
   if ((opts.reclaim ?? true) && !result.aborted && (removed > 0 || result.auditEntries + result.loginRecords + result.sessions > 0)) {
     result.vacuumedPages = await reclaim(store, pause);
   }

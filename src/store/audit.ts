@@ -70,6 +70,11 @@ export class AuditStore {
     return out.sort((a, b) => a.id - b.id);
   }
 
+  /** Entries recorded for what this user did, oldest first. */
+  byActor(userId: number): AuditEntry[] {
+    return (this.db.prepare(`SELECT * FROM audit_log WHERE actor_id = ? ORDER BY id`).all(userId) as Row[]).map(view);
+  }
+
   count(): number {
     return this.stmts.count.get() as number;
   }

@@ -67,7 +67,9 @@ function fill(route: RecordedRoute, inbox: string, id: string, attachment: strin
     .replace(':attachmentIdentifier', attachment)
     .replace(':domain', 'mailroom.test')
     .replace(':md5sum', attachment)
-    .replace(':domainOrIP', 'example.org');
+    .replace(':domainOrIP', 'example.org')
+    // Data rights (issue 4): export the owner's account; delete a user that does not exist.
+    .replace(':username', route.method === 'delete' ? 'nobody' : 'owner');
 }
 
 const WRITE = (r: RecordedRoute) => r.method !== 'get';
@@ -78,6 +80,13 @@ function expected(r: RecordedRoute, who: Who, kind: 'public' | 'private'): numbe
   const user = who === 'other' || who === 'owner' || who === 'admin';
   const entitled = kind === 'public' || who === 'owner' || who === 'admin';
   if (r.auth === 'none') return 501;
+  if (r.tags.includes('Data rights')) {
+    // Issue 4: an address's owner or an admin; an unowned address, admins; an account, itself or an admin (bad-input 68).
+    if (!user) return 401;
+    if (r.path === '/audit') return who === 'admin' ? 200 : 403;
+    if (r.path.startsWith('/users/')) return r.method === 'delete' ? (who === 'admin' ? 404 : 403) : who === 'other' ? 403 : 200;
+    return who === 'admin' || (kind === 'private' && who === 'owner') ? 200 : 403;
+  }
   if (r.auth === 'inbox') {
     if (kind === 'private' && !entitled) return 403; // one answer whatever the key (bad-input 61)
     if (who === 'bad') return 401;

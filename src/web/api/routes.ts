@@ -24,6 +24,8 @@ import { ApiRegistry, type Method, type ParamDoc, type RecordedRoute } from './r
 import { buildOpenApi, renderApiDocs } from './openapi.js';
 import { addressJson, attachmentJson, iso, messageJson, unownedAddressJson } from './json.js';
 import type { ForwardingFields } from '../../store/addresses.js';
+import { registerPrivacyRoutes } from './privacy-routes.js';
+import { auditPrivateRead } from '../audit.js';
 
 type C = Context<AppEnv>;
 
@@ -182,7 +184,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
   const { store, config } = deps;
   const limiter = limiterFor(store);
   const via = viaName(deps);
-  const json = (m: MessageView) => messageJson(store, m, via);
+  // privacy.storeSenderIp off: the sending host is not shown, even for mail stored before it was turned off.
+  const json = (m: MessageView) => messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via);
 
   // Bounded bodies (bad-input 66): nothing the API takes is larger than a bulk list of 100 addresses.
   app.use('*', bodyLimit({ maxSize: 256 * 1024, onError: (c) => apiError(c as C, 413, 'Request body too large') }));
@@ -234,6 +237,7 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     if (p.kind === 'anonymous' && p.badKey) return apiError(c, 401, MSG.badKey);
     if (!access.read || (mode !== 'read' && p.kind === 'anonymous')) return apiError(c, 401, MSG.noKey);
     if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
+    auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
     return { inbox: a.inbox, access, p };
   };
 
@@ -1030,6 +1034,9 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       });
     },
   );
+
+  // Data rights and the audit log (issue 4).
+  registerPrivacyRoutes(reg, deps, apiError);
 
   // ------------------------------------------------------------------ out of scope
 
