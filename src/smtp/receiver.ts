@@ -20,6 +20,12 @@ export interface ReceiverDeps {
   /** Durably stores one message; resolves only once it is committed. */
   ingest: (message: IncomingMessage) => Promise<StoredIds>;
   log: Logger;
+  /**
+   * Whether an account owns this canonical inbox. Needed only when unowned
+   * addresses are refused at RCPT (privacy.publicInboxes false with
+   * privacy.unownedHandling "reject"); main.ts passes the store's lookup.
+   */
+  isOwned?: (inbox: string) => boolean;
 }
 
 /** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
@@ -217,6 +223,11 @@ export class SmtpReceiver {
       this.counts.rejectedRecipients++;
       return cb(new SmtpError(decision.code, decision.message));
     }
+    const { privacy } = this.deps.config;
+    if (!privacy.publicInboxes && privacy.unownedHandling === 'reject' && !decision.reserved && !(this.deps.isOwned?.(decision.address.inbox) ?? false)) {
+      this.counts.rejectedRecipients++;
+      return cb(new SmtpError(550, '5.1.1 Mailbox unavailable'));
+    }
     const already = state.recipients.some((r) => r.inbox === decision.address.inbox);
     // RFC 5321 4.5.3.1.10: at least 100 recipients must be accepted; past the limit 452 asks the client to retry the rest.
     if (!already && state.recipients.length >= this.deps.config.smtp.maxRecipients) {
@@ -295,8 +306,9 @@ export class SmtpReceiver {
         raw,
         mailFrom: envelopeFrom,
         recipients,
-        ip: session.remoteAddress ?? '',
-        helo: session.hostNameAppearsAs ?? '',
+        // privacy.storeSenderIp off: the sending host is not kept at all.
+        ip: config.privacy.storeSenderIp ? (session.remoteAddress ?? '') : '',
+        helo: config.privacy.storeSenderIp ? (session.hostNameAppearsAs ?? '') : '',
         tls: Boolean(session.secure),
         received: Date.now(),
       });
