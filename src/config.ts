@@ -74,6 +74,8 @@ export const configSchema = z.strictObject({
       minDataRate: int(0).default(64),
       dataRateWindowMs: int(1000).default(30_000),
       minFreeDiskBytes: int(0).default(256 * 1024 * 1024),
+      greetPauseMs: int(0, 10_000).default(100),
+      greetPauseTrustMinutes: int(0).default(1440),
       tls: z
         .strictObject({
           cert: z.string().default(''),

@@ -14,6 +14,7 @@ import { decideRecipient } from './recipient-policy.js';
 import { countReceivedHeaders } from './trace.js';
 import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
+import { GreetPauseMemory, installGreetPause } from './greet-pause.js';
 
 export interface ReceiverDeps {
   config: Config;
@@ -67,6 +68,7 @@ export class SmtpReceiver {
   private readonly admitted = new Map<string, string>();
   private readonly guard: ConnectionGuard;
   private readonly disk: DiskSpaceCheck;
+  private readonly greetPause: GreetPauseMemory;
   private closing = false;
   private listening = false;
 
@@ -75,6 +77,8 @@ export class SmtpReceiver {
     const smtp = config.smtp;
     this.guard = new ConnectionGuard(smtp, (key, socket, message) => this.hangUp(key, socket, message));
     this.disk = new DiskSpaceCheck(config.storage.dataDir, smtp.minFreeDiskBytes);
+    this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
+    if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
     const tls = smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
     this.server = new SMTPServer({
       name: smtp.hostname || os.hostname(),
@@ -91,6 +95,8 @@ export class SmtpReceiver {
       socketTimeout: smtp.socketTimeoutMs,
       closeTimeout: smtp.closeTimeoutMs,
       maxCommandLength: smtp.maxCommandLength,
+      // Read by greet-pause.ts; smtp-server ignores options it does not know.
+      ...({ greetPause: this.greetPause } as object),
       // No reverse DNS: it costs a lookup per connection and leaks nothing useful (issue 2).
       disableReverseLookup: true,
       useXClient: false,
@@ -205,6 +211,8 @@ export class SmtpReceiver {
       return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
     }
     this.sessions.set(session.id, { recipients: [], inData: false });
+    // A command after the greeting: this client waits its turn, so it skips the pause next time.
+    this.greetPause.pass(session.remoteAddress);
     cb();
   }
 
