@@ -31,6 +31,8 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'http.publicUrl': ['test/web/ui.test.ts', 'CSRF cookie: HttpOnly, SameSite, Secure (and __Host-) behind https'],
   'privacy.publicInboxes': ['test/api/api-authorization.test.ts', 'public inboxes need a key when the operator turns them off'],
   'auth.adminKey': ['test/auth/auth-cli.test.ts', 'ensureAdmin'],
+  'smtp.greetPauseMs': ['test/smtp/greet-pause.test.ts', 'greetPauseMs 0 greets every client at once'],
+  'smtp.greetPauseTrustMinutes': ['test/smtp/greet-pause.test.ts', 'greetPauseTrustMinutes 0 keeps the pause for every connection'],
   'auth.registration': ['test/auth/auth-ui.test.ts', 'registration creates a user when the operator allows it'],
 };
 

@@ -61,6 +61,15 @@ test('greetPauseTrustMinutes 0 keeps the pause for every connection', async () =
   }
 });
 
+test('greetPauseMs 0 greets every client at once', async () => {
+  const m = await startTestMailroom({ smtp: { greetPauseMs: 0 } as never });
+  try {
+    assert.equal((await earlyTalk(m.smtpAddress.port, '127.0.0.7')).slice(0, 2), [220, 250]);
+  } finally {
+    await m.cleanup();
+  }
+});
+
 test('trust expires, and the memory stays bounded', () => {
   let now = 0;
   const mem = new GreetPauseMemory(100, 1000, 10, () => now);
