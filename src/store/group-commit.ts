@@ -3,7 +3,7 @@
 // sessions. Each submitter's promise settles only after that commit returned,
 // which keeps "250 means durable" (GUIDE, "Durability") while the cost of the
 // fsync is shared.
-import type { DB } from './db.js';
+import { verifyPragmas, type DB } from './db.js';
 
 interface Pending<R> {
   work: () => R;
@@ -43,9 +43,12 @@ export class GroupCommitter {
   }
 
   /**
-   * A write nobody is waiting on (derived data such as parse results). It is
-   * committed in its own, separate batches, a little later, so it neither
-   * lengthens an SMTP client's wait nor costs an fsync per write.
+   * A write nobody is waiting on and that can be rebuilt (parse results, which
+   * are derived from the stored raw bytes). It is committed in its own,
+   * separate batches, a little later, so it never lengthens an SMTP client's
+   * wait; and without an fsync of its own: the next urgent commit's fsync
+   * makes it durable too (the WAL is synced as a whole). A crash before that
+   * loses only derived rows, which stay 'pending' and are parsed again at start.
    */
   submitDeferred<R>(work: () => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -63,22 +66,28 @@ export class GroupCommitter {
   private flushDeferred(): void {
     clearTimeout(this.deferTimer);
     this.deferTimer = undefined;
-    if (this.deferred.length) this.commitBatch(this.deferred.splice(0, this.maxDeferredBatch));
+    if (this.deferred.length) this.commitBatch(this.deferred.splice(0, this.maxDeferredBatch), false);
     if (this.deferred.length) this.deferTimer = setTimeout(() => this.flushDeferred(), 0);
   }
 
-  private commitBatch(batch: Pending<any>[]): void {
+  private commitBatch(batch: Pending<any>[], durable = true): void {
     const results: unknown[] = [];
     try {
+      if (!durable) this.db.pragma('synchronous = OFF');
       this.db.transaction(() => {
         for (const p of batch) results.push(p.work());
       })();
     } catch (err) {
       // One failing write must not fail its neighbours: retry each alone so
       // only the writes that really cannot be stored are refused.
-      if (batch.length > 1) for (const p of batch) this.commitBatch([p]);
+      if (batch.length > 1) for (const p of batch) this.commitBatch([p], durable);
       else batch[0].reject(err);
       return;
+    } finally {
+      if (!durable) {
+        this.db.pragma('synchronous = FULL');
+        verifyPragmas(this.db);
+      }
     }
     this.commits++;
     this.maxBatch = Math.max(this.maxBatch, batch.length);

@@ -243,7 +243,8 @@ test('bad-input 12: a client dropping mid-DATA stores nothing and its connection
 });
 
 test('bad-input 18: a client talking before the banner is refused', async () => {
-  const c = await RawSmtp.connect(m.smtpAddress.port);
+  // An address that has not waited for a greeting before (127.0.0.1 has, in the tests above).
+  const c = await RawSmtp.connect(m.smtpAddress.port, '127.0.0.1', '127.0.0.9');
   c.write('EHLO early.test\r\n');
   const r = await c.reply();
   assert.is(r.code, 421);
