@@ -51,6 +51,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtp = new SmtpReceiver({
     config,
     ingest: (message) => writer.ingest(message),
+    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
     log: log.child({ component: 'smtp' }),
   });
 

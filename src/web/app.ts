@@ -7,6 +7,7 @@ import { securityHeaders } from './security-headers.js';
 import { uiRoutes } from './ui/routes.js';
 import { apiRoutes } from './api/routes.js';
 import { accountRoutes } from './ui/account-routes.js';
+import { privacyRoutes } from './ui/privacy-routes.js';
 import { pageKeyThrottle } from './auth/throttle.js';
 
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
@@ -40,6 +41,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   });
 
   app.route('/api', apiRoutes(deps));
+  app.route('/', privacyRoutes(deps));
   app.route('/', accountRoutes(deps));
   app.route('/', uiRoutes(deps));
 

@@ -2,7 +2,8 @@
 // - local parts reserved in config (postmaster, abuse, ...): admins only;
 // - an address reserved by an account: its owner and admins;
 // - every other address: anyone, unless privacy.publicInboxes is false, in
-//   which case any signed-in user or key holder.
+//   which case any signed-in user or key holder (privacy.unownedHandling
+//   "signed-in") or admins only ("admin-only", "reject").
 // The UI and the API both call canReadInbox, so they cannot disagree.
 import type { Config } from '../../config.js';
 import type { Store } from '../../store/index.js';
@@ -38,7 +39,9 @@ export function inboxAccess(deps: { store: Store; config: Config }, inbox: strin
     const mine = admin || (p.kind === 'user' && p.user.id === ownerId);
     return { kind: 'owned', ownerId, read: mine, manage: mine };
   }
-  const read = deps.config.privacy.publicInboxes || p.kind === 'user';
+  // publicInboxes off: any signed-in user, or (unownedHandling admin-only or reject) admins only.
+  const { publicInboxes, unownedHandling } = deps.config.privacy;
+  const read = publicInboxes || (unownedHandling === 'signed-in' ? p.kind === 'user' : admin);
   return { kind: 'public', ownerId: null, read, manage: admin };
 }
 

@@ -16,6 +16,7 @@ import { USERNAME } from '../../store/users.js';
 import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../auth/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../auth/access.js';
 import { accountLimiterFor, limiterFor } from '../auth/rate-limit.js';
+import { audit, auditPrivateRead } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
@@ -83,6 +84,13 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (a && !isReservedInbox(config, a.inbox) && !canReadInbox(deps, a.inbox, principalFrom(c, deps))) {
       return c.html(<PrivateInboxPage nonce={c.get('nonce')} signedIn={user(c) !== null} />, 403);
     }
+    // An admin reading someone else's private inbox is recorded (issue 4): the
+    // inbox and message pages, raw source and attachments; not the iframe body
+    // and inline images a message page loads with it.
+    if (a && !/\/(html|cid\/[^/]*)$/.test(c.req.path)) {
+      const seg = c.req.path.split('/');
+      auditPrivateRead(c, deps, principalFrom(c, deps), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
+    }
     await next();
   };
   app.use('/inbox/:address', inboxGuard);
@@ -123,6 +131,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     }
     accountLimiter.forget(account);
     startSession(c, u.id);
+    // Login records (privacy.loginRecordDays): who and when, and from where when IP storage is on.
+    audit(c, deps, { kind: 'user', user: u, via: 'session' }, 'login', u.username);
     return c.redirect('/account', 303);
   });
 
@@ -198,7 +208,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const f = await form(c);
     if (!f) return refused(c);
     const name = (f.name ?? '').trim().slice(0, 100);
-    const { key } = store.keys.create(p.user.id, name);
+    const { key, record } = store.keys.create(p.user.id, name);
+    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name });
     // Rendered, not redirected: the key must never sit in a URL or history.
     return accountPage(c, p, { newKey: { name, key } });
   });

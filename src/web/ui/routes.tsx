@@ -21,6 +21,8 @@ import { HomePage } from '../views/home.js';
 import { InboxPage } from '../views/inbox.js';
 import { MessagePage, type MessageLink, type MessageTab } from '../views/message.js';
 import { ErrorPage } from '../views/errors.js';
+import { inboxNotice } from '../privacy-facts.js';
+import { isPrivateInbox } from '../auth/access.js';
 
 type C = Context<AppEnv>;
 
@@ -76,6 +78,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     } catch {
       return 'localhost';
     }
+  }
+
+  /** Who can read this inbox, from the running config (web/privacy-facts.ts, also behind /privacy). */
+  function notice(inbox: string) {
+    return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
   }
 
   function errorPage(c: C, status: 400 | 403 | 404 | 405, title: string, message: string, address?: string) {
@@ -145,6 +152,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         smtpPort={deps.config.smtp.port}
         error={error}
         address={address}
+        notice={inboxNotice(deps.config)}
       />,
       status,
     );
@@ -188,6 +196,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         smtpHost={smtpHost(c)}
         smtpPort={deps.config.smtp.port}
         notice={c.req.query('deleted') === '1' ? 'Message deleted.' : undefined}
+        warning={notice(inbox)}
       />,
     );
   });
@@ -243,6 +252,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
+        notice={notice(inbox)}
       />,
     );
   }

@@ -1,4 +1,5 @@
 import { Layout, PublicWarning } from './layout.js';
+import type { InboxNotice } from '../privacy-facts.js';
 
 export interface HomeProps {
   nonce: string;
@@ -8,6 +9,8 @@ export interface HomeProps {
   /** Shown above the form when the typed address was not usable. */
   error?: string;
   address?: string;
+  /** From web/privacy-facts.ts: who can read inboxes here. */
+  notice?: InboxNotice;
 }
 
 export function HomePage(props: HomeProps) {
@@ -37,7 +40,7 @@ export function HomePage(props: HomeProps) {
         <input id="home-address" type="text" name="address" placeholder={example} value={props.address ?? ''} required />
         <button type="submit">Open inbox</button>
       </form>
-      <PublicWarning />
+      <PublicWarning notice={props.notice} />
       <h2>Send a test message</h2>
       <code class="cmd">{`swaks --server ${props.smtpHost}:${props.smtpPort} --to ${example}`}</code>
     </Layout>

@@ -1,5 +1,6 @@
 import type { MessageView } from '../../store/messages.js';
 import { Layout, PublicWarning } from './layout.js';
+import type { InboxNotice } from '../privacy-facts.js';
 import { Sender } from './parts.js';
 import { clip, formatSize, formatTime, isoTime } from '../ui/format.js';
 import { inboxPath, messagePath } from '../ui/paths.js';
@@ -16,6 +17,8 @@ export interface InboxProps {
   smtpHost: string;
   smtpPort: number;
   notice?: string;
+  /** From web/privacy-facts.ts: who can read this inbox. */
+  warning?: InboxNotice;
 }
 
 function SubjectCell(props: { m: MessageView; inbox: string }) {
@@ -39,7 +42,7 @@ export function InboxPage(props: InboxProps) {
   return (
     <Layout title={`${inbox} — Mailroom`} nonce={props.nonce} address={inbox}>
       <h1 class="addr">{inbox}</h1>
-      <PublicWarning address={inbox} />
+      <PublicWarning address={inbox} notice={props.warning} />
       {props.notice ? (
         <p class="notice info" role="status">
           {props.notice}

@@ -2,6 +2,7 @@
 // Hono escapes (including inside <title>); nothing here uses raw() except the doctype.
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
+import type { InboxNotice } from '../privacy-facts.js';
 
 export interface LayoutProps {
   title: string;
@@ -42,7 +43,9 @@ export function Layout(props: LayoutProps) {
             </form>
           </header>
           <main>{props.children}</main>
-          <footer>Mailroom receives mail only; it never sends mail and never fetches what a message points to.</footer>
+          <footer>
+            Mailroom receives mail only; it never sends mail and never fetches what a message points to. <a href="/privacy">Privacy</a>
+          </footer>
         </body>
       </html>
     </>
@@ -50,7 +53,17 @@ export function Layout(props: LayoutProps) {
 }
 
 /** The policy's promise made visible: public inboxes have no privacy. */
-export function PublicWarning(props: { address?: string }) {
+export function PublicWarning(props: { address?: string; notice?: InboxNotice }) {
+  // Generated from the running config (web/privacy-facts.ts), like /privacy.
+  if (props.notice) {
+    return (
+      <p class={props.notice.tone === 'public' ? 'notice' : 'notice info'} role="note">
+        <strong>{props.notice.title}</strong>{' '}
+        {props.notice.parts.map((part) => (typeof part === 'string' ? part : <span class="addr">{part.addr}</span>))}{' '}
+        <a href="/privacy">Privacy</a>
+      </p>
+    );
+  }
   return (
     <p class="notice" role="note">
       <strong>Public inbox.</strong>{' '}

@@ -5,6 +5,7 @@
 import { raw } from 'hono/html';
 import type { MessageView } from '../../store/messages.js';
 import { Layout, PublicWarning } from './layout.js';
+import type { InboxNotice } from '../privacy-facts.js';
 import { AddressList, Sender } from './parts.js';
 import { clip, formatSize, formatTime, isoTime } from '../ui/format.js';
 import { attachmentPath, inboxPath, messagePath } from '../ui/paths.js';
@@ -34,6 +35,8 @@ export interface MessageProps {
   rawPreview?: string;
   rawTruncated?: boolean;
   csrfToken: string;
+  /** From web/privacy-facts.ts: who can read this inbox. */
+  notice?: InboxNotice;
 }
 
 function Tabs(props: MessageProps) {
@@ -129,7 +132,7 @@ export function MessagePage(props: MessageProps) {
       <p>
         <a href={inboxPath(inbox)}>« {inbox}</a>
       </p>
-      <PublicWarning address={inbox} />
+      <PublicWarning address={inbox} notice={props.notice} />
       <h1 class="subject">{subject}</h1>
       {pending ? (
         <p class="notice info" role="status">

@@ -1,5 +1,6 @@
 // "Your account": API keys (created, shown once, revoked) and private
 // addresses (reserved, forwarding fields, released).
+import { AddressDataRights } from '../privacy.js';
 import type { User } from '../../../store/users.js';
 import type { ApiKey } from '../../../store/api-keys.js';
 import type { OwnedAddress } from '../../../store/addresses.js';
@@ -144,6 +145,7 @@ export function AccountPage(props: AccountProps) {
               <button type="submit">Save</button>
             </form>
             <p class="muted">Forwarding settings are stored now; delivery by them comes in a later release.</p>
+            <AddressDataRights address={a.address} csrf={props.csrf} />
             <form method="post" action={`/account/addresses/${encodeURIComponent(a.address)}/release`}>
               <Csrf token={props.csrf} />
               <label>
@@ -164,6 +166,11 @@ export function AccountPage(props: AccountProps) {
         <button type="submit">Make private</button>
       </form>
       <p class="muted">Domains: {props.domains.join(', ')}</p>
+      <h2>Your data</h2>
+      <p>
+        <a href="/account/data/me/export">Download everything held for your account</a> (an mbox file per address and a manifest).{' '}
+        {props.user.role === 'admin' ? <a href="/account/audit">Audit log, and data of any address or account</a> : null} <a href="/privacy">What Mailroom keeps</a>
+      </p>
     </Layout>
   );
 }

@@ -48,7 +48,7 @@ export function LoginPage(props: LoginProps) {
       ) : (
         <p class="muted">Accounts are created by the operator of this Mailroom.</p>
       )}
-      <p class="muted">Signing in sets one cookie, used only to keep you signed in.</p>
+      <p class="muted">Signing in sets one cookie, used only to keep you signed in; forms like this one also carry a form-protection cookie (see <a href="/privacy">Privacy</a>).</p>
     </Layout>
   );
 }
