@@ -34,6 +34,21 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'smtp.greetPauseMs': ['test/smtp/greet-pause.test.ts', 'greetPauseMs 0 greets every client at once'],
   'smtp.greetPauseTrustMinutes': ['test/smtp/greet-pause.test.ts', 'greetPauseTrustMinutes 0 keeps the pause for every connection'],
   'auth.registration': ['test/auth/auth-ui.test.ts', 'registration creates a user when the operator allows it'],
+  // Issue 4: retention and privacy.
+  'retention.schedule': ['test/jobs/retention.test.ts', 'scheduler: never two runs at once'],
+  'retention.timezone': ['test/jobs/retention.test.ts', 'scheduler: never two runs at once'],
+  'retention.batchSize': ['test/jobs/retention.test.ts', 'policyFromConfig: every retention key'],
+  'retention.public.maxAgeHours': ['test/privacy/settings.test.ts', 'privacy.publicInboxes off: unownedHandling signed-in, admin-only, or reject at RCPT'],
+  'retention.public.maxMessagesPerInbox': ['test/privacy/settings.test.ts', 'privacy.publicInboxes off: unownedHandling signed-in, admin-only, or reject at RCPT'],
+  'retention.private.maxMessagesPerAccount': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  'retention.private.maxAgeHours': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  'retention.diskHighWater': ['test/jobs/retention.test.ts', 'policyFromConfig: every retention key'],
+  'retention.diskLowWater': ['test/jobs/retention.test.ts', 'policyFromConfig: every retention key'],
+  'privacy.unownedHandling': ['test/privacy/settings.test.ts', 'privacy.publicInboxes off: unownedHandling signed-in, admin-only, or reject at RCPT'],
+  'privacy.storeSenderIp': ['test/privacy/settings.test.ts', 'privacy.storeSenderIp: on stores and shows the IP and HELO'],
+  'privacy.auditLogDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  'privacy.loginRecordDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  'privacy.contact': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
 };
 
 /** Keys shown by the tests in this file: filled in as the tests are declared. */

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { openStore, type Store } from '../../src/store/index.js';
-import { prune, type RetentionPolicy } from '../../src/jobs/retention.js';
+import { prune, policyFromConfig, type RetentionPolicy } from '../../src/jobs/retention.js';
 import { RetentionScheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/mailroom.js';
@@ -248,6 +248,26 @@ test(
     assert.is(r2.auditEntries + r2.loginRecords, 0);
   }),
 );
+
+test('policyFromConfig: every retention key (and the audit and login days) reaches the policy prune() runs with', () => {
+  const c = testConfig({
+    storage: { maxDatabaseBytes: 1_000_000 } as never,
+    retention: { batchSize: 7, public: { maxAgeHours: 5, maxMessagesPerInbox: 3 }, private: { maxAgeHours: 9, maxMessagesPerAccount: 11 }, diskHighWater: 0.5, diskLowWater: 0.25 } as never,
+    privacy: { auditLogDays: 13, loginRecordDays: 2 } as never,
+  });
+  assert.equal(policyFromConfig(c), {
+    publicMaxAgeMs: 5 * H,
+    publicMaxPerInbox: 3,
+    privateMaxAgeMs: 9 * H,
+    privateMaxPerAccount: 11,
+    batchSize: 7,
+    maxDatabaseBytes: 1_000_000,
+    diskHighWater: 0.5,
+    diskLowWater: 0.25,
+    auditLogDays: 13,
+    loginRecordDays: 2,
+  });
+});
 
 test(
   'scheduler: never two runs at once, and no second scheduled run within half the interval on the monotonic clock',
