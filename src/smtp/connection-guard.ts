@@ -57,9 +57,11 @@ export class ConnectionGuard {
   admit(ip: string): Refusal | null {
     const t = this.now();
     const times = (this.recent.get(ip) ?? []).filter((x) => t - x < 60_000);
-    times.push(t);
     this.recent.set(ip, times);
-    if (times.length > this.limits.connectionsPerIpPerMinute) {
+    // Only admitted connections count towards the rate: a sender that keeps
+    // retrying while refused is let in again once its accepted ones age out,
+    // instead of being locked out for as long as it retries.
+    if (times.length >= this.limits.connectionsPerIpPerMinute) {
       this.counters.refusedRate++;
       return { code: 421, message: '4.7.0 Too many connections from your address in the last minute, try again later' };
     }
@@ -68,6 +70,7 @@ export class ConnectionGuard {
       this.counters.refusedPerIp++;
       return { code: 421, message: '4.7.0 Too many concurrent connections from your address, try again later' };
     }
+    times.push(t);
     this.active.set(ip, n + 1);
     return null;
   }

@@ -262,7 +262,9 @@ export class SmtpReceiver {
       if (bytes <= limit) chunks.push(chunk);
     });
     stream.once('end', () => {
-      if (state) state.inData = false;
+      // The session stays "in DATA" for shutdown purposes until its reply is
+      // sent (finish): a 421 between the commit and the 250 would make the
+      // sender retry a message that is already stored.
       this.guard.setInData(guardKey, false);
       if (stream.sizeExceeded || bytes > limit) {
         this.counts.tooBig++;
@@ -285,6 +287,8 @@ export class SmtpReceiver {
 
   /** Answers the DATA; while shutting down, the session is then closed (SIGTERM: finish, then 421). */
   private finish(session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void, err: Error | null, message?: string): void {
+    const state = this.sessions.get(session.id);
+    if (state) state.inData = false;
     if (err) cb(err);
     else cb(null, message);
     if (this.closing) {
