@@ -14,6 +14,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { exportData, eraseData, countMessages, type Subject } from './privacy/data-rights.js';
 import { safeEntryName } from './privacy/zip.js';
+import { backupDatabase } from './store/backup.js';
 
 const USAGE = `usage: mailroom <command> [options]
 
@@ -32,6 +33,7 @@ const USAGE = `usage: mailroom <command> [options]
   delete address <email> --yes          delete every message of an address (raw, attachments, search index)
   delete account <user> --yes           delete an account, its addresses' mail, keys and sessions
   audit [--limit N]                     the audit log, newest first
+  backup <file>                         online copy of the database, safe while mail arrives
 
 Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
 
@@ -87,6 +89,14 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
   if (!group || opts.help) {
     io.out(USAGE);
     return group ? 0 : 2;
+  }
+  if (group === 'backup') {
+    // One word and an argument, unlike the two-word commands below.
+    const file = cmd;
+    if (!file) throw new UsageError('backup <file>');
+    await backupDatabase(store, file, (pct) => io.err(`backup ${pct}%`));
+    io.out(`wrote ${file}`);
+    return 0;
   }
   switch (`${group} ${cmd ?? ''}`.trim()) {
     case 'user create': {
