@@ -76,7 +76,9 @@ export class ParseQueue {
     if (this.worker) return this.worker;
     const w = startWorker(siblingModule(import.meta.url, 'parse-worker'));
     w.unref();
-    w.on('message', (msg: { contentId: number; parsed: ParsedMessage }) => this.onResult(msg.contentId, msg.parsed));
+    w.on('message', (msg: { contentId: number; parsed: ParsedMessage; bodyZ: Uint8Array }) =>
+      this.onResult(msg.contentId, msg.parsed, Buffer.from(msg.bodyZ.buffer, msg.bodyZ.byteOffset, msg.bodyZ.byteLength)),
+    );
     w.on('error', (err) => this.log.error({ err: { message: err.message } }, 'parse worker failed'));
     w.on('exit', () => {
       if (this.worker !== w) return;
@@ -102,19 +104,19 @@ export class ParseQueue {
     this.notifyIdle();
   }
 
-  private onResult(contentId: number, parsed: ParsedMessage): void {
+  private onResult(contentId: number, parsed: ParsedMessage, bodyZ?: Buffer): void {
     if (!this.inFlight.delete(contentId)) return;
     // Structured clone turns Buffers into Uint8Arrays.
     for (const a of parsed.attachments) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
-    this.store(contentId, parsed);
+    this.store(contentId, parsed, bodyZ);
     this.pump();
   }
 
-  private store(contentId: number, parsed: ParsedMessage): void {
+  private store(contentId: number, parsed: ParsedMessage, bodyZ?: Buffer): void {
     this.inFlight.set(contentId, Number.POSITIVE_INFINITY); // committing: not a worker deadline matter
     // Parse results ride along with the next group commit instead of paying for an fsync of their own.
     this.committer
-      .submitDeferred(() => this.messages.applyParse(contentId, parsed))
+      .submitDeferred(() => this.messages.applyParse(contentId, parsed, bodyZ))
       .then(
         () => (parsed.ok ? this.parsed++ : this.failed++),
         (err) => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
+import { decodeBody, encodeBody } from './body-codec.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 
 export interface IncomingRecipient {
@@ -116,7 +117,15 @@ export class MessageStore {
       ),
       applyParse: db.prepare(
         `UPDATE contents SET parse_state = ?, parse_error = ?, subject = ?, from_json = ?, to_json = ?, cc_json = ?, bcc_json = ?,
-           date = ?, message_id = ?, text = ?, html = ?, headers_json = ?, links_json = ? WHERE id = ?`,
+           date = ?, message_id = ?, text = '', html = '', headers_json = '[]', body_z = ?, links_json = ? WHERE id = ?`,
+      ),
+      // Same columns and address list as migration 003's trigger: envelope
+      // sender and recipients, then header addresses with their names.
+      ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
+      ftsInsert: db.prepare(
+        `INSERT INTO message_fts (rowid, subject, addresses, body)
+         SELECT id, ?, mail_from || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(rcpt_to)), '') || ' ' || ?, ?
+         FROM contents WHERE id = ?`,
       ),
       insertBlob: db.prepare(`INSERT OR IGNORE INTO blobs (sha256, md5, size, data) VALUES (?, ?, ?, ?)`),
       insertAttachment: db.prepare(
@@ -125,7 +134,7 @@ export class MessageStore {
       ),
       pending: db.prepare(`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`).pluck(),
       raw: db.prepare(`SELECT raw, raw_encoding FROM contents WHERE id = ?`),
-      body: db.prepare(`SELECT text, html, headers_json FROM contents WHERE id = ?`),
+      body: db.prepare(`SELECT text, html, headers_json, body_z FROM contents WHERE id = ?`),
       byId: db.prepare(`SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ?`),
       attachmentsOf: db.prepare(
         `SELECT idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments WHERE content_id = ? ORDER BY idx`,
@@ -182,8 +191,12 @@ export class MessageStore {
     return { contentId, messageIds };
   }
 
-  /** Stores what the parser derived from the raw bytes. Idempotent: re-parsing replaces it. */
-  applyParse(contentId: number, p: ParsedMessage): void {
+  /**
+   * Stores what the parser derived from the raw bytes. Idempotent: re-parsing
+   * replaces it. `bodyZ` is encodeBody(p) when the caller already computed it
+   * (the parse worker does, so the writer thread does not spend time on it).
+   */
+  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p)): void {
     const tx = this.db.transaction(() => {
       this.stmts.applyParse.run(
         p.ok ? 'ok' : 'failed',
@@ -195,12 +208,13 @@ export class MessageStore {
         JSON.stringify(p.bcc),
         p.date,
         p.messageId,
-        p.text,
-        p.html,
-        JSON.stringify(p.headers),
+        bodyZ,
         JSON.stringify(p.links),
         contentId,
       );
+      const headerAddresses = [...p.from, ...p.to, ...p.cc].map((a) => `${a.address} ${a.name}`).join(' ');
+      this.stmts.ftsDelete.run(contentId);
+      this.stmts.ftsInsert.run(p.subject, headerAddresses, p.text, contentId);
       this.stmts.deleteAttachments.run(contentId);
       p.attachments.forEach((a, idx) => {
         this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);
@@ -223,6 +237,7 @@ export class MessageStore {
   body(contentId: number): MessageBody | null {
     const row = this.stmts.body.get(contentId) as Row | undefined;
     if (!row) return null;
+    if (row.body_z) return decodeBody(row.body_z);
     return { text: row.text, html: row.html, headers: JSON.parse(row.headers_json) };
   }
 
