@@ -32,11 +32,10 @@ RUN node -e "const db = require('better-sqlite3')(':memory:'); console.log('bett
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# npm run build also copies the .sql migrations next to the compiled store module.
 RUN npm run build \
- # tsc copies no .sql files; the store looks for migrations next to its compiled module.
- && mkdir -p dist/store \
- && cp -R src/store/migrations dist/store/migrations \
- && test -f dist/main.js
+ && test -f dist/main.js \
+ && test -f dist/store/migrations/001_initial.sql
 
 # Drop devDependencies (typescript, test tools, type packages), then the
 # native build's leftovers: sqlite sources, object files, the static library
