@@ -14,19 +14,16 @@ export interface MailroomProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnMailroom(dataDir: string, env: Record<string, string> = {}): Promise<MailroomProcess> {
+/** Starts `node --import tsx src/main.ts` on loopback with the given environment on top of the defaults. */
+function launch(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
       MAILROOM_CONFIG: path.join(ROOT, 'config/mailroom.yaml'),
-      MAILROOM_DATA_DIR: dataDir,
-      MAILROOM_SMTP_PORT: '0',
-      MAILROOM_HTTP_PORT: '0',
       MAILROOM_SMTP_HOST: '127.0.0.1',
       MAILROOM_HTTP_HOST: '127.0.0.1',
       MAILROOM_DOMAINS: 'mailroom.test',
-      MAILROOM_LOG_LEVEL: 'info',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,25 +31,30 @@ export function spawnMailroom(dataDir: string, env: Record<string, string> = {})
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+export function spawnMailroom(dataDir: string, env: Record<string, string> = {}): Promise<MailroomProcess> {
+  const { child, output } = launch({ MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', ...env });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mailroom did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`mailroom did not start:\n${output()}`)), 30_000);
     const onData = () => {
-      for (const line of out.split('\n')) {
+      for (const line of output().split('\n')) {
         if (!line.includes('mailroom started')) continue;
         const rec = JSON.parse(line);
         clearTimeout(timer);
         child.stdout!.off('data', onData);
-        resolve({ child, smtpPort: rec.smtp, httpPort: rec.http, output: () => out, exited });
+        resolve({ child, smtpPort: rec.smtp, httpPort: rec.http, output, exited });
         return;
       }
     };
     child.stdout!.on('data', onData);
     void exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`mailroom exited with ${code} before starting:\n${out}`));
+      reject(new Error(`mailroom exited with ${code} before starting:\n${output()}`));
     });
   });
 }
@@ -73,23 +75,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 export async function withMailroomProcess(env: Record<string, string>, run: (ports: { smtp: number; http: number }) => Promise<void>): Promise<string> {
   const smtp = await freePort();
   const http = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      MAILROOM_CONFIG: path.join(ROOT, 'config/mailroom.yaml'),
-      MAILROOM_SMTP_PORT: String(smtp),
-      MAILROOM_HTTP_PORT: String(http),
-      MAILROOM_SMTP_HOST: '127.0.0.1',
-      MAILROOM_HTTP_HOST: '127.0.0.1',
-      MAILROOM_DOMAINS: 'mailroom.test',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  const { child, output } = launch({ MAILROOM_SMTP_PORT: String(smtp), MAILROOM_HTTP_PORT: String(http), ...env });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const deadline = Date.now() + 30_000;
@@ -99,7 +85,7 @@ export async function withMailroomProcess(env: Record<string, string>, run: (por
       } catch {
         /* not up yet */
       }
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mailroom did not start:\n${out}`);
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mailroom did not start:\n${output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     await run({ smtp, http });
@@ -107,5 +93,5 @@ export async function withMailroomProcess(env: Record<string, string>, run: (por
     child.kill('SIGTERM');
     await exited;
   }
-  return out;
+  return output();
 }
