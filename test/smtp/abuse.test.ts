@@ -59,6 +59,7 @@ test('bad-input 22: a 1 byte/s slowloris is cut off while 16 well-behaved client
     stop = true;
     await Promise.all(goods);
     await trickle;
+    console.log(`    slowloris cut off after ${after} ms with "${cut.code} ${cut.text}"; meanwhile 16 clients got ${ok} 250s and ${bad} other replies`);
     assert.is(cut.code, 421);
     assert.match(cut.text, /rate/i);
     assert.ok(after < 8000, `cut off after ${after} ms`);
