@@ -48,8 +48,10 @@ export const NOT_APPLICABLE: Record<number, Exemption> = {
   // No Stripe integration exists: private addresses are reserved by the admin,
   // the CLI or the API only. The paid-state path this line protects is absent.
   67: { reason: 'not applicable: no Stripe (or any payment) webhook exists in src/ (checked below)' },
-  68: { reason: 'export IDOR and archive entry names', pending: 'issue 4 (test/privacy/data-rights.test.ts, in progress)' },
-  69: { reason: '"delete my data" completeness and idempotency', pending: 'issue 4 (test/privacy/data-rights.test.ts, in progress)' },
+  69: {
+    reason: 'covered by issue 4\'s data-rights test: marker gone from every route, search, export, SQL and the bytes of the file and WAL; idempotent',
+    coveredBy: { file: 'test/privacy/data-rights.test.ts', title: 'delete everything for an address: no route, search, export, count or byte of the file and WAL keeps its marker' },
+  },
   70: {
     reason: 'covered by issue 4\'s retention tests with a fake clock: a clock stepped back and a DST change',
     coveredBy: { file: 'test/jobs/retention.test.ts', title: 'a daylight-saving change (Europe/Berlin, 30 March 2025)' },
