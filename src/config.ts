@@ -138,7 +138,8 @@ export const configSchema = z.strictObject({
   retention: z
     .strictObject({
       // When the retention job runs, and in which time zone the pattern is read.
-      schedule: cronPattern().default('*/10 * * * *'),
+      // 'off' runs no scheduled prune (an operator pruning from cron via the CLI, or a test).
+      schedule: z.union([z.literal('off'), cronPattern()]).default('*/10 * * * *'),
       timezone: timeZone().default('UTC'),
       // Messages deleted per transaction; SMTP is answered between batches.
       batchSize: int(1, 100_000).default(200),

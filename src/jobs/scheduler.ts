@@ -43,12 +43,13 @@ export class RetentionScheduler {
   last: PruneResult | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.minGapMs = shortestGapMs(deps.config.retention.schedule, deps.config.retention.timezone) / 2;
+    const { schedule, timezone } = deps.config.retention;
+    this.minGapMs = schedule === 'off' ? 0 : shortestGapMs(schedule, timezone) / 2;
   }
 
   start(): void {
-    if (this.task) return;
     const { schedule, timezone } = this.deps.config.retention;
+    if (this.task || schedule === 'off') return;
     this.task = cron.schedule(schedule, () => this.tick(), { timezone, noOverlap: true, name: 'retention' });
   }
 

@@ -24,6 +24,8 @@ function launch(env: Record<string, string>): { child: ChildProcess; output: () 
       MAILROOM_SMTP_HOST: '127.0.0.1',
       MAILROOM_HTTP_HOST: '127.0.0.1',
       MAILROOM_DOMAINS: 'mailroom.test',
+      // No scheduled prune in the middle of a test (see mailroom.ts).
+      MAILROOM_RETENTION_SCHEDULE: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

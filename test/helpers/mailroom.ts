@@ -16,6 +16,9 @@ export function testConfig(overrides: DeepPartial<Config> & Record<string, unkno
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir },
     log: { level: 'silent' },
+    // A scheduled prune firing mid-test (every 10 minutes by default) would
+    // delete mail a test is about to read; tests that test retention set it.
+    retention: { schedule: 'off' },
   });
   return merge(base, overrides) as Config;
 }

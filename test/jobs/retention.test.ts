@@ -292,4 +292,16 @@ test(
   }),
 );
 
+test(
+  'scheduler: schedule "off" runs nothing on a timer; runNow still works',
+  withStore(async (store) => {
+    const config = testConfig({ retention: { schedule: 'off' } as never }, store.file.replace(/\/mailroom\.db$/, ''));
+    const s = new RetentionScheduler({ config, store, log: silentLogger(), now: () => NOW });
+    s.start();
+    assert.not.ok((s as unknown as { task?: unknown }).task, 'no cron task');
+    assert.ok(await s.runNow(), 'a manual run still prunes');
+    await s.stop();
+  }),
+);
+
 test.run();
