@@ -72,8 +72,8 @@ function testFiles(dir: string): string[] {
 /** Catalogue numbers named by test titles: test('bad-input 7 and 16: …') or test(`bad-inputs 17, 19: …`). */
 export function namedNumbers(source: string): Set<number> {
   const found = new Set<number>();
-  // A title starts right after test( or test.only( with a quote or backtick.
-  const title = /\btest(?:\.only)?\(\s*(['"`])(bad-inputs? [^'"`]*?):/g;
+  // A title starts right after test( (or test.<modifier>() with a quote or backtick.
+  const title = /\btest(?:\.[a-z]+)?\(\s*(['"`])(bad-inputs? [^'"`]*?):/g;
   for (const m of source.matchAll(title)) {
     const head = m[2]!.replace(/^bad-inputs? /, '');
     for (const n of head.match(/\d+/g) ?? []) found.add(Number(n));
