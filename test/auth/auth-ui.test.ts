@@ -4,38 +4,10 @@
 // of a private inbox shows anything to a reader who is not its owner or an admin.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Visitor as Browser } from '../security/web-client.js';
 import { ADMIN_KEY, api, rawMessage, startApiMailroom, storeRaw, type TestMailroom } from '../api/_helpers.js';
 
 let m: TestMailroom;
-
-class Browser {
-  jar = new Map<string, string>();
-  constructor(readonly base: string) {}
-  get cookieHeader() {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  async req(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
-    const res = await fetch(this.base + path, {
-      method,
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader, origin: this.base, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
-      body: form ? new URLSearchParams(form).toString() : undefined,
-    });
-    for (const sc of res.headers.getSetCookie()) {
-      const [pair] = sc.split(';');
-      const [k, v] = pair!.split('=') as [string, string];
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(sc) || v === '') this.jar.delete(k);
-      else this.jar.set(k, v);
-    }
-    return { status: res.status, text: await res.text(), headers: res.headers };
-  }
-  async token(path = '/login'): Promise<string> {
-    const page = await this.req('GET', path);
-    const t = /name="csrf" value="([^"]+)"/.exec(page.text);
-    assert.ok(t, `no csrf token on ${path}: ${page.status} ${page.text.slice(-1500)}`);
-    return t![1]!;
-  }
-}
 
 test.before(async () => {
   m = await startApiMailroom({ auth: { adminKey: ADMIN_KEY, registration: true } } as never);

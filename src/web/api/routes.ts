@@ -20,7 +20,7 @@ import type { Scope } from '../../store/message-queries.js';
 import { principalForKey, setPrincipal, principalFrom, isAdmin, type Principal } from '../auth/principal.js';
 import { inboxAccess, isReservedInbox, type InboxAccess } from '../auth/access.js';
 import { limiterFor } from '../auth/rate-limit.js';
-import { ApiRegistry, type Method, type ParamDoc, type RecordedRoute } from './registry.js';
+import { ApiRegistry, type Method, type ParamDoc, type RecordedRoute, type RouteDoc } from './registry.js';
 import { buildOpenApi, renderApiDocs } from './openapi.js';
 import { addressJson, attachmentJson, iso, messageJson, unownedAddressJson } from './json.js';
 import type { ForwardingFields } from '../../store/addresses.js';
@@ -884,35 +884,29 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     return c.json(addressJson(store.addresses.update(t.a.inbox, f)!, true));
   };
 
+  // The legacy path is the same operation under another name.
+  const updateDocs = {
+    tags: ['Addresses'],
+    auth: 'key',
+    pathDocs: EMAIL_DOC,
+    body: FORWARD_BODY,
+    responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key', 403: 'Owned by another account' },
+    returns: 'EmailAddress',
+  } satisfies Omit<RouteDoc, 'operationId' | 'summary'>;
   reg.route(
     'put',
     '/addresses/:email',
     {
       operationId: 'UpdateAddress',
       summary: 'Set the forwarding fields of a private address (stored; delivery by them comes later)',
-      tags: ['Addresses'],
-      auth: 'key',
-      pathDocs: EMAIL_DOC,
-      body: FORWARD_BODY,
-      responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key', 403: 'Owned by another account' },
-      returns: 'EmailAddress',
+      ...updateDocs,
     },
     updateHandler,
   );
-
   reg.route(
     'put',
     '/private-address-forwarding/:email',
-    {
-      operationId: 'UpdatePrivateAddressForwarding',
-      summary: 'Legacy spelling of PUT /addresses/{email}',
-      tags: ['Addresses'],
-      auth: 'key',
-      pathDocs: EMAIL_DOC,
-      body: FORWARD_BODY,
-      responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key', 403: 'Owned by another account' },
-      returns: 'EmailAddress',
-    },
+    { operationId: 'UpdatePrivateAddressForwarding', summary: 'Legacy spelling of PUT /addresses/{email}', ...updateDocs },
     updateHandler,
   );
 
