@@ -27,7 +27,7 @@ export function systemRequirements(env: NodeJS.ProcessEnv = process.env): System
     // playwright-core drives Debian's Chromium; it never downloads a browser.
     { command: env.CHROMIUM_PATH || '/usr/bin/chromium', debianPackage: 'chromium', usedBy: 'test/browser (playwright-core)' },
     // The real SMTP client named in the README and on the home page.
-    { command: 'swaks', debianPackage: 'swaks', usedBy: 'SMTP checks by hand and in tests' },
+    { command: 'swaks', debianPackage: 'swaks', usedBy: 'the "try it" command of the README and the home page' },
     // Self-signed certificates for the STARTTLS tests.
     { command: 'openssl', debianPackage: 'openssl', usedBy: 'test/security/smtp.test.ts, test/config-behaviour.test.ts' },
   ];
