@@ -8,8 +8,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
-import { createApp } from './web/app.js';
-import { ensureAdmin } from './web/auth/principal.js';
+import { createApp } from './http/app.js';
+import { ensureAdmin } from './http/middleware/principal.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 
 export interface Mailroom {

@@ -4,17 +4,17 @@
 //
 // Exit codes: 0 done, 1 the command failed (message on stderr), 2 usage error.
 import { fileURLToPath } from 'node:url';
-import { loadConfig, ConfigError, type Config } from './config.js';
-import { openStore, type Store } from './store/index.js';
-import { canonicalAddress } from './mail/address.js';
-import { ensureAdmin } from './web/auth/principal.js';
-import { isReservedInbox } from './web/auth/access.js';
-import type { Role } from './store/users.js';
+import { loadConfig, ConfigError, type Config } from '../config.js';
+import { openStore, type Store } from '../store/index.js';
+import { canonicalAddress } from '../policy/address.js';
+import { ensureAdmin } from '../http/middleware/principal.js';
+import { isReservedInbox } from '../policy/inbox-access.js';
+import type { Role } from '../store/users.js';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { exportData, eraseData, countMessages, type Subject } from './privacy/data-rights.js';
-import { safeEntryName } from './privacy/zip.js';
-import { backupDatabase } from './store/backup.js';
+import { exportData, eraseData, countMessages, type Subject } from '../privacy/data-rights.js';
+import { safeEntryName } from '../privacy/zip.js';
+import { backupDatabase } from '../store/backup.js';
 
 const USAGE = `usage: mailroom <command> [options]
 

@@ -8,12 +8,12 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, WebDeps } from '../deps.js';
 import { contentFields } from '../../log.js';
-import { canonicalAddress } from '../../mail/address.js';
+import { canonicalAddress } from '../../policy/address.js';
 import { sanitizeHtml, linkHost } from '../../mail/sanitize.js';
 import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
-import { Csrf } from './csrf.js';
+import { Csrf } from '../middleware/csrf.js';
 import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId } from './paths.js';
 import { appCss } from '../views/styles.js';
 import { appJs } from './app-js.js';
@@ -22,7 +22,7 @@ import { InboxPage } from '../views/inbox.js';
 import { MessagePage, type MessageLink, type MessageTab } from '../views/message.js';
 import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
-import { isPrivateInbox } from '../auth/access.js';
+import { isPrivateInbox } from '../../policy/inbox-access.js';
 
 type C = Context<AppEnv>;
 
@@ -80,7 +80,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     }
   }
 
-  /** Who can read this inbox, from the running config (web/privacy-facts.ts, also behind /privacy). */
+  /** Who can read this inbox, from the running config (http/privacy-facts.ts, also behind /privacy). */
   function notice(inbox: string) {
     return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
   }

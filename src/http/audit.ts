@@ -4,8 +4,8 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditAction } from '../store/audit.js';
 import type { WebDeps } from './deps.js';
-import { isAdmin, type Principal } from './auth/principal.js';
-import { inboxAccess } from './auth/access.js';
+import { isAdmin, type Principal } from './middleware/principal.js';
+import { inboxAccess } from '../policy/inbox-access.js';
 
 export function requestIp(c: Context): string {
   try {

@@ -3,12 +3,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { WebDeps, AppEnv, HealthReport } from './deps.js';
-import { securityHeaders } from './security-headers.js';
-import { uiRoutes } from './ui/routes.js';
-import { apiRoutes } from './api/routes.js';
-import { accountRoutes } from './ui/account-routes.js';
-import { privacyRoutes } from './ui/privacy-routes.js';
-import { pageKeyThrottle } from './auth/throttle.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { uiRoutes } from './pages/inbox.js';
+import { apiRoutes } from './api/index.js';
+import { accountRoutes } from './pages/account.js';
+import { privacyRoutes } from './pages/privacy.js';
+import { pageKeyThrottle } from './middleware/throttle.js';
 
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
 const MAX_BODY = 1024 * 1024;

@@ -5,13 +5,13 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, WebDeps } from '../deps.js';
-import { Csrf } from './csrf.js';
-import { canonicalAddress } from '../../mail/address.js';
-import { isAdmin, principalFrom, sessionCookieName, ADMIN_USERNAME, type Principal } from '../auth/principal.js';
+import { Csrf } from '../middleware/csrf.js';
+import { canonicalAddress } from '../../policy/address.js';
+import { isAdmin, principalFrom, sessionCookieName, ADMIN_USERNAME, type Principal } from '../middleware/principal.js';
 import { privacyFacts } from '../privacy-facts.js';
 import { PrivacyPage, AuditPage } from '../views/privacy.js';
 import { eraseData, type Subject } from '../../privacy/data-rights.js';
-import { exportResponse } from '../api/privacy-routes.js';
+import { exportResponse } from '../api/privacy.js';
 import { audit } from '../audit.js';
 
 type C = Context<AppEnv>;

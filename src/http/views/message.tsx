@@ -7,8 +7,8 @@ import type { MessageView } from '../../store/messages.js';
 import { Layout, PublicWarning } from './layout.js';
 import type { InboxNotice } from '../privacy-facts.js';
 import { AddressList, Sender } from './parts.js';
-import { clip, formatSize, formatTime, isoTime } from '../ui/format.js';
-import { attachmentPath, inboxPath, messagePath } from '../ui/paths.js';
+import { clip, formatSize, formatTime, isoTime } from '../pages/format.js';
+import { attachmentPath, inboxPath, messagePath } from '../pages/paths.js';
 
 export type MessageTab = 'html' | 'text' | 'headers';
 
@@ -35,7 +35,7 @@ export interface MessageProps {
   rawPreview?: string;
   rawTruncated?: boolean;
   csrfToken: string;
-  /** From web/privacy-facts.ts: who can read this inbox. */
+  /** From http/privacy-facts.ts: who can read this inbox. */
   notice?: InboxNotice;
 }
 

@@ -1,9 +1,9 @@
 // The /privacy page and the admin audit page (issue 4). Every statement comes
-// from web/privacy-facts.ts, generated from the running config.
+// from http/privacy-facts.ts, generated from the running config.
 import { Layout } from './layout.js';
 import type { PrivacySection } from '../privacy-facts.js';
 import type { AuditEntry } from '../../store/audit.js';
-import { formatTime } from '../ui/format.js';
+import { formatTime } from '../pages/format.js';
 
 export function PrivacyPage(props: { nonce: string; sections: PrivacySection[] }) {
   return (

@@ -54,7 +54,7 @@ export function Layout(props: LayoutProps) {
 
 /** The policy's promise made visible: public inboxes have no privacy. */
 export function PublicWarning(props: { address?: string; notice?: InboxNotice }) {
-  // Generated from the running config (web/privacy-facts.ts), like /privacy.
+  // Generated from the running config (http/privacy-facts.ts), like /privacy.
   if (props.notice) {
     return (
       <p class={props.notice.tone === 'public' ? 'notice' : 'notice info'} role="note">

@@ -2,8 +2,8 @@ import type { MessageView } from '../../store/messages.js';
 import { Layout, PublicWarning } from './layout.js';
 import type { InboxNotice } from '../privacy-facts.js';
 import { Sender } from './parts.js';
-import { clip, formatSize, formatTime, isoTime } from '../ui/format.js';
-import { inboxPath, messagePath } from '../ui/paths.js';
+import { clip, formatSize, formatTime, isoTime } from '../pages/format.js';
+import { inboxPath, messagePath } from '../pages/paths.js';
 
 export interface InboxProps {
   nonce: string;
@@ -17,7 +17,7 @@ export interface InboxProps {
   smtpHost: string;
   smtpPort: number;
   notice?: string;
-  /** From web/privacy-facts.ts: who can read this inbox. */
+  /** From http/privacy-facts.ts: who can read this inbox. */
   warning?: InboxNotice;
 }
 

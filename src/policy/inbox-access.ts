@@ -5,10 +5,10 @@
 //   which case any signed-in user or key holder (privacy.unownedHandling
 //   "signed-in") or admins only ("admin-only", "reject").
 // The UI and the API both call canReadInbox, so they cannot disagree.
-import type { Config } from '../../config.js';
-import type { Store } from '../../store/index.js';
-import type { WebDeps } from '../deps.js';
-import { isAdmin, type Principal } from './principal.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import type { WebDeps } from '../http/deps.js';
+import { isAdmin, type Principal } from '../http/middleware/principal.js';
 
 export type InboxKind = 'public' | 'owned' | 'reserved';
 

@@ -1,6 +1,6 @@
 // Pieces shared by the inbox and message views.
 import type { MailAddress } from '../../mail/types.js';
-import { clip } from '../ui/format.js';
+import { clip } from '../pages/format.js';
 
 /** A display name that looks like an address other than the real one (bad-input 42). */
 function misleadingName(a: MailAddress): boolean {

@@ -6,8 +6,8 @@
 import type { Context } from 'hono';
 import type { AppEnv, WebDeps } from '../deps.js';
 import type { ApiRegistry } from './registry.js';
-import { canonicalAddress } from '../../mail/address.js';
-import { isAdmin, principalFrom, ADMIN_USERNAME, type Principal } from '../auth/principal.js';
+import { canonicalAddress } from '../../policy/address.js';
+import { isAdmin, principalFrom, ADMIN_USERNAME, type Principal } from '../middleware/principal.js';
 import { exportData, eraseData, type Subject } from '../../privacy/data-rights.js';
 import { safeEntryName } from '../../privacy/zip.js';
 import { audit } from '../audit.js';

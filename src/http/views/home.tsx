@@ -9,7 +9,7 @@ export interface HomeProps {
   /** Shown above the form when the typed address was not usable. */
   error?: string;
   address?: string;
-  /** From web/privacy-facts.ts: who can read inboxes here. */
+  /** From http/privacy-facts.ts: who can read inboxes here. */
   notice?: InboxNotice;
 }
 
