@@ -59,6 +59,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     config,
     store,
     log: log.child({ component: 'http' }),
+    // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+    eraser: writer,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { openStore, type Store } from '../store/index.js';
 import { canonicalAddress } from '../policy/address.js';
-import { ensureAdmin } from '../http/middleware/principal.js';
+import { ensureAdmin, ADMIN_USERNAME } from '../http/middleware/principal.js';
+import { createServices } from '../services/index.js';
+import { localEraser } from '../store/index.js';
 import { isReservedInbox } from '../policy/inbox-access.js';
 import type { Role } from '../store/users.js';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { exportData, eraseData, countMessages, type Subject } from '../privacy/data-rights.js';
+import { exportData, eraseData, countMessages, accountDeletionRefusal, type Subject } from '../services/data-rights.js';
 import { safeEntryName } from '../privacy/zip.js';
 import { backupDatabase } from '../store/backup.js';
 
@@ -84,6 +86,8 @@ function userArg(store: Store, name: string | undefined) {
 
 export async function runCli(argv: string[], deps: { store: Store; config: Config }, io: Io): Promise<number> {
   const { store, config } = deps;
+  // A separate process: bulk deletes run on its own connection, in batches (busy_timeout waits for the appliance's writer).
+  const services = createServices({ store, config, eraser: localEraser(store) });
   const { pos, opts } = parseArgs(argv);
   const [group, cmd, ...rest] = pos;
   if (!group || opts.help) {
@@ -160,11 +164,12 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
       if (!a) throw new UsageError('address reserve <email> --user <name>');
       if (typeof opts.user !== 'string') throw new UsageError('--user <name> is required');
       const u = userArg(store, opts.user);
-      if (!config.domains.includes(a.domain)) throw new Error(`${a.domain} is not one of the configured domains (${config.domains.join(', ')})`);
-      if (isReservedInbox(config, a.inbox)) throw new Error(`${a.inbox} uses a reserved local part; it is admin-only already`);
-      const owner = store.addresses.get(a.inbox);
-      if (owner) throw new Error(`${a.inbox} is already owned by ${owner.ownerName}`);
-      store.addresses.reserve(a.inbox, u.id);
+      const r = await services.addresses.reserve(u.id, a);
+      if (!r.ok) {
+        if (r.reason === 'foreign-domain') throw new Error(`${a.domain} is not one of the configured domains (${config.domains.join(', ')})`);
+        if (r.reason === 'reserved-local-part') throw new Error(`${a.inbox} uses a reserved local part; it is admin-only already`);
+        throw new Error(`${a.inbox} is already owned by ${store.addresses.get(a.inbox)?.ownerName ?? 'someone'}`);
+      }
       io.out(`${a.inbox} is now private to ${u.username}`);
       return 0;
     }
@@ -172,12 +177,7 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
       const a = canonicalAddress(rest[0] ?? '');
       if (!a) throw new UsageError('address release <email> [--delete-messages]');
       if (!store.addresses.get(a.inbox)) throw new Error(`${a.inbox} is not reserved`);
-      const wipe = Boolean(opts['delete-messages']) || config.privacy.releaseDeletesMail;
-      let deleted = 0;
-      store.db.transaction(() => {
-        if (wipe) deleted = store.messages.deleteInbox(a.inbox);
-        store.addresses.release(a.inbox);
-      })();
+      const { wiped: wipe, deleted } = await services.addresses.release(a.inbox, { deleteMessages: Boolean(opts['delete-messages']) });
       io.out(`${a.inbox} released${wipe ? `; ${deleted} messages deleted` : '; its mail is public again'}`);
       return 0;
     }
@@ -256,12 +256,12 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
         name = a.inbox;
       } else {
         const u = userArg(store, rest[0]);
-        if (u.role === 'admin' && store.users.adminCount() <= 1) throw new Error(`${u.username} is the last admin`);
+        if (accountDeletionRefusal(store, { auth: { ...config.auth, adminKey: '' } }, u, ADMIN_USERNAME) === 'last-admin') throw new Error(`${u.username} is the last admin`);
         subject = { kind: 'account', userId: u.id };
         name = u.username;
       }
       if (!opts.yes) throw new UsageError(`this deletes everything held for ${name} for good: add --yes`);
-      const r = await eraseData(store, subject);
+      const r = await eraseData({ store, eraser: services.eraser }, subject);
       store.audit.record({ actor: 'cli', action: 'delete-data', target: name, detail: { messages: r.messages, addresses: r.addresses, keys: r.keys, account: cmd === 'account' } });
       io.out(`deleted ${r.messages} messages${cmd === 'account' ? `, ${r.addresses} addresses, ${r.keys} keys, ${r.sessions} sessions and the user` : ''} for ${name}`);
       return 0;

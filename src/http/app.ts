@@ -2,7 +2,7 @@
 // listens: main.ts serves it, tests call app.request().
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { WebDeps, AppEnv, HealthReport } from './deps.js';
+import { withServices, type WebDeps, type AppEnv, type HealthReport } from './deps.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { uiRoutes } from './pages/inbox.js';
 import { apiRoutes } from './api/index.js';
@@ -13,7 +13,8 @@ import { pageKeyThrottle } from './middleware/throttle.js';
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
 const MAX_BODY = 1024 * 1024;
 
-export function createApp(deps: WebDeps): Hono<AppEnv> {
+export function createApp(given: WebDeps): Hono<AppEnv> {
+  const deps = withServices(given);
   const app = new Hono<AppEnv>();
   app.use('*', securityHeaders());
   app.use(
@@ -31,7 +32,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   app.get('/healthz', (c) => {
     let storeOk = false;
     try {
-      storeOk = deps.store.db.open && deps.store.db.prepare('SELECT 1').pluck().get() === 1;
+      storeOk = deps.store.ping();
     } catch {
       storeOk = false;
     }

@@ -2,6 +2,7 @@
 // inboxes (bad-inputs 5, 29, 62): a public alias could otherwise reach a
 // private inbox, or mail could scatter across look-alike inboxes.
 import { domainToASCII } from 'node:url';
+import type { Config } from '../config.js';
 
 export interface CanonicalAddress {
   /** local@domain, lower case, NFC, tag removed, domain in ASCII (punycode). */
@@ -50,4 +51,27 @@ export function canonicalAddress(input: string): CanonicalAddress | null {
   const inbox = `${local}@${domain}`;
   if (Buffer.byteLength(inbox) > 254) return null;
   return { inbox, original: `${rawLocal}@${domain}`, local, domain, tag };
+}
+
+export function localPartOf(inbox: string): string {
+  return inbox.slice(0, inbox.lastIndexOf('@'));
+}
+
+/**
+ * Local parts the operator keeps (postmaster, abuse, ...; RFC 2142): mail to
+ * them can prove control of the domain to certificate authorities, so they
+ * are admin-only and nobody may reserve them. `inbox` is canonical.
+ */
+export function isReservedInbox(config: Pick<Config, 'privacy'>, inbox: string): boolean {
+  const local = localPartOf(inbox);
+  return config.privacy.reservedLocalParts.some((r) => r.toLowerCase() === local);
+}
+
+export type ReservationProblem = 'foreign-domain' | 'reserved-local-part';
+
+/** Why an address may not be reserved by anyone, or null: a configured domain and not a reserved local part. */
+export function reservationProblem(config: Pick<Config, 'domains' | 'privacy'>, a: Pick<CanonicalAddress, 'inbox' | 'domain'>): ReservationProblem | null {
+  if (!config.domains.includes(a.domain)) return 'foreign-domain';
+  if (isReservedInbox(config, a.inbox)) return 'reserved-local-part';
+  return null;
 }

@@ -6,6 +6,9 @@
 //   "signed-in") or admins only ("admin-only", "reject").
 // The UI and the API both call canReadInbox, so they cannot disagree.
 import type { Config } from '../config.js';
+import { isReservedInbox } from './address.js';
+
+export { isReservedInbox } from './address.js';
 import type { Store } from '../store/index.js';
 import type { WebDeps } from '../http/deps.js';
 import { isAdmin, type Principal } from '../http/middleware/principal.js';
@@ -20,14 +23,6 @@ export interface InboxAccess {
   read: boolean;
   /** Owner or admin: may delete all, and sees the inbox as their own. */
   manage: boolean;
-}
-
-export function localPartOf(inbox: string): string {
-  return inbox.slice(0, inbox.lastIndexOf('@'));
-}
-
-export function isReservedInbox(config: Config, inbox: string): boolean {
-  return config.privacy.reservedLocalParts.includes(localPartOf(inbox));
 }
 
 /** `inbox` must be canonical (canonicalAddress(...).inbox). */

@@ -2,8 +2,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
-import { isReservedInbox } from '../../policy/inbox-access.js';
-import type { ForwardingFields } from '../../store/addresses.js';
+import { isReservedInbox, reservationProblem } from '../../policy/address.js';
+import { parseForwarding } from '../../policy/forwarding.js';
+import type { ReserveRefusal } from '../../services/addresses.js';
 import { isAdmin, type Principal } from '../middleware/principal.js';
 import type { RouteDoc } from './registry.js';
 import type { ApiKit } from './kit.js';
@@ -15,47 +16,14 @@ type C = Context<AppEnv>;
 
 export function registerAddressRoutes(kit: ApiKit): void {
   const { reg, store, config, deps, needUser, principal, bodyOf } = kit;
-  /** Checks that an address may be reserved at all: a configured domain, not a reserved local part. */
-  const reservable = (inbox: string, domain: string): string | null => {
-    if (!config.domains.includes(domain)) return 'Mailroom does not receive mail for this domain';
-    if (isReservedInbox(config, inbox)) return 'This local part is reserved for the operator';
-    return null;
+  /** Why an address cannot be reserved, in the API's words (the rules: services/addresses.ts, policy/address.ts). */
+  const REFUSAL: Record<ReserveRefusal, { status: 400 | 403; message: string }> = {
+    'foreign-domain': { status: 400, message: 'Mailroom does not receive mail for this domain' },
+    'reserved-local-part': { status: 400, message: 'This local part is reserved for the operator' },
+    'already-yours': { status: 400, message: 'You already own this address' },
+    taken: { status: 403, message: 'This address is owned by another account' },
   };
-
-  const forwarding = (body: Record<string, unknown>): ForwardingFields | string => {
-    const f: ForwardingFields = {};
-    const s = (k: string, max: number): string | null | undefined | false => {
-      const v = body[k];
-      if (v === undefined) return undefined;
-      if (v === null || v === '') return null;
-      if (typeof v !== 'string' || v.length > max) return false;
-      return v;
-    };
-    const info = s('info', 1000);
-    if (info === false) return 'info must be text up to 1000 characters';
-    if (info !== undefined) f.info = info ?? '';
-    const forward = s('forward', 320);
-    if (forward === false || (forward && !canonicalAddress(forward))) return 'forward must be an email address';
-    if (forward !== undefined) f.forward = forward ? canonicalAddress(forward)!.original : null;
-    for (const [k, name] of [['webhook', 'webhook'], ['webhookSlack', 'webhookSlack']] as const) {
-      const v = s(k, 2000);
-      if (v === false || (v && !/^https?:\/\/[^\s]+$/i.test(v))) return `${name} must be an http(s) URL`;
-      if (v !== undefined) f[k] = v;
-    }
-    // Mailsac's schema spells it enablews in requests and enabledws in one response; take both.
-    const ws = body.enablews ?? body.enabledws;
-    if (ws !== undefined) {
-      const b = bool(ws);
-      if (b === undefined) return 'enablews must be true or false';
-      f.enablews = b;
-    }
-    if (body.webhookSlackToFrom !== undefined) {
-      const b = bool(body.webhookSlackToFrom);
-      if (b === undefined) return 'webhookSlackToFrom must be true or false';
-      f.webhookSlackToFrom = b;
-    }
-    return f;
-  };
+  const forwarding = parseForwarding;
 
   reg.route(
     'get',
@@ -101,19 +69,9 @@ export function registerAddressRoutes(kit: ApiKit): void {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
       const owned = t.owned !== null || isReservedInbox(config, t.a.inbox);
-      return c.json({ available: !owned && reservable(t.a.inbox, t.a.domain) === null, email: t.a.inbox, owned });
+      return c.json({ available: !owned && reservationProblem(config, t.a) === null, email: t.a.inbox, owned });
     },
   );
-
-  const reserveOne = (inbox: string, domain: string, userId: number, fields: ForwardingFields): { ok: true } | { ok: false; status: 400 | 403; message: string } => {
-    const why = reservable(inbox, domain);
-    if (why) return { ok: false, status: 400, message: why };
-    const owner = store.addresses.ownerOf(inbox);
-    if (owner === userId) return { ok: false, status: 400, message: 'You already own this address' };
-    if (owner !== null) return { ok: false, status: 403, message: 'This address is owned by another account' };
-    store.addresses.reserve(inbox, userId, fields);
-    return { ok: true };
-  };
 
   reg.route(
     'post',
@@ -128,25 +86,25 @@ export function registerAddressRoutes(kit: ApiKit): void {
       responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key', 403: 'Owned by another account' },
       returns: 'EmailAddress',
     },
-    (c) => {
+    async (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
       const f = forwarding(bodyOf(c));
       if (typeof f === 'string') return apiError(c, 400, f);
-      const r = reserveOne(t.a.inbox, t.a.domain, t.p.user.id, f);
-      if (!r.ok) return apiError(c, r.status, r.message);
+      const r = await deps.services.addresses.reserve(t.p.user.id, t.a, f);
+      if (!r.ok) return apiError(c, REFUSAL[r.reason].status, REFUSAL[r.reason].message);
       return c.json(addressJson(store.addresses.get(t.a.inbox)!, true));
     },
   );
 
-  const updateHandler = (c: C) => {
+  const updateHandler = async (c: C) => {
     const t = addressTarget(c);
     if (t instanceof Response) return t;
     if (t.owned && !t.mine) return apiError(c, 403, 'This address is owned by another account');
     if (!t.owned) return apiError(c, 400, 'Reserve the address first (POST /api/addresses/{email})');
     const f = forwarding(bodyOf(c));
     if (typeof f === 'string') return apiError(c, 400, f);
-    return c.json(addressJson(store.addresses.update(t.a.inbox, f)!, true));
+    return c.json(addressJson((await deps.services.addresses.update(t.a.inbox, f))!, true));
   };
 
   // The legacy path is the same operation under another name.
@@ -188,18 +146,13 @@ export function registerAddressRoutes(kit: ApiKit): void {
       query: [{ name: 'deleteAddressMessages', type: 'boolean', description: 'Also delete its messages' }],
       responses: { 200: '{_id, message}', 400: 'Not reserved', 401: 'No key', 403: 'Owned by another account' },
     },
-    (c) => {
+    async (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
       if (!t.owned) return apiError(c, 400, 'This address is not reserved');
       if (!t.mine) return apiError(c, 403, 'This address is owned by another account');
-      const wipe = config.privacy.releaseDeletesMail || bool(c.req.query('deleteAddressMessages')) === true;
-      // Mail goes first: a crash in between leaves a private address with less mail, never public mail that should be gone.
-      store.db.transaction(() => {
-        if (wipe) store.messages.deleteInbox(t.a.inbox);
-        store.addresses.release(t.a.inbox);
-      })();
-      return c.json({ _id: t.a.inbox, message: wipe ? 'Address released and its messages deleted.' : 'Address released.' });
+      const { wiped } = await deps.services.addresses.release(t.a.inbox, { deleteMessages: bool(c.req.query('deleteAddressMessages')) === true });
+      return c.json({ _id: t.a.inbox, message: wiped ? 'Address released and its messages deleted.' : 'Address released.' });
     },
   );
 
@@ -215,7 +168,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       responses: { 200: 'The addresses', 400: 'Bad list, or one is unavailable (none reserved)', 401: 'No key' },
       returns: 'EmailAddressList',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
@@ -227,21 +180,8 @@ export function registerAddressRoutes(kit: ApiKit): void {
         if (!a) return apiError(c, 400, `${MSG.badEmail}: ${String(item).slice(0, 100)}`);
         if (!wanted.some((w) => w.inbox === a.inbox)) wanted.push({ inbox: a.inbox, domain: a.domain });
       }
-      let failure: { status: 400 | 403; message: string } | null = null;
-      try {
-        store.db.transaction(() => {
-          for (const w of wanted) {
-            const r = reserveOne(w.inbox, w.domain, p.user.id, {});
-            if (!r.ok) {
-              failure = { status: 400, message: `${w.inbox}: ${r.message}` };
-              throw new Error('rollback');
-            }
-          }
-        })();
-      } catch (err) {
-        if (!failure) throw err;
-      }
-      if (failure) return apiError(c, (failure as { status: 400 }).status, (failure as { message: string }).message);
+      const r = await deps.services.addresses.reserveAll(p.user.id, wanted);
+      if (!r.ok) return apiError(c, 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
       return c.json(wanted.map((w) => addressJson(store.addresses.get(w.inbox)!, true)));
     },
   );

@@ -9,7 +9,7 @@
 // other failures: 401 no or bad key, 404 no such message, 400 bad input.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv, WebDeps } from '../deps.js';
+import { withServices, type AppEnv, type WebDeps } from '../deps.js';
 import { apiPrincipal } from '../middleware/api-principal.js';
 import { ApiRegistry, type RecordedRoute } from './registry.js';
 import { buildOpenApi, renderApiDocs } from './openapi.js';
@@ -35,7 +35,8 @@ export function apiRoutes(deps: WebDeps): Hono<AppEnv> {
 }
 
 /** The API app and the record of its routes (for the OpenAPI description and tests). */
-export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedRoute[] } {
+export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: RecordedRoute[] } {
+  const deps = withServices(given);
   const app = new Hono<AppEnv>();
   const reg = new ApiRegistry(app);
   const { config } = deps;

@@ -3,7 +3,7 @@
 // everywhere (bad-input 61: one answer for a private inbox, whatever the key).
 import os from 'node:os';
 import type { Context } from 'hono';
-import type { AppEnv, WebDeps } from '../deps.js';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { inboxAccess, type InboxAccess } from '../../policy/inbox-access.js';
 import type { MessageView } from '../../store/messages.js';

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
+import { FOLDERS, MAX_LABEL, MAX_LABELS, validLabel } from '../../services/inboxes.js';
 import { apiError } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS, accountScope } from './params.js';
 
@@ -74,11 +75,10 @@ export function registerMessageRoutes(kit: ApiKit): void {
       pathDocs: EMAIL_DOC,
       responses: { 204: 'Deleted', 401: 'No key', 403: 'Not your inbox' },
     },
-    (c) => {
+    async (c) => {
       const g = guard(c, 'manage');
       if (g instanceof Response) return g;
-      const ids = store.queries.unstarredIds({ kind: 'inbox', inbox: g.inbox });
-      store.db.transaction(() => ids.forEach((id) => store.messages.delete(id)))();
+      await deps.services.inboxes.deleteAll(g.inbox);
       return c.body(null, 204);
     },
   );
@@ -98,10 +98,10 @@ export function registerMessageRoutes(kit: ApiKit): void {
     'delete',
     '/addresses/:email/messages/:messageId',
     { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
-    (c) => {
+    async (c) => {
       const g = guardMessage(c, 'write');
       if (g instanceof Response) return g;
-      store.messages.delete(g.m.id);
+      await deps.services.inboxes.deleteOne(g.m.id);
       return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
     },
   );
@@ -110,29 +110,23 @@ export function registerMessageRoutes(kit: ApiKit): void {
     'put',
     '/addresses/:email/messages/:messageId/star',
     { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
-    (c) => {
+    async (c) => {
       const g = guardMessage(c, 'write');
       if (g instanceof Response) return g;
-      const starred = !g.m.starred;
-      store.db.transaction(() => {
-        store.messages.setStarred(g.m.id, starred);
-        store.queries.setSavedBy(g.m.id, starred && g.p.kind === 'user' ? g.p.user.id : null);
-      })();
-      return c.json(json(store.messages.get(g.m.id)!));
+      return c.json(json(await deps.services.inboxes.toggleStar(g.m, g.p.kind === 'user' ? g.p.user.id : null)));
     },
   );
 
   const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
-  const labelHandler = (add: boolean) => (c: C) => {
+  const labelHandler = (add: boolean) => async (c: C) => {
     const g = guardMessage(c, 'write');
     if (g instanceof Response) return g;
-    const label = (c.req.param('label') ?? '').trim();
-    if (!label || label.length > 100) return apiError(c, 400, 'A label is 1 to 100 characters');
-    let labels = g.m.labels.filter((l) => l !== label);
-    if (add) labels = [...g.m.labels.filter((l) => l !== label), label];
-    if (labels.length > 50) return apiError(c, 400, 'At most 50 labels per message');
-    if (add ? !g.m.labels.includes(label) : g.m.labels.includes(label)) store.messages.setLabels(g.m.id, labels);
-    return c.json({ _id: g.m.id, labels: store.messages.get(g.m.id)!.labels });
+    const label = c.req.param('label') ?? '';
+    if (!validLabel(label)) return apiError(c, 400, `A label is 1 to ${MAX_LABEL} characters`);
+    if (!add) return c.json({ _id: g.m.id, labels: await deps.services.inboxes.removeLabel(g.m, label) });
+    const r = await deps.services.inboxes.addLabel(g.m, label);
+    if (!r.ok) return apiError(c, 400, `At most ${MAX_LABELS} labels per message`);
+    return c.json({ _id: g.m.id, labels: r.value });
   };
   reg.route(
     'put',
@@ -147,7 +141,6 @@ export function registerMessageRoutes(kit: ApiKit): void {
     labelHandler(false),
   );
 
-  const FOLDERS = ['inbox', 'all', 'spam', 'trash'];
   reg.route(
     'put',
     '/addresses/:email/messages/:messageId/folder/:folder',
@@ -159,12 +152,11 @@ export function registerMessageRoutes(kit: ApiKit): void {
       pathDocs: { ...MSG_DOCS, folder: 'inbox, all, spam or trash' },
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
+    async (c) => {
       const g = guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const folder = c.req.param('folder') ?? '';
-      if (!FOLDERS.includes(folder)) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
-      store.messages.setFolder(g.m.id, folder);
+      if (!(await deps.services.inboxes.setFolder(g.m, folder)).ok) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
       return c.json({ _id: g.m.id, folder });
     },
   );
@@ -180,12 +172,12 @@ export function registerMessageRoutes(kit: ApiKit): void {
       pathDocs: { ...MSG_DOCS, readBoolean: 'true or false' },
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
+    async (c) => {
       const g = guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const v = c.req.param('readBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');
-      store.messages.setRead(g.m.id, v === 'true');
+      await deps.services.inboxes.setRead(g.m, v === 'true');
       return c.json({ _id: g.m.id, read: v === 'true' });
     },
   );

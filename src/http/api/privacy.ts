@@ -4,11 +4,11 @@
 // address, bad-input 68); unowned and reserved addresses, admins; an
 // account's data, the account itself and admins; the audit log, admins.
 import type { Context } from 'hono';
-import type { AppEnv, WebDeps } from '../deps.js';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import type { ApiRegistry } from './registry.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { isAdmin, principalFrom, ADMIN_USERNAME, type Principal } from '../middleware/principal.js';
-import { exportData, eraseData, type Subject } from '../../privacy/data-rights.js';
+import { exportData, eraseData, accountDeletionRefusal, type Subject } from '../../services/data-rights.js';
 import { safeEntryName } from '../../privacy/zip.js';
 import { audit } from '../audit.js';
 import { contentFields } from '../../log.js';
@@ -120,7 +120,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
     async (c) => {
       const r = addressRights(c);
       if (r instanceof Response) return r;
-      const res = await eraseData(store, { kind: 'address', inbox: r.inbox });
+      const res = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox: r.inbox });
       audit(c, deps, r.p, 'delete-data', r.inbox, { messages: res.messages });
       deps.log.info({ messages: res.messages, ...contentFields(config.log.content, { inbox: r.inbox }) }, 'address data deleted');
       return c.json({ address: r.inbox, deletedMessages: res.messages, walTruncated: res.walTruncated });
@@ -162,9 +162,10 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const r = accountRights(c);
       if (r instanceof Response) return r;
       const u = store.users.byId(r.userId)!;
-      if (u.username === ADMIN_USERNAME && config.auth.adminKey) return apiError(c, 400, 'The admin key acts as this user; it cannot be deleted');
-      if (u.role === 'admin' && store.users.adminCount() <= 1) return apiError(c, 400, 'This is the last admin');
-      const res = await eraseData(store, { kind: 'account', userId: r.userId });
+      const refusal = accountDeletionRefusal(store, config, u, ADMIN_USERNAME);
+      if (refusal === 'admin-key-user') return apiError(c, 400, 'The admin key acts as this user; it cannot be deleted');
+      if (refusal === 'last-admin') return apiError(c, 400, 'This is the last admin');
+      const res = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'account', userId: r.userId });
       audit(c, deps, r.p, 'delete-data', r.username, { account: true, messages: res.messages, addresses: res.addresses, keys: res.keys });
       return c.json({ username: r.username, deletedMessages: res.messages, deletedAddresses: res.addresses, deletedKeys: res.keys, walTruncated: res.walTruncated });
     },

@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { AppEnv, WebDeps } from '../deps.js';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
@@ -15,6 +15,8 @@ import type { Scope } from '../../store/message-queries.js';
 import { USERNAME } from '../../store/users.js';
 import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../middleware/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
+import { parseForwarding } from '../../policy/forwarding.js';
+import { FOLDERS, MAX_LABEL } from '../../services/inboxes.js';
 import { accountLimiterFor, limiterFor } from '../middleware/rate-limit.js';
 import { audit, auditPrivateRead } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
@@ -24,7 +26,6 @@ import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
-const FOLDERS = ['inbox', 'all', 'spam', 'trash'];
 /** Names nobody may register: they would look like the operator. */
 const RESERVED_NAMES = new Set([ADMIN_USERNAME, 'administrator', 'root', 'postmaster', 'mailroom', 'system']);
 
@@ -232,12 +233,16 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const a = canonicalAddress(f.address ?? '');
     if (!a) return accountPage(c, p, { error: 'That is not an email address.' }, 400);
-    if (!config.domains.includes(a.domain)) return accountPage(c, p, { error: `Mailroom receives mail only for ${config.domains.join(', ')}.` }, 400);
-    if (isReservedInbox(config, a.inbox)) return accountPage(c, p, { error: 'That local part is reserved for the operator.' }, 400);
-    const owner = store.addresses.ownerOf(a.inbox);
-    if (owner === p.user.id) return accountPage(c, p, { error: `${a.inbox} is already yours.` }, 400);
-    if (owner !== null) return accountPage(c, p, { error: `${a.inbox} is not available.` }, 400);
-    store.addresses.reserve(a.inbox, p.user.id);
+    const r = await deps.services.addresses.reserve(p.user.id, a);
+    if (!r.ok) {
+      const error = {
+        'foreign-domain': `Mailroom receives mail only for ${config.domains.join(', ')}.`,
+        'reserved-local-part': 'That local part is reserved for the operator.',
+        'already-yours': `${a.inbox} is already yours.`,
+        taken: `${a.inbox} is not available.`,
+      }[r.reason];
+      return accountPage(c, p, { error }, 400);
+    }
     return accountPage(c, p, { notice: `${a.inbox} is now private to you.` });
   });
 
@@ -255,19 +260,16 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const owned = ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
-    const fwd = (f.forward ?? '').trim();
-    if (fwd && !canonicalAddress(fwd)) return accountPage(c, p, { error: 'Forward to: not an email address.' }, 400);
-    for (const k of ['webhook', 'webhookSlack'] as const) {
-      const v = (f[k] ?? '').trim();
-      if (v && !/^https?:\/\/\S+$/i.test(v)) return accountPage(c, p, { error: `${k}: not an http(s) URL.` }, 400);
-    }
-    store.addresses.update(owned.address, {
-      info: (f.info ?? '').slice(0, 1000),
-      forward: fwd || null,
-      webhook: (f.webhook ?? '').trim() || null,
-      webhookSlack: (f.webhookSlack ?? '').trim() || null,
+    // The form always sends every field: empty turns it off, an unticked box is false.
+    const fields = parseForwarding({
+      info: f.info ?? '',
+      forward: (f.forward ?? '').trim(),
+      webhook: (f.webhook ?? '').trim(),
+      webhookSlack: (f.webhookSlack ?? '').trim(),
       enablews: f.enablews === 'true',
     });
+    if (typeof fields === 'string') return accountPage(c, p, { error: fields.charAt(0).toUpperCase() + fields.slice(1) + '.' }, 400);
+    await deps.services.addresses.update(owned.address, fields);
     return accountPage(c, p, { notice: `Saved ${owned.address}.` });
   });
 
@@ -278,11 +280,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const owned = ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
-    const wipe = config.privacy.releaseDeletesMail || f.deleteMessages === 'true';
-    store.db.transaction(() => {
-      if (wipe) store.messages.deleteInbox(owned.address);
-      store.addresses.release(owned.address);
-    })();
+    const { wiped: wipe } = await deps.services.addresses.release(owned.address, { deleteMessages: f.deleteMessages === 'true' });
     return accountPage(c, p, { notice: wipe ? `${owned.address} released; its messages were deleted.` : `${owned.address} released: it is public again, with its mail.` });
   });
 
@@ -294,7 +292,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.get('/account/mail', (c) => {
     const p = signedIn(c);
     if (p instanceof Response) return p;
-    const folder = FOLDERS.includes(c.req.query('folder') ?? '') ? c.req.query('folder')! : '';
+    const folder = (FOLDERS as readonly string[]).includes(c.req.query('folder') ?? '') ? c.req.query('folder')! : '';
     const starredOnly = c.req.query('starred') === '1';
     const ids = starredOnly
       ? store.queries.starred(scopeOf(p), isAdmin(p) ? null : p.user.id, { limit: 100 })
@@ -318,18 +316,15 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
     const action = c.req.param('action');
+    const inboxes = deps.services.inboxes;
     if (action === 'star') {
-      store.db.transaction(() => {
-        store.messages.setStarred(m.id, !m.starred);
-        store.queries.setSavedBy(m.id, m.starred ? null : p.user.id);
-      })();
+      await inboxes.toggleStar(m, p.user.id);
     } else if (action === 'folder') {
-      if (!FOLDERS.includes(f.folder ?? '')) return c.text('Unknown folder', 400);
-      store.messages.setFolder(m.id, f.folder!);
+      if (!(await inboxes.setFolder(m, f.folder ?? '')).ok) return c.text('Unknown folder', 400);
     } else {
-      const label = (f.label ?? '').trim();
-      if (!label || label.length > 100) return c.text('A label is 1 to 100 characters', 400);
-      if (!m.labels.includes(label) && m.labels.length < 50) store.messages.setLabels(m.id, [...m.labels, label]);
+      // A message already at the label limit keeps its labels; the page shows them as they are.
+      const r = await inboxes.addLabel(m, f.label ?? '');
+      if (!r.ok && r.reason === 'bad-label') return c.text(`A label is 1 to ${MAX_LABEL} characters`, 400);
     }
     return back(c);
   });
@@ -341,7 +336,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
-    store.messages.setLabels(m.id, m.labels.filter((l) => l !== f.label));
+    await deps.services.inboxes.removeLabel(m, f.label ?? '');
     return back(c);
   });
 

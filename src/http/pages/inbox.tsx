@@ -6,7 +6,7 @@
 // never render, and state changes only on POST with a CSRF token.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv, WebDeps } from '../deps.js';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { contentFields } from '../../log.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { sanitizeHtml, linkHost } from '../../mail/sanitize.js';
@@ -23,6 +23,7 @@ import { MessagePage, type MessageLink, type MessageTab } from '../views/message
 import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
 import { isPrivateInbox } from '../../policy/inbox-access.js';
+import { isReservedInbox } from '../../policy/address.js';
 
 type C = Context<AppEnv>;
 
@@ -55,7 +56,6 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const msgs = deps.store.messages;
   const csrf = new Csrf({ publicUrl: deps.config.http.publicUrl });
-  const reserved = new Set(deps.config.privacy.reservedLocalParts.map((s) => s.toLowerCase()));
   const domains = new Set(deps.config.domains);
 
   const publicOrigin = (() => {
@@ -101,7 +101,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!domains.has(canon.domain)) {
       return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
     }
-    if (reserved.has(canon.local)) {
+    if (isReservedInbox(deps.config, canon.inbox)) {
       return errorPage(
         c,
         403,
@@ -409,7 +409,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         r.inbox,
       );
     }
-    msgs.delete(m.id);
+    await deps.services.inboxes.deleteOne(m.id);
     // Addresses are content: logged only when the operator allows it (log.ts).
     deps.log.info({ id: m.id, ...contentFields(deps.config.log.content, { inbox: r.inbox }) }, 'message deleted from the UI');
     return c.redirect(`${inboxPath(r.inbox)}?deleted=1`, 303);

@@ -4,13 +4,13 @@
 // recorded in the audit log); deletions are POST with a CSRF token.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv, WebDeps } from '../deps.js';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { isAdmin, principalFrom, sessionCookieName, ADMIN_USERNAME, type Principal } from '../middleware/principal.js';
 import { privacyFacts } from '../privacy-facts.js';
 import { PrivacyPage, AuditPage } from '../views/privacy.js';
-import { eraseData, type Subject } from '../../privacy/data-rights.js';
+import { eraseData, accountDeletionRefusal, type Subject } from '../../services/data-rights.js';
 import { exportResponse } from '../api/privacy.js';
 import { audit } from '../audit.js';
 
@@ -71,7 +71,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
     if (body['confirm'] !== 'yes') return c.text('Tick the box to confirm.', 400);
-    const r = await eraseData(store, { kind: 'address', inbox });
+    const r = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox });
     audit(c, deps, p, 'delete-data', inbox, { messages: r.messages });
     return c.redirect('/account', 303);
   });
@@ -115,11 +115,11 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (body['confirm'] !== 'yes') return auditPage(c, { error: 'Tick the box to confirm.' }, 400);
     if (s.subject.kind === 'account') {
       const u = store.users.byId(s.subject.userId)!;
-      if ((u.username === ADMIN_USERNAME && config.auth.adminKey) || (u.role === 'admin' && store.users.adminCount() <= 1)) {
+      if (accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
         return auditPage(c, { error: 'That account cannot be deleted (the admin key acts as it, or it is the last admin).' }, 400);
       }
     }
-    const r = await eraseData(store, s.subject);
+    const r = await eraseData({ store, eraser: deps.services.eraser }, s.subject);
     audit(c, deps, p, 'delete-data', s.name, { messages: r.messages, account: s.subject.kind === 'account' });
     return auditPage(c, { notice: `Deleted ${r.messages} messages${s.subject.kind === 'account' ? `, ${r.addresses} addresses and the account` : ''} for ${s.name}.` });
   });

@@ -12,14 +12,16 @@
 //   deleted bytes are in neither the file nor the WAL (secure_delete is on,
 //   and the search index deletes its terms at once, migration 004).
 //   Idempotent: erasing again finds nothing and succeeds.
-// Both run on the caller's connection in small batches with a turn of the
-// event loop in between, like retention.
+// Export reads on the caller's connection with a turn of the event loop every
+// few hundred messages; erasure deletes through the MessageEraser, in batches
+// on the writer thread like retention.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
 import type { AuditEntry } from '../store/audit.js';
-import { checkpoint } from '../jobs/retention.js';
-import { ZipWriter, safeEntryName } from './zip.js';
+import type { User } from '../store/users.js';
+import type { MessageEraser } from '../store/bulk-delete.js';
+import { ZipWriter, safeEntryName } from '../privacy/zip.js';
 
 export type Subject = { kind: 'address'; inbox: string } | { kind: 'account'; userId: number };
 
@@ -32,9 +34,6 @@ export function inboxesOf(store: Store, s: Subject): string[] {
   return store.addresses.listForOwner(s.userId).map((a) => a.address);
 }
 
-function messageIds(store: Store, inbox: string): string[] {
-  return store.db.prepare(`SELECT id FROM messages WHERE inbox = ? ORDER BY seq`).pluck().all(inbox) as string[];
-}
 
 export function countMessages(store: Store, s: Subject): number {
   return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.count(inbox), 0);
@@ -119,7 +118,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
   for (const inbox of inboxes) {
     const mbox = safeEntryName(`mbox/${inbox.replace(/\//g, '_')}.mbox`);
     await zip.begin(mbox);
-    const ids = messageIds(store, inbox);
+    const ids = store.bulk.idsInArrivalOrder(inbox);
     for (let i = 0; i < ids.length; i++) {
       const m = store.messages.get(ids[i]!);
       if (!m) continue; // deleted meanwhile
@@ -200,41 +199,25 @@ export interface EraseResult {
 }
 
 /** Deletes everything held for the subject; see the top of this file. Safe to repeat. */
-export async function eraseData(store: Store, s: Subject): Promise<EraseResult> {
-  const { db } = store;
+export async function eraseData(deps: { store: Store; eraser: MessageEraser }, s: Subject): Promise<EraseResult> {
+  const { store, eraser } = deps;
   const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, walTruncated: false };
-  const tx = db.transaction((ids: string[]) => {
-    let n = 0;
-    for (const id of ids) if (store.messages.delete(id)) n++;
-    return n;
-  });
-  for (const inbox of inboxesOf(store, s)) {
-    for (;;) {
-      const ids = db.prepare(`SELECT id FROM messages WHERE inbox = ? LIMIT ?`).pluck().all(inbox, BATCH) as string[];
-      if (!ids.length) break;
-      // IMMEDIATE: take the write lock first, so a concurrent commit cannot turn into SQLITE_BUSY mid-way.
-      result.messages += tx.immediate(ids);
-      await yieldTurn();
-    }
-  }
-  if (s.kind === 'account') {
-    db.transaction(() => {
-      result.addresses = db.prepare(`DELETE FROM addresses WHERE owner_id = ?`).run(s.userId).changes;
-      result.keys = db.prepare(`DELETE FROM api_keys WHERE user_id = ?`).run(s.userId).changes;
-      result.sessions = db.prepare(`DELETE FROM sessions WHERE user_id = ?`).run(s.userId).changes;
-      db.prepare(`UPDATE messages SET saved_by = NULL WHERE saved_by = ?`).run(s.userId);
-      result.user = db.prepare(`DELETE FROM users WHERE id = ?`).run(s.userId).changes > 0;
-    }).immediate();
-  }
-  // The search index is contentless: a deleted row leaves a tombstone and its
-  // words stay in the index pages until segments are merged. 'optimize'
-  // merges them all now, so none of the deleted words remain.
-  if (result.messages > 0) db.prepare(`INSERT INTO message_fts (message_fts) VALUES ('optimize')`).run();
-  // Fold the WAL into the file and truncate it: the old pages (with the deleted
-  // content) are overwritten in the file and gone from the WAL.
-  for (let attempt = 0; attempt < 5 && !result.walTruncated; attempt++) {
-    result.walTruncated = !checkpoint(store).busy;
-    if (!result.walTruncated) await new Promise((r) => setTimeout(r, 50));
-  }
+  for (const inbox of inboxesOf(store, s)) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
+  if (s.kind === 'account') Object.assign(result, store.users.eraseAccount(s.userId));
+  // Search index merged, WAL truncated: no deleted word or page lingers (see the top of this file).
+  result.walTruncated = (await eraser.scrub()).walTruncated;
   return result;
+}
+
+export type AccountDeletionRefusal = 'admin-key-user' | 'last-admin';
+
+/**
+ * Accounts that must not be deleted: the user the operator's admin key acts
+ * as (it would be re-created at once), and the last admin (nobody could
+ * manage Mailroom any more). The API, the admin page and the CLI ask here.
+ */
+export function accountDeletionRefusal(store: Store, config: Pick<Config, 'auth'>, user: User, adminUsername: string): AccountDeletionRefusal | null {
+  if (user.username === adminUsername && config.auth.adminKey) return 'admin-key-user';
+  if (user.role === 'admin' && store.users.adminCount() <= 1) return 'last-admin';
+  return null;
 }
