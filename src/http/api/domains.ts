@@ -72,17 +72,13 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'post',
     '/domains/:domain/delete-all-domain-mail',
     { operationId: 'DeleteAllDomainMessages', summary: 'Delete every message of a domain (admins)', tags: ['Messages'], auth: 'admin', responses: { 204: 'Deleted', 401: 'No key', 403: 'Not an admin', 404: 'Not a domain of this Mailroom' } },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       if (!isAdmin(principal(c, deps))) return apiError(c, 403, MSG.admin);
       const d = domainParam(c);
       if (d instanceof Response) return d;
-      for (;;) {
-        const ids = store.queries.list({ kind: 'domain', domain: d }, { limit: 500 });
-        if (!ids.length) break;
-        store.db.transaction(() => ids.forEach((id) => store.messages.delete(id)))();
-      }
+      await deps.services.inboxes.deleteDomain(d);
       return c.body(null, 204);
     },
   );

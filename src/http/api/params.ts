@@ -36,14 +36,7 @@ export function parseBody(text: string, contentType: string): Record<string, unk
   return null;
 }
 
-export function bool(v: unknown): boolean | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'boolean') return v;
-  const s = String(v).toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(s)) return true;
-  if (['false', '0', 'no', 'off'].includes(s)) return false;
-  return undefined;
-}
+export { parseBoolean as bool } from '../../policy/forwarding.js';
 
 /** `until`/`since`: an ISO 8601 date or epoch milliseconds. undefined: absent; null: malformed. */
 export function dateParam(v: string | undefined): number | undefined | null {
