@@ -8,8 +8,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
-import { createApp } from './web/app.js';
-import { ensureAdmin } from './web/auth/principal.js';
+import { createApp } from './http/app.js';
+import { ensureAdmin } from './http/middleware/principal.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 
 export interface Mailroom {
@@ -59,6 +59,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     config,
     store,
     log: log.child({ component: 'http' }),
+    // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+    eraser: writer,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

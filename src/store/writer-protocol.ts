@@ -1,6 +1,7 @@
 // Messages between the main thread and the writer thread.
 import type { IncomingMessage, StoredIds } from './messages.js';
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
+import type { MessageSelection } from './bulk-delete.js';
 
 export interface WriterOptions {
   dataDir: string;
@@ -23,6 +24,9 @@ export type ToWriter =
   /** Retention (issue 4) runs here, between group commits, so SMTP writes never wait on a lock. */
   | { type: 'prune'; id: number; now: number; policy: RetentionPolicy }
   | { type: 'abort-prune' }
+  /** Bulk deletes (issue 10 part 3) run here too, in batches between group commits. */
+  | { type: 'delete-messages'; id: number; selection: MessageSelection }
+  | { type: 'scrub'; id: number }
   | { type: 'close' };
 
 export type FromWriter =
@@ -33,4 +37,5 @@ export type FromWriter =
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }
   | { type: 'pruned'; id: number; result: PruneResult | null; error?: string }
+  | { type: 'deleted'; id: number; count: number | null; walTruncated?: boolean; error?: string }
   | { type: 'closed'; stats: WriterStats };

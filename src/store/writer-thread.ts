@@ -55,6 +55,18 @@ try {
       case 'abort-prune':
         abortPrune = true;
         break;
+      case 'delete-messages':
+        store.bulk.run(msg.selection).then(
+          (count) => send({ type: 'deleted', id: msg.id, count }),
+          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+        );
+        break;
+      case 'scrub':
+        store.bulk.scrub().then(
+          (r) => send({ type: 'deleted', id: msg.id, count: 0, walTruncated: r.walTruncated }),
+          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+        );
+        break;
       case 'ingest': {
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
         const incoming: IncomingMessage = { ...msg.message, raw };

@@ -13,11 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { ADMIN_KEY, makeUser, startApiMailroom, type TestMailroom } from '../api/_helpers.js';
 import { simpleMessage } from '../helpers/raw-smtp.js';
 import { Visitor, deliver, mime, rawGet } from './web-client.js';
-import { createApp } from '../../src/web/app.js';
+import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/log.js';
-import { secretEquals } from '../../src/web/auth/principal.js';
-import { canonicalAddress } from '../../src/mail/address.js';
-import { accountLimiterFor, limiterFor } from '../../src/web/auth/rate-limit.js';
+import { secretEquals } from '../../src/http/middleware/principal.js';
+import { canonicalAddress } from '../../src/policy/address.js';
+import { accountLimiterFor, limiterFor } from '../../src/http/middleware/rate-limit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let m: TestMailroom;
@@ -291,7 +291,7 @@ test('bad-input 61: a private inbox answers no key, a wrong key and another acco
   assert.is(secretEquals('a', 'a'.repeat(1000)), false);
   assert.is(secretEquals(ADMIN_KEY, ADMIN_KEY), true);
   assert.is(secretEquals('', ADMIN_KEY), false);
-  // No secret is compared with === anywhere in src/web (keys, tokens, passwords, the admin key).
+  // No secret is compared with === anywhere in src/http (keys, tokens, passwords, the admin key).
   const offenders: string[] = [];
   const walk = (d: string): void => {
     for (const n of readdirSync(d)) {
@@ -308,7 +308,7 @@ test('bad-input 61: a private inbox answers no key, a wrong key and another acco
       }
     }
   };
-  walk(path.join(ROOT, 'src/web'));
+  walk(path.join(ROOT, 'src/http'));
   assert.equal(offenders, [], 'secrets compared with ===');
   // Keys are never needed in a URL the UI builds: crawl the owner's pages, after creating a key.
   const owner = await new Visitor(m.http).signIn('alice', 'alice-password-1');

@@ -6,9 +6,9 @@ import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { parseMessage } from '../../src/mail/parse.js';
-import { canonicalAddress } from '../../src/mail/address.js';
-import { createApp } from '../../src/web/app.js';
-import type { WebDeps } from '../../src/web/deps.js';
+import { canonicalAddress } from '../../src/policy/address.js';
+import { createApp } from '../../src/http/app.js';
+import type { WebDeps } from '../../src/http/deps.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
