@@ -22,8 +22,9 @@ async function mailroom(trustedProxies: string[] = []): Promise<TestMailroom> {
   return m;
 }
 
-/** One POST /login from a browser, optionally as seen through a proxy. */
+/** One POST /login from a browser, optionally as seen through a proxy. A session it had has ended (the device cookie stays). */
 async function login(b: Browser, username: string, password: string, forwardedFor?: string) {
+  b.jar.delete('mr_session');
   const headers: Record<string, string> = forwardedFor ? { 'x-forwarded-for': forwardedFor } : {};
   const t = await b.token();
   return b.req('POST', '/login', { csrf: t, username, password }, headers);

@@ -8,7 +8,7 @@
 // failures: 401 no or bad key, 404 no such message, 400 bad input.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientIp } from '../client-ip.js';
 import os from 'node:os';
 import type { AppEnv, WebDeps } from '../deps.js';
 import { canonicalAddress, canonicalDomain } from '../../mail/address.js';
@@ -81,13 +81,6 @@ function parseBody(text: string, contentType: string): Record<string, unknown> |
   return null;
 }
 
-function clientAddress(c: C): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 function viaName(deps: WebDeps): string {
   return deps.config.smtp.hostname || os.hostname();
@@ -202,12 +195,15 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     }
     const bodyKey = typeof body._mailsacKey === 'string' ? body._mailsacKey : undefined;
     const key = c.req.header('mailsac-key') || c.req.query('_mailsacKey') || bodyKey;
-    const client = clientAddress(c);
+    const client = clientIp(c, config.http.trustedProxies) || 'unknown';
     const p = principalForKey(store, config, key);
     if (p.kind === 'anonymous' && p.badKey) {
       // Only failures are throttled: a valid key from the same address (a
       // shared NAT) keeps working while someone else guesses.
-      if (limiter.blocked(client)) return apiError(c, 429, 'Too many failed attempts; try again in a minute');
+      if (limiter.blocked(client)) {
+        c.header('Retry-After', String(limiter.retryAfterSeconds(client)));
+        return apiError(c, 429, 'Too many failed attempts; try again in a minute');
+      }
       limiter.fail(client);
     }
     setPrincipal(c, p);
