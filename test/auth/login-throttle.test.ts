@@ -7,7 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Visitor as Browser } from '../security/web-client.js';
 import { ADMIN_KEY, startApiMailroom, type TestMailroom } from '../api/_helpers.js';
+import path from 'node:path';
 import { limiterFor, loginThrottleFor } from '../../src/web/auth/rate-limit.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const running: TestMailroom[] = [];
 test.after.each(async () => {
@@ -185,6 +189,15 @@ test("an untrusted peer's X-Forwarded-For is ignored by the throttles and the au
   assert.is((await login(new Browser(m2.http), 'alice', 'alice-password-1', '198.51.100.50')).status, 303);
   const entry = m2.store.audit.list({ limit: 10 }).find((e) => e.action === 'login');
   assert.is(entry!.ip, '127.0.0.1', 'the TCP peer is recorded');
+});
+
+test('http.trustedProxies: MAILROOM_HTTP_TRUSTED_PROXIES is a comma list of addresses and CIDR ranges; anything else stops the start', () => {
+  const c = loadConfig({ env: { MAILROOM_HTTP_TRUSTED_PROXIES: '172.16.0.0/12, 10.0.0.1,::1, fd00::/8' }, cwd: ROOT });
+  assert.equal(c.http.trustedProxies, ['172.16.0.0/12', '10.0.0.1', '::1', 'fd00::/8']);
+  assert.equal(loadConfig({ env: {}, cwd: ROOT }).http.trustedProxies, [], 'default: nobody is trusted');
+  for (const bad of ['caddy', '10.0.0.0/33', '1']) {
+    assert.throws(() => loadConfig({ env: { MAILROOM_HTTP_TRUSTED_PROXIES: bad }, cwd: ROOT }), (e: unknown) => e instanceof ConfigError && /trustedProxies/.test(String((e as Error).message)), bad);
+  }
 });
 
 test.run();
