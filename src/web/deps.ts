@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { ReceiverStats } from '../smtp/receiver.js';
+import type { ReadyEvents } from '../ingest/ready-events.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -9,6 +10,8 @@ export interface HealthReport {
   smtp: ReceiverStats & { ok: boolean; connections: number };
   store: { ok: boolean };
   parseQueue: number;
+  /** Acknowledged messages (250 sent) not ready yet (issue 10). */
+  pending: number;
 }
 
 /** What the web app needs from the rest of the process; passed in, never imported as singletons. */
@@ -17,7 +20,11 @@ export interface WebDeps {
   store: Store;
   log: Logger;
   /** Current health of the other parts (SMTP listener, parse queue). */
-  health: () => Omit<HealthReport, 'ok' | 'store'>;
+  health: () => Omit<HealthReport, 'ok' | 'store' | 'pending'>;
+  /** Messages becoming ready; a read by id of a message not ready yet waits on these. Absent: it polls the store. */
+  ready?: ReadyEvents;
+  /** How long a read by id waits for readiness before 503 (default READY_WAIT_MS, 2 s). */
+  readyWaitMs?: number;
 }
 
 export type AppEnv = { Variables: { nonce: string } };

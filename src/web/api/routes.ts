@@ -16,6 +16,7 @@ import { sanitizeHtml } from '../../mail/sanitize.js';
 import { textToSafeHtml } from '../../mail/text.js';
 import { rawHeaders } from '../../mail/parse.js';
 import type { MessageView } from '../../store/messages.js';
+import { readyMessageInInbox } from '../ready-message.js';
 import type { Scope } from '../../store/message-queries.js';
 import { principalForKey, setPrincipal, principalFrom, isAdmin, type Principal } from '../auth/principal.js';
 import { inboxAccess, isReservedInbox, type InboxAccess } from '../auth/access.js';
@@ -241,11 +242,11 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     return { inbox: a.inbox, access, p };
   };
 
-  const guardMessage = (c: C, mode: 'read' | 'write' | 'manage'): (Guarded & { m: MessageView }) | Response => {
+  const guardMessage = async (c: C, mode: 'read' | 'write' | 'manage'): Promise<(Guarded & { m: MessageView }) | Response> => {
     const g = guard(c, mode);
     if (g instanceof Response) return g;
-    // Ids are opaque and checked against the inbox (bad-input 60).
-    const m = store.messages.getInInbox(g.inbox, c.req.param('messageId') ?? '');
+    // Ids are opaque and checked against the inbox (bad-input 60); a message not ready yet is waited for (issue 10).
+    const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '');
     if (!m) return apiError(c, 404, MSG.notFound);
     return { ...g, m };
   };
@@ -329,8 +330,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     'get',
     '/addresses/:email/messages/:messageId',
     { operationId: 'GetMessageMetadata', summary: 'Get one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       return c.json(json(g.m));
     },
@@ -340,8 +341,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     'delete',
     '/addresses/:email/messages/:messageId',
     { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
-    (c) => {
-      const g = guardMessage(c, 'write');
+    async (c) => {
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       store.messages.delete(g.m.id);
       return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
@@ -352,8 +353,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     'put',
     '/addresses/:email/messages/:messageId/star',
     { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
-    (c) => {
-      const g = guardMessage(c, 'write');
+    async (c) => {
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const starred = !g.m.starred;
       store.db.transaction(() => {
@@ -365,8 +366,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
   );
 
   const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
-  const labelHandler = (add: boolean) => (c: C) => {
-    const g = guardMessage(c, 'write');
+  const labelHandler = (add: boolean) => async (c: C) => {
+    const g = await guardMessage(c, 'write');
     if (g instanceof Response) return g;
     const label = (c.req.param('label') ?? '').trim();
     if (!label || label.length > 100) return apiError(c, 400, 'A label is 1 to 100 characters');
@@ -401,8 +402,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       pathDocs: { ...MSG_DOCS, folder: 'inbox, all, spam or trash' },
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
-      const g = guardMessage(c, 'write');
+    async (c) => {
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const folder = c.req.param('folder') ?? '';
       if (!FOLDERS.includes(folder)) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
@@ -422,8 +423,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       pathDocs: { ...MSG_DOCS, readBoolean: 'true or false' },
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
-      const g = guardMessage(c, 'write');
+    async (c) => {
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const v = c.req.param('readBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');
@@ -446,8 +447,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       query: [{ name: 'messageHeadersFormat', type: 'string', enum: ['json', 'json-ordered', 'plain'], description: 'Default json: names lower-cased, values grouped' }, DOWNLOAD],
       responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       const format = c.req.query('messageHeadersFormat') || 'json';
       if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
@@ -486,8 +487,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       'get',
       path,
       { operationId, summary, tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, query: [DOWNLOAD], produces: path.startsWith('/raw') || path.startsWith('/text') ? 'text/plain' : 'text/html', responses: { 200: 'The body', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
-      (c) => {
-        const g = guardMessage(c, 'read');
+      async (c) => {
+        const g = await guardMessage(c, 'read');
         if (g instanceof Response) return g;
         const out = produce(c, g.m);
         return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`);
@@ -538,8 +539,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     'get',
     '/addresses/:email/messages/:messageId/attachments',
     { operationId: 'ListMessageAttachments', summary: 'List the attachments of a message', tags: ['Attachments'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'Attachment metadata', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'AttachmentMeta' },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       return c.json(g.m.attachments.map(attachmentJson));
     },
@@ -557,8 +558,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       produces: 'application/octet-stream',
       responses: { 200: 'The attachment', 401: 'No key', 403: 'Private and not yours', 404: 'No such message or attachment' },
     },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       const ident = c.req.param('attachmentIdentifier') ?? '';
       const bare = ident.replace(/^<|>$/g, '');
