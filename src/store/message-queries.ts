@@ -175,7 +175,13 @@ export class MessageQueries {
     this.db.prepare(`UPDATE messages SET saved_by = ? WHERE id = ?`).run(userId, id);
   }
 
-  /** Ids of messages in scope that are not starred: what "delete all" removes. */
+  /** Up to `limit` ids of messages in scope, ready or not: what a bulk delete removes (issue 10). */
+  anyIds(scope: Scope, limit: number): string[] {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT m.id FROM messages m WHERE ${s.sql} LIMIT ?`).pluck().all(...s.params, limit) as string[];
+  }
+
+  /** Ids of messages in scope that are not starred (ready or not): what "delete all" removes. */
   unstarredIds(scope: Scope): string[] {
     const s = scopeSql(scope);
     return this.db.prepare(`SELECT m.id FROM messages m WHERE m.starred = 0 AND ${s.sql}`).pluck().all(...s.params) as string[];

@@ -7,6 +7,23 @@ import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
 import { ADMIN_KEY, startApiMailroom } from '../api/_helpers.js';
 import { parseMessage } from '../../src/mail/parse.js';
 import type { ReadyNotice } from '../../src/ingest/ready-events.js';
+import { eraseData, exportData } from '../../src/privacy/data-rights.js';
+import type { Store } from '../../src/store/index.js';
+
+/** Stores a message as the writer does before the 250, through the main thread's connection: the parse queue never sees it, so it stays not ready. */
+function storeHeldBack(store: Store, inbox: string, subject: string): { id: string; contentId: number; raw: string } {
+  const raw = simpleMessage({ to: inbox, subject, body: 'not parsed yet' });
+  const { messageIds, contentId } = store.messages.insertReceived({
+    raw: Buffer.from(raw),
+    mailFrom: 'x@example.org',
+    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
+    ip: '127.0.0.1',
+    helo: 'test',
+    tls: false,
+    received: Date.now(),
+  });
+  return { id: messageIds[0]!, contentId, raw };
+}
 
 const api = async (base: string, path: string) => {
   const res = await fetch(base + path, { headers: { 'Mailsac-Key': ADMIN_KEY } });
@@ -88,7 +105,6 @@ test('a ready event is published once per message, with every recipient copy', a
 test('a message whose processing has not committed is not listed, counted or searched; a read by id waits, then 503 + Retry-After', async () => {
   const m = await startApiMailroom();
   const inbox = 'held@mailroom.test';
-  const raw = simpleMessage({ to: inbox, subject: 'held back zanzibar', body: 'not parsed yet' });
   try {
     // One message processed normally, for contrast.
     const c = await RawSmtp.connect(m.smtpAddress.port);
@@ -98,16 +114,7 @@ test('a message whose processing has not committed is not listed, counted or sea
     await m.parseQueue.idle();
     // Held back deterministically: stored (as the writer does before the 250)
     // through the main thread's connection, so the parse queue never sees it.
-    const { messageIds, contentId } = m.store.messages.insertReceived({
-      raw: Buffer.from(raw),
-      mailFrom: 'x@example.org',
-      recipients: [{ inbox, original: inbox, domain: 'mailroom.test' }],
-      ip: '127.0.0.1',
-      helo: 'test',
-      tls: false,
-      received: Date.now(),
-    });
-    const id = messageIds[0]!;
+    const { id, contentId } = storeHeldBack(m.store, inbox, 'held back zanzibar');
 
     const list = await api(m.http, `/api/addresses/${inbox}/messages`);
     assert.equal((list.body as Array<{ subject: string }>).map((x) => x.subject), ['normal zanzibar']);
@@ -130,7 +137,7 @@ test('a message whose processing has not committed is not listed, counted or sea
     // A read that starts waiting answers with the whole message once processing commits.
     const waiting = api(m.http, `/api/addresses/${inbox}/messages/${id}`);
     await new Promise((r) => setTimeout(r, 300)); // let the request start waiting; ordering, not an assertion
-    m.store.messages.applyParse(contentId, await parseMessage(Buffer.from(raw)));
+    m.store.messages.applyParse(contentId, await parseMessage(Buffer.from(m.store.messages.raw(contentId)!)));
     const r = await waiting;
     assert.is(r.res.status, 200);
     assert.is(r.body.subject, 'held back zanzibar');
@@ -159,6 +166,33 @@ test('a message whose processing failed is ready too, alone, flagged', async () 
     const list = await api(m.http, `/api/addresses/${inbox}/messages`);
     assert.equal(list.body.map((x: { _id: string; parseState: string }) => [x._id, x.parseState]), [[messageIds[0], 'failed']]);
     assert.is((await api(m.http, `/api/raw/${inbox}/${messageIds[0]}`)).res.status, 200);
+  } finally {
+    await m.cleanup();
+  }
+});
+
+test('exports, erasure and bulk deletes cover messages that are not ready yet', async () => {
+  const m = await startApiMailroom();
+  try {
+    const held = storeHeldBack(m.store, 'export@mailroom.test', 'held for export');
+    const chunks: Buffer[] = [];
+    const out = await exportData(m.store, { kind: 'address', inbox: 'export@mailroom.test' }, (c) => void chunks.push(c), { config: m.config });
+    assert.is(out.messages, 1, 'exported');
+    assert.ok(Buffer.concat(chunks).includes(Buffer.from('held for export')), 'its raw bytes are in the export');
+    const erased = await eraseData(m.store, { kind: 'address', inbox: 'export@mailroom.test' });
+    assert.is(erased.messages, 1);
+    assert.is(m.store.messages.isReady(held.id), null, 'erased');
+
+    storeHeldBack(m.store, 'a@example.test', 'domain one');
+    storeHeldBack(m.store, 'b@example.test', 'domain two');
+    const del = await fetch(`${m.http}/api/domains/example.test/delete-all-domain-mail`, { method: 'POST', headers: { 'Mailsac-Key': ADMIN_KEY } });
+    assert.is(del.status, 204);
+    assert.is(m.store.messages.countAll('a@example.test') + m.store.messages.countAll('b@example.test'), 0, 'domain delete-all removed them');
+
+    storeHeldBack(m.store, 'c@mailroom.test', 'inbox delete-all');
+    const delInbox = await fetch(`${m.http}/api/addresses/c@mailroom.test/messages`, { method: 'DELETE', headers: { 'Mailsac-Key': ADMIN_KEY } });
+    assert.ok(delInbox.status < 300, `inbox delete-all: ${delInbox.status}`);
+    assert.is(m.store.messages.countAll('c@mailroom.test'), 0, 'inbox delete-all removed it');
   } finally {
     await m.cleanup();
   }

@@ -741,7 +741,7 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
       const d = domainParam(c);
       if (d instanceof Response) return d;
       for (;;) {
-        const ids = store.queries.list({ kind: 'domain', domain: d }, { limit: 500 });
+        const ids = store.queries.anyIds({ kind: 'domain', domain: d }, 500);
         if (!ids.length) break;
         store.db.transaction(() => ids.forEach((id) => store.messages.delete(id)))();
       }
