@@ -36,7 +36,8 @@ export function inboxesOf(store: Store, s: Subject): string[] {
 
 
 export function countMessages(store: Store, s: Subject): number {
-  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.count(inbox), 0);
+  // Every stored message, ready or not: an export or erasure covers them all (issue 10).
+  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.countAll(inbox), 0);
 }
 
 /** asctime form for the mbox From_ line (RFC 4155): "Mon Jan  2 15:04:05 2006", in UTC. */

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { inboxAccess, type InboxAccess } from '../../policy/inbox-access.js';
+import { readyMessageInInbox } from '../ready-message.js';
 import type { MessageView } from '../../store/messages.js';
 import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
@@ -36,7 +37,7 @@ export interface ApiKit {
    * manage: the owner or an admin (delete all).
    */
   guard: (c: C, mode: 'read' | 'write' | 'manage') => Guarded | Response;
-  guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => (Guarded & { m: MessageView }) | Response;
+  guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => Promise<(Guarded & { m: MessageView }) | Response>;
   listOf: (ids: string[]) => unknown[];
 }
 
@@ -71,11 +72,11 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     return { inbox: a.inbox, access, p };
   };
 
-  const guardMessage = (c: C, mode: 'read' | 'write' | 'manage'): (Guarded & { m: MessageView }) | Response => {
+  const guardMessage = async (c: C, mode: 'read' | 'write' | 'manage'): Promise<(Guarded & { m: MessageView }) | Response> => {
     const g = guard(c, mode);
     if (g instanceof Response) return g;
-    // Ids are opaque and checked against the inbox (bad-input 60).
-    const m = store.messages.getInInbox(g.inbox, c.req.param('messageId') ?? '');
+    // Ids are opaque and checked against the inbox (bad-input 60); a message not ready yet is waited for (issue 10).
+    const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '');
     if (!m) return apiError(c, 404, MSG.notFound);
     return { ...g, m };
   };

@@ -87,8 +87,8 @@ export function registerMessageRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email/messages/:messageId',
     { operationId: 'GetMessageMetadata', summary: 'Get one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       return c.json(json(g.m));
     },
@@ -99,7 +99,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId',
     { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       await deps.services.inboxes.deleteOne(g.m.id);
       return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
@@ -111,7 +111,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId/star',
     { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       return c.json(json(await deps.services.inboxes.toggleStar(g.m, g.p.kind === 'user' ? g.p.user.id : null)));
     },
@@ -119,7 +119,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
 
   const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
   const labelHandler = (add: boolean) => async (c: C) => {
-    const g = guardMessage(c, 'write');
+    const g = await guardMessage(c, 'write');
     if (g instanceof Response) return g;
     const label = c.req.param('label') ?? '';
     if (!validLabel(label)) return apiError(c, 400, `A label is 1 to ${MAX_LABEL} characters`);
@@ -153,7 +153,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const folder = c.req.param('folder') ?? '';
       if (!(await deps.services.inboxes.setFolder(g.m, folder)).ok) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
@@ -173,7 +173,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const v = c.req.param('readBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');

@@ -4,6 +4,7 @@
 // strangers"): text is escaped by the JSX renderer, HTML bodies are sanitized
 // and served only inside a sandboxed iframe with their own CSP, downloads
 // never render, and state changes only on POST with a CSRF token.
+import { readyMessageInInbox } from '../ready-message.js';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
@@ -118,10 +119,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   }
 
   /** The message only when it belongs to this inbox: ids from elsewhere answer 404 (bad-input 60). */
-  function findMessage(c: C, inbox: string): MessageView | null {
+  async function findMessage(c: C, inbox: string): Promise<MessageView | null> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
-    return msgs.getInInbox(inbox, id);
+    // A message not ready yet is waited for, bounded (issue 10).
+    return readyMessageInInbox(deps, inbox, id);
   }
 
   function noMessage(c: C, inbox: string) {
@@ -257,29 +259,29 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     );
   }
 
-  app.get('/inbox/:address/:id', (c) => {
+  app.get('/inbox/:address/:id', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')));
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const v = c.req.query('view');
     return messagePage(c, r.inbox, m, v === 'html' || v === 'text' ? v : undefined);
   });
 
-  app.get('/inbox/:address/:id/headers', (c) => {
+  app.get('/inbox/:address/:id/headers', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/headers');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     return messagePage(c, r.inbox, m, 'headers');
   });
 
   // ---- the sanitized HTML body, for the sandboxed iframe only -----------
 
-  app.get('/inbox/:address/:id/html', (c) => {
+  app.get('/inbox/:address/:id/html', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/html');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const remote = c.req.query('remote') === '1';
     const source = m.parseState === 'ok' || m.parseState === 'failed' ? msgs.body(m.contentId)?.html ?? '' : '';
@@ -319,10 +321,10 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- inline images referenced by cid: ---------------------------------
 
-  app.get('/inbox/:address/:id/cid/:cid', (c) => {
+  app.get('/inbox/:address/:id/cid/:cid', async (c) => {
     const r = resolveInbox(c, (i) => cidPath(i, c.req.param('id'), c.req.param('cid')));
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     // The Content-ID is only a key into this message's attachments, never a path (bad-input 44).
     const cid = c.req.param('cid');
@@ -341,10 +343,10 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- attachments -------------------------------------------------------
 
-  app.get('/inbox/:address/:id/attachments/:idx', (c) => {
+  app.get('/inbox/:address/:id/attachments/:idx', async (c) => {
     const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${c.req.param('idx')}`);
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const idxText = c.req.param('idx');
     const a = /^\d{1,6}$/.test(idxText) ? m.attachments.find((x) => x.idx === Number(idxText)) : undefined;
@@ -362,10 +364,10 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- raw source --------------------------------------------------------
 
-  app.get('/inbox/:address/:id/raw', (c) => {
+  app.get('/inbox/:address/:id/raw', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/raw');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const data = msgs.raw(m.contentId);
     if (!data) return noMessage(c, r.inbox);
@@ -391,7 +393,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/inbox/:address/:id/delete', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Request too large', 413) }), async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/delete');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     let token: unknown;
     try {
