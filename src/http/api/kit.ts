@@ -65,7 +65,7 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     // Private and not yours: one answer, whatever the key (bad-input 61).
     if (access.kind !== 'public' && !access.read) return apiError(c, 403, MSG.forbidden);
     if (p.kind === 'anonymous' && p.badKey) return apiError(c, 401, MSG.badKey);
-    if (!access.read || (mode !== 'read' && p.kind === 'anonymous')) return apiError(c, 401, MSG.noKey);
+    if (!access.read || (mode !== 'read' && !access.change)) return apiError(c, 401, MSG.noKey);
     if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
     auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
     return { inbox: a.inbox, access, p };

@@ -318,12 +318,14 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const action = c.req.param('action');
     const inboxes = deps.services.inboxes;
     if (action === 'star') {
-      await inboxes.toggleStar(m, p.user.id);
+      if (!(await inboxes.toggleStar(p, m)).ok) return c.text('Not found', 404);
     } else if (action === 'folder') {
-      if (!(await inboxes.setFolder(m, f.folder ?? '')).ok) return c.text('Unknown folder', 400);
+      const r = await inboxes.setFolder(p, m, f.folder ?? '');
+      if (!r.ok) return r.reason === 'forbidden' ? c.text('Not found', 404) : c.text('Unknown folder', 400);
     } else {
       // A message already at the label limit keeps its labels; the page shows them as they are.
-      const r = await inboxes.addLabel(m, f.label ?? '');
+      const r = await inboxes.addLabel(p, m, f.label ?? '');
+      if (!r.ok && r.reason === 'forbidden') return c.text('Not found', 404);
       if (!r.ok && r.reason === 'bad-label') return c.text(`A label is 1 to ${MAX_LABEL} characters`, 400);
     }
     return back(c);
@@ -336,7 +338,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
-    await deps.services.inboxes.removeLabel(m, f.label ?? '');
+    if (!(await deps.services.inboxes.removeLabel(p, m, f.label ?? '')).ok) return c.text('Not found', 404);
     return back(c);
   });
 
