@@ -60,7 +60,17 @@ function contains(s: string): string {
  * ending in `*` is a prefix search. Words with no letter or digit match
  * nothing in the index and are dropped. Null when nothing searchable remains.
  */
+/**
+ * Whether a query is text a person could type: no NUL or other control
+ * characters (issue 13 item 7: a NUL reached FTS5 and was a 500). Adapters
+ * answer 400 when this is false; ftsQuery drops them regardless.
+ */
+export function searchableInput(input: string): boolean {
+  return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(input);
+}
+
 export function ftsQuery(input: string): string | null {
+  if (!searchableInput(input)) input = input.replace(/[\u0000-\u001f\u007f]/g, ' ');
   const parts: string[] = [];
   for (const word of input.normalize('NFC').split(/\s+/).slice(0, 32)) {
     const prefix = word.endsWith('*');

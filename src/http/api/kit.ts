@@ -9,7 +9,7 @@ import { inboxAccess, type InboxAccess } from '../../policy/inbox-access.js';
 import type { MessageView } from '../../store/messages.js';
 import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
-import { principalFrom, type Principal } from '../middleware/principal.js';
+import { isAdmin, principalFrom, type Principal } from '../middleware/principal.js';
 import { auditPrivateRead } from '../audit.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
@@ -24,8 +24,8 @@ export interface ApiKit {
   deps: WebDeps;
   store: Store;
   config: Config;
-  /** A message as Mailsac's EmailMessage JSON. */
-  json: (m: MessageView) => unknown;
+  /** A message as Mailsac's EmailMessage JSON, as this principal may see it. */
+  json: (m: MessageView, viewer: Principal) => unknown;
   principal: (c: C, deps: WebDeps) => Principal;
   bodyOf: (c: C) => Record<string, unknown>;
   /** 401 unless a valid key was sent. */
@@ -37,7 +37,7 @@ export interface ApiKit {
    */
   guard: (c: C, mode: 'read' | 'write' | 'manage') => Guarded | Response;
   guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => (Guarded & { m: MessageView }) | Response;
-  listOf: (ids: string[]) => unknown[];
+  listOf: (ids: string[], viewer: Principal) => unknown[];
 }
 
 function viaName(deps: WebDeps): string {
@@ -48,7 +48,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const { store, config } = deps;
   const via = viaName(deps);
   // privacy.storeSenderIp off: the sending host is not shown, even for mail stored before it was turned off.
-  const json = (m: MessageView) => messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via);
+  const json = (m: MessageView, p: Principal) =>
+    messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
   const principal = (c: C, d: WebDeps): Principal => principalFrom(c, d);
 
   const needUser = (c: C): Response | null => {
@@ -80,7 +81,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     return { ...g, m };
   };
 
-  const listOf = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map(json);
+  const listOf = (ids: string[], viewer: Principal) =>
+    ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guard, guardMessage, listOf };
 }

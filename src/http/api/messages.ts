@@ -26,7 +26,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const userId = isAdmin(p) ? null : p.kind === 'user' ? p.user.id : null;
-      return c.json(listOf(store.queries.starred(accountScope(p), userId, { limit: limit ?? 100, until })));
+      return c.json(listOf(store.queries.starred(accountScope(p), userId, { limit: limit ?? 100, until }), p));
     },
   );
 
@@ -60,7 +60,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map(json));
+      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map((m) => json(m, g.p)));
     },
   );
 
@@ -90,7 +90,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     (c) => {
       const g = guardMessage(c, 'read');
       if (g instanceof Response) return g;
-      return c.json(json(g.m));
+      return c.json(json(g.m, g.p));
     },
   );
 
@@ -115,7 +115,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       if (g instanceof Response) return g;
       const r = await deps.services.inboxes.toggleStar(g.p, g.m);
       if (!r.ok) return apiError(c, 401, MSG.noKey);
-      return c.json(json(r.value));
+      return c.json(json(r.value, g.p));
     },
   );
 

@@ -10,7 +10,7 @@ import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
-import type { Scope } from '../../store/message-queries.js';
+import { searchableInput, type Scope } from '../../store/message-queries.js';
 import { USERNAME } from '../../store/users.js';
 import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../middleware/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
@@ -362,6 +362,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     } else {
       return page(null, query ? 'Give an inbox to search, or sign in to search your addresses.' : undefined);
     }
+    if (!searchableInput(query)) return page(null, 'Search words cannot contain control characters.', 400);
     if (!query.trim()) return page(null);
     return page(load(store.queries.search(scope, query, { limit: 100 })));
   });

@@ -14,7 +14,7 @@ import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
-import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId } from './paths.js';
+import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId, segment } from './paths.js';
 import { appCss } from '../views/styles.js';
 import { appJs } from './app-js.js';
 import { HomePage } from '../views/home.js';
@@ -344,7 +344,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   // ---- attachments -------------------------------------------------------
 
   app.get('/inbox/:address/:id/attachments/:idx', (c) => {
-    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${c.req.param('idx')}`);
+    // The segment comes back decoded: encode it again, or CR/LF reach the Location header (issue 13 item 7).
+    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${segment(c.req.param('idx'))}`);
     if (!('inbox' in r)) return r;
     const m = findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
