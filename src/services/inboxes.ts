@@ -8,7 +8,8 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { Principal } from '../http/middleware/principal.js';
-import { canChangeInbox } from '../policy/inbox-access.js';
+import { canChangeInbox, canReadInbox } from '../policy/inbox-access.js';
+import { isAdmin } from '../http/middleware/principal.js';
 import type { MessageView, ListOptions } from '../store/messages.js';
 import type { PageOptions, Scope } from '../store/message-queries.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
@@ -59,6 +60,19 @@ export class InboxService {
   /** Ids to messages, dropping any deleted meanwhile. */
   async load(ids: string[]): Promise<MessageView[]> {
     return ids.map((id) => this.store.messages.get(id)).filter((m): m is MessageView => m !== null);
+  }
+
+  /**
+   * The principal's starred list: starred mail of the inboxes they own (all,
+   * for admins), and what they starred elsewhere, but only while they may
+   * still read that inbox (issue 13 item 3).
+   */
+  async starred(actor: Principal, opts: PageOptions = {}): Promise<MessageView[]> {
+    if (actor.kind !== 'user') return [];
+    const admin = isAdmin(actor);
+    const scope: Scope = admin ? { kind: 'all' } : { kind: 'owner', userId: actor.user.id };
+    const ids = this.store.queries.starred(scope, admin ? null : actor.user.id, opts);
+    return (await this.load(ids)).filter((m) => canReadInbox(this.deps, m.inbox, actor));
   }
 
   async search(scope: Scope, query: string, opts: PageOptions = {}): Promise<MessageView[]> {

@@ -112,10 +112,16 @@ export class MessageQueries {
     return this.ids(scope, [], opts);
   }
 
-  /** Starred messages in scope, plus (for a user) those that user starred elsewhere. */
+  /**
+   * Starred messages in scope, plus (for a user) those that user starred
+   * elsewhere, unless that inbox is now another user's (issue 13 item 3: a
+   * star must not outlive the right to read). Rules that depend on the
+   * configuration are applied by the caller (InboxService.starred).
+   */
   starred(scope: Scope, userId: number | null, opts: PageOptions = {}): string[] {
     const s = scopeSql(scope);
-    const mine = userId === null ? { sql: s.sql, params: s.params } : { sql: `(${s.sql} OR m.saved_by = ?)`, params: [...s.params, userId] };
+    const savedHere = `(m.saved_by = ? AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id <> ?))`;
+    const mine = userId === null ? { sql: s.sql, params: s.params } : { sql: `(${s.sql} OR ${savedHere})`, params: [...s.params, userId, userId] };
     return this.ids({ kind: 'all' }, [{ sql: 'm.starred = 1', params: [] }, mine], opts);
   }
 
@@ -178,6 +184,15 @@ export class MessageQueries {
 
   savedBy(id: string): number | null {
     return (this.db.prepare(`SELECT saved_by FROM messages WHERE id = ?`).pluck().get(id) as number | null | undefined) ?? null;
+  }
+
+  /**
+   * When an address becomes someone's: stars other users put on its mail
+   * while it was public are theirs, not the new owner's, so they go (the
+   * message is no longer starred, and no longer names them).
+   */
+  dropForeignStars(inbox: string, ownerId: number): void {
+    this.db.prepare(`UPDATE messages SET starred = 0, saved_by = NULL WHERE inbox = ? AND saved_by IS NOT NULL AND saved_by <> ?`).run(inbox, ownerId);
   }
 
   setSavedBy(id: string, userId: number | null): void {

@@ -2,31 +2,29 @@
 // delete, star, label, folder and read flags. Who may: the inbox guard (kit.ts).
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
-import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { FOLDERS, MAX_LABEL, MAX_LABELS, validLabel } from '../../services/inboxes.js';
 import { apiError, MSG } from './errors.js';
-import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS, accountScope } from './params.js';
+import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS } from './params.js';
 
 type C = Context<AppEnv>;
 
 export function registerMessageRoutes(kit: ApiKit): void {
-  const { reg, store, deps, json, needUser, guard, guardMessage, listOf, principal } = kit;
+  const { reg, store, deps, json, needUser, guard, guardMessage, principal } = kit;
 
   // Registered before /addresses/:email/... so "starred" is never read as an address.
   reg.route(
     'get',
     '/addresses/starred/messages',
     { operationId: 'ListStarredMessages', summary: 'List starred messages of the account', tags: ['Messages'], auth: 'key', responses: { 200: 'Messages, newest first', 401: 'No key' }, returns: 'EmailMessageList', query: [LIMIT, UNTIL] },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps);
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      const userId = isAdmin(p) ? null : p.kind === 'user' ? p.user.id : null;
-      return c.json(listOf(store.queries.starred(accountScope(p), userId, { limit: limit ?? 100, until }), p));
+      return c.json((await deps.services.inboxes.starred(p, { limit: limit ?? 100, until })).map((m) => json(m, p)));
     },
   );
 

@@ -289,15 +289,15 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'owner', userId: p.user.id });
   const load = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null);
 
-  app.get('/account/mail', (c) => {
+  app.get('/account/mail', async (c) => {
     const p = signedIn(c);
     if (p instanceof Response) return p;
     const folder = (FOLDERS as readonly string[]).includes(c.req.query('folder') ?? '') ? c.req.query('folder')! : '';
     const starredOnly = c.req.query('starred') === '1';
-    const ids = starredOnly
-      ? store.queries.starred(scopeOf(p), isAdmin(p) ? null : p.user.id, { limit: 100 })
-      : store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined });
-    return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={load(ids)} folder={folder} starredOnly={starredOnly} />);
+    const messages = starredOnly
+      ? await deps.services.inboxes.starred(p, { limit: 100 })
+      : load(store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined }));
+    return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={messages} folder={folder} starredOnly={starredOnly} />);
   });
 
   /** A message of an inbox this user manages (owner or admin): the UI edits only owned mail. */
