@@ -4,9 +4,6 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from './migrate.js';
-import { reindexSearch } from './search-reindex.js';
-
-const SEARCH_WITHOUT_ENVELOPE = 9;
 
 export type DB = Database.Database;
 
@@ -56,8 +53,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     // auto_vacuum only takes effect on a new file (before the first table).
     db.pragma('auto_vacuum = INCREMENTAL');
     applyPragmas(db);
-    // Migration 009 changes what the search index holds; the rows are rebuilt in JS.
-    if (runMigrations(db).includes(SEARCH_WITHOUT_ENVELOPE)) reindexSearch(db);
+    runMigrations(db);
     return db;
   } catch (err) {
     db.close();
