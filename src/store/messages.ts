@@ -5,6 +5,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
 import { decodeBody, encodeBody } from './body-codec.js';
+import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 
 export interface IncomingRecipient {
@@ -125,14 +126,10 @@ export class MessageStore {
         `UPDATE contents SET parse_state = ?, parse_error = ?, subject = ?, from_json = ?, to_json = ?, cc_json = ?, bcc_json = ?,
            date = ?, message_id = ?, text = '', html = '', headers_json = '[]', body_z = ?, links_json = ? WHERE id = ?`,
       ),
-      // Same columns and address list as migration 003's trigger: envelope
-      // sender and recipients, then header addresses with their names.
+      // Envelope sender and header addresses, never the envelope recipients
+      // (search-addresses.ts, issue 13 item 5).
       ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
-      ftsInsert: db.prepare(
-        `INSERT INTO message_fts (rowid, subject, addresses, body)
-         SELECT id, ?, mail_from || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(rcpt_to)), '') || ' ' || ?, ?
-         FROM contents WHERE id = ?`,
-      ),
+      ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) SELECT id, ?, mail_from || ' ' || ?, ? FROM contents WHERE id = ?`),
       markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
       copiesOf: db.prepare(`SELECT id, inbox, domain FROM messages WHERE content_id = ? ORDER BY seq`),
       receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
@@ -226,9 +223,8 @@ export class MessageStore {
         JSON.stringify(p.links),
         contentId,
       );
-      const headerAddresses = [...p.from, ...p.to, ...p.cc].map((a) => `${a.address} ${a.name}`).join(' ');
       this.stmts.ftsDelete.run(contentId);
-      this.stmts.ftsInsert.run(p.subject, headerAddresses, p.text, contentId);
+      this.stmts.ftsInsert.run(p.subject, headerAddresses([...p.from, ...p.to, ...p.cc]), p.text, contentId);
       this.stmts.deleteAttachments.run(contentId);
       p.attachments.forEach((a, idx) => {
         this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);

@@ -22,8 +22,8 @@ function titleOf(html: string): string {
 }
 
 /** Cookie and token a browser would have after opening the message page. */
-async function csrfPair(path: string): Promise<{ cookie: string; token: string }> {
-  const res = await h.app.request(path);
+async function csrfPair(path: string, headers: Record<string, string> = {}): Promise<{ cookie: string; token: string }> {
+  const res = await h.app.request(path, { headers });
   const setCookie = res.headers.get('set-cookie') ?? '';
   const cookie = setCookie.split(';')[0]!;
   const token = /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1] ?? '';
@@ -338,9 +338,13 @@ test('delete: GET does nothing, POST needs the CSRF token and our Origin', async
     h.app.request(del, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
 
   assert.is((await post({}, form())).status, 403);
-  const { cookie, token } = await csrfPair(page);
+  // Only a signed-in reader (here by key) may delete; an anonymous visitor with a valid token may not (issue 13 item 1).
+  const u = await h.store.users.create({ username: 'deleter', role: 'user' });
+  const key = { 'mailsac-key': h.store.keys.create(u.id, 'ui').key };
+  const { cookie, token } = await csrfPair(page, key);
   assert.match(cookie, /^mr_csrf=/);
   assert.ok(token);
+  assert.is((await post({ cookie, origin: 'http://localhost' }, form(token))).status, 401, 'anonymous');
   assert.is((await post({ cookie }, form())).status, 403, 'no token');
   assert.is((await post({}, form(token))).status, 403, 'no cookie');
   assert.is((await post({ cookie }, form(token + 'x'))).status, 403, 'bad token');
@@ -348,7 +352,7 @@ test('delete: GET does nothing, POST needs the CSRF token and our Origin', async
   assert.is((await post({ cookie, origin: 'null' }, form(token))).status, 403, 'opaque origin');
   assert.ok(h.store.messages.get(id), 'still there');
 
-  const ok = await post({ cookie, origin: 'http://localhost' }, form(token));
+  const ok = await post({ cookie, origin: 'http://localhost', ...key }, form(token));
   assert.is(ok.status, 303);
   assert.is(ok.headers.get('location'), '/inbox/d@mailroom.test?deleted=1');
   assert.is(h.store.messages.get(id), null);

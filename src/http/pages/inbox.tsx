@@ -15,7 +15,7 @@ import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
-import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId } from './paths.js';
+import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId, segment } from './paths.js';
 import { appCss } from '../views/styles.js';
 import { appJs } from './app-js.js';
 import { HomePage } from '../views/home.js';
@@ -23,7 +23,8 @@ import { InboxPage } from '../views/inbox.js';
 import { MessagePage, type MessageLink, type MessageTab } from '../views/message.js';
 import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
-import { isPrivateInbox } from '../../policy/inbox-access.js';
+import { canChangeInbox, isPrivateInbox } from '../../policy/inbox-access.js';
+import { principalFrom } from '../middleware/principal.js';
 import { isReservedInbox } from '../../policy/address.js';
 
 type C = Context<AppEnv>;
@@ -86,7 +87,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
   }
 
-  function errorPage(c: C, status: 400 | 403 | 404 | 405, title: string, message: string, address?: string) {
+  function errorPage(c: C, status: 400 | 401 | 403 | 404 | 405, title: string, message: string, address?: string) {
     return c.html(<ErrorPage nonce={c.get('nonce')} status={status} title={title} message={message} address={address} />, status);
   }
 
@@ -254,6 +255,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
+        canDelete={canChangeInbox(deps, inbox, principalFrom(c, deps))}
         notice={notice(inbox)}
       />,
     );
@@ -344,7 +346,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   // ---- attachments -------------------------------------------------------
 
   app.get('/inbox/:address/:id/attachments/:idx', async (c) => {
-    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${c.req.param('idx')}`);
+    // The segment comes back decoded: encode it again, or CR/LF reach the Location header (issue 13 item 7).
+    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${segment(c.req.param('idx'))}`);
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
@@ -411,7 +414,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         r.inbox,
       );
     }
-    await deps.services.inboxes.deleteOne(m.id);
+    // The same rule as the API's DELETE (issue 13 item 1): anonymous visitors read public mail, never delete it.
+    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c, deps), m);
+    if (!deleted.ok) {
+      return errorPage(c, 401, 'Not deleted', 'Sign in to delete messages. Anyone may read a public inbox, but only signed-in users may change it.', r.inbox);
+    }
     // Addresses are content: logged only when the operator allows it (log.ts).
     deps.log.info({ id: m.id, ...contentFields(deps.config.log.content, { inbox: r.inbox }) }, 'message deleted from the UI');
     return c.redirect(`${inboxPath(r.inbox)}?deleted=1`, 303);
