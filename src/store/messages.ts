@@ -133,6 +133,7 @@ export class MessageStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pending: db.prepare(`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`).pluck(),
+      failed: db.prepare(`SELECT id FROM contents WHERE parse_state = 'failed' ORDER BY id`).pluck(),
       raw: db.prepare(`SELECT raw, raw_encoding FROM contents WHERE id = ?`),
       body: db.prepare(`SELECT text, html, headers_json, body_z FROM contents WHERE id = ?`),
       byId: db.prepare(`SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ?`),
@@ -226,6 +227,11 @@ export class MessageStore {
 
   pendingParse(): number[] {
     return this.stmts.pending.all() as number[];
+  }
+
+  /** Contents whose parse failed or hit a wall: what `mailroom reparse --all-failed` retries. */
+  failedParse(): number[] {
+    return this.stmts.failed.all() as number[];
   }
 
   raw(contentId: number): Buffer | null {
