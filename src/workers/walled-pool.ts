@@ -48,6 +48,8 @@ interface Slot {
   ending: WallReason | null;
   /** The request the worker is answering; a late reply to an older one is ignored. */
   reqId: number;
+  /** The worker has loaded its modules: a job's wall time starts only then, not at boot. */
+  ready: boolean;
 }
 
 let nextId = 1;
@@ -103,12 +105,19 @@ export class WalledPool<I, O> {
 
   private pump(): void {
     while (this.queue.length && !this.closed) {
-      let slot = [...this.slots].find((s) => !s.job && !s.ending);
-      if (!slot) {
-        if (this.slots.size >= this.size) return;
-        slot = this.spawn();
+      const slot = [...this.slots].find((s) => s.ready && !s.job && !s.ending);
+      if (slot) {
+        this.dispatch(slot, this.queue.shift()!);
+        continue;
       }
-      this.dispatch(slot, this.queue.shift()!);
+      // Start workers for the jobs waiting, up to the pool size; each one
+      // pumps again when it is ready.
+      const booting = [...this.slots].filter((s) => !s.ready && !s.ending).length;
+      if (this.slots.size < this.size && booting < this.queue.length) {
+        this.spawn();
+        continue;
+      }
+      return;
     }
   }
 
@@ -119,8 +128,13 @@ export class WalledPool<I, O> {
     });
     // Idle workers must not keep a CLI or a test process alive.
     worker.unref();
-    const slot: Slot = { worker, job: null, timer: undefined, ending: null, reqId: 0 };
-    worker.on('message', (reply: WalledReply) => this.onReply(slot, reply));
+    const slot: Slot = { worker, job: null, timer: undefined, ending: null, reqId: 0, ready: false };
+    worker.on('message', (reply: WalledReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        this.pump();
+      } else this.onReply(slot, reply);
+    });
     worker.on('error', (err: Error & { code?: string }) => {
       // ERR_WORKER_OUT_OF_MEMORY is resourceLimits doing its job.
       if (!slot.ending) slot.ending = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crashed';
@@ -173,6 +187,9 @@ export class WalledPool<I, O> {
       // Only this worker's own job: the culprit. Queued jobs are untouched.
       this.stats.failed++;
       job.reject(new WalledJobFailed(slot.ending ?? 'crashed'));
+    } else if (!slot.ready && !slot.ending && !this.closed) {
+      // It died while loading: no job is to blame, and respawning would loop.
+      for (const queued of this.queue.splice(0)) queued.reject(new WalledJobFailed('crashed', 'worker failed to start'));
     }
     this.pump();
   }

@@ -44,4 +44,6 @@ export function serveWalledJobs<I, O>(handler: (input: I) => Promise<WalledAnswe
       port.postMessage(reply);
     }
   });
+  // Modules loaded: the pool may start the clock on a job now.
+  port.postMessage({ ready: true });
 }
