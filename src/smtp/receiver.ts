@@ -61,6 +61,8 @@ export interface ReceiverStats extends GuardCounters {
   diskFloor: number;
   /** Transactions told 452 4.3.1 because smtp.maxDataBytesInFlight was reached. */
   dataBudgetFull: number;
+  /** DATA bytes held right now across all sessions. */
+  dataBytesInFlight: number;
 }
 
 export class SmtpReceiver {
@@ -139,7 +141,7 @@ export class SmtpReceiver {
   }
 
   get stats(): ReceiverStats {
-    return { ...this.counts, ...this.guard.counters };
+    return { ...this.counts, ...this.guard.counters, dataBytesInFlight: this.dataBudget.inFlight };
   }
 
   get connections(): number {
@@ -221,11 +223,12 @@ export class SmtpReceiver {
       this.counts.diskFloor++;
       return cb(new SmtpError(452, '4.3.1 Insufficient system storage, try again later'));
     }
-    if (this.dataBudget.exhausted) {
+    const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
+    // RFC 1870 §6.1: a SIZE that does not fit the storage available now is a 452, not a 552.
+    if (this.dataBudget.exhausted || (declared > 0 && declared <= this.deps.config.smtp.maxMessageSize && this.dataBudget.inFlight + declared > this.dataBudget.limit)) {
       this.counts.dataBudgetFull++;
       return cb(new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
     }
-    const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
     if (declared > this.deps.config.smtp.maxMessageSize) {
       this.counts.tooBig++;
       return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
