@@ -10,14 +10,13 @@ import type { AttachmentMeta, MessageView } from '../store/messages.js';
 import type { StoredBody } from '../store/body-codec.js';
 import { WalledPool } from '../workers/walled-pool.js';
 import { siblingModule } from '../worker-entry.js';
-import { escapeHtml } from '../mail/text.js';
 import { ByteLru } from './byte-lru.js';
 import type { InlineImage } from '../mail/cid-inline.js';
-import type { RenderJob, RenderResult } from '../workers/render-worker.js';
+import type { BodyRef, RenderJob, RenderResult } from '../workers/render-worker.js';
 
 /** What this service reads: the stored body and attachment bytes. */
 export interface BodyStore {
-  body(contentId: number): StoredBody | null;
+  storedBody(contentId: number): { z: Buffer } | { body: StoredBody } | null;
   attachmentData(sha256: string): Buffer | null;
 }
 
@@ -30,6 +29,13 @@ export interface RenderedHtml {
   degraded: boolean;
 }
 
+/** What the message page needs to choose its tabs, without the bodies themselves. */
+export interface BodySummary {
+  hasHtml: boolean;
+  hasText: boolean;
+  headers: Array<[string, string]>;
+}
+
 // Sanitizing 512 KB of HTML on jsdom takes well under a second and ~100 MB.
 const RENDER_TIME_LIMIT_MS = 5_000;
 const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 32, stackSizeMb: 8 };
@@ -37,6 +43,8 @@ const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGen
 const MAX_RENDER_OUTPUT_BYTES = 128 * 1024 * 1024;
 /** Sanitized bodies kept in memory, all messages together. */
 const CACHE_BYTES = 32 * 1024 * 1024;
+/** Summaries (which bodies, headers) kept in memory. */
+const SUMMARY_CACHE_BYTES = 8 * 1024 * 1024;
 /** Degraded views show this much escaped source. */
 const DEGRADED_PREFIX = 64 * 1024;
 /**
@@ -51,8 +59,9 @@ const MAX_INLINE_LOAD = 6 * 1024 * 1024;
 const MAX_INLINE_IMAGE = 5 * 1024 * 1024;
 
 export class MessageBodies {
-  private readonly cache = new ByteLruOf();
-  private readonly inProgress = new Map<string, Promise<RenderedHtml>>();
+  private readonly cache = new ByteLru<RenderedHtml>(CACHE_BYTES, (r) => r.html.length * 2 + 64);
+  private readonly summaries = new ByteLru<BodySummary>(SUMMARY_CACHE_BYTES, summaryBytes);
+  private readonly inProgress = new Map<string, Promise<unknown>>();
   /** Renders that hit a wall since start (health, tests). */
   degradedCount = 0;
 
@@ -60,6 +69,26 @@ export class MessageBodies {
     private readonly store: BodyStore,
     private readonly pool: WalledPool<RenderJob, RenderResult> = createRenderPool(),
   ) {}
+
+  /** Which bodies a message has, and its headers: decoded in a worker, cached. */
+  async summary(m: BodyMessage): Promise<BodySummary> {
+    const key = `m:${m.contentId}:${m.parseState}`;
+    const hit = this.summaries.get(key);
+    if (hit) return hit;
+    const s = await this.once(key, async () => {
+      const ref = this.ref(m);
+      if (!ref) return { hasHtml: false, hasText: false, headers: [] };
+      try {
+        const r = await this.pool.run({ kind: 'summary', ref });
+        return { hasHtml: r.hasHtml, hasText: r.hasText, headers: r.headers };
+      } catch {
+        this.degradedCount++;
+        return { hasHtml: false, hasText: false, headers: [] };
+      }
+    });
+    this.summaries.set(key, s);
+    return s;
+  }
 
   /**
    * The sanitized HTML body, for the UI iframe (`cidUrls` map this message's
@@ -69,38 +98,52 @@ export class MessageBodies {
   sanitized(m: BodyMessage, view: string, cidUrls: Array<[string, string]>, allowRemote: boolean): Promise<RenderedHtml> {
     const key = `s:${m.contentId}:${m.parseState}:${allowRemote ? 1 : 0}:${view}`;
     return this.cached(key, async () => {
-      const html = this.store.body(m.contentId)?.html ?? '';
-      if (!html) return { html: '', remoteBlocked: 0, degraded: false };
-      return this.render({ kind: 'sanitize', html, cidUrls, allowRemote }, html);
+      const ref = this.ref(m);
+      if (!ref) return { html: '', remoteBlocked: 0, degraded: false };
+      return this.render({ kind: 'sanitize', ref, cidUrls, allowRemote }, ref);
     });
   }
 
   /** The plain text body: stored at processing time; converted from HTML (walled) only for rows stored before that. */
   async plainText(m: BodyMessage): Promise<string> {
-    const b = this.store.body(m.contentId);
-    if (!b) return '';
-    if (b.text || !b.html) return b.text;
-    const r = await this.cached(`t:${m.contentId}:${m.parseState}`, () => this.render({ kind: 'text', html: b.html }, ''));
-    return r.degraded ? '' : r.html;
+    const ref = this.ref(m);
+    if (!ref) return '';
+    // Not cached: it can be as large as the message, and it is a plain read.
+    try {
+      return (await this.pool.run({ kind: 'text', ref })).body;
+    } catch {
+      this.degradedCount++;
+      return '';
+    }
   }
 
   /** /api/body: sanitized HTML, or the text body as escaped, linked HTML (capped, see MAX_TEXT_FOR_HTML). */
   async apiBody(m: BodyMessage): Promise<{ html: string; document: boolean }> {
-    const b = this.store.body(m.contentId);
-    if (b?.html) return { html: (await this.sanitized(m, 'api', [], false)).html, document: false };
-    const text = b?.text ?? '';
-    const capped = text.length > MAX_TEXT_FOR_HTML ? text.slice(0, MAX_TEXT_FOR_HTML) + '\n…' : text;
-    const r = await this.cached(`b:${m.contentId}:${m.parseState}`, () => this.render({ kind: 'text-html', text: capped }, capped));
-    return { html: r.html, document: true };
+    const s = await this.summary(m);
+    if (s.hasHtml) return { html: (await this.sanitized(m, 'api', [], false)).html, document: false };
+    return { html: await this.textHtml(m), document: true };
+  }
+
+  /**
+   * The text body escaped and its URLs linked, for the UI's text view and
+   * /api/body of text-only mail; the first MAX_TEXT_FOR_HTML characters.
+   */
+  async textHtml(m: BodyMessage): Promise<string> {
+    const r = await this.cached(`b:${m.contentId}:${m.parseState}`, async () => {
+      const ref = this.ref(m);
+      if (!ref) return { html: '', remoteBlocked: 0, degraded: false };
+      return this.render({ kind: 'text-html', ref, maxChars: MAX_TEXT_FOR_HTML }, null);
+    });
+    return r.html;
   }
 
   /**
    * /api/dirty: the original HTML with cid images inlined, up to a total cap
    * (cid-inline.ts). Not cached: it can be megabytes, and it is an unusual read.
    */
-  async dirty(m: BodyMessage): Promise<string | null> {
-    const b = this.store.body(m.contentId);
-    if (!b?.html) return null;
+  async dirty(m: BodyMessage): Promise<{ html: string; document: boolean }> {
+    const ref = this.ref(m);
+    if (!ref) return { html: '', document: true };
     const images: InlineImage[] = [];
     let loaded = 0;
     for (const a of inlineCandidates(m.attachments)) {
@@ -110,55 +153,74 @@ export class MessageBodies {
       loaded += data.length;
       images.push({ cid: a.cid, contentType: a.contentType, data });
     }
-    const r = await this.render({ kind: 'dirty', html: b.html, images }, b.html);
-    return r.html;
+    try {
+      const r = await this.pool.run({ kind: 'dirty', ref, images, maxChars: MAX_TEXT_FOR_HTML });
+      return { html: r.body, document: r.fromText };
+    } catch {
+      this.degradedCount++;
+      return { html: (await this.degradedView(ref)).html, document: false };
+    }
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
 
-  private cached(key: string, make: () => Promise<RenderedHtml>): Promise<RenderedHtml> {
-    const hit = this.cache.get(key);
-    if (hit) return Promise.resolve(hit);
-    // Ten readers opening the same new message start one render, not ten.
-    let p = this.inProgress.get(key);
+  private ref(m: BodyMessage): BodyRef | null {
+    // Only the compressed document crosses to the worker: reading it is a bounded copy.
+    return this.store.storedBody(m.contentId);
+  }
+
+  /** Ten readers opening the same new message start one render, not ten. */
+  private once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.inProgress.get(key) as Promise<T> | undefined;
     if (!p) {
-      p = make().then((r) => {
-        this.cache.set(key, r);
-        return r;
-      });
-      p.finally(() => this.inProgress.delete(key)).catch(() => {});
+      p = make();
       this.inProgress.set(key, p);
+      p.finally(() => this.inProgress.delete(key)).catch(() => {});
     }
     return p;
   }
 
-  private async render(job: RenderJob, source: string): Promise<RenderedHtml> {
+  private async cached(key: string, make: () => Promise<RenderedHtml>): Promise<RenderedHtml> {
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const r = await this.once(key, make);
+    this.cache.set(key, r);
+    return r;
+  }
+
+  private async render(job: RenderJob, ref: BodyRef | null): Promise<RenderedHtml> {
     try {
       const r = await this.pool.run(job);
       return { html: r.body, remoteBlocked: r.remoteBlocked, degraded: false };
     } catch {
       this.degradedCount++;
-      return degradedView(source);
+      return ref ? this.degradedView(ref) : { html: '', remoteBlocked: 0, degraded: true };
     }
   }
+
+  /** Escaped source with a note: never markup from the message. The escaping is a job too, bounded to a prefix. */
+  private async degradedView(ref: BodyRef): Promise<RenderedHtml> {
+    let source = '';
+    try {
+      source = (await this.pool.run({ kind: 'source', ref, maxChars: DEGRADED_PREFIX })).body;
+    } catch {
+      source = '';
+    }
+    const note = '<p style="color:#b00020">This message is too complex to show as formatted HTML; its source is shown as text.</p>';
+    return { html: `${note}<pre style="white-space:pre-wrap">${source}</pre>`, remoteBlocked: 0, degraded: true };
+  }
+}
+
+function summaryBytes(s: BodySummary): number {
+  let n = 64;
+  for (const [k, v] of s.headers) n += (k.length + v.length) * 2 + 32;
+  return n;
 }
 
 function inlineCandidates(attachments: AttachmentMeta[]): AttachmentMeta[] {
   return attachments.filter((a) => a.cid && a.size <= MAX_INLINE_IMAGE);
-}
-
-/** Escaped source with a note: never markup from the message. */
-function degradedView(source: string): RenderedHtml {
-  const note = '<p style="color:#b00020">This message is too complex to show as formatted HTML; its source is shown as text.</p>';
-  return { html: `${note}<pre style="white-space:pre-wrap">${escapeHtml(source.slice(0, DEGRADED_PREFIX))}</pre>`, remoteBlocked: 0, degraded: true };
-}
-
-class ByteLruOf extends ByteLru<RenderedHtml> {
-  constructor() {
-    super(CACHE_BYTES, (r) => r.html.length * 2 + 64);
-  }
 }
 
 export function createRenderPool(size?: number): WalledPool<RenderJob, RenderResult> {

@@ -112,6 +112,7 @@ interface Viewed {
   status: number;
   bytes: number;
   body: string;
+  ms: number;
 }
 
 /** Every route that shows a message, one after another. */
@@ -129,9 +130,10 @@ async function viewEverywhere(email: string, id: string): Promise<Viewed[]> {
   ];
   const out: Viewed[] = [];
   for (const path of paths) {
+    const t = performance.now();
     const res = await fetch(base + path, { headers: { 'Mailsac-Key': KEY }, signal: AbortSignal.timeout(60_000) });
     const buf = Buffer.from(await res.arrayBuffer());
-    out.push({ path, status: res.status, bytes: buf.length, body: buf.length < 16_000_000 ? buf.toString('utf8') : '' });
+    out.push({ path, status: res.status, bytes: buf.length, body: buf.length < 16_000_000 ? buf.toString('utf8') : '', ms: performance.now() - t });
   }
   return out;
 }
@@ -146,7 +148,9 @@ async function deliverAndView(email: string, raw: string | Buffer) {
   for (const v of views) assert.is(v.status, 200, `${v.path} answered ${v.status}`);
   assert.is(health.failures, 0, 'healthz failed while the payload was handled');
   assert.ok(health.slowest < HEALTH_BUDGET_MS, `healthz took ${health.slowest.toFixed(0)} ms`);
-  console.log(`    ${email}: slowest healthz ${health.slowest.toFixed(0)} ms; slowest view ${views.map((v) => `${v.path.split('/')[1] === 'api' ? v.path.split('/')[2] : v.path.split('/').pop()}`).length} routes`);
+  const slowView = views.reduce((a, v) => (v.ms > a.ms ? v : a));
+  // Figures, not assertions (GUIDE: timed tests are flaky tests); the liveness bound above is the assertion.
+  console.log(`    ${email}: slowest healthz ${health.slowest.toFixed(0)} ms; slowest view ${slowView.ms.toFixed(0)} ms (${slowView.path.replace(/\/[^/]+@[^/]+\/[^/?]+/, '/…')})`);
   return { m, views, health, byPath: (p: string) => views.find((v) => v.path.includes(p))! };
 }
 
@@ -212,6 +216,7 @@ test('a parse bomb (nested <blockquote>, 1 MB in two parts) next to 10 ordinary 
   // The bomb itself: stored (parsed or flagged), and every view of it answers.
   const [b] = await parsedMessages('bomb@mailroom.test', 1);
   assert.is(b.subject, 'blockquote bomb');
+  console.log(`    the bomb: parseState ${b.parseState}`);
   const views = await viewEverywhere('bomb@mailroom.test', b._id);
   const health = await stop();
   for (const v of views) assert.is(v.status, 200, `${v.path} answered ${v.status}`);

@@ -499,9 +499,8 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
   });
 
   bodyRoute('/dirty/:email/:messageId', 'GetBodyDirty', 'Get the original HTML body with cid images inlined (served with a sandbox CSP)', async (_c, m) => {
-    const html = await messageBodies.dirty(m);
-    const content = html ?? textDocument((await messageBodies.apiBody(m)).html);
-    return { content, type: 'text/html; charset=utf-8', ext: 'html' };
+    const b = await messageBodies.dirty(m);
+    return { content: b.document ? textDocument(b.html) : b.html, type: 'text/html; charset=utf-8', ext: 'html' };
   });
 
   // ------------------------------------------------------------------ attachments

@@ -11,7 +11,6 @@ import { contentFields } from '../../log.js';
 import { canonicalAddress } from '../../mail/address.js';
 import { linkHost } from '../../mail/sanitize.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
-import { textToSafeHtml } from '../../mail/text.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from './csrf.js';
@@ -28,8 +27,6 @@ import { isPrivateInbox } from '../auth/access.js';
 type C = Context<AppEnv>;
 
 const PAGE_SIZE = 50;
-/** Text bodies past this are cut in the page; the raw source has all of it. */
-const MAX_TEXT = 2 * 1024 * 1024;
 const MAX_RAW_PREVIEW = 256 * 1024;
 const MAX_LINKS_SHOWN = 300;
 
@@ -217,13 +214,14 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   }
 
   async function messagePage(c: C, inbox: string, m: MessageView, tab: MessageTab | undefined) {
-    const body = m.parseState === 'pending' ? null : msgs.body(m.contentId);
-    const hasHtml = Boolean(body?.html);
-    const hasText = Boolean(body?.text);
+    // Decoded in a walled worker and cached: a 20 MB body is not parsed on this thread.
+    const body = m.parseState === 'pending' ? null : await bodies.summary(m);
+    const hasHtml = Boolean(body?.hasHtml);
+    const hasText = Boolean(body?.hasText);
     const chosen: MessageTab = tab ?? (hasHtml ? 'html' : 'text');
     const remote = c.req.query('remote') === '1';
     let remoteBlocked = 0;
-    if (chosen === 'html' && body?.html) remoteBlocked = (await sanitizedBody(inbox, m, false)).remoteBlocked;
+    if (chosen === 'html' && hasHtml) remoteBlocked = (await sanitizedBody(inbox, m, false)).remoteBlocked;
     const links: MessageLink[] = [];
     for (const href of m.links) {
       if (links.length >= MAX_LINKS_SHOWN) break;
@@ -237,7 +235,6 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
       rawTruncated = rawBytes.length > MAX_RAW_PREVIEW;
       rawPreview = rawBytes.subarray(0, MAX_RAW_PREVIEW).toString('utf8');
     }
-    const text = body?.text ?? '';
     return c.html(
       <MessagePage
         nonce={c.get('nonce')}
@@ -246,7 +243,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         tab={chosen === 'html' && !hasHtml ? 'text' : chosen}
         hasHtml={hasHtml}
         hasText={hasText}
-        textHtml={chosen === 'text' ? textToSafeHtml(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) + '\n…' : text) : undefined}
+        textHtml={chosen === 'text' ? await bodies.textHtml(m) : undefined}
         headers={chosen === 'headers' ? body?.headers ?? [] : undefined}
         remoteBlocked={remoteBlocked}
         remote={remote}
