@@ -126,12 +126,13 @@ export class WalledPool<I, O> {
       resourceLimits: this.opts.resourceLimits,
       workerData: { maxOutputBytes: this.opts.maxOutputBytes },
     });
-    // Idle workers must not keep a CLI or a test process alive.
-    worker.unref();
+    // Booting for a waiting job: a caller awaits it, so the process stays up
+    // (idle workers are unref'd below, and must not keep a CLI or a test alive).
     const slot: Slot = { worker, job: null, timer: undefined, ending: null, reqId: 0, ready: false };
     worker.on('message', (reply: WalledReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
+        slot.worker.unref();
         this.pump();
       } else this.onReply(slot, reply);
     });
@@ -146,6 +147,7 @@ export class WalledPool<I, O> {
 
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
+    slot.worker.ref();
     const req: WalledRequest = { id: nextId++, input: job.input };
     slot.reqId = req.id;
     slot.timer = setTimeout(() => {
@@ -168,6 +170,7 @@ export class WalledPool<I, O> {
     if (!job || reply.id !== slot.reqId) return;
     clearTimeout(slot.timer);
     slot.job = null;
+    slot.worker.unref();
     if (reply.ok) {
       this.stats.done++;
       job.resolve(reply.output);
