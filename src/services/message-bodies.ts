@@ -223,11 +223,11 @@ function inlineCandidates(attachments: AttachmentMeta[]): AttachmentMeta[] {
   return attachments.filter((a) => a.cid && a.size <= MAX_INLINE_IMAGE);
 }
 
-export function createRenderPool(size?: number): WalledPool<RenderJob, RenderResult> {
+export function createRenderPool(size?: number, timeLimitMs = RENDER_TIME_LIMIT_MS): WalledPool<RenderJob, RenderResult> {
   return new WalledPool<RenderJob, RenderResult>({
     entry: siblingModule(import.meta.url, '../workers/render-worker'),
     size,
-    timeLimitMs: RENDER_TIME_LIMIT_MS,
+    timeLimitMs,
     resourceLimits: RENDER_LIMITS,
     maxOutputBytes: MAX_RENDER_OUTPUT_BYTES,
   });
