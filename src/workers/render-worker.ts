@@ -45,6 +45,11 @@ function textHtml(text: string, maxChars: number): string {
   return textToSafeHtml(text.length > maxChars ? text.slice(0, maxChars) + '\n…' : text);
 }
 
+// jsdom's window is made on the first sanitize (~50 ms, more on a busy
+// machine): made here, before the worker says it is ready, so it never
+// counts against a stranger's message's wall time.
+sanitizeHtml('<p>warm</p>', { cidUrl: () => null, allowRemote: false });
+
 serveWalledJobs<RenderJob, RenderResult>((job) => {
   const b = decode(job.ref);
   switch (job.kind) {
