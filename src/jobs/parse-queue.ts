@@ -27,6 +27,8 @@ export class ParseQueue {
   private queuedRawBytes = 0;
   /** Messages handed to the pool or being committed. */
   private readonly inFlight = new Set<number>();
+  /** Of those, the ones in the pool: only these count against maxInFlight, so parsing never waits on a group commit. */
+  private parsing = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private readonly pool: ParsePool;
@@ -77,15 +79,18 @@ export class ParseQueue {
 
   private pump(): void {
     if (this.closed) return;
-    while (this.inFlight.size < this.maxInFlight && this.queue.length) {
+    while (this.parsing < this.maxInFlight && this.queue.length) {
       const job = this.queue.shift()!;
       if (job.raw) this.queuedRawBytes -= job.raw.length;
       const raw = job.raw ?? this.messages.raw(job.contentId);
       if (!raw) continue; // deleted before it was parsed
       this.inFlight.add(job.contentId);
+      this.parsing++;
       void parseInWalls(this.pool, raw).then(({ parsed, bodyZ }) => {
+        this.parsing--;
         if (!parsed.ok) this.log.warn({ content: job.contentId, reason: parsed.error }, 'message kept unparsed');
         this.store(job.contentId, parsed, bodyZ);
+        this.pump();
       });
     }
     this.notifyIdle();
