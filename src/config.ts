@@ -75,6 +75,9 @@ export const configSchema = z.strictObject({
       minDataRate: int(0).default(64),
       dataRateWindowMs: int(1000).default(30_000),
       minFreeDiskBytes: int(0).default(256 * 1024 * 1024),
+      // DATA bytes buffered across all sessions at once (issue 10: ten 25 MB
+      // messages in parallel added 1 GB of RSS); past it 452 4.3.1.
+      maxDataBytesInFlight: byteSize().default(256 * 1024 * 1024),
       greetPauseMs: int(0, 10_000).default(100),
       greetPauseTrustMinutes: int(0).default(1440),
       tls: z

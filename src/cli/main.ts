@@ -17,6 +17,8 @@ import { once } from 'node:events';
 import { exportData, eraseData, countMessages, accountDeletionRefusal, type Subject } from '../services/data-rights.js';
 import { safeEntryName } from '../privacy/zip.js';
 import { backupDatabase } from '../store/backup.js';
+import { reparse } from '../jobs/reparse.js';
+import { DEFAULT_PARSE_BUDGET } from '../jobs/parse-pool.js';
 
 const USAGE = `usage: mailroom <command> [options]
 
@@ -36,6 +38,8 @@ const USAGE = `usage: mailroom <command> [options]
   delete account <user> --yes           delete an account, its addresses' mail, keys and sessions
   audit [--limit N]                     the audit log, newest first
   backup <file>                         online copy of the database, safe while mail arrives
+  reparse [--all-failed] [--id ID[,ID…]] [--time-limit-ms N] [--memory-mb N]
+                                        parse failed messages again with a larger budget
 
 Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
 
@@ -54,7 +58,7 @@ function parseArgs(argv: string[]): { pos: string[]; opts: Record<string, string
     const a = argv[i]!;
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-      const flag = ['admin', 'password-stdin', 'delete-messages', 'help', 'yes'].includes(k);
+      const flag = ['admin', 'password-stdin', 'delete-messages', 'help', 'yes', 'all-failed'].includes(k);
       if (v !== undefined) opts[k] = v;
       else if (flag) opts[k] = true;
       else if (i + 1 < argv.length) opts[k] = argv[++i]!;
@@ -77,6 +81,13 @@ async function password(opts: Record<string, string | true>, io: Io): Promise<st
   return typeof opts.password === 'string' ? opts.password : undefined;
 }
 
+function positive(v: string | true | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer`);
+  return n;
+}
+
 function userArg(store: Store, name: string | undefined) {
   if (!name) throw new UsageError('a user name is required');
   const u = store.users.byName(name);
@@ -93,6 +104,24 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
   if (!group || opts.help) {
     io.out(USAGE);
     return group ? 0 : 2;
+  }
+  if (group === 'reparse') {
+    const budget = {
+      timeLimitMs: positive(opts['time-limit-ms'], '--time-limit-ms') ?? DEFAULT_PARSE_BUDGET.timeLimitMs * 3,
+      memoryMb: positive(opts['memory-mb'], '--memory-mb') ?? DEFAULT_PARSE_BUDGET.memoryMb * 2,
+    };
+    const ids = typeof opts.id === 'string' ? opts.id.split(',').map((s) => s.trim()).filter(Boolean) : [];
+    if (!opts['all-failed'] && !ids.length) throw new UsageError('reparse needs --all-failed or --id');
+    const contents: number[] = opts['all-failed'] ? store.messages.failedParse() : [];
+    for (const id of ids) {
+      const m = store.messages.get(id);
+      if (!m) throw new Error(`no message ${id}`);
+      contents.push(m.contentId);
+    }
+    const results = await reparse(store.messages, [...new Set(contents)], budget, (r) => io.out(`${r.contentId}  ${r.ok ? 'ok' : `failed: ${r.error}`}`));
+    const ok = results.filter((r) => r.ok).length;
+    io.out(`reparsed ${results.length}: ${ok} ok, ${results.length - ok} still failed`);
+    return 0;
   }
   if (group === 'backup') {
     // One word and an argument, unlike the two-word commands below.

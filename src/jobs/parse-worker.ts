@@ -1,28 +1,28 @@
-// Worker-thread entry: parses raw messages off the main thread, so the event
-// loop that answers SMTP never spends its time inside mailparser (issue 7).
-import { parentPort } from 'node:worker_threads';
+// Worker-thread entry, run inside WalledPool: parses one raw message off the
+// main thread, so the event loop that answers SMTP never spends its time
+// inside mailparser (issue 7), and a parse bomb fails alone (issue 10).
+import { serveWalledJobs } from '../workers/walled-worker.js';
 import { parseMessage } from '../mail/parse.js';
 import { encodeBody } from '../store/body-codec.js';
+import type { ParsedMessage } from '../mail/types.js';
 
 export interface ParseRequest {
-  contentId: number;
   raw: Uint8Array;
+  /** mailparser's own deadline: below the pool's wall time, so a slow parse still yields its headers. */
+  timeoutMs: number;
 }
 
-if (!parentPort) throw new Error('parse-worker must run in a worker thread');
-const port = parentPort;
+export interface ParseAnswer {
+  parsed: ParsedMessage;
+  bodyZ: Uint8Array;
+}
 
-port.on('message', async (req: ParseRequest) => {
+serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   const raw = Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength);
-  const parsed = await parseMessage(raw);
+  const parsed = await parseMessage(raw, { timeoutMs: req.timeoutMs });
   // Compressed here, in parallel with the writer thread, rather than in it.
   const bodyZ = encodeBody(parsed);
   // Attachment bytes go back as transferable buffers, not copied element by element.
   const transfer = parsed.attachments.map((a) => a.content.buffer).filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
-  try {
-    port.postMessage({ contentId: req.contentId, parsed, bodyZ }, transfer);
-  } catch {
-    // Buffers from Node's shared pool cannot be transferred; copy instead.
-    port.postMessage({ contentId: req.contentId, parsed, bodyZ });
-  }
+  return { output: { parsed, bodyZ }, transfer };
 });

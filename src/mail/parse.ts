@@ -9,6 +9,7 @@ import { MailParser, parseAddressHeader } from 'mailparser';
 import type { AttachmentStream, HeaderLines, MessageText } from 'mailparser';
 import type { MailAddress, ParsedAttachment, ParsedMessage } from './types.js';
 import { findUrls } from './text.js';
+import { htmlToText, MAX_HTML_TO_TEXT_INPUT } from './html-text.js';
 
 export interface ParseLimits {
   /** Largest header block of one MIME part, bytes (bad-inputs 36). */
@@ -26,7 +27,7 @@ export interface ParseLimits {
 const DEFAULTS: Required<ParseLimits> = {
   maxHeadSize: 1024 * 1024,
   maxParts: 1000,
-  maxHtmlToText: 512 * 1024,
+  maxHtmlToText: MAX_HTML_TO_TEXT_INPUT,
   timeoutMs: 10_000,
   maxLinks: 1000,
 };
@@ -65,7 +66,9 @@ function parseFull(raw: Buffer, lim: Required<ParseLimits>): Promise<ParsedMessa
     const parser = new MailParser({
       maxHeadSize: lim.maxHeadSize,
       maxChildNodes: lim.maxParts,
-      maxHtmlLengthToParse: lim.maxHtmlToText,
+      // mailparser's html-to-text builds a DOM: 1 MB of nested <blockquote>
+      // kept it busy past 30 s (issue 10). html-text.ts does it in one pass.
+      skipHtmlToText: true,
       // The web layer renders text itself (text.ts) and maps cid: to its own
       // route (sanitize.ts); mailparser's versions would only cost time.
       skipTextToHtml: true,
@@ -144,8 +147,11 @@ function parseFull(raw: Buffer, lim: Required<ParseLimits>): Promise<ParsedMessa
 
 function assemble(got: Collected, lim: Required<ParseLimits>): ParsedMessage {
   const headers = (got.headerLines ?? []).map((h) => splitHeaderLine(h.line));
-  const text = typeof got.text?.text === 'string' ? got.text.text : '';
   const html = typeof got.text?.html === 'string' ? got.text.html : '';
+  const given = typeof got.text?.text === 'string' ? got.text.text : '';
+  // HTML-only mail gets its text form here, once, so /api/text and search
+  // read it instead of converting on every request (issue 10).
+  const text = given.trim() || !html || html.length > lim.maxHtmlToText ? given : htmlToText(html);
   return {
     ...fromHeaders(headers),
     ok: true,
@@ -416,6 +422,14 @@ export function rawHeaders(raw: Buffer): Header[] {
     else if (line.includes(':')) out.push(line);
   }
   return out.map(splitHeaderLine);
+}
+
+/**
+ * What a reader gets of a message whose parse failed or hit a wall: the
+ * top-level headers only (bounded scan), flagged with the reason.
+ */
+export function unparsedMessage(raw: Buffer, reason: string): ParsedMessage {
+  return fallback(raw, reason);
 }
 
 function fallback(raw: Buffer, reason: string): ParsedMessage {

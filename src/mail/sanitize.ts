@@ -7,6 +7,8 @@
 // SnappyMail CVE-2024-45800).
 
 import { JSDOM } from 'jsdom';
+import { parse as parseHtml5, defaultTreeAdapter } from 'parse5';
+import type { DefaultTreeAdapterMap, TreeAdapter } from 'parse5';
 import createDOMPurify from 'dompurify';
 import type { Config, DOMPurify as Purifier, UponSanitizeAttributeHookEvent } from 'dompurify';
 import { domainToASCII } from 'node:url';
@@ -139,7 +141,7 @@ const CONFIG: Config = {
 
 export function sanitizeHtml(html: string, opts: SanitizeOptions): SanitizeResult {
   const input = String(html ?? '');
-  if (input.length > MAX_HTML_CHARS || tooComplex(input)) return degraded(input);
+  if (input.length > MAX_HTML_CHARS || tooComplex(input) || tooDeep(input)) return degraded(input);
   const first = run(input, opts);
   if (first !== PARSE_FAILED) return first ?? degraded(input);
   // jsdom 29 throws while parsing some inline styles, including the
@@ -179,27 +181,18 @@ function degraded(input: string): SanitizeResult {
   return { html: `<pre>${escapeHtml(input.slice(0, FALLBACK_PREFIX))}</pre>`, remoteBlocked: 0 };
 }
 
-const VOID = new Set([
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param',
-  'source', 'track', 'wbr', 'keygen', 'basefont', 'bgsound', 'frame', 'image',
-]);
-// Elements whose end tag HTML lets authors omit: counting them as open would
-// call ordinary sloppy newsletters "deep".
-const OPTIONAL_END = new Set([
-  'p', 'li', 'dt', 'dd', 'td', 'th', 'tr', 'tbody', 'thead', 'tfoot', 'option',
-  'optgroup', 'colgroup', 'caption', 'rt', 'rp', 'html', 'head', 'body',
-]);
-
 /**
- * A linear pre-scan estimating tag count, nesting depth and attributes per
- * tag, so jsdom never sees a pathological tree: parse5 checks attribute names
- * for duplicates pairwise (20 000 attributes on one tag take ~2 s). Each
+ * A linear pre-scan counting tags and attributes per tag, before any parser
+ * runs: parse5 checks attribute names for duplicates pairwise (20 000
+ * attributes on one tag take ~2 s). Nesting is not guessed here (issue 10:
+ * guessing took `<x/>` for self-closing and skipped optional end tags, so
+ * 9 999 `<x/>` or a chain of `<rt>` built a 10 000-deep tree); tooDeep()
+ * asks the parser itself. Each
  * character is looked at a bounded number of times; no backtracking regex
  * runs over the whole input (`<a <a <a ...` made one quadratic).
  */
 function tooComplex(html: string): boolean {
   let tags = 0;
-  let depth = 0;
   let pos = 0;
   for (;;) {
     const lt = html.indexOf('<', pos);
@@ -215,26 +208,70 @@ function tooComplex(html: string): boolean {
     const gt = html.indexOf('>', lt);
     const end = gt < 0 ? html.length : gt;
     let attrs = 0;
-    let name = '';
     let inName = true;
     for (let i = lt + (closing ? 2 : 1); i < end; i++) {
       const ch = html.charCodeAt(i);
       const space = ch === 0x20 || ch === 0x09 || ch === 0x0a || ch === 0x0c || ch === 0x0d;
       if (inName) {
         if (space || ch === 0x2f) inName = false;
-        else if (name.length < 32) name += html[i];
       } else if (space) {
         const next = html.charCodeAt(i + 1);
         if (i + 1 < end && next !== 0x20 && next !== 0x09 && next !== 0x0a && next !== 0x0d && ++attrs > MAX_ATTRS) return true;
       }
     }
-    const tag = name.toLowerCase();
-    if (!VOID.has(tag) && !OPTIONAL_END.has(tag)) {
-      if (closing) depth = Math.max(0, depth - 1);
-      else if (html.charCodeAt(end - 1) !== 0x2f && ++depth > MAX_DEPTH) return true;
-    }
     if (gt < 0) return false;
     pos = gt + 1;
+  }
+}
+
+class TooDeep extends Error {}
+
+/**
+ * True when the HTML parser (parse5, the one inside jsdom) would nest
+ * elements deeper than MAX_DEPTH. Counted by the parser itself, not guessed:
+ * its stack of open elements is the real nesting, whatever the tags (void,
+ * `<x/>`, optional end tags, foreign content). Parsing stops at the first
+ * element past the limit, so parse5's scope checks, which walk the stack,
+ * never walk more than MAX_DEPTH entries: linear in the input. Elements are
+ * also counted at insertion through their parents, for trees the adoption
+ * agency algorithm deepens beyond the stack.
+ */
+export function tooDeep(html: string): boolean {
+  const depth = new WeakMap<object, number>();
+  const A = defaultTreeAdapter;
+  const at = (node: object) => depth.get(node) ?? 0;
+  const placed = (parent: object, node: object) => {
+    const d = at(parent) + 1;
+    if (d > MAX_DEPTH) throw new TooDeep();
+    depth.set(node, d);
+  };
+  const adapter: TreeAdapter<DefaultTreeAdapterMap> = {
+    ...A,
+    appendChild(parent, node) {
+      placed(parent, node);
+      A.appendChild(parent, node);
+    },
+    insertBefore(parent, node, ref) {
+      placed(parent, node);
+      A.insertBefore(parent, node, ref);
+    },
+    onItemPush() {
+      if (++open > MAX_DEPTH) throw new TooDeep();
+    },
+    onItemPop() {
+      open--;
+    },
+  };
+  let open = 0;
+  try {
+    // DOMPurify's FORCE_BODY parse: a document whose body starts with this element.
+    parseHtml5('<remove></remove>' + html, { treeAdapter: adapter });
+    return false;
+  } catch (err) {
+    if (err instanceof TooDeep) return true;
+    // Any other parser failure: jsdom would meet the same input; let the
+    // degraded path show it as text.
+    return true;
   }
 }
 

@@ -15,6 +15,7 @@ import { countReceivedHeaders } from './trace.js';
 import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
 import { GreetPauseMemory, installGreetPause } from './greet-pause.js';
+import { DataBudget } from './data-budget.js';
 
 export interface ReceiverDeps {
   config: Config;
@@ -58,11 +59,18 @@ export interface ReceiverStats extends GuardCounters {
   storageErrors: number;
   loops: number;
   diskFloor: number;
+  /** Transactions told 452 4.3.1 because smtp.maxDataBytesInFlight was reached. */
+  dataBudgetFull: number;
+  /** DATA bytes held right now across all sessions. */
+  dataBytesInFlight: number;
 }
 
 export class SmtpReceiver {
   readonly server: SMTPServer;
-  private readonly counts = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0, diskFloor: 0 };
+  private readonly counts = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0, diskFloor: 0, dataBudgetFull: 0 };
+  private readonly dataBudget: DataBudget;
+  /** DATA bytes each session holds against the budget, by session id. */
+  private readonly heldBytes = new Map<string, number>();
   private readonly sessions = new Map<string, SessionState>();
   /** Sessions admitted by the guard, by session id, with the IP they count against. */
   private readonly admitted = new Map<string, string>();
@@ -77,6 +85,7 @@ export class SmtpReceiver {
     const smtp = config.smtp;
     this.guard = new ConnectionGuard(smtp, (key, socket, message) => this.hangUp(key, socket, message));
     this.disk = new DiskSpaceCheck(config.storage.dataDir, smtp.minFreeDiskBytes);
+    this.dataBudget = new DataBudget(smtp.maxDataBytesInFlight);
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
     const tls = smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
@@ -132,7 +141,7 @@ export class SmtpReceiver {
   }
 
   get stats(): ReceiverStats {
-    return { ...this.counts, ...this.guard.counters };
+    return { ...this.counts, ...this.guard.counters, dataBytesInFlight: this.dataBudget.inFlight };
   }
 
   get connections(): number {
@@ -171,11 +180,20 @@ export class SmtpReceiver {
 
   private onClose(session: SMTPServerSession): void {
     this.sessions.delete(session.id);
+    // A client that dropped mid-DATA never reaches the final dot.
+    this.releaseData(session.id);
     const ip = this.admitted.get(session.id);
     if (ip !== undefined) {
       this.admitted.delete(session.id);
       this.guard.release(ip);
     }
+  }
+
+  private releaseData(sessionId: string): void {
+    const held = this.heldBytes.get(sessionId);
+    if (held === undefined) return;
+    this.heldBytes.delete(sessionId);
+    this.dataBudget.release(held);
   }
 
   /** Ends a session the guard gave up on, with a reply when the session is still talking SMTP. */
@@ -206,6 +224,11 @@ export class SmtpReceiver {
       return cb(new SmtpError(452, '4.3.1 Insufficient system storage, try again later'));
     }
     const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
+    // RFC 1870 §6.1: a SIZE that does not fit the storage available now is a 452, not a 552.
+    if (this.dataBudget.exhausted || (declared > 0 && declared <= this.deps.config.smtp.maxMessageSize && this.dataBudget.inFlight + declared > this.dataBudget.limit)) {
+      this.counts.dataBudgetFull++;
+      return cb(new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
+    }
     if (declared > this.deps.config.smtp.maxMessageSize) {
       this.counts.tooBig++;
       return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
@@ -250,16 +273,27 @@ export class SmtpReceiver {
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
     const state = this.sessions.get(session.id);
     const limit = this.deps.config.smtp.maxMessageSize;
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let bytes = 0;
+    let overBudget = false;
     const guardKey = ConnectionGuard.key(session.remoteAddress, session.remotePort);
     if (state) state.inData = true;
     this.guard.setInData(guardKey, true);
     // Past the limit the bytes are read and dropped so memory stays bounded,
     // and the answer comes after the final dot (Zone-MTA's size limiter does the same).
+    // The same for the budget shared by all sessions: a message that would
+    // cross it is drained, what it held is given back, and it gets 452 4.3.1.
     stream.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes <= limit) chunks.push(chunk);
+      if (bytes > limit || overBudget) return;
+      if (this.dataBudget.take(chunk.length)) {
+        this.heldBytes.set(session.id, (this.heldBytes.get(session.id) ?? 0) + chunk.length);
+        chunks.push(chunk);
+      } else {
+        overBudget = true;
+        chunks = [];
+        this.releaseData(session.id);
+      }
     });
     stream.once('end', () => {
       // The session stays "in DATA" for shutdown purposes until its reply is
@@ -269,6 +303,10 @@ export class SmtpReceiver {
       if (stream.sizeExceeded || bytes > limit) {
         this.counts.tooBig++;
         return this.finish(session, cb, new SmtpError(552, `5.3.4 Message too big: the limit is ${limit} bytes`));
+      }
+      if (overBudget) {
+        this.counts.dataBudgetFull++;
+        return this.finish(session, cb, new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
       }
       // A buffer of its own (not a slice of Node's pool) can be handed to the writer thread without a copy.
       const raw = Buffer.allocUnsafeSlow(bytes);
@@ -287,6 +325,8 @@ export class SmtpReceiver {
 
   /** Answers the DATA; while shutting down, the session is then closed (SIGTERM: finish, then 421). */
   private finish(session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void, err: Error | null, message?: string): void {
+    // Stored (the writer has its own copy) or refused: either way the bytes are no longer ours to hold.
+    this.releaseData(session.id);
     const state = this.sessions.get(session.id);
     if (state) state.inData = false;
     if (err) cb(err);

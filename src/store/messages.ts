@@ -141,6 +141,7 @@ export class MessageStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pending: db.prepare(`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`).pluck(),
+      failed: db.prepare(`SELECT id FROM contents WHERE parse_state = 'failed' ORDER BY id`).pluck(),
       raw: db.prepare(`SELECT raw, raw_encoding FROM contents WHERE id = ?`),
       body: db.prepare(`SELECT text, html, headers_json, body_z FROM contents WHERE id = ?`),
       byId: db.prepare(`SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ?`),
@@ -252,10 +253,27 @@ export class MessageStore {
     return this.stmts.pending.all() as number[];
   }
 
+  /** Contents whose parse failed or hit a wall: what `mailroom reparse --all-failed` retries. */
+  failedParse(): number[] {
+    return this.stmts.failed.all() as number[];
+  }
+
   raw(contentId: number): Buffer | null {
     const row = this.stmts.raw.get(contentId) as Row | undefined;
     if (!row) return null;
     return row.raw_encoding === 'deflate' ? inflateRawSync(row.raw) : row.raw;
+  }
+
+  /**
+   * The body as stored: the compressed document when there is one, so a
+   * reader can hand it to a worker and decode it there (issue 10: decoding a
+   * 20 MB body took ~200 ms of the main thread), else the legacy columns.
+   */
+  storedBody(contentId: number): { z: Buffer } | { body: MessageBody } | null {
+    const row = this.stmts.body.get(contentId) as Row | undefined;
+    if (!row) return null;
+    if (row.body_z) return { z: row.body_z };
+    return { body: { text: row.text, html: row.html, headers: JSON.parse(row.headers_json) } };
   }
 
   body(contentId: number): MessageBody | null {

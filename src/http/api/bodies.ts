@@ -2,8 +2,7 @@
 // a stranger's bytes, served under one sandbox policy (bodyResponse).
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
-import { sanitizeHtml } from '../../mail/sanitize.js';
-import { textToSafeHtml } from '../../mail/text.js';
+import { messageBodiesFor } from '../../services/message-bodies.js';
 import { rawHeaders } from '../../mail/parse.js';
 import type { MessageView } from '../../store/messages.js';
 import type { ApiKit } from './kit.js';
@@ -24,25 +23,9 @@ function bodyResponse(c: C, content: string | Buffer, type: string, download: bo
   return c.body(typeof content === 'string' ? content : new Uint8Array(content));
 }
 
-/** Plain text from HTML for mail that has no text part and was not converted at parse time. */
-function htmlToText(html: string): string {
-  return html
-    .slice(0, 2 * 1024 * 1024)
-    .replace(/<(script|style|head)[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(/<br\s*\/?>|<\/(p|div|tr|h[1-6]|li)>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
-
-function simpleHtml(text: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"></head><body><pre style="white-space:pre-wrap">${textToSafeHtml(text)}</pre></body></html>`;
+/** A text body already escaped and linked (services/message-bodies.ts), as a document. */
+function textDocument(safeHtml: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"></head><body><pre style="white-space:pre-wrap">${safeHtml}</pre></body></html>`;
 }
 
 export function registerBodyRoutes(kit: ApiKit): void {
@@ -93,7 +76,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
     path: string,
     operationId: string,
     summary: string,
-    produce: (c: C, m: MessageView) => { content: string | Buffer; type: string; ext: string },
+    produce: (c: C, m: MessageView) => { content: string | Buffer; type: string; ext: string } | Promise<{ content: string | Buffer; type: string; ext: string }>,
   ) =>
     reg.route(
       'get',
@@ -102,7 +85,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
       async (c) => {
         const g = await guardMessage(c, 'read');
         if (g instanceof Response) return g;
-        const out = produce(c, g.m);
+        const out = await produce(c, g.m);
         return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`);
       },
     );
@@ -113,35 +96,23 @@ export function registerBodyRoutes(kit: ApiKit): void {
     ext: 'eml',
   }));
 
-  bodyRoute('/text/:email/:messageId', 'GetBodyPlainText', 'Get the plain text body', (_c, m) => {
-    const b = store.messages.body(m.contentId);
-    const text = b ? b.text || (b.html ? htmlToText(b.html) : '') : '';
-    return { content: text, type: 'text/plain; charset=utf-8', ext: 'txt' };
+  // Body forms come from walled render workers, cached (issue 10 part 2):
+  // nothing here converts or scans a stranger's body on this thread.
+  const messageBodies = messageBodiesFor(store);
+
+  bodyRoute('/text/:email/:messageId', 'GetBodyPlainText', 'Get the plain text body', async (_c, m) => ({
+    content: await messageBodies.plainText(m),
+    type: 'text/plain; charset=utf-8',
+    ext: 'txt',
+  }));
+
+  bodyRoute('/body/:email/:messageId', 'GetBodySanitized', 'Get the HTML body, sanitized (scripts, remote content and forms removed)', async (_c, m) => {
+    const b = await messageBodies.apiBody(m);
+    return { content: b.document ? textDocument(b.html) : b.html, type: 'text/html; charset=utf-8', ext: 'html' };
   });
 
-  bodyRoute('/body/:email/:messageId', 'GetBodySanitized', 'Get the HTML body, sanitized (scripts, remote content and forms removed)', (_c, m) => {
-    const b = store.messages.body(m.contentId);
-    const html = b?.html ? sanitizeHtml(b.html, { cidUrl: () => null, allowRemote: false }).html : simpleHtml(b?.text ?? '');
-    return { content: html, type: 'text/html; charset=utf-8', ext: 'html' };
-  });
-
-  bodyRoute('/dirty/:email/:messageId', 'GetBodyDirty', 'Get the original HTML body with cid images inlined (served with a sandbox CSP)', (_c, m) => {
-    const b = store.messages.body(m.contentId);
-    if (!b?.html) return { content: simpleHtml(b?.text ?? ''), type: 'text/html; charset=utf-8', ext: 'html' };
-    const byCid = new Map(m.attachments.filter((a) => a.cid).map((a) => [a.cid.toLowerCase(), a]));
-    const html = b.html.replace(/cid:([^"'\s>)]+)/gi, (whole, cid: string) => {
-      let key = cid;
-      try {
-        key = decodeURIComponent(cid);
-      } catch {
-        // not percent-encoded
-      }
-      const a = byCid.get(key.toLowerCase());
-      if (!a || a.size > 5 * 1024 * 1024) return whole;
-      const data = store.messages.attachmentData(a.sha256);
-      const type = /^[\w.+-]+\/[\w.+-]+$/.test(a.contentType) ? a.contentType : 'application/octet-stream';
-      return data ? `data:${type};base64,${data.toString('base64')}` : whole;
-    });
-    return { content: html, type: 'text/html; charset=utf-8', ext: 'html' };
+  bodyRoute('/dirty/:email/:messageId', 'GetBodyDirty', 'Get the original HTML body with cid images inlined (served with a sandbox CSP)', async (_c, m) => {
+    const b = await messageBodies.dirty(m);
+    return { content: b.document ? textDocument(b.html) : b.html, type: 'text/html; charset=utf-8', ext: 'html' };
   });
 }

@@ -10,8 +10,9 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { contentFields } from '../../log.js';
 import { canonicalAddress } from '../../policy/address.js';
-import { sanitizeHtml, linkHost } from '../../mail/sanitize.js';
-import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
+import { linkHost } from '../../mail/sanitize.js';
+import { escapeHtml } from '../../mail/text.js';
+import { messageBodiesFor } from '../../services/message-bodies.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
@@ -30,8 +31,6 @@ import { isReservedInbox } from '../../policy/address.js';
 type C = Context<AppEnv>;
 
 const PAGE_SIZE = 50;
-/** Text bodies past this are cut in the page; the raw source has all of it. */
-const MAX_TEXT = 2 * 1024 * 1024;
 const MAX_RAW_PREVIEW = 256 * 1024;
 const MAX_LINKS_SHOWN = 300;
 
@@ -206,25 +205,27 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- message page ----------------------------------------------------
 
-  function cidResolver(inbox: string, m: MessageView): (cid: string) => string | null {
-    const cids = new Set(m.attachments.filter((a) => a.cid).map((a) => a.cid));
-    return (cid) => (cids.has(cid) ? cidPath(inbox, m.id, cid) : null);
+  // Sanitized bodies come from walled render workers, cached (issue 10 part 2).
+  const bodies = messageBodiesFor(deps.store);
+
+  /** This message's Content-IDs and the route that serves each: the only images its HTML may show. */
+  function cidUrls(inbox: string, m: MessageView): Array<[string, string]> {
+    return m.attachments.filter((a) => a.cid).map((a) => [a.cid, cidPath(inbox, m.id, a.cid)]);
   }
 
-  function messagePage(c: C, inbox: string, m: MessageView, tab: MessageTab | undefined) {
-    const body = m.parseState === 'pending' ? null : msgs.body(m.contentId);
-    const hasHtml = Boolean(body?.html);
-    const hasText = Boolean(body?.text);
+  function sanitizedBody(inbox: string, m: MessageView, remote: boolean) {
+    return bodies.sanitized(m, cidPrefix(inbox, m.id), cidUrls(inbox, m), remote);
+  }
+
+  async function messagePage(c: C, inbox: string, m: MessageView, tab: MessageTab | undefined) {
+    // Decoded in a walled worker and cached: a 20 MB body is not parsed on this thread.
+    const body = m.parseState === 'pending' ? null : await bodies.summary(m);
+    const hasHtml = Boolean(body?.hasHtml);
+    const hasText = Boolean(body?.hasText);
     const chosen: MessageTab = tab ?? (hasHtml ? 'html' : 'text');
     const remote = c.req.query('remote') === '1';
     let remoteBlocked = 0;
-    if (chosen === 'html' && body?.html) {
-      try {
-        remoteBlocked = sanitizeHtml(body.html, { cidUrl: cidResolver(inbox, m), allowRemote: false }).remoteBlocked;
-      } catch {
-        remoteBlocked = 0;
-      }
-    }
+    if (chosen === 'html' && hasHtml) remoteBlocked = (await sanitizedBody(inbox, m, false)).remoteBlocked;
     const links: MessageLink[] = [];
     for (const href of m.links) {
       if (links.length >= MAX_LINKS_SHOWN) break;
@@ -238,7 +239,6 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
       rawTruncated = rawBytes.length > MAX_RAW_PREVIEW;
       rawPreview = rawBytes.subarray(0, MAX_RAW_PREVIEW).toString('utf8');
     }
-    const text = body?.text ?? '';
     return c.html(
       <MessagePage
         nonce={c.get('nonce')}
@@ -247,7 +247,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         tab={chosen === 'html' && !hasHtml ? 'text' : chosen}
         hasHtml={hasHtml}
         hasText={hasText}
-        textHtml={chosen === 'text' ? textToSafeHtml(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) + '\n…' : text) : undefined}
+        textHtml={chosen === 'text' ? await bodies.textHtml(m) : undefined}
         headers={chosen === 'headers' ? body?.headers ?? [] : undefined}
         remoteBlocked={remoteBlocked}
         remote={remote}
@@ -286,14 +286,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const remote = c.req.query('remote') === '1';
-    const source = m.parseState === 'ok' || m.parseState === 'failed' ? msgs.body(m.contentId)?.html ?? '' : '';
-    let inner: string;
-    try {
-      inner = source ? sanitizeHtml(source, { cidUrl: cidResolver(r.inbox, m), allowRemote: remote }).html : '';
-    } catch {
-      // The sanitizer is time-bounded (bad-input 50): degrade to escaped source.
-      inner = `<pre style="white-space:pre-wrap">${escapeHtml(source.slice(0, 512 * 1024))}</pre>`;
-    }
+    // Past its walls (time, memory, output) the sanitizer's answer is the escaped source (bad-input 50).
+    const inner = m.parseState === 'ok' || m.parseState === 'failed' ? (await sanitizedBody(r.inbox, m, remote)).html : '';
     // Images only from data: and this message's own cid route, unless the reader
     // unblocked remote images for this one message. The CSP enforces what the
     // sanitizer already did, so a sanitizer bug still fetches nothing.

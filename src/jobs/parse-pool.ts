@@ -1,0 +1,76 @@
+// Parsing in walled workers (issue 10 part 2): the pool, its limits, and what
+// a message becomes when it hits a wall. Shared by the parse queue (every
+// message after its 250) and `mailroom reparse` (failed ones, larger budget).
+import type { ResourceLimits } from 'node:worker_threads';
+import { WalledPool, WalledJobFailed, type WallReason } from '../workers/walled-pool.js';
+import { siblingModule } from '../worker-entry.js';
+import { unparsedMessage } from '../mail/parse.js';
+import type { ParsedMessage } from '../mail/types.js';
+import type { ParseAnswer, ParseRequest } from './parse-worker.js';
+
+export interface ParseBudget {
+  /** Wall time for one message. */
+  timeLimitMs: number;
+  /** V8 old-generation heap of a parse worker, MB. */
+  memoryMb: number;
+}
+
+/**
+ * The default budget. A 25 MB message parses in well under a second and
+ * 512 MB of heap; a message that needs more is hostile or broken, and an
+ * admin can give it more with `mailroom reparse`.
+ */
+export const DEFAULT_PARSE_BUDGET: ParseBudget = { timeLimitMs: 20_000, memoryMb: 512 };
+
+/** Parsed forms are text, HTML, attachments and the compressed body: a few times the raw size at most. */
+const MAX_PARSE_OUTPUT_BYTES = 512 * 1024 * 1024;
+
+export type ParsePool = WalledPool<ParseRequest, ParseAnswer>;
+
+export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size?: number): ParsePool {
+  const resourceLimits: ResourceLimits = {
+    maxOldGenerationSizeMb: budget.memoryMb,
+    maxYoungGenerationSizeMb: Math.min(64, Math.max(16, budget.memoryMb / 8)),
+    stackSizeMb: 8,
+  };
+  return new WalledPool<ParseRequest, ParseAnswer>({
+    entry: siblingModule(import.meta.url, 'parse-worker'),
+    size,
+    timeLimitMs: budget.timeLimitMs,
+    resourceLimits,
+    maxOutputBytes: MAX_PARSE_OUTPUT_BYTES,
+  });
+}
+
+const REASONS: Record<WallReason, string> = {
+  time: 'parsing took too long',
+  memory: 'parsing needed too much memory',
+  output: 'parsed form too large',
+  crashed: 'parser stopped',
+  error: 'unparseable',
+};
+
+export interface ParseOutcome {
+  parsed: ParsedMessage;
+  /** The stored body document, when the worker made it. */
+  bodyZ?: Buffer;
+}
+
+/**
+ * Parses one message in the pool. Never rejects: a message that hits a wall
+ * comes back as its top-level headers, flagged (kept raw, as for any parse failure).
+ */
+export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: number): Promise<ParseOutcome> {
+  const limit = timeLimitMs ?? DEFAULT_PARSE_BUDGET.timeLimitMs;
+  try {
+    // Copied, not transferred: `raw` is still needed for the fallback below.
+    const out = await pool.run({ raw, timeoutMs: Math.max(1000, Math.floor(limit * 0.8)) }, { timeLimitMs: limit });
+    const parsed = out.parsed;
+    // Structured clone turns Buffers into Uint8Arrays.
+    for (const a of parsed.attachments) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
+    return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength) };
+  } catch (err) {
+    const reason = err instanceof WalledJobFailed ? REASONS[err.reason] : 'unparseable';
+    return { parsed: unparsedMessage(raw, reason) };
+  }
+}

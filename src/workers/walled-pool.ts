@@ -1,0 +1,212 @@
+// A box with walls for work whose cost a stranger's bytes decide (issue 10
+// part 2, GUIDE "A message's life"): MIME parsing, HTML sanitizing, HTML to
+// text, cid inlining. Each worker thread holds ONE job at a time, so when a
+// worker is killed (wall time) or dies (resourceLimits, a crash), the job it
+// held is the culprit beyond doubt and fails alone; jobs still queued never
+// touched that worker and simply run on its replacement. Before this, one
+// worker held 32 messages and a single parse bomb failed them all for good.
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits, Transferable, Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-entry.js';
+import type { WalledReply, WalledRequest } from './walled-worker.js';
+
+export interface WalledPoolOptions {
+  /** A module that calls serveWalledJobs() (src/workers/walled-worker.ts). */
+  entry: URL;
+  /** Worker threads; default: one per core but one, at least one. */
+  size?: number;
+  /** Wall time a single job may take before its worker is terminated. */
+  timeLimitMs: number;
+  /** V8 heap limits of each worker: past them the worker dies, and only its job fails. */
+  resourceLimits: ResourceLimits;
+  /** Largest answer a job may return (strings count 2 bytes per char, buffers their length). */
+  maxOutputBytes: number;
+}
+
+export type WallReason = 'time' | 'memory' | 'output' | 'crashed' | 'error';
+
+/** A job that hit a wall (or threw). The reason is safe to store and show; never internals. */
+export class WalledJobFailed extends Error {
+  constructor(readonly reason: WallReason, detail = '') {
+    super(detail ? `${reason}: ${detail}` : reason);
+  }
+}
+
+interface Job {
+  input: unknown;
+  transfer: Transferable[];
+  timeLimitMs: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  timer: NodeJS.Timeout | undefined;
+  /** Set once we terminate it ourselves, so its exit is not read as a crash. */
+  ending: WallReason | null;
+  /** The request the worker is answering; a late reply to an older one is ignored. */
+  reqId: number;
+  /** The worker has loaded its modules: a job's wall time starts only then, not at boot. */
+  ready: boolean;
+}
+
+let nextId = 1;
+
+export function defaultPoolSize(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export class WalledPool<I, O> {
+  readonly size: number;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private closed = false;
+  /** Counters for health and tests. */
+  readonly stats = { done: 0, failed: 0, killed: 0 };
+
+  constructor(private readonly opts: WalledPoolOptions) {
+    this.size = Math.max(1, opts.size ?? defaultPoolSize());
+  }
+
+  get pending(): number {
+    return this.queue.length + [...this.slots].filter((s) => s.job).length;
+  }
+
+  /**
+   * Runs one job. Rejects with WalledJobFailed when the job exceeds the wall
+   * time, the memory limit or the output cap, or throws in the worker.
+   * `transfer` moves buffers instead of copying them: only for inputs the
+   * caller will not need again (nothing to retry with).
+   */
+  run(input: I, options: { transfer?: Transferable[]; timeLimitMs?: number } = {}): Promise<O> {
+    if (this.closed) return Promise.reject(new WalledJobFailed('error', 'pool closed'));
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ input, transfer: options.transfer ?? [], timeLimitMs: options.timeLimitMs ?? this.opts.timeLimitMs, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new WalledJobFailed('error', 'pool closed'));
+    await Promise.all(
+      [...this.slots].map((s) => {
+        s.ending = 'error';
+        clearTimeout(s.timer);
+        s.job?.reject(new WalledJobFailed('error', 'pool closed'));
+        s.job = null;
+        return s.worker.terminate();
+      }),
+    );
+    this.slots.clear();
+  }
+
+  private pump(): void {
+    while (this.queue.length && !this.closed) {
+      const slot = [...this.slots].find((s) => s.ready && !s.job && !s.ending);
+      if (slot) {
+        this.dispatch(slot, this.queue.shift()!);
+        continue;
+      }
+      // Start workers for the jobs waiting, up to the pool size; each one
+      // pumps again when it is ready.
+      const booting = [...this.slots].filter((s) => !s.ready && !s.ending).length;
+      if (this.slots.size < this.size && booting < this.queue.length) {
+        this.spawn();
+        continue;
+      }
+      return;
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = startWorker(this.opts.entry, {
+      resourceLimits: this.opts.resourceLimits,
+      workerData: { maxOutputBytes: this.opts.maxOutputBytes },
+    });
+    // Booting for a waiting job: a caller awaits it, so the process stays up
+    // (idle workers are unref'd below, and must not keep a CLI or a test alive).
+    const slot: Slot = { worker, job: null, timer: undefined, ending: null, reqId: 0, ready: false };
+    worker.on('message', (reply: WalledReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        slot.worker.unref();
+        this.pump();
+      } else this.onReply(slot, reply);
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      // ERR_WORKER_OUT_OF_MEMORY is resourceLimits doing its job.
+      if (!slot.ending) slot.ending = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crashed';
+    });
+    worker.on('exit', () => this.onExit(slot));
+    this.slots.add(slot);
+    return slot;
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    slot.job = job;
+    slot.worker.ref();
+    const req: WalledRequest = { id: nextId++, input: job.input };
+    slot.reqId = req.id;
+    slot.timer = setTimeout(() => {
+      // Wall time: the worker may be stuck in synchronous code, so it is
+      // terminated, not asked. Its replacement starts on the next job.
+      slot.ending = 'time';
+      this.stats.killed++;
+      void slot.worker.terminate();
+    }, job.timeLimitMs);
+    slot.timer.unref?.();
+    try {
+      slot.worker.postMessage(req, job.transfer);
+    } catch {
+      slot.worker.postMessage(req);
+    }
+  }
+
+  private onReply(slot: Slot, reply: WalledReply): void {
+    const job = slot.job;
+    if (!job || reply.id !== slot.reqId) return;
+    clearTimeout(slot.timer);
+    slot.job = null;
+    slot.worker.unref();
+    if (reply.ok) {
+      this.stats.done++;
+      job.resolve(reply.output);
+    } else {
+      this.stats.failed++;
+      job.reject(new WalledJobFailed(reply.reason, reply.message));
+    }
+    this.pump();
+  }
+
+  private onExit(slot: Slot): void {
+    clearTimeout(slot.timer);
+    this.slots.delete(slot);
+    const job = slot.job;
+    slot.job = null;
+    if (job) {
+      // Only this worker's own job: the culprit. Queued jobs are untouched.
+      this.stats.failed++;
+      job.reject(new WalledJobFailed(slot.ending ?? 'crashed'));
+    } else if (!slot.ready && !slot.ending && !this.closed) {
+      // It died while loading: no job is to blame, and respawning would loop.
+      for (const queued of this.queue.splice(0)) queued.reject(new WalledJobFailed('crashed', 'worker failed to start'));
+    }
+    this.pump();
+  }
+}
+
+/** Bytes an answer occupies, for the output cap: linear in its size, no serialisation. */
+export function outputBytes(v: unknown, depth = 0): number {
+  if (typeof v === 'string') return v.length * 2;
+  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return 8;
+  if (ArrayBuffer.isView(v)) return v.byteLength;
+  if (v instanceof ArrayBuffer) return v.byteLength;
+  if (depth > 64) return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += outputBytes(x, depth + 1);
+  else if (typeof v === 'object') for (const [k, x] of Object.entries(v as object)) n += k.length * 2 + outputBytes(x, depth + 1);
+  return n;
+}
