@@ -16,7 +16,6 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { exportData, eraseData, countMessages, accountDeletionRefusal, type Subject } from '../services/data-rights.js';
 import { safeEntryName } from '../privacy/zip.js';
-import { backupDatabase } from '../store/backup.js';
 
 const USAGE = `usage: mailroom <command> [options]
 
@@ -98,7 +97,7 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     // One word and an argument, unlike the two-word commands below.
     const file = cmd;
     if (!file) throw new UsageError('backup <file>');
-    await backupDatabase(store, file, (pct) => io.err(`backup ${pct}%`));
+    await store.backup(file, (pct) => io.err(`backup ${pct}%`));
     io.out(`wrote ${file}`);
     return 0;
   }

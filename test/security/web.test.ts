@@ -18,6 +18,7 @@ import { silentLogger } from '../../src/log.js';
 import { secretEquals } from '../../src/http/middleware/principal.js';
 import { canonicalAddress } from '../../src/policy/address.js';
 import { accountLimiterFor, limiterFor } from '../../src/http/middleware/rate-limit.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let m: TestMailroom;
@@ -394,8 +395,8 @@ test('bad-input 63: cross-site POSTs with the owner\'s cookie change nothing; GE
       keys: m.store.keys.listForUser(alice.id).map((k) => [k.id, k.revoked]),
       addresses: m.store.addresses.listForOwner(alice.id),
       msg: m.store.messages.get(msg.id),
-      sessions: m.store.db.prepare('SELECT count(*) FROM sessions').pluck().get(),
-      users: m.store.db.prepare('SELECT count(*) FROM users').pluck().get(),
+      sessions: sqlValue(m.store, 'SELECT count(*) FROM sessions'),
+      users: sqlValue(m.store, 'SELECT count(*) FROM users'),
     });
   const before = snapshot();
   // Every state-changing route the app has, read from the router itself, so a new one cannot be forgotten.
@@ -640,10 +641,10 @@ test('web abuse: sessions expire (idle and absolute), and can be revoked one or 
   assert.is((await a.req('GET', '/account')).status, 200);
   // Idle expiry: the row's deadline passes.
   const tokenHash = (v: Visitor) => createHash('sha256').update(v.jar.get('mr_session')!, 'utf8').digest('hex');
-  m.store.db.prepare('UPDATE sessions SET expires = ? WHERE hash = ?').run(Date.now() - 1, tokenHash(a));
+  withDatabaseFile(m.store, (db) => db.prepare('UPDATE sessions SET expires = ? WHERE hash = ?').run(Date.now() - 1, tokenHash(a)), { write: true });
   assert.is((await a.req('GET', '/account')).status, 303, 'idle session expired');
   // Absolute expiry: used every minute, but signed in 31 days ago.
-  m.store.db.prepare('UPDATE sessions SET created = ?, last_seen = ? WHERE hash = ?').run(Date.now() - 31 * 86400_000, Date.now(), tokenHash(b));
+  withDatabaseFile(m.store, (db) => db.prepare('UPDATE sessions SET created = ?, last_seen = ? WHERE hash = ?').run(Date.now() - 31 * 86400_000, Date.now(), tokenHash(b)), { write: true });
   assert.is((await b.req('GET', '/account')).status, 303, 'too old, however recently used');
   // Revoke all: sign in on two "devices", sign out everywhere from one.
   const c = await new Visitor(m.http).signIn('alice', 'alice-password-1');
@@ -652,7 +653,7 @@ test('web abuse: sessions expire (idle and absolute), and can be revoked one or 
   assert.is(r.status, 303);
   assert.is((await c.req('GET', '/account')).status, 303);
   assert.is((await d.req('GET', '/account')).status, 303, 'the other device is signed out too');
-  assert.is(m.store.db.prepare('SELECT count(*) FROM sessions WHERE user_id = ?').pluck().get(alice.id), 0);
+  assert.is(sqlValue(m.store, 'SELECT count(*) FROM sessions WHERE user_id = ?', alice.id), 0);
   // Sign-out-everywhere needs the CSRF token like every other POST.
   const e = await new Visitor(m.http).signIn('alice', 'alice-password-1');
   assert.is((await e.req('POST', '/account/sessions/revoke', {}, { origin: 'https://evil.example' })).status, 403);
