@@ -9,19 +9,16 @@ import type { MessageView } from '../../store/messages.js';
 import type { ApiKit } from './kit.js';
 import { apiError } from './errors.js';
 import { DOWNLOAD, MSG_DOCS } from './params.js';
+import { contentDisposition, servingHeaders, type Served } from '../../policy/serving.js';
 
 type C = Context<AppEnv>;
 
-// A body route's answer must never run in our origin: the same sandbox CSP as
-// the UI's message frame (GUIDE "Showing mail from strangers").
-export const BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'";
-
-function bodyResponse(c: C, content: string | Buffer, type: string, download: boolean, filename: string): Response {
-  c.header('Content-Type', type);
-  c.header('Content-Security-Policy', BODY_CSP);
-  c.header('X-Content-Type-Options', 'nosniff');
-  if (download) c.header('Content-Disposition', `attachment; filename="${filename}"`);
-  return c.body(typeof content === 'string' ? content : new Uint8Array(content));
+/** A body route's answer must never run in our origin: headers from the one serving rule (policy/serving.ts). */
+function bodyResponse(c: C, content: string | Buffer, type: string, download: boolean, filename: string, raw = false): Response {
+  const served: Served = raw
+    ? { kind: 'raw', download, filename }
+    : { kind: 'body', contentType: type === 'text/html; charset=utf-8' ? type : 'text/plain; charset=utf-8', download, filename };
+  return c.body(typeof content === 'string' ? content : new Uint8Array(content), 200, servingHeaders(served));
 }
 
 /** Plain text from HTML for mail that has no text part and was not converted at parse time. */
@@ -84,7 +81,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
       } else {
         out = headers.map(([name, value]) => ({ name: name.toLowerCase(), value }));
       }
-      if (download) c.header('Content-Disposition', `attachment; filename="${g.m.id}-headers.json"`);
+      if (download) c.header('Content-Disposition', contentDisposition(`${g.m.id}-headers.json`, 'headers.json'));
       return c.json(out);
     },
   );
@@ -103,7 +100,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
         const g = guardMessage(c, 'read');
         if (g instanceof Response) return g;
         const out = produce(c, g.m);
-        return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`);
+        return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`, path.startsWith('/raw/'));
       },
     );
 

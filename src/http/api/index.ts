@@ -26,7 +26,6 @@ import { registerPrivacyRoutes } from './privacy.js';
 import { registerNotServedRoutes } from './not-served.js';
 
 export { apiError } from './errors.js';
-export { safeFilename } from './attachments.js';
 
 type C = Context<AppEnv>;
 
