@@ -29,6 +29,7 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'smtp.minFreeDiskBytes': ['test/smtp/abuse.test.ts', 'bad-inputs 17, 19, 20, 31'],
   'storage.maxDatabaseBytes': ['test/smtp/storage-failure.test.ts', 'at storage.maxDatabaseBytes a write fails with SQLITE_FULL'],
   'http.publicUrl': ['test/web/ui.test.ts', 'CSRF cookie: HttpOnly, SameSite, Secure (and __Host-) behind https'],
+  'http.trustedProxies': ['test/auth/login-throttle.test.ts', 'http.trustedProxies: behind a trusted proxy, clients are told apart by X-Forwarded-For'],
   'privacy.publicInboxes': ['test/api/api-authorization.test.ts', 'public inboxes need a key when the operator turns them off'],
   'auth.adminKey': ['test/auth/auth-cli.test.ts', 'ensureAdmin'],
   'smtp.greetPauseMs': ['test/smtp/greet-pause.test.ts', 'greetPauseMs 0 greets every client at once'],

@@ -1,19 +1,12 @@
 // Recording to the audit log from a request (issue 4): who (the principal),
 // from where (only when privacy.storeSenderIp allows IP addresses at all).
 import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientIp } from './middleware/client-ip.js';
 import type { AuditAction } from '../store/audit.js';
 import type { WebDeps } from './deps.js';
 import { isAdmin, type Principal } from './middleware/principal.js';
 import { inboxAccess } from '../policy/inbox-access.js';
 
-export function requestIp(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? '';
-  } catch {
-    return '';
-  }
-}
 
 export function audit(
   c: Context,
@@ -29,7 +22,7 @@ export function audit(
     action,
     target,
     detail: { ...detail, via: p.kind === 'user' ? p.via : 'none' },
-    ip: deps.config.privacy.storeSenderIp ? requestIp(c) : '',
+    ip: deps.config.privacy.storeSenderIp ? clientIp(c, deps.config.http.trustedProxies) : '',
   });
 }
 

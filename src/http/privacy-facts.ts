@@ -125,7 +125,7 @@ export function privacyFacts(config: Config, cookieNames: { session: string; csr
       title: 'Cookies, analytics, third parties',
       items: [
         'No analytics, no advertising, no third-party scripts, fonts or images: every page comes from this server alone.',
-        `Signing in sets one cookie, ${cookieNames.session}, which keeps you signed in and nothing else.`,
+        `Signing in sets one cookie, ${cookieNames.session}, which keeps you signed in and nothing else, and ${cookieNames.session.replace('mr_session', 'mr_device')}, which lets this browser sign in to the same account again even while others are guessing its password (a signed random device id and account number, kept 180 days; issue 13).`,
         `Pages with a form (delete, sign in, account settings) also set ${cookieNames.csrf}, a random value that proves a form was sent from this site (cross-site request forgery protection). It ends when the browser closes and identifies nobody. No other cookie is ever set.`,
       ],
     },

@@ -22,12 +22,15 @@ export function apiPrincipal(deps: Pick<WebDeps, 'store' | 'config'>): Middlewar
     }
     const bodyKey = typeof body._mailsacKey === 'string' ? body._mailsacKey : undefined;
     const key = c.req.header('mailsac-key') || c.req.query('_mailsacKey') || bodyKey;
-    const client = clientIp(c) || 'unknown';
+    const client = clientIp(c, config.http.trustedProxies) || 'unknown';
     const p = principalForKey(store, config, key);
     if (p.kind === 'anonymous' && p.badKey) {
       // Only failures are throttled: a valid key from the same address (a
       // shared NAT) keeps working while someone else guesses.
-      if (limiter.blocked(client)) return apiError(c, 429, 'Too many failed attempts; try again in a minute');
+      if (limiter.blocked(client)) {
+        c.header('Retry-After', String(limiter.retryAfterSeconds(client)));
+        return apiError(c, 429, 'Too many failed attempts; try again in a minute');
+      }
       limiter.fail(client);
     }
     setPrincipal(c, p);

@@ -4,18 +4,10 @@
 // guessing keys. The API has its own copy of this check, after it has read
 // the body field; this one covers every other path.
 import type { MiddlewareHandler } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientIp } from './client-ip.js';
 import type { AppEnv, WebDeps } from '../deps.js';
 import { principalFrom } from './principal.js';
 import { limiterFor } from './rate-limit.js';
-
-function clientOf(c: Parameters<MiddlewareHandler>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function pageKeyThrottle(deps: Pick<WebDeps, 'store' | 'config'>): MiddlewareHandler<AppEnv> {
   const limiter = limiterFor(deps.store);
@@ -24,8 +16,11 @@ export function pageKeyThrottle(deps: Pick<WebDeps, 'store' | 'config'>): Middle
     const p = principalFrom(c, deps);
     if (p.kind === 'anonymous' && p.badKey) {
       // Same key as the API's counter, so both paths share one budget per address.
-      const client = clientOf(c);
-      if (limiter.blocked(client)) return c.text('Too many failed attempts; try again in a minute', 429);
+      const client = clientIp(c, deps.config.http.trustedProxies) || 'unknown';
+      if (limiter.blocked(client)) {
+        c.header('Retry-After', String(limiter.retryAfterSeconds(client)));
+        return c.text('Too many failed attempts; try again in a minute', 429);
+      }
       limiter.fail(client);
     }
     return next();

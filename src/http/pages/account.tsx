@@ -6,7 +6,6 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
@@ -17,7 +16,9 @@ import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs
 import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import { FOLDERS, MAX_LABEL } from '../../services/inboxes.js';
-import { accountLimiterFor, limiterFor } from '../middleware/rate-limit.js';
+import { limiterFor, loginThrottleFor } from '../middleware/rate-limit.js';
+import { knownDevicesFor } from '../middleware/known-device.js';
+import { clientIp } from '../middleware/client-ip.js';
 import { audit, auditPrivateRead } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
@@ -29,20 +30,13 @@ type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 /** Names nobody may register: they would look like the operator. */
 const RESERVED_NAMES = new Set([ADMIN_USERNAME, 'administrator', 'root', 'postmaster', 'mailroom', 'system']);
 
-function client(c: C): string {
-  try {
-    return 'ui:' + (getConnInfo(c).remote.address ?? 'unknown');
-  } catch {
-    return 'ui:unknown';
-  }
-}
 
 export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { store, config } = deps;
   const csrf = new Csrf({ publicUrl: config.http.publicUrl });
-  const limiter = limiterFor(store);
-  const accountLimiter = accountLimiterFor(store);
+  const loginThrottle = loginThrottleFor(store);
+  const knownDevices = knownDevicesFor(store, config);
   const apiBase = () => (config.http.publicUrl ? `${config.http.publicUrl}/api` : '/api');
 
   const secure = (c: C) => new URL(c.req.url).protocol === 'https:' || config.http.publicUrl.startsWith('https:');
@@ -116,21 +110,27 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/login', async (c) => {
     const f = await form(c);
     if (!f) return refused(c);
-    const who = client(c);
-    // Per address and per account (issue 6): a guesser spread over many
-    // addresses is still stopped at the account. While an account is over its
-    // limit even the right password is refused, or the limit would leak it.
-    const account = 'acct:' + (f.username ?? '').slice(0, 64).toLowerCase();
-    if (limiter.blocked(who) || accountLimiter.blocked(account)) {
-      return loginPage(c, 'login', 'Too many failed sign-ins. Wait a few minutes and try again.', f.username, 429);
+    // Throttled per account and client, per client and per account, with
+    // growing delays and no hard lockout; a browser that signed in to this
+    // account before is let through (issue 13, rate-limit.ts LoginThrottle).
+    const name = (f.username ?? '').slice(0, 64);
+    const attempt = {
+      account: name.toLowerCase(),
+      client: clientIp(c, config.http.trustedProxies) || 'unknown',
+      device: knownDevices.deviceFor(c, store.users.byName(name)?.id),
+    };
+    const wait = loginThrottle.retryAfterSeconds(attempt);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return loginPage(c, 'login', `Too many failed sign-ins. Wait ${wait < 60 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`} and try again.`, f.username, 429);
     }
-    const u = await store.users.checkPassword((f.username ?? '').slice(0, 64), (f.password ?? '').slice(0, 1024));
+    const u = await store.users.checkPassword(name, (f.password ?? '').slice(0, 1024));
     if (!u) {
-      limiter.fail(who);
-      accountLimiter.fail(account);
+      loginThrottle.failed(attempt);
       return loginPage(c, 'login', 'That user name and password do not match.', f.username, 401);
     }
-    accountLimiter.forget(account);
+    loginThrottle.succeeded(attempt);
+    knownDevices.remember(c, u.id);
     startSession(c, u.id);
     // Login records (privacy.loginRecordDays): who and when, and from where when IP storage is on.
     audit(c, deps, { kind: 'user', user: u, via: 'session' }, 'login', u.username);
