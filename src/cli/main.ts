@@ -7,11 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { openStore, type Store } from '../store/index.js';
 import { canonicalAddress } from '../policy/address.js';
-import { ensureAdmin, ADMIN_USERNAME } from '../http/middleware/principal.js';
+import { ensureAdmin } from '../services/accounts.js';
+import { ADMIN_USERNAME } from '../policy/accounts.js';
 import { createServices } from '../services/index.js';
 import { localEraser } from '../store/index.js';
 import { isReservedInbox } from '../policy/inbox-access.js';
 import type { Role } from '../store/users.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../policy/accounts.js';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { exportData, eraseData, countMessages, accountDeletionRefusal, type Subject } from '../services/data-rights.js';
@@ -106,16 +108,21 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
       const name = rest[0];
       if (!name) throw new UsageError('user create <name>');
       const pw = await password(opts, io);
-      if (pw !== undefined && pw.length < 10) throw new Error('passwords are at least 10 characters');
       const role: Role = opts.admin ? 'admin' : 'user';
-      const u = await store.users.create({ username: name, role, email: typeof opts.email === 'string' ? opts.email : '', password: pw });
+      const r = await services.accounts.createUser({ username: name, role, email: typeof opts.email === 'string' ? opts.email : '', password: pw });
+      if (!r.ok) {
+        if (r.reason === 'taken') throw new Error(`user ${name} already exists`);
+        if (r.reason === 'bad-name') throw new Error('username: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+        throw new Error(r.reason === 'too-long' ? `passwords are at most ${PASSWORD_MAX} characters` : `passwords are at least ${PASSWORD_MIN} characters`);
+      }
+      const u = r.value;
       io.out(`created ${u.role} ${u.username} (id ${u.id})${u.hasPassword ? ', can sign in on the web' : ', API keys only (no password)'}`);
       return 0;
     }
     case 'user list': {
       const rows = [['ID', 'NAME', 'ROLE', 'PASSWORD', 'KEYS', 'ADDRESSES', 'CREATED']];
-      for (const u of store.users.list()) {
-        const keys = store.keys.listForUser(u.id).filter((k) => !k.revoked).length;
+      for (const u of services.accounts.list()) {
+        const keys = services.accounts.listKeys(u.id).filter((k) => !k.revoked).length;
         rows.push([String(u.id), u.username, u.role, u.hasPassword ? 'yes' : 'no', String(keys), String(store.addresses.countForOwner(u.id)), date(u.created)]);
       }
       io.out(rows.length > 1 ? table(rows) : 'no users');
@@ -124,15 +131,14 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     case 'user password': {
       const u = userArg(store, rest[0]);
       const pw = await password(opts, io);
-      if (!pw || pw.length < 10) throw new Error('give a password of at least 10 characters with --password or --password-stdin');
-      await store.users.setPassword(u.id, pw);
-      store.sessions.removeForUser(u.id);
+      const set = pw ? await services.accounts.setPassword(u.id, pw) : null;
+      if (!set?.ok) throw new Error(set?.reason === 'too-long' ? `passwords are at most ${PASSWORD_MAX} characters` : `give a password of at least ${PASSWORD_MIN} characters with --password or --password-stdin`);
       io.out(`password set for ${u.username}; their web sessions were signed out`);
       return 0;
     }
     case 'key create': {
       const u = userArg(store, rest[0]);
-      const { key, record } = store.keys.create(u.id, typeof opts.name === 'string' ? opts.name : '');
+      const { key, record } = await services.accounts.createKey(u.id, typeof opts.name === 'string' ? opts.name : '');
       store.audit.record({ actor: 'cli', action: 'key-create', target: u.username, detail: { keyId: record.id, name: record.name } });
       io.err(`created key ${record.id}${record.name ? ` "${record.name}"` : ''} for ${u.username}. It is shown once; store it now:`);
       io.out(key);
@@ -140,7 +146,7 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     }
     case 'key list': {
       const only = rest[0] ? userArg(store, rest[0]) : null;
-      const keys = only ? store.keys.listForUser(only.id) : store.keys.list();
+      const keys = services.accounts.listKeys(only?.id);
       const rows = [['ID', 'USER', 'NAME', 'STARTS', 'CREATED', 'LAST USED', 'STATUS']];
       for (const k of keys) {
         rows.push([String(k.id), store.users.byId(k.userId)?.username ?? '?', k.name || '-', k.hint + '…', date(k.created), date(k.lastUsed), k.revoked ? `revoked ${date(k.revoked)}` : 'active']);
@@ -151,10 +157,8 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     case 'key revoke': {
       const id = Number(rest[0]);
       if (!Number.isInteger(id) || id <= 0) throw new UsageError('key revoke <id> (see key list)');
-      const k = store.keys.byId(id);
-      if (!k) throw new Error(`no key ${id}`);
-      if (k.revoked) throw new Error(`key ${id} was already revoked`);
-      store.keys.revoke(id);
+      const r = await services.accounts.revokeKey(id);
+      if (!r.ok) throw new Error(r.reason === 'already-revoked' ? `key ${id} was already revoked` : `no key ${id}`);
       io.out(`revoked key ${id}`);
       return 0;
     }
@@ -192,12 +196,12 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
       const u = userArg(store, rest[0]);
       const role = rest[1];
       if (role !== 'admin' && role !== 'user') throw new UsageError('user role <name> <admin|user>');
-      if (u.role === role) {
+      const r = await services.accounts.setRole(u, role);
+      if (!r.ok) throw new Error(`${u.username} is the last admin`);
+      if (!r.value.changed) {
         io.out(`${u.username} is already ${role}`);
         return 0;
       }
-      if (u.role === 'admin' && store.users.adminCount() <= 1) throw new Error(`${u.username} is the last admin`);
-      store.users.setRole(u.id, role);
       store.audit.record({ actor: 'cli', action: 'role-change', target: u.username, detail: { from: u.role, to: role } });
       io.out(`${u.username} is now ${role}`);
       return 0;

@@ -11,8 +11,7 @@ import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
 import type { Scope } from '../../store/message-queries.js';
-import { USERNAME } from '../../store/users.js';
-import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../middleware/principal.js';
+import { isAdmin, principalFrom, sessionCookieName, type Principal } from '../middleware/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import { FOLDERS, MAX_LABEL } from '../../services/inboxes.js';
@@ -27,13 +26,12 @@ import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
-/** Names nobody may register: they would look like the operator. */
-const RESERVED_NAMES = new Set([ADMIN_USERNAME, 'administrator', 'root', 'postmaster', 'mailroom', 'system']);
 
 
 export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { store, config } = deps;
+  const accounts = deps.services.accounts;
   const csrf = new Csrf({ publicUrl: config.http.publicUrl });
   const loginThrottle = loginThrottleFor(store);
   const knownDevices = knownDevicesFor(store, config);
@@ -58,13 +56,13 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   };
 
   const startSession = (c: C, userId: number) => {
-    const token = store.sessions.create(userId, sessionTtlMs(config));
+    const token = accounts.startSession(userId);
     setCookie(c, sessionCookieName(c, config), token, {
       path: '/',
       httpOnly: true,
       sameSite: 'Lax',
       secure: secure(c),
-      maxAge: Math.floor(sessionTtlMs(config) / 1000),
+      maxAge: Math.floor(accounts.sessionTtlMs() / 1000),
     });
   };
 
@@ -124,7 +122,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       c.header('Retry-After', String(wait));
       return loginPage(c, 'login', `Too many failed sign-ins. Wait ${wait < 60 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`} and try again.`, f.username, 429);
     }
-    const u = await store.users.checkPassword(name, (f.password ?? '').slice(0, 1024));
+    const u = await accounts.checkPassword(name, f.password ?? '');
     if (!u) {
       loginThrottle.failed(attempt);
       return loginPage(c, 'login', 'That user name and password do not match.', f.username, 401);
@@ -148,11 +146,17 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const name = (f.username ?? '').trim();
     const pw = f.password ?? '';
-    if (!USERNAME.test(name) || RESERVED_NAMES.has(name.toLowerCase())) return loginPage(c, 'register', 'Choose another user name: letters, digits, ".", "_" or "-".', name, 400);
-    if (pw.length < 10 || pw.length > 1024) return loginPage(c, 'register', 'Passwords are at least 10 characters.', name, 400);
-    if (store.users.byName(name)) return loginPage(c, 'register', 'That user name is taken.', name, 400);
-    const u = await store.users.create({ username: name, password: pw, role: 'user' });
-    startSession(c, u.id);
+    const r = await accounts.createUser({ username: name, password: pw, selfService: true });
+    if (!r.ok) {
+      const error = {
+        'bad-name': 'Choose another user name: letters, digits, ".", "_" or "-".',
+        'too-short': 'Passwords are at least 10 characters.',
+        'too-long': 'Passwords are at least 10 characters.',
+        taken: 'That user name is taken.',
+      }[r.reason];
+      return loginPage(c, 'register', error, name, 400);
+    }
+    startSession(c, r.value.id);
     return c.redirect('/account', 303);
   });
 
@@ -161,7 +165,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const name = sessionCookieName(c, config);
     const token = getCookie(c, name);
-    if (token) store.sessions.remove(token);
+    if (token) accounts.signOut(token);
     deleteCookie(c, name, { path: '/', secure: secure(c) });
     return c.redirect('/', 303);
   });
@@ -174,7 +178,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
         user={p.user}
-        keys={store.keys.listForUser(p.user.id)}
+        keys={accounts.listKeys(p.user.id)}
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         apiBase={apiBase()}
@@ -198,7 +202,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (p instanceof Response) return p;
     const f = await form(c);
     if (!f) return refused(c);
-    store.sessions.removeForUser(p.user.id);
+    accounts.signOutEverywhere(p.user.id);
     deleteCookie(c, sessionCookieName(c, config), { path: '/', secure: secure(c) });
     return c.redirect('/login', 303);
   });
@@ -208,11 +212,10 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (p instanceof Response) return p;
     const f = await form(c);
     if (!f) return refused(c);
-    const name = (f.name ?? '').trim().slice(0, 100);
-    const { key, record } = store.keys.create(p.user.id, name);
-    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name });
+    const { key, record } = await accounts.createKey(p.user.id, f.name ?? '');
+    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name: record.name });
     // Rendered, not redirected: the key must never sit in a URL or history.
-    return accountPage(c, p, { newKey: { name, key } });
+    return accountPage(c, p, { newKey: { name: record.name, key } });
   });
 
   app.post('/account/keys/:id/revoke', async (c) => {
@@ -220,9 +223,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (p instanceof Response) return p;
     const f = await form(c);
     if (!f) return refused(c);
-    const k = store.keys.byId(Number(c.req.param('id')));
-    if (!k || k.userId !== p.user.id) return accountPage(c, p, { error: 'No such key.' }, 400);
-    store.keys.revoke(k.id);
+    // Revoking a key that already is changes nothing: the page shows it revoked.
+    const r = await accounts.revokeKey(Number(c.req.param('id')), { ownerId: p.user.id });
+    if (!r.ok && r.reason !== 'already-revoked') return accountPage(c, p, { error: 'No such key.' }, 400);
     return c.redirect('/account', 303);
   });
 
