@@ -17,7 +17,7 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId/attachments',
     { operationId: 'ListMessageAttachments', summary: 'List the attachments of a message', tags: ['Attachments'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'Attachment metadata', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'AttachmentMeta' },
     (c) => {
-      const g = guardMessage(c, 'read');
+      const g = guardMessage(c);
       if (g instanceof Response) return g;
       return c.json(g.m.attachments.map(attachmentJson));
     },
@@ -36,7 +36,7 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
       responses: { 200: 'The attachment', 401: 'No key', 403: 'Private and not yours', 404: 'No such message or attachment' },
     },
     (c) => {
-      const g = guardMessage(c, 'read');
+      const g = guardMessage(c);
       if (g instanceof Response) return g;
       const ident = c.req.param('attachmentIdentifier') ?? '';
       const bare = ident.replace(/^<|>$/g, '');
