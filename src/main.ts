@@ -9,7 +9,7 @@ import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
 import { createApp } from './http/app.js';
-import { ensureAdmin } from './http/middleware/principal.js';
+import { ensureAdmin } from './services/accounts.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 

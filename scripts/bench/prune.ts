@@ -10,6 +10,17 @@
 import type { Mailroom } from '../../src/main.js';
 import { runLoad, type LoadResult } from './load-client.js';
 import type { TargetProcess } from './targets.js';
+import Database from 'better-sqlite3';
+
+/** Bench-only reads straight from the file: the Store keeps its handle to itself (issue 10 part 3). */
+function benchRead<T>(store: { file: string }, fn: (db: Database.Database) => T): T {
+  const db = new Database(store.file, { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 export const PRUNE_METHOD = 'retention prune() in the writer thread, public max age set so 90% is older';
 export const STAND_IN_METHOD = 'stand-in: MessageStore.delete, oldest first, 500 per transaction';
@@ -34,7 +45,7 @@ interface RetentionWriter {
 /** Runs in the target process (serve-target.ts). */
 export async function pruneInServer(m: Mailroom, fraction: number, opts: { batch?: number; timeoutMs?: number } = {}): Promise<PruneResult> {
   const store = m.store;
-  const total = store.db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+  const total = store.messages.stats().messages;
   const goal = Math.floor(total * fraction);
   const writer = (m as unknown as { writer?: RetentionWriter }).writer;
   type RetentionModule = { policyFromConfig(c: unknown): Record<string, unknown> };
@@ -44,7 +55,7 @@ export async function pruneInServer(m: Mailroom, fraction: number, opts: { batch
   );
   if (writer && typeof writer.prune === 'function' && retention?.policyFromConfig) {
     // The receive time of the oldest message that should stay.
-    const keepFrom = store.db.prepare('SELECT received FROM messages ORDER BY received, seq LIMIT 1 OFFSET ?').pluck().get(goal) as number;
+    const keepFrom = benchRead(store, (db) => db.prepare('SELECT received FROM messages ORDER BY received, seq LIMIT 1 OFFSET ?').pluck().get(goal)) as number;
     const now = Date.now();
     const policy = { ...retention.policyFromConfig(m.config), publicMaxAgeMs: now - keepFrom, publicMaxPerInbox: 0, privateMaxAgeMs: 0, privateMaxPerAccount: 0 };
     const t0 = performance.now();
@@ -63,7 +74,7 @@ async function standIn(m: Mailroom, goal: number, opts: { batch?: number; timeou
   const store = m.store;
   const batchSize = opts.batch ?? 500;
   const deadline = performance.now() + (opts.timeoutMs ?? 15 * 60_000);
-  const oldest = store.db.prepare('SELECT id FROM messages ORDER BY received, seq LIMIT ?').pluck();
+  const oldest = (n: number) => benchRead(store, (db) => db.prepare('SELECT id FROM messages ORDER BY received, seq LIMIT ?').pluck().all(n)) as string[];
   const t0 = performance.now();
   let deleted = 0;
   let batches = 0;
@@ -75,11 +86,9 @@ async function standIn(m: Mailroom, goal: number, opts: { batch?: number; timeou
       break;
     }
     const b0 = performance.now();
-    const ids = oldest.all(Math.min(batchSize, goal - deleted)) as string[];
+    const ids = oldest(Math.min(batchSize, goal - deleted));
     if (!ids.length) break;
-    store.db.transaction(() => {
-      for (const id of ids) if (store.messages.delete(id)) deleted++;
-    })();
+    deleted += store.bulk.deleteIds(ids);
     batches++;
     maxBatchMs = Math.max(maxBatchMs, performance.now() - b0);
     // Let SMTP sessions and their commits run between batches.

@@ -71,11 +71,8 @@ export class Seeder {
 
   /** Continues seeding through another (reopened) store. */
   attach(store: Store): void {
+    // Open it with a big page cache (bench.ts, openStore's cacheKiB).
     this.store = store;
-    // The seeding connection only: a big page cache keeps the random-key index
-    // inserts (ids, inboxes) and the FTS merges off the disk. The server opens
-    // its own connection with its own settings.
-    store.db.pragma('cache_size = -1000000');
   }
 
   /** A body of the given rough length, from the pool once it is full. */
@@ -97,9 +94,9 @@ export class Seeder {
     let done = 0;
     while (done < n) {
       const k = Math.min(this.batch, n - done);
-      this.store.db.transaction(() => {
+      this.store.transaction(() => {
         for (let i = 0; i < k; i++) this.one();
-      })();
+      });
       done += k;
       onProgress?.(done);
     }

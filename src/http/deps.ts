@@ -6,6 +6,7 @@ import { localEraser } from '../store/index.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
+import type { GuardedInbox } from './middleware/inbox-guard.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -43,4 +44,12 @@ export function withServices(deps: WebDeps): HttpDeps {
   return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser }) };
 }
 
-export type AppEnv = { Variables: { nonce: string } };
+export type AppEnv = {
+  Variables: {
+    nonce: string;
+    /** The inbox of the path and the caller's rights on it (middleware/inbox-guard.ts). */
+    inbox?: GuardedInbox;
+    /** A POSTed form's string fields, after the CSRF check (middleware/csrf.ts). */
+    form?: Record<string, string>;
+  };
+};

@@ -34,6 +34,7 @@
 // neither (secure_delete is on, db.ts).
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
+import type { GroupCount, Ownership, SeqId } from '../store/retention.js';
 
 export interface RetentionPolicy {
   /** 0: rule off. */
@@ -95,11 +96,8 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Pages per incremental_vacuum step: 8 MB at the default 4 KB page, a few ms of work. */
 const VACUUM_STEP = 2048;
 
-const PUBLIC = 'NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
-const PRIVATE = 'EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
-
 export async function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
-  const { db } = store;
+  const rows = store.retention;
   const pause = opts.pause ?? yieldTurn;
   const aborted = opts.aborted ?? (() => false);
   const batchSize = Math.max(1, policy.batchSize);
@@ -117,12 +115,8 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     aborted: false,
   };
 
-  const deleteTx = db.transaction((ids: string[]) => {
-    let n = 0;
-    for (const id of ids) if (store.messages.delete(id)) n++;
-    return n;
-  });
-  const deleteBatch = (ids: string[]): number => deleteTx.immediate(ids);
+  // Each batch is one IMMEDIATE transaction (see the top of this file).
+  const deleteBatch = (ids: string[]): number => store.bulk.deleteIds(ids);
 
   /** Deletes ids in batches with a pause between them; returns how many went. */
   const drain = async (next: () => string[]): Promise<number> => {
@@ -140,29 +134,26 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     }
   };
 
-  /** Everything that arrived before this seq is past the cutoff (see "Time" above). */
-  const firstYoungSeq = (cutoff: number): number =>
-    (db.prepare(`SELECT min(seq) FROM messages WHERE received >= ?`).pluck().get(cutoff) as number | null) ?? Number.MAX_SAFE_INTEGER;
+  /** Walks pages of (seq, id) in arrival order, each page starting after the last seq seen. */
+  const bySeq = (page: (afterSeq: number) => SeqId[]) => {
+    let after = 0;
+    return () => {
+      const found = page(after);
+      if (found.length) after = found[found.length - 1]!.seq;
+      return found.map((r) => r.id);
+    };
+  };
 
-  const ageRule = async (maxAgeMs: number, which: string, keepStarred: boolean): Promise<number> => {
+  const ageRule = async (maxAgeMs: number, which: Ownership): Promise<number> => {
     if (maxAgeMs <= 0) return 0;
     const cutoff = now - maxAgeMs;
-    const limitSeq = firstYoungSeq(cutoff);
-    const stmt = db.prepare(
-      `SELECT m.seq, m.id FROM messages m
-       WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND ${keepStarred ? 'm.starred = 0 AND ' : ''}${which}
-       ORDER BY m.seq LIMIT ?`,
-    );
-    let after = 0;
-    return drain(() => {
-      const rows = stmt.all(after, limitSeq, cutoff, batchSize) as Array<{ seq: number; id: string }>;
-      if (rows.length) after = rows[rows.length - 1]!.seq;
-      return rows.map((r) => r.id);
-    });
+    // Everything that arrived before this seq is past the cutoff (see "Time" above).
+    const limitSeq = rows.firstYoungSeq(cutoff);
+    return drain(bySeq((after) => rows.agedPage(which, after, limitSeq, cutoff, batchSize)));
   };
 
   /** Groups over `max` (messages per group); the oldest unstarred of each go until the group fits. */
-  const countRule = async (groups: Array<{ key: string | number; n: number }>, max: number, oldest: (key: string | number, n: number) => string[]): Promise<number> => {
+  const countRule = async <K>(groups: Array<GroupCount<K>>, max: number, oldest: (key: K, n: number) => string[]): Promise<number> => {
     let pending: string[] = [];
     let i = 0;
     return drain(() => {
@@ -175,46 +166,26 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   };
 
   // 1. Age.
-  result.publicAge = await ageRule(policy.publicMaxAgeMs, PUBLIC, false);
-  result.privateAge = await ageRule(policy.privateMaxAgeMs, PRIVATE, true);
+  result.publicAge = await ageRule(policy.publicMaxAgeMs, 'public');
+  result.privateAge = await ageRule(policy.privateMaxAgeMs, 'private');
 
   // 2. Counts: public inboxes, then private accounts.
   if (policy.publicMaxPerInbox > 0 && !result.aborted) {
-    const groups = db
-      .prepare(`SELECT m.inbox AS key, count(*) AS n FROM messages m WHERE m.starred = 0 AND ${PUBLIC} GROUP BY m.inbox HAVING n > ?`)
-      .all(policy.publicMaxPerInbox) as Array<{ key: string; n: number }>;
-    const oldest = db.prepare(`SELECT id FROM messages WHERE inbox = ? AND starred = 0 ORDER BY seq LIMIT ?`).pluck();
-    result.publicCount = await countRule(groups, policy.publicMaxPerInbox, (inbox, excess) => oldest.all(inbox, excess) as string[]);
+    const groups = rows.publicInboxesOver(policy.publicMaxPerInbox);
+    result.publicCount = await countRule(groups, policy.publicMaxPerInbox, (inbox, excess) => rows.oldestInInbox(inbox, excess));
   }
   if (policy.privateMaxPerAccount > 0 && !result.aborted) {
-    const groups = db
-      .prepare(
-        `SELECT key, count(*) AS n FROM (
-           SELECT a.owner_id AS key FROM messages m JOIN addresses a ON a.address = m.inbox
-           UNION ALL
-           SELECT m.saved_by AS key FROM messages m WHERE m.starred = 1 AND m.saved_by IS NOT NULL AND ${PUBLIC}
-         ) GROUP BY key HAVING n > ?`,
-      )
-      .all(policy.privateMaxPerAccount) as Array<{ key: number; n: number }>;
-    const oldest = db
-      .prepare(`SELECT m.id FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ? AND m.starred = 0 ORDER BY m.seq LIMIT ?`)
-      .pluck();
-    result.privateQuota = await countRule(groups, policy.privateMaxPerAccount, (owner, excess) => oldest.all(owner, excess) as string[]);
+    const groups = rows.accountsOver(policy.privateMaxPerAccount);
+    result.privateQuota = await countRule(groups, policy.privateMaxPerAccount, (owner, excess) => rows.oldestOfAccount(owner, excess));
   }
 
   // 3. The disk budget: the oldest public mail, whatever its age, until below low water.
   if (policy.maxDatabaseBytes > 0 && !result.aborted) {
     const high = policy.maxDatabaseBytes * policy.diskHighWater;
     const low = policy.maxDatabaseBytes * policy.diskLowWater;
-    if (usedBytes(store) > high) {
-      const stmt = db.prepare(`SELECT m.seq, m.id FROM messages m WHERE m.seq > ? AND m.starred = 0 AND ${PUBLIC} ORDER BY m.seq LIMIT ?`);
-      let after = 0;
-      result.diskBudget = await drain(() => {
-        if (usedBytes(store) <= low) return [];
-        const rows = stmt.all(after, batchSize) as Array<{ seq: number; id: string }>;
-        if (rows.length) after = rows[rows.length - 1]!.seq;
-        return rows.map((r) => r.id);
-      });
+    if (rows.usedBytes() > high) {
+      const next = bySeq((after) => rows.oldestPublicPage(after, batchSize));
+      result.diskBudget = await drain(() => (rows.usedBytes() <= low ? [] : next()));
     }
   }
 
@@ -223,7 +194,7 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     const a = store.audit.prune(now, policy.auditLogDays, policy.loginRecordDays);
     result.auditEntries = a.audit;
     result.loginRecords = a.logins;
-    result.sessions = db.prepare(`DELETE FROM sessions WHERE expires <= ?`).run(now).changes;
+    result.sessions = store.sessions.prune(now);
   }
 
   // 5. The search index keeps a deleted message's words behind a tombstone
@@ -232,11 +203,8 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   // data-rights erasure does run it).
   const removed = result.publicAge + result.publicCount + result.privateAge + result.privateQuota + result.diskBudget;
   if (removed > 0 && !result.aborted) {
-    const merge = db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 500)`);
     for (let i = 0; i < 64; i++) {
-      const before = db.prepare('SELECT total_changes()').pluck().get() as number;
-      merge.run();
-      if ((db.prepare('SELECT total_changes()').pluck().get() as number) - before <= 1) break;
+      if (!rows.mergeSearchStep()) break;
       await pause();
     }
   }
@@ -250,11 +218,7 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
 
 /** Bytes in use: pages of the file minus free pages. */
 export function usedBytes(store: Store): number {
-  const { db } = store;
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
-  return (pages - free) * pageSize;
+  return store.retention.usedBytes();
 }
 
 /**
@@ -262,26 +226,20 @@ export function usedBytes(store: Store): number {
  * checkpoints the WAL and truncates it. Returns the pages given back.
  */
 export async function reclaim(store: Store, pause: () => Promise<void> = yieldTurn): Promise<number> {
-  const { db } = store;
+  const rows = store.retention;
   let given = 0;
-  // auto_vacuum=INCREMENTAL (2) is set when db.ts creates the file; an older file without it keeps its size.
-  if (Number(db.pragma('auto_vacuum', { simple: true })) === 2) {
+  // An older file created without auto_vacuum=INCREMENTAL keeps its size.
+  if (rows.canVacuum()) {
     for (;;) {
-      const before = db.pragma('freelist_count', { simple: true }) as number;
+      const before = rows.freePages();
       if (before === 0) break;
-      db.pragma(`incremental_vacuum(${VACUUM_STEP})`);
-      const after = db.pragma('freelist_count', { simple: true }) as number;
+      rows.vacuumStep(VACUUM_STEP);
+      const after = rows.freePages();
       given += before - after;
       if (after >= before) break;
       await pause();
     }
   }
-  checkpoint(store);
+  store.checkpoint();
   return given;
-}
-
-/** Folds the WAL into the database file and truncates it (deleted bytes must not linger there). */
-export function checkpoint(store: Store): { busy: boolean } {
-  const row = store.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-  return { busy: (row[0]?.busy ?? 0) !== 0 };
 }

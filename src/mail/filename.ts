@@ -89,9 +89,3 @@ export function safeFilename(name: string, fallback: string): { ascii: string; u
   if (DEVICE.test(ascii)) ascii = '_' + ascii;
   return { ascii, utf8Star: rfc8187(safe) };
 }
-
-/** `attachment; filename="..."; filename*=UTF-8''...` for a download response. */
-export function contentDisposition(name: string, fallback: string): string {
-  const { ascii, utf8Star } = safeFilename(name, fallback);
-  return `attachment; filename="${ascii}"; filename*=${utf8Star}`;
-}

@@ -22,6 +22,7 @@ import type { AuditEntry } from '../store/audit.js';
 import type { User } from '../store/users.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { ZipWriter, safeEntryName } from '../privacy/zip.js';
+import { removesLastAdmin } from '../policy/accounts.js';
 
 export type Subject = { kind: 'address'; inbox: string } | { kind: 'account'; userId: number };
 
@@ -230,6 +231,6 @@ export type AccountDeletionRefusal = 'admin-key-user' | 'last-admin';
  */
 export function accountDeletionRefusal(store: Store, config: Pick<Config, 'auth'>, user: User, adminUsername: string): AccountDeletionRefusal | null {
   if (user.username === adminUsername && config.auth.adminKey) return 'admin-key-user';
-  if (user.role === 'admin' && store.users.adminCount() <= 1) return 'last-admin';
+  if (removesLastAdmin(user, store.users.adminCount())) return 'last-admin';
   return null;
 }

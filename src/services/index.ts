@@ -5,10 +5,12 @@ import type { Store } from '../store/index.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { InboxService } from './inboxes.js';
 import { AddressService } from './addresses.js';
+import { AccountService } from './accounts.js';
 
 export interface Services {
   inboxes: InboxService;
   addresses: AddressService;
+  accounts: AccountService;
   /** Bulk deletes: the writer thread in the appliance, the own connection in the CLI. */
   eraser: MessageEraser;
 }
@@ -17,6 +19,7 @@ export function createServices(deps: { store: Store; config: Config; eraser: Mes
   return {
     inboxes: new InboxService(deps),
     addresses: new AddressService(deps),
+    accounts: new AccountService(deps),
     eraser: deps.eraser,
   };
 }

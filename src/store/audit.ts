@@ -37,7 +37,7 @@ type Row = Record<string, any>;
 export class AuditStore {
   private readonly stmts;
 
-  constructor(readonly db: DB) {
+  constructor(private readonly db: DB) {
     this.stmts = {
       insert: db.prepare(`INSERT INTO audit_log (at, actor_id, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       recent: db.prepare(`SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`),

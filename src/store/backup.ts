@@ -3,15 +3,15 @@
 // stop is needed. The copy is checked before it is reported as written.
 import Database from 'better-sqlite3';
 import { renameSync, rmSync } from 'node:fs';
-import type { Store } from './index.js';
+import type { DB } from './db.js';
 
-export async function backupDatabase(store: Store, file: string, onProgress?: (percent: number) => void): Promise<void> {
+export async function backupDatabase(db: DB, file: string, onProgress?: (percent: number) => void): Promise<void> {
   // Written beside the target and renamed at the end, so a failed or
   // interrupted backup never leaves a half file under the name asked for.
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
   let last = -1;
-  await store.db.backup(partial, {
+  await db.backup(partial, {
     progress: ({ totalPages, remainingPages }) => {
       const pct = totalPages ? Math.floor(((totalPages - remainingPages) / totalPages) * 100) : 100;
       if (onProgress && pct >= last + 10) {

@@ -1,6 +1,6 @@
 // The store as the rest of the process sees it: one database, its tables'
 // repositories, and the group committer every SMTP write goes through.
-import { databaseFile, openDatabase, type DB } from './db.js';
+import { databaseFile, openDatabase } from './db.js';
 import { GroupCommitter } from './group-commit.js';
 import { MessageStore } from './messages.js';
 import { UserStore } from './users.js';
@@ -9,10 +9,12 @@ import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
-import { BulkDelete, type MessageEraser } from './bulk-delete.js';
+import { BulkDelete, checkpointTruncate, type MessageEraser } from './bulk-delete.js';
+import { RetentionStore } from './retention.js';
+import { backupDatabase } from './backup.js';
 
 export interface Store {
-  db: DB;
+  /** The database file (backups, tests that open it themselves to inspect it). */
   file: string;
   messages: MessageStore;
   committer: GroupCommitter;
@@ -26,16 +28,24 @@ export interface Store {
   audit: AuditStore;
   /** Many messages at once, in bounded batches (bulk-delete.ts). */
   bulk: BulkDelete;
+  /** The pages retention reads and the maintenance it runs (jobs/retention.ts). */
+  retention: RetentionStore;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
   ping(): boolean;
+  /** Folds the WAL into the file and truncates it (deleted bytes must not linger there). busy: a reader held it. */
+  checkpoint(): { busy: boolean };
+  /** An online, checked copy of the database at `file` (backup.ts). */
+  backup(file: string, onProgress?: (percent: number) => void): Promise<void>;
   close(): void;
 }
 
 export interface StoreOptions {
   /** Hard cap on the database file; past it writes fail with SQLITE_FULL, answered 452 4.3.1 (0: none). */
   maxDatabaseBytes?: number;
+  /** Page cache of this connection in KiB (default 32 MB, db.ts); the bench seeder asks for more. */
+  cacheKiB?: number;
 }
 
 export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
@@ -45,10 +55,10 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxDatabaseBytes / pageSize))}`);
   }
+  if (opts.cacheKiB) db.pragma(`cache_size = -${Math.floor(opts.cacheKiB)}`);
   const messages = new MessageStore(db);
   const queries = new MessageQueries(db);
   return {
-    db,
     file,
     messages,
     committer: new GroupCommitter(db),
@@ -59,13 +69,16 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     queries,
     audit: new AuditStore(db),
     bulk: new BulkDelete(db, messages, queries),
+    retention: new RetentionStore(db),
     transaction: (fn) => db.transaction(fn)(),
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
+    checkpoint: () => checkpointTruncate(db),
+    backup: (target, onProgress) => backupDatabase(db, target, onProgress),
     close() {
       if (!db.open) return;
       // Fold the WAL back into the main file so a copied data dir is complete.
       try {
-        db.pragma('wal_checkpoint(TRUNCATE)');
+        checkpointTruncate(db);
       } finally {
         db.close();
       }

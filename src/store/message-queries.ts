@@ -82,7 +82,7 @@ export function ftsQuery(input: string): string | null {
 }
 
 export class MessageQueries {
-  constructor(readonly db: DB) {}
+  constructor(private readonly db: DB) {}
 
   private ids(scope: Scope, extra: { sql: string; params: unknown[] }[], opts: PageOptions): string[] {
     const s = scopeSql(scope);

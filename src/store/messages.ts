@@ -113,7 +113,7 @@ type Row = Record<string, any>;
 export class MessageStore {
   private readonly stmts;
 
-  constructor(readonly db: DB) {
+  constructor(private readonly db: DB) {
     this.stmts = {
       insertContent: db.prepare(
         `INSERT INTO contents (received, size, raw, raw_encoding, sha256, mail_from, rcpt_to, ip, helo, tls)

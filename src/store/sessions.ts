@@ -14,7 +14,7 @@ const hash = (token: string) => createHash('sha256').update(token, 'utf8').diges
 export class SessionStore {
   private readonly stmts;
 
-  constructor(readonly db: DB) {
+  constructor(private readonly db: DB) {
     this.stmts = {
       insert: db.prepare(`INSERT INTO sessions (hash, user_id, created, expires, last_seen) VALUES (?, ?, ?, ?, ?)`),
       get: db.prepare(`SELECT user_id, created, expires, last_seen FROM sessions WHERE hash = ?`),
@@ -59,7 +59,8 @@ export class SessionStore {
     this.stmts.removeUser.run(userId);
   }
 
-  prune(): number {
-    return this.stmts.prune.run(Date.now()).changes;
+  /** Deletes every expired session; returns how many. */
+  prune(now = Date.now()): number {
+    return this.stmts.prune.run(now).changes;
   }
 }

@@ -52,7 +52,7 @@ export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export class UserStore {
   private readonly stmts;
 
-  constructor(readonly db: DB) {
+  constructor(private readonly db: DB) {
     this.stmts = {
       insert: db.prepare(`INSERT INTO users (username, email, role, password_hash, created, updated) VALUES (?, ?, ?, ?, ?, ?)`),
       byId: db.prepare(`SELECT * FROM users WHERE id = ?`),

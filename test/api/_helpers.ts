@@ -48,7 +48,7 @@ export async function sendMail(m: TestMailroom, opts: SendOptions): Promise<void
 /** Stores a message directly (as the receiver would) and parses it: for tests that need thousands. */
 export async function storeRaw(store: Store, raw: string, inbox: string, received = Date.now()): Promise<{ id: string; contentId: number }> {
   const [local, domain] = inbox.split('@') as [string, string];
-  const ids = store.db.transaction(() =>
+  const ids = store.transaction(() =>
     store.messages.insertReceived({
       raw: Buffer.from(raw),
       mailFrom: 'sender@example.org',
@@ -58,7 +58,7 @@ export async function storeRaw(store: Store, raw: string, inbox: string, receive
       tls: false,
       received,
     }),
-  )();
+  );
   void local;
   store.messages.applyParse(ids.contentId, await parseMessage(Buffer.from(raw)));
   return { id: ids.messageIds[0]!, contentId: ids.contentId };

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailsac } from '@mailsac/api';
 import { ADMIN_KEY, makeUser, md5, sendMail, startApiMailroom, type TestMailroom } from './_helpers.js';
+import { sqlValue } from '../helpers/database-file.js';
 
 let m: TestMailroom;
 let owner: Mailsac<unknown>;
@@ -354,7 +355,7 @@ test('deleting: one message, an inbox (starred kept), a domain, releasing with m
   assert.is((await admin.domains.getDomain('mailroom.test')).data && ((await admin.domains.getDomain('mailroom.test')).data as any).totalMessages, 0);
   // Nothing left in the search index either.
   assert.equal((await admin.messages.searchInboxMessages({ query: 'details' })).data.messages, []);
-  assert.is(m.store.db.prepare(`SELECT count(*) FROM message_fts WHERE message_fts MATCH '"details"'`).pluck().get(), 0);
+  assert.is(sqlValue(m.store, `SELECT count(*) FROM message_fts WHERE message_fts MATCH '"details"'`), 0);
 });
 
 test.run();

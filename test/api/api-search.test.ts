@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import type { ParsedMessage } from '../../src/mail/types.js';
 import { ftsQuery } from '../../src/store/message-queries.js';
 import { api, makeUser, startApiMailroom, type TestMailroom } from './_helpers.js';
+import { sqlValue } from '../helpers/database-file.js';
 
 const INBOX = 'haystack@mailroom.test';
 const N = 10_000;
@@ -41,7 +42,7 @@ test.before(async () => {
   m.store.addresses.reserve(INBOX, u.id);
   const base = Date.now() - N * 1000;
   const needle = 4321;
-  m.store.db.transaction(() => {
+  m.store.transaction(() => {
     for (let i = 0; i < N; i++) {
       const raw = Buffer.from(`Subject: Haystack message ${i}\r\n\r\nfiller\r\n`);
       // Pairs share a received time so the tie-break order is exercised too.
@@ -53,7 +54,7 @@ test.before(async () => {
       if (i === needle) needleId = ids.messageIds[0]!;
       if (i % 97 === 0) commonIds.add(ids.messageIds[0]!);
     }
-  })();
+  });
 });
 
 test.after(async () => {
@@ -122,7 +123,7 @@ test('search reaches addresses and subjects, and forgets deleted mail', async ()
   assert.is(del.status, 200);
   const gone = await api(m, 'GET', '/api/inbox-search?query=xylophonic', { key });
   assert.equal(gone.json.messages, []);
-  assert.is(m.store.db.prepare(`SELECT count(*) FROM message_fts WHERE message_fts MATCH '"xylophonic"'`).pluck().get(), 0);
+  assert.is(sqlValue(m.store, `SELECT count(*) FROM message_fts WHERE message_fts MATCH '"xylophonic"'`), 0);
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/mailroom.js';
 import { tempDir } from '../helpers/temp.js';
 import { RawSmtp, dotStuff, simpleMessage } from '../helpers/raw-smtp.js';
+import { withDatabaseFile } from '../helpers/database-file.js';
 
 const H = 3_600_000;
 const OLD = 190_000;
@@ -39,19 +40,26 @@ test('200,000 messages, 190,000 pruned while SMTP keeps receiving: every 250 is 
     // Straight through the store, in big transactions, already "parsed" (so the
     // search index holds them too and the writer thread has nothing to resume).
     const store = openStore(dir);
-    const markParsed = store.db.prepare(`UPDATE contents SET parse_state = 'ok', subject = ?, text = ? WHERE id = ?`);
-    const insert = store.db.transaction((from: number, to: number) => {
+    const contentIds: number[] = [];
+    const insert = (from: number, to: number) => store.transaction(() => {
       for (let i = from; i < to; i++) {
         const old = i < OLD;
         const inbox = old ? `old${Math.floor(i / 10)}@mailroom.test` : `young${Math.floor((i - OLD) / 5)}@mailroom.test`;
         const received = old ? now - 300 * H + i : now - H + (i - OLD);
         const raw = Buffer.from(`From: s${i}@example.org\r\nTo: ${inbox}\r\nSubject: message ${i}\r\n\r\nbody of message number ${i} with some words\r\n`);
         const ids = store.messages.insertReceived({ raw, mailFrom: `s${i}@example.org`, recipients: [{ inbox, original: inbox, domain: 'mailroom.test' }], ip: '192.0.2.7', helo: 'gen.example', tls: false, received });
-        markParsed.run(`message ${i}`, `body of message number ${i} with some words`, ids.contentId);
+        contentIds[i] = ids.contentId;
       }
     });
     for (let i = 0; i < OLD + YOUNG; i += 20_000) insert(i, Math.min(i + 20_000, OLD + YOUNG));
     store.close();
+    // The Store keeps its handle to itself; mark them parsed on the file directly.
+    withDatabaseFile({ file: store.file }, (db) => {
+      const markParsed = db.prepare(`UPDATE contents SET parse_state = 'ok', subject = ?, text = ? WHERE id = ?`);
+      db.transaction(() => {
+        contentIds.forEach((id, i) => markParsed.run(`message ${i}`, `body of message number ${i} with some words`, id));
+      })();
+    }, { write: true });
   }
   const before = fileSize(dir);
   console.log(`  generated ${OLD + YOUNG} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s; database ${(before / 1e6).toFixed(1)} MB`);

@@ -13,6 +13,7 @@ import { safeEntryName } from '../../src/privacy/zip.js';
 import { mboxEntry } from '../../src/services/data-rights.js';
 import { runCli } from '../../src/cli/main.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 
 /** Reads a stored (method 0) ZIP with ZIP64 central entries, as the export writes it. */
 export function unzip(buf: Buffer): Map<string, Buffer> {
@@ -127,28 +128,27 @@ test('delete everything for an address: no route, search, export, count or byte 
     const page = await fetch(`${m.http}/inbox/${X}`, { headers: { 'Mailsac-Key': owner.key } });
     assert.not.ok((await page.text()).includes(MARKER));
     // SQL over every table and the search index.
-    const sqlHits = m.store.db
-      .prepare(`SELECT count(*) FROM contents WHERE subject LIKE ? OR text LIKE ? OR headers_json LIKE ?`)
-      .pluck()
-      .get(`%${MARKER}%`, `%${MARKER}%`, `%${MARKER}%`);
+    const sqlHits = sqlValue(m.store, `SELECT count(*) FROM contents WHERE subject LIKE ? OR text LIKE ? OR headers_json LIKE ?`, `%${MARKER}%`, `%${MARKER}%`, `%${MARKER}%`);
     assert.is(sqlHits, 0);
-    assert.is(m.store.db.prepare(`SELECT count(*) FROM attachments WHERE filename LIKE ?`).pluck().get(`%${MARKER}%`), 0);
-    assert.is(m.store.db.prepare(`SELECT count(*) FROM message_fts WHERE message_fts MATCH ?`).pluck().get(`"${MARKER}"`), 0);
+    assert.is(sqlValue(m.store, `SELECT count(*) FROM attachments WHERE filename LIKE ?`, `%${MARKER}%`), 0);
+    assert.is(sqlValue(m.store, `SELECT count(*) FROM message_fts WHERE message_fts MATCH ?`, `"${MARKER}"`), 0);
 
     // The bytes of the database file and its WAL.
     if (process.env.DEBUG_SCAN) {
       const bytes = readFileSync(path.join(m.config.storage.dataDir, 'mailroom.db'));
       const lower = bytes.toString('latin1').toLowerCase();
       let at = lower.indexOf(MARKER);
-      const ps = m.store.db.pragma('page_size', { simple: true }) as number;
+      const ps = sqlValue(m.store, 'PRAGMA page_size') as number;
       while (at >= 0) {
         const page = Math.floor(at / ps) + 1;
-        const owner = m.store.db.prepare('SELECT name FROM dbstat WHERE pageno = ?').pluck().get(page);
+        const owner = sqlValue(m.store, 'SELECT name FROM dbstat WHERE pageno = ?', page);
         console.log('hit at', at, 'page', page, 'owner', owner, JSON.stringify(bytes.subarray(at - 40, at + 40).toString('latin1')));
         at = lower.indexOf(MARKER, at + 1);
       }
-      console.log('config', m.store.db.prepare('SELECT * FROM message_fts_config').all());
-      console.log('live blocks', m.store.db.prepare('SELECT id, length(block) FROM message_fts_data WHERE instr(block, ?) > 0').all(Buffer.from(MARKER)));
+      withDatabaseFile(m.store, (db) => {
+        console.log('config', db.prepare('SELECT * FROM message_fts_config').all());
+        console.log('live blocks', db.prepare('SELECT id, length(block) FROM message_fts_data WHERE instr(block, ?) > 0').all(Buffer.from(MARKER)));
+      });
     }
     assert.equal(scanFiles(m, MARKER), [], 'no byte of the marker in mailroom.db, -wal or -shm');
     // The control: the other address's marker is still there (so the scan can find things).

@@ -8,7 +8,8 @@ import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tempDir, testConfig } from '../helpers/mailroom.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { databaseFile } from '../../src/store/db.js';
+import { databaseFile, openDatabase } from '../../src/store/db.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 import { loadMigrations, runMigrations } from '../../src/store/migrate.js';
 import { exportData, type Subject } from '../../src/services/data-rights.js';
 
@@ -90,15 +91,21 @@ test('migration 010 rebuilds users with AUTOINCREMENT and keeps keys, sessions, 
   const store = openStore(dir);
   try {
     assert.is(store.keys.listForUser(keeper).length, 1);
-    assert.is(store.db.prepare('SELECT count(*) FROM sessions WHERE user_id = ?').pluck().get(keeper), 1);
+    assert.is(sqlValue(store, 'SELECT count(*) FROM sessions WHERE user_id = ?', keeper), 1);
     assert.is(store.addresses.ownerOf(BOX), keeper);
-    assert.equal(store.db.pragma('foreign_key_check'), []);
-    assert.ok(Number(store.db.pragma('foreign_keys', { simple: true })) === 1, 'foreign keys back on');
+    assert.equal(withDatabaseFile(store, (db) => db.pragma('foreign_key_check')), []);
+    // foreign_keys is per connection: a connection opened as the store opens its own has them on.
+    const check = openDatabase(store.file);
+    try {
+      assert.ok(Number(check.pragma('foreign_keys', { simple: true })) === 1, 'foreign keys on');
+    } finally {
+      check.close();
+    }
     const next = await store.users.create({ username: 'after', role: 'user' });
     assert.ok(next.id > top, `id ${next.id} reuses ${top}`);
     // Deleting the user still cascades to its keys (the references point at the new table).
     store.users.eraseAccount(keeper);
-    assert.is(store.db.prepare('SELECT count(*) FROM api_keys').pluck().get(), 0);
+    assert.is(sqlValue(store, 'SELECT count(*) FROM api_keys'), 0);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

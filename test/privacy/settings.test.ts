@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { testConfig, startTestMailroom } from '../helpers/mailroom.js';
 import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
 import { ADMIN_KEY, api, makeUser } from '../api/_helpers.js';
+import { withDatabaseFile } from '../helpers/database-file.js';
 
 async function send(port: number, to: string, subject = 'hello'): Promise<number> {
   const c = await RawSmtp.connect(port);
@@ -26,7 +27,7 @@ test('privacy.storeSenderIp: on stores and shows the IP and HELO; off stores nei
     try {
       assert.is(await send(m.smtpAddress.port, 'ip@mailroom.test'), 250);
       await m.parseQueue.idle();
-      const row = m.store.db.prepare(`SELECT ip, helo FROM contents`).get() as { ip: string; helo: string };
+      const row = withDatabaseFile(m.store, (db) => db.prepare(`SELECT ip, helo FROM contents`).get()) as { ip: string; helo: string };
       assert.equal(row, on ? { ip: '127.0.0.1', helo: 'relay.sender.example' } : { ip: '', helo: '' });
       const [msg] = (await api(m, 'GET', '/api/addresses/ip@mailroom.test/messages')).json;
       assert.is(msg.ip, on ? '127.0.0.1' : '');
@@ -35,7 +36,7 @@ test('privacy.storeSenderIp: on stores and shows the IP and HELO; off stores nei
       assert.is(m.store.audit.list()[0]!.ip, on ? '127.0.0.1' : '');
       if (!on) {
         // Mail stored while it was on is not shown once it is off.
-        m.store.db.prepare(`UPDATE contents SET ip = '192.0.2.9'`).run();
+        withDatabaseFile(m.store, (db) => db.prepare(`UPDATE contents SET ip = '192.0.2.9'`).run(), { write: true });
         assert.is((await api(m, 'GET', '/api/addresses/ip@mailroom.test/messages')).json[0].ip, '');
       }
       const privacy = await page(m.http, '/privacy');

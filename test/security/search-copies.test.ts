@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { api, makeUser, startApiMailroom, type TestMailroom } from '../api/_helpers.js';
 import { deliver } from './web-client.js';
 import { reindexSearch } from '../../src/store/search-reindex.js';
+import { withDatabaseFile } from '../helpers/database-file.js';
 
 const PUBLIC = 'open.box@mailroom.test';
 const PRIVATE = 'zebracrossing@mailroom.test';
@@ -54,11 +55,17 @@ test('header addresses, subject and body still find every copy; a copy is found 
 
 test('reindexing mail indexed the old way drops the envelope recipients', async () => {
   // As migration 003's trigger indexed it: envelope recipients in the address column.
-  const row = m.store.db.prepare('SELECT id, subject, rcpt_to FROM contents LIMIT 1').get() as { id: number; subject: string; rcpt_to: string };
-  m.store.db.prepare('DELETE FROM message_fts WHERE rowid = ?').run(row.id);
-  m.store.db.prepare('INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)').run(row.id, row.subject, JSON.parse(row.rcpt_to).join(' '), 'lunch');
+  withDatabaseFile(
+    m.store,
+    (db) => {
+      const row = db.prepare('SELECT id, subject, rcpt_to FROM contents LIMIT 1').get() as { id: number; subject: string; rcpt_to: string };
+      db.prepare('DELETE FROM message_fts WHERE rowid = ?').run(row.id);
+      db.prepare('INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)').run(row.id, row.subject, JSON.parse(row.rcpt_to).join(' '), 'lunch');
+    },
+    { write: true },
+  );
   assert.is((await search(PUBLIC, 'zebracrossing')).json.messages.length, 1, 'old index matches');
-  assert.is(reindexSearch(m.store.db), 1);
+  assert.is(withDatabaseFile(m.store, (db) => reindexSearch(db), { write: true }), 1);
   assert.is((await search(PUBLIC, 'zebracrossing')).json.messages.length, 0);
   assert.is((await search(PUBLIC, 'noon')).json.messages.length, 1);
 });

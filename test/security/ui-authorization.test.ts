@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeUser, rawMessage, startApiMailroom, storeRaw, type TestMailroom } from '../api/_helpers.js';
 import { Visitor } from './web-client.js';
+import { sqlValue } from '../helpers/database-file.js';
 
 const PUBLIC = 'open.box@mailroom.test';
 const PRIVATE = 'secret.box@mailroom.test';
@@ -37,7 +38,7 @@ function snapshot(inbox: string, id: string): Snapshot {
     address: m.store.addresses.get(PRIVATE),
     keys: m.store.keys.listForUser(ownerId).map((k) => [k.id, k.revoked]),
     addresses: m.store.addresses.listForOwner(ownerId).map((a) => a.address),
-    sessions: m.store.db.prepare('SELECT count(*) FROM sessions').pluck().get() as number,
+    sessions: sqlValue(m.store, 'SELECT count(*) FROM sessions') as number,
   };
 }
 

@@ -9,6 +9,8 @@ import { tempDir, testConfig } from '../helpers/mailroom.js';
 import { openStore } from '../../src/store/index.js';
 import { startMailroom } from '../../src/main.js';
 import { silentLogger } from '../../src/log.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
+import { openDatabase } from '../../src/store/db.js';
 
 const CLIENTS = 16;
 
@@ -54,15 +56,21 @@ test('bad-inputs 9 and 10: kill -9 while 16 clients send: every message that got
 
   const store = openStore(dir);
   try {
-    assert.is(Number(store.db.pragma('synchronous', { simple: true })), 2, 'synchronous is FULL after reopen');
+    // synchronous is per connection: openStore's connection comes from openDatabase, so check what it sets.
+    const probe = openDatabase(store.file);
+    try {
+      assert.is(Number(probe.pragma('synchronous', { simple: true })), 2, 'synchronous is FULL after reopen');
+    } finally {
+      probe.close();
+    }
     for (const [id, raw] of acked) {
       const m = store.messages.get(id);
       assert.ok(m, `acknowledged message ${id} survived`);
       assert.is(store.messages.raw(m!.contentId)!.toString('latin1'), raw, `message ${id} is complete`);
     }
-    const orphans = store.db.prepare('SELECT count(*) FROM contents c WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_id = c.id)').pluck().get();
+    const orphans = sqlValue(store, 'SELECT count(*) FROM contents c WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_id = c.id)');
     assert.is(orphans, 0, 'no content without its message entries');
-    const dangling = store.db.prepare('SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM contents c WHERE c.id = m.content_id)').pluck().get();
+    const dangling = sqlValue(store, 'SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM contents c WHERE c.id = m.content_id)');
     assert.is(dangling, 0, 'no message entry without its content');
   } finally {
     store.close();
@@ -71,9 +79,9 @@ test('bad-inputs 9 and 10: kill -9 while 16 clients send: every message that got
   // Restarting parses whatever the kill left unparsed.
   const restarted = await startMailroom(testConfig({}, dir), silentLogger());
   await restarted.parseQueue.idle();
-  const states = restarted.store.db.prepare(`SELECT parse_state, count(*) AS n FROM contents GROUP BY 1`).all() as Array<{ parse_state: string; n: number }>;
+  const states = withDatabaseFile(restarted.store, (db) => db.prepare(`SELECT parse_state, count(*) AS n FROM contents GROUP BY 1`).all()) as Array<{ parse_state: string; n: number }>;
   // ...and every acknowledged message becomes ready: listed, with its subject (issue 10).
-  const notReady = restarted.store.db.prepare(`SELECT count(*) FROM messages WHERE ready = 0`).pluck().get();
+  const notReady = withDatabaseFile(restarted.store, (db) => db.prepare(`SELECT count(*) FROM messages WHERE ready = 0`).pluck().get());
   const unlisted = [...acked.keys()].filter((id) => !restarted.store.messages.isReady(id));
   const health = (await (await fetch(`http://127.0.0.1:${restarted.httpAddress.port}/healthz`)).json()) as { pending: number };
   const inboxes = new Set([...acked.keys()].map((id) => restarted.store.messages.get(id)!.inbox));

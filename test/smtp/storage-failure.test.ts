@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
 import { startTestMailroom } from '../helpers/mailroom.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 
 type M = Awaited<ReturnType<typeof startTestMailroom>>;
 let m: M;
@@ -17,7 +18,7 @@ test.after(async () => {
 });
 
 function rowCounts(): number[] {
-  return ['contents', 'messages', 'attachments', 'blobs'].map((t) => m.store.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number);
+  return ['contents', 'messages', 'attachments', 'blobs'].map((t) => sqlValue(m.store, `SELECT count(*) FROM ${t}`) as number);
 }
 
 async function deliver(subject: string, body = 'x') {
@@ -31,9 +32,9 @@ async function deliver(subject: string, body = 'x') {
 test('bad-input 8: an I/O-class failure during the commit answers 451 4.3.0 with generic text', async () => {
   const before = rowCounts();
   // Fails the second insert of the transaction, after the content row was written.
-  m.store.db.exec(`CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'simulated disk I/O error at /secret/path'); END;`);
+  withDatabaseFile(m.store, (db) => db.exec(`CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'simulated disk I/O error at /secret/path'); END;`), { write: true });
   const r = await deliver('io failure');
-  m.store.db.exec('DROP TRIGGER fail_insert');
+  withDatabaseFile(m.store, (db) => db.exec('DROP TRIGGER fail_insert'), { write: true });
   assert.is(r.code, 451);
   assert.match(r.text, /^4\.3\.0/);
   assert.not.match(r.text, /secret|simulated|SQLITE/i, 'internal error text is not shown to the client');
@@ -64,7 +65,7 @@ test('bad-input 8: at storage.maxDatabaseBytes a write fails with SQLITE_FULL an
     assert.match(last.text, /^4\.3\.1/);
     const stored = codes.filter((c) => c === 250).length;
     assert.is(full.store.messages.countAll('big@mailroom.test'), stored, 'only the acknowledged messages are stored');
-    assert.is(full.store.db.prepare('SELECT count(*) FROM contents').pluck().get(), stored);
+    assert.is(sqlValue(full.store, 'SELECT count(*) FROM contents'), stored);
   } finally {
     await full.cleanup();
   }

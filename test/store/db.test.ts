@@ -5,8 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, verifyPragmas, StoreConfigError } from '../../src/store/db.js';
 import { openStore } from '../../src/store/index.js';
-import { GroupCommitter } from '../../src/store/group-commit.js';
 import { tempDir } from '../helpers/temp.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 
 test('bad-input 11: WAL and synchronous=FULL on open, and again after a reopen', () => {
   const file = path.join(tempDir(), 'm.db');
@@ -39,11 +39,11 @@ test('verifyPragmas refuses a connection that is not WAL + FULL', () => {
 test('migrations run once and are recorded', () => {
   const dir = tempDir();
   const s1 = openStore(dir);
-  const versions = s1.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[];
+  const versions = withDatabaseFile(s1, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()) as number[];
   assert.ok(versions.includes(1));
   s1.close();
   const s2 = openStore(dir);
-  assert.equal(s2.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), versions);
+  assert.equal(withDatabaseFile(s2, (db) => db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()), versions);
   s2.close();
 });
 
@@ -63,7 +63,7 @@ test('raw source is compressed when that saves space, and read back byte-exact',
   const s = openStore(tempDir());
   const body = 'compressible text line\r\n'.repeat(400);
   const ids = s.messages.insertReceived(incoming(['z@mailroom.test'], body));
-  const row = s.db.prepare('SELECT raw_encoding, length(raw) AS stored, size FROM contents WHERE id = ?').get(ids.contentId) as any;
+  const row = withDatabaseFile(s, (db) => db.prepare('SELECT raw_encoding, length(raw) AS stored, size FROM contents WHERE id = ?').get(ids.contentId)) as any;
   assert.is(row.raw_encoding, 'deflate');
   assert.ok(row.stored < row.size / 5, `stored ${row.stored} of ${row.size}`);
   assert.is(s.messages.raw(ids.contentId)!.toString(), `Subject: t\r\n\r\n${body}\r\n`);
@@ -78,7 +78,7 @@ test('deleting the last entry of a content removes the content, its attachments 
   const parsed = (attachments: any[]) => ({ ok: true, error: '', subject: 's', from: [], to: [], cc: [], bcc: [], replyTo: [], date: null, messageId: '', text: '', html: '', headers: [], links: [], attachments });
   s.messages.applyParse(a.contentId, parsed([att(Buffer.from('shared'), 'sha-shared'), att(Buffer.from('own'), 'sha-own')]));
   s.messages.applyParse(b.contentId, parsed([att(Buffer.from('shared'), 'sha-shared')]));
-  const count = (t: string) => s.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get();
+  const count = (t: string) => sqlValue(s, `SELECT count(*) FROM ${t}`);
   assert.ok(s.messages.delete(a.messageIds[0]));
   assert.is(count('contents'), 2, 'content kept while another inbox still has it');
   assert.ok(s.messages.delete(a.messageIds[1]));
@@ -92,7 +92,7 @@ test('deleting the last entry of a content removes the content, its attachments 
 
 test('group commit: writes submitted together share one transaction; a failing one does not fail its neighbours', async () => {
   const s = openStore(tempDir());
-  const gc = new GroupCommitter(s.db);
+  const gc = s.committer;
   const ok = (n: number) => gc.submit(() => s.messages.insertReceived(incoming([`g${n}@mailroom.test`])));
   const bad = gc.submit(() => {
     throw new Error('this write cannot be stored');

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { hashKey } from '../../src/store/api-keys.js';
 import { tempDir } from '../helpers/mailroom.js';
 import type { ParsedMessage } from '../../src/mail/types.js';
+import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
 
 let dir: string;
 let store: Store;
@@ -24,7 +25,7 @@ test.after(() => {
 test('passwords: scrypt hash with salt, checked, never stored in clear', async () => {
   const u = await store.users.create({ username: 'pat', password: 'a long password 1' });
   assert.is(u.hasPassword, true);
-  const stored = store.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(u.id) as string;
+  const stored = sqlValue(store, 'SELECT password_hash FROM users WHERE id = ?', u.id) as string;
   assert.match(stored, /^scrypt\$/);
   assert.not.ok(stored.includes('a long password 1'));
   assert.is((await store.users.checkPassword('pat', 'a long password 1'))?.id, u.id);
@@ -32,7 +33,7 @@ test('passwords: scrypt hash with salt, checked, never stored in clear', async (
   assert.is(await store.users.checkPassword('nobody', 'a long password 1'), null);
   // Same password, different salt.
   const v = await store.users.create({ username: 'pat2', password: 'a long password 1' });
-  assert.is.not(store.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(v.id), stored);
+  assert.is.not(sqlValue(store, 'SELECT password_hash FROM users WHERE id = ?', v.id), stored);
   let threw = false;
   try {
     await store.users.create({ username: 'PAT' });
@@ -53,10 +54,10 @@ test('keys: random, prefixed, stored as sha256, several per user, revocable', ()
   const b = store.keys.create(u.id, 'laptop');
   assert.match(a.key, /^mr_[A-Za-z0-9_-]{43}$/);
   assert.is.not(a.key, b.key);
-  const rows = store.db.prepare('SELECT hash, hint FROM api_keys WHERE user_id = ?').all(u.id) as Array<{ hash: string; hint: string }>;
+  const rows = withDatabaseFile(store, (db) => db.prepare('SELECT hash, hint FROM api_keys WHERE user_id = ?').all(u.id)) as Array<{ hash: string; hint: string }>;
   assert.equal(rows.map((r) => r.hash), [hashKey(a.key), hashKey(b.key)]);
   assert.ok(rows.every((r) => r.hint.length === 7));
-  const dump = JSON.stringify(store.db.prepare('SELECT * FROM api_keys').all());
+  const dump = JSON.stringify(withDatabaseFile(store, (db) => db.prepare('SELECT * FROM api_keys').all()));
   assert.not.ok(dump.includes(a.key) || dump.includes(b.key), 'keys are not stored');
   assert.is(store.keys.findByHash(hashKey(a.key))?.name, 'ci');
   assert.is(store.keys.listForUser(u.id).length, 2);
@@ -70,7 +71,7 @@ test('sessions: token hashed, expiring, removable', () => {
   const u = store.users.createWithoutPassword({ username: 'sessioned' });
   const t = store.sessions.create(u.id, 60_000);
   assert.is(store.sessions.get(t, 60_000)?.userId, u.id);
-  assert.is(store.db.prepare('SELECT count(*) FROM sessions WHERE hash = ?').pluck().get(t), 0, 'the token itself is not stored');
+  assert.is(sqlValue(store, 'SELECT count(*) FROM sessions WHERE hash = ?', t), 0, 'the token itself is not stored');
   const expired = store.sessions.create(u.id, -1);
   assert.is(store.sessions.get(expired, 60_000), null);
   assert.is(store.sessions.get('not a token', 60_000), null);
@@ -99,9 +100,9 @@ function parsed(subject: string, text: string): ParsedMessage {
 }
 
 test('search index follows parsing, re-parsing and deletion', () => {
-  const ids = store.db.transaction(() =>
+  const ids = store.transaction(() =>
     store.messages.insertReceived({ raw: Buffer.from('Subject: x\r\n\r\ny'), mailFrom: 'env@example.org', recipients: [{ inbox: 'fts@mailroom.test', original: 'fts@mailroom.test', domain: 'mailroom.test' }], ip: '', helo: '', tls: false, received: Date.now() }),
-  )();
+  );
   const find = (q: string) => store.queries.search({ kind: 'all' }, q);
   assert.equal(find('env@example.org'), [], 'not indexed while pending');
   store.messages.applyParse(ids.contentId, parsed('first subject', 'aardvark'));
@@ -113,7 +114,7 @@ test('search index follows parsing, re-parsing and deletion', () => {
   assert.equal(find('bonobo'), ids.messageIds);
   store.messages.delete(ids.messageIds[0]!);
   assert.equal(find('bonobo'), []);
-  assert.is(store.db.prepare(`SELECT count(*) FROM message_fts WHERE message_fts MATCH '"bonobo"'`).pluck().get(), 0);
+  assert.is(sqlValue(store, `SELECT count(*) FROM message_fts WHERE message_fts MATCH '"bonobo"'`), 0);
 });
 
 test('deleting a user removes their keys, sessions and reservations', () => {
@@ -124,7 +125,7 @@ test('deleting a user removes their keys, sessions and reservations', () => {
   store.users.remove(u.id);
   assert.is(store.keys.findByHash(hashKey(key)), null);
   assert.is(store.addresses.ownerOf('leaver@mailroom.test'), null);
-  assert.is(store.db.prepare('SELECT count(*) FROM sessions WHERE user_id = ?').pluck().get(u.id), 0);
+  assert.is(sqlValue(store, 'SELECT count(*) FROM sessions WHERE user_id = ?', u.id), 0);
 });
 
 test.run();

@@ -5,19 +5,10 @@ import type { ApiKit } from './kit.js';
 import { apiError } from './errors.js';
 import { MSG_DOCS } from './params.js';
 import { attachmentJson } from './json.js';
-import { BODY_CSP } from './bodies.js';
+import { servingHeaders } from '../../policy/serving.js';
 
 type C = Context<AppEnv>;
 
-
-/** A filename safe in a quoted Content-Disposition: no quotes, slashes, controls or non-ASCII. */
-export function safeFilename(name: string, fallback: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[^A-Za-z0-9._ ()-]/g, '_').replace(/^\.+/, '').slice(0, 120).trim();
-  return clean || fallback;
-}
-
-const UNSAFE_TYPES = /^(text\/html|application\/xhtml|image\/svg|text\/xml|application\/xml|application\/javascript|text\/javascript)/i;
 
 export function registerAttachmentRoutes(kit: ApiKit): void {
   const { reg, store, guardMessage } = kit;
@@ -26,7 +17,7 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId/attachments',
     { operationId: 'ListMessageAttachments', summary: 'List the attachments of a message', tags: ['Attachments'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'Attachment metadata', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'AttachmentMeta' },
     async (c) => {
-      const g = await guardMessage(c, 'read');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       return c.json(g.m.attachments.map(attachmentJson));
     },
@@ -45,7 +36,7 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
       responses: { 200: 'The attachment', 401: 'No key', 403: 'Private and not yours', 404: 'No such message or attachment' },
     },
     async (c) => {
-      const g = await guardMessage(c, 'read');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       const ident = c.req.param('attachmentIdentifier') ?? '';
       const bare = ident.replace(/^<|>$/g, '');
@@ -58,12 +49,8 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
       if (!a) return apiError(c, 404, 'Attachment not found');
       const data = store.messages.attachmentData(a.sha256);
       if (!data) return apiError(c, 404, 'Attachment not found');
-      const type = /^[\w.+-]+\/[\w.+-]+$/.test(a.contentType) && !UNSAFE_TYPES.test(a.contentType) ? a.contentType : 'application/octet-stream';
-      c.header('Content-Type', type);
-      c.header('Content-Disposition', `attachment; filename="${safeFilename(a.filename, a.md5)}"`);
-      c.header('X-Content-Type-Options', 'nosniff');
-      c.header('Content-Security-Policy', BODY_CSP);
-      return c.body(new Uint8Array(data));
+      // Downloaded, never rendered: the same rule as the pages' attachment route.
+      return c.body(new Uint8Array(data), 200, servingHeaders({ kind: 'attachment', filename: a.filename, contentType: a.contentType, fallbackName: `${a.md5}.bin` }));
     },
   );
 }

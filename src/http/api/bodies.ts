@@ -8,19 +8,16 @@ import type { MessageView } from '../../store/messages.js';
 import type { ApiKit } from './kit.js';
 import { apiError } from './errors.js';
 import { DOWNLOAD, MSG_DOCS } from './params.js';
+import { contentDisposition, servingHeaders, type Served } from '../../policy/serving.js';
 
 type C = Context<AppEnv>;
 
-// A body route's answer must never run in our origin: the same sandbox CSP as
-// the UI's message frame (GUIDE "Showing mail from strangers").
-export const BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'";
-
-function bodyResponse(c: C, content: string | Buffer, type: string, download: boolean, filename: string): Response {
-  c.header('Content-Type', type);
-  c.header('Content-Security-Policy', BODY_CSP);
-  c.header('X-Content-Type-Options', 'nosniff');
-  if (download) c.header('Content-Disposition', `attachment; filename="${filename}"`);
-  return c.body(typeof content === 'string' ? content : new Uint8Array(content));
+/** A body route's answer must never run in our origin: headers from the one serving rule (policy/serving.ts). */
+function bodyResponse(c: C, content: string | Buffer, type: string, download: boolean, filename: string, raw = false): Response {
+  const served: Served = raw
+    ? { kind: 'raw', download, filename }
+    : { kind: 'body', contentType: type === 'text/html; charset=utf-8' ? type : 'text/plain; charset=utf-8', download, filename };
+  return c.body(typeof content === 'string' ? content : new Uint8Array(content), 200, servingHeaders(served));
 }
 
 /** A text body already escaped and linked (services/message-bodies.ts), as a document. */
@@ -43,7 +40,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
       responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = await guardMessage(c, 'read');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       const format = c.req.query('messageHeadersFormat') || 'json';
       if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
@@ -67,7 +64,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
       } else {
         out = headers.map(([name, value]) => ({ name: name.toLowerCase(), value }));
       }
-      if (download) c.header('Content-Disposition', `attachment; filename="${g.m.id}-headers.json"`);
+      if (download) c.header('Content-Disposition', contentDisposition(`${g.m.id}-headers.json`, 'headers.json'));
       return c.json(out);
     },
   );
@@ -83,10 +80,10 @@ export function registerBodyRoutes(kit: ApiKit): void {
       path,
       { operationId, summary, tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, query: [DOWNLOAD], produces: path.startsWith('/raw') || path.startsWith('/text') ? 'text/plain' : 'text/html', responses: { 200: 'The body', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
       async (c) => {
-        const g = await guardMessage(c, 'read');
+        const g = await guardMessage(c);
         if (g instanceof Response) return g;
         const out = await produce(c, g.m);
-        return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`);
+        return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`, path.startsWith('/raw/'));
       },
     );
 

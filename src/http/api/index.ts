@@ -11,6 +11,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { withServices, type AppEnv, type WebDeps } from '../deps.js';
 import { apiPrincipal } from '../middleware/api-principal.js';
+import { apiInboxGuard } from '../middleware/inbox-guard.js';
 import { ApiRegistry, type RecordedRoute } from './registry.js';
 import { buildOpenApi, renderApiDocs } from './openapi.js';
 import { apiError } from './errors.js';
@@ -26,7 +27,6 @@ import { registerPrivacyRoutes } from './privacy.js';
 import { registerNotServedRoutes } from './not-served.js';
 
 export { apiError } from './errors.js';
-export { safeFilename } from './attachments.js';
 
 type C = Context<AppEnv>;
 
@@ -38,7 +38,8 @@ export function apiRoutes(deps: WebDeps): Hono<AppEnv> {
 export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: RecordedRoute[] } {
   const deps = withServices(given);
   const app = new Hono<AppEnv>();
-  const reg = new ApiRegistry(app);
+  // Every inbox route's access is decided by the guard before its handler runs.
+  const reg = new ApiRegistry(app, (mode) => apiInboxGuard(deps, mode));
   const { config } = deps;
 
   // Bounded bodies (bad-input 66): nothing the API takes is larger than a bulk list of 100 addresses.

@@ -4,21 +4,19 @@
 import os from 'node:os';
 import type { Context } from 'hono';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
-import { canonicalAddress } from '../../policy/address.js';
-import { inboxAccess, type InboxAccess } from '../../policy/inbox-access.js';
 import { readyMessageInInbox } from '../ready-message.js';
 import type { MessageView } from '../../store/messages.js';
 import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
 import { isAdmin, principalFrom, type Principal } from '../middleware/principal.js';
-import { auditPrivateRead } from '../audit.js';
+import { guardedInbox, type GuardedInbox } from '../middleware/inbox-guard.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
 import { bodyOf } from './params.js';
 import { messageJson } from './json.js';
 
 type C = Context<AppEnv>;
-export type Guarded = { inbox: string; access: InboxAccess; p: Principal };
+export type Guarded = GuardedInbox;
 
 export interface ApiKit {
   reg: ApiRegistry;
@@ -31,13 +29,10 @@ export interface ApiKit {
   bodyOf: (c: C) => Record<string, unknown>;
   /** 401 unless a valid key was sent. */
   needUser: (c: C) => Response | null;
-  /**
-   * Checks the {email} parameter and the caller's rights on that inbox.
-   * read: anyone who may read it; write: plus a key (star, label, delete one);
-   * manage: the owner or an admin (delete all).
-   */
-  guard: (c: C, mode: 'read' | 'write' | 'manage') => Guarded | Response;
-  guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => Promise<(Guarded & { m: MessageView }) | Response>;
+  /** The {email} inbox and the caller's rights, as the inbox guard decided them (registry.ts mounts it). */
+  guarded: (c: C) => Guarded;
+  /** The same, and the {messageId} message of that inbox; 404 when it is not there. */
+  guardMessage: (c: C) => Promise<(Guarded & { m: MessageView }) | Response>;
   listOf: (ids: string[], viewer: Principal) => unknown[];
 }
 
@@ -59,23 +54,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     return apiError(c, 401, p.badKey ? MSG.badKey : MSG.noKey);
   };
 
-  const guard = (c: C, mode: 'read' | 'write' | 'manage'): Guarded | Response => {
-    const p = principal(c, deps);
-    const a = canonicalAddress(c.req.param('email') ?? '');
-    if (!a) return apiError(c, 400, MSG.badEmail);
-    const access = inboxAccess(deps, a.inbox, p);
-    // Private and not yours: one answer, whatever the key (bad-input 61).
-    if (access.kind !== 'public' && !access.read) return apiError(c, 403, MSG.forbidden);
-    if (p.kind === 'anonymous' && p.badKey) return apiError(c, 401, MSG.badKey);
-    if (!access.read || (mode !== 'read' && !access.change)) return apiError(c, 401, MSG.noKey);
-    if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
-    auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
-    return { inbox: a.inbox, access, p };
-  };
-
-  const guardMessage = async (c: C, mode: 'read' | 'write' | 'manage'): Promise<(Guarded & { m: MessageView }) | Response> => {
-    const g = guard(c, mode);
-    if (g instanceof Response) return g;
+  const guardMessage = async (c: C): Promise<(Guarded & { m: MessageView }) | Response> => {
+    const g = guardedInbox(c);
     // Ids are opaque and checked against the inbox (bad-input 60); a message not ready yet is waited for (issue 10).
     const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '');
     if (!m) return apiError(c, 404, MSG.notFound);
@@ -85,5 +65,5 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const listOf = (ids: string[], viewer: Principal) =>
     ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
 
-  return { reg, deps, store, config, json, principal, bodyOf, needUser, guard, guardMessage, listOf };
+  return { reg, deps, store, config, json, principal, bodyOf, needUser, guarded: guardedInbox, guardMessage, listOf };
 }

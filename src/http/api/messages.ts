@@ -10,7 +10,7 @@ import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS } from './params
 type C = Context<AppEnv>;
 
 export function registerMessageRoutes(kit: ApiKit): void {
-  const { reg, store, deps, json, needUser, guard, guardMessage, principal } = kit;
+  const { reg, store, deps, json, needUser, guarded, guardMessage, listOf, principal } = kit;
 
   // Registered before /addresses/:email/... so "starred" is never read as an address.
   reg.route(
@@ -33,8 +33,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/message-count',
     { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' } },
     (c) => {
-      const g = guard(c, 'read');
-      if (g instanceof Response) return g;
+      const g = guarded(c);
       return c.json({ count: store.messages.count(g.inbox), inbox: g.inbox });
     },
   );
@@ -53,8 +52,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       returns: 'EmailMessageList',
     },
     (c) => {
-      const g = guard(c, 'read');
-      if (g instanceof Response) return g;
+      const g = guarded(c);
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
@@ -70,12 +68,12 @@ export function registerMessageRoutes(kit: ApiKit): void {
       summary: 'Delete all messages of an owned inbox (starred ones are kept)',
       tags: ['Messages'],
       auth: 'inbox',
+      inboxMode: 'manage',
       pathDocs: EMAIL_DOC,
       responses: { 204: 'Deleted', 401: 'No key', 403: 'Not your inbox' },
     },
     async (c) => {
-      const g = guard(c, 'manage');
-      if (g instanceof Response) return g;
+      const g = guarded(c);
       await deps.services.inboxes.deleteAll(g.inbox);
       return c.body(null, 204);
     },
@@ -86,7 +84,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId',
     { operationId: 'GetMessageMetadata', summary: 'Get one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
     async (c) => {
-      const g = await guardMessage(c, 'read');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       return c.json(json(g.m, g.p));
     },
@@ -97,7 +95,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId',
     { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
     async (c) => {
-      const g = await guardMessage(c, 'write');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       if (!(await deps.services.inboxes.deleteOne(g.p, g.m)).ok) return apiError(c, 401, MSG.noKey);
       return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
@@ -109,7 +107,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId/star',
     { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
     async (c) => {
-      const g = await guardMessage(c, 'write');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       const r = await deps.services.inboxes.toggleStar(g.p, g.m);
       if (!r.ok) return apiError(c, 401, MSG.noKey);
@@ -119,7 +117,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
 
   const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
   const labelHandler = (add: boolean) => async (c: C) => {
-    const g = await guardMessage(c, 'write');
+    const g = await guardMessage(c);
     if (g instanceof Response) return g;
     const label = c.req.param('label') ?? '';
     if (!validLabel(label)) return apiError(c, 400, `A label is 1 to ${MAX_LABEL} characters`);
@@ -158,7 +156,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = await guardMessage(c, 'write');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       const folder = c.req.param('folder') ?? '';
       const r = await deps.services.inboxes.setFolder(g.p, g.m, folder);
@@ -180,7 +178,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = await guardMessage(c, 'write');
+      const g = await guardMessage(c);
       if (g instanceof Response) return g;
       const v = c.req.param('readBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');

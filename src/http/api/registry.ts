@@ -3,8 +3,9 @@
 // OpenAPI description at /api/openapi.json is built from those records, so it
 // cannot drift from what is actually served (issue 3: "generated from the
 // route definitions").
-import type { Context, Handler, Hono } from 'hono';
+import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../deps.js';
+import type { InboxMode } from '../middleware/inbox-guard.js';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -35,6 +36,8 @@ export interface RouteDoc {
   produces?: string;
   /** Schema name (components/schemas) of the JSON 200 answer. */
   returns?: string;
+  /** auth 'inbox' with an {email}: the rights needed; default read for GET, write otherwise. */
+  inboxMode?: InboxMode;
 }
 
 export interface RecordedRoute extends RouteDoc {
@@ -47,11 +50,20 @@ export interface RecordedRoute extends RouteDoc {
 export class ApiRegistry {
   readonly routes: RecordedRoute[] = [];
 
-  constructor(private readonly app: Hono<AppEnv>) {}
+  /** inboxGuard: the middleware that decides an {email} route's access before its handler (middleware/inbox-guard.ts). */
+  constructor(
+    private readonly app: Hono<AppEnv>,
+    private readonly inboxGuard?: (mode: InboxMode) => MiddlewareHandler<AppEnv>,
+  ) {}
 
   route(method: Method, path: string, doc: RouteDoc, handler: (c: Context<AppEnv>) => Response | Promise<Response>): void {
     const pathParams = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
     this.routes.push({ ...doc, method, path, pathParams });
-    this.app.on(method.toUpperCase(), path, handler as Handler<AppEnv>);
+    if (doc.auth === 'inbox' && pathParams.includes('email') && this.inboxGuard) {
+      const mode = doc.inboxMode ?? (method === 'get' ? 'read' : 'write');
+      this.app.on(method.toUpperCase(), path, this.inboxGuard(mode), handler as Handler<AppEnv>);
+    } else {
+      this.app.on(method.toUpperCase(), path, handler as Handler<AppEnv>);
+    }
   }
 }

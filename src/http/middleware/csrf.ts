@@ -5,7 +5,8 @@
 // Origin, when the browser sends one, must be ours: `null` (sandboxed frames,
 // privacy-stripped requests) is refused too. GET never changes state.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../deps.js';
 import { getCookie, setCookie } from 'hono/cookie';
 
 export interface CsrfOptions {
@@ -75,4 +76,33 @@ export class Csrf {
     if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, reason: 'token' };
     return { ok: true };
   }
+}
+
+/**
+ * The check as route middleware: parses the POSTed form, verifies its `csrf`
+ * field and leaves the string fields in c.var.form; `refused` answers when
+ * the form expired or came from another site. Mounted per route, after any
+ * check that must answer first (signed in, feature on).
+ */
+export function csrfForm(csrf: Csrf, refused: (c: Context<AppEnv>) => Response | Promise<Response>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    let body: Record<string, unknown>;
+    try {
+      body = await c.req.parseBody();
+    } catch {
+      body = {};
+    }
+    if (!csrf.verify(c, body['csrf']).ok) return refused(c);
+    const form: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
+    c.set('form', form);
+    await next();
+  };
+}
+
+/** The fields csrfForm left; a route mounted without it is a programming error. */
+export function formOf(c: Context<AppEnv>): Record<string, string> {
+  const f = c.get('form');
+  if (!f) throw new Error(`no CSRF check on ${c.req.path}`);
+  return f;
 }

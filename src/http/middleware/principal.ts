@@ -16,8 +16,9 @@ export type Principal =
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', badKey: false };
 
-/** The user the operator's admin key acts as. */
-export const ADMIN_USERNAME = 'admin';
+import { ADMIN_USERNAME, sessionMaxAgeMs, sessionTtlMs } from '../../policy/accounts.js';
+import { ensureAdmin } from '../../services/accounts.js';
+export { ADMIN_USERNAME, ensureAdmin, sessionMaxAgeMs, sessionTtlMs };
 
 export function isAdmin(p: Principal): boolean {
   return p.kind === 'user' && p.user.role === 'admin';
@@ -25,24 +26,6 @@ export function isAdmin(p: Principal): boolean {
 
 export function userOf(p: Principal): User | null {
   return p.kind === 'user' ? p.user : null;
-}
-
-/**
- * Makes sure the admin key has a user to act as: creates `admin` (role admin,
- * no password) when auth.adminKey is set and it does not exist, and gives it
- * the admin role if it lost it. main.ts calls this at startup; resolving the
- * admin key also calls it, so a test that skips it still works.
- * Returns the admin user, or null when no admin key is configured.
- */
-export function ensureAdmin(store: Store, config: Config): User | null {
-  if (!config.auth.adminKey) return null;
-  const existing = store.users.byName(ADMIN_USERNAME);
-  if (!existing) return store.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
-  if (existing.role !== 'admin') {
-    store.users.setRole(existing.id, 'admin');
-    return store.users.byId(existing.id);
-  }
-  return existing;
 }
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -77,15 +60,6 @@ export function sessionCookieName(c: Context, config: Config): string {
   const secure = new URL(c.req.url).protocol === 'https:' || config.http.publicUrl.startsWith('https:');
   // __Host- pins the cookie to this origin, but browsers only take it with Secure.
   return secure ? '__Host-mr_session' : 'mr_session';
-}
-
-export function sessionTtlMs(config: Config): number {
-  return config.auth.sessionHours * 3600_000;
-}
-
-/** Longest a session lives from sign-in however often it is used: 30 days, or the idle TTL if that is longer. */
-export function sessionMaxAgeMs(config: Config): number {
-  return Math.max(30 * 24 * 3600_000, sessionTtlMs(config));
 }
 
 export function principalForSession(store: Store, config: Config, token: string | undefined): Principal {

@@ -3,23 +3,23 @@
 // and star, label and file one's own mail. Server-rendered, no inline
 // scripts; every POST carries a CSRF token and is checked against Origin
 // (bad-input 63); GET never changes anything.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
-import { Csrf } from '../middleware/csrf.js';
+import { Csrf, csrfForm, formOf } from '../middleware/csrf.js';
+import { pageInboxGuard } from '../middleware/inbox-guard.js';
 import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
 import { searchableInput, type Scope } from '../../store/message-queries.js';
-import { USERNAME } from '../../store/users.js';
-import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../middleware/principal.js';
-import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
+import { isAdmin, principalFrom, sessionCookieName, type Principal } from '../middleware/principal.js';
+import { inboxAccess } from '../../policy/inbox-access.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import { FOLDERS, MAX_LABEL } from '../../services/inboxes.js';
 import { limiterFor, loginThrottleFor } from '../middleware/rate-limit.js';
 import { knownDevicesFor } from '../middleware/known-device.js';
 import { clientIp } from '../middleware/client-ip.js';
-import { audit, auditPrivateRead } from '../audit.js';
+import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
@@ -27,13 +27,12 @@ import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
-/** Names nobody may register: they would look like the operator. */
-const RESERVED_NAMES = new Set([ADMIN_USERNAME, 'administrator', 'root', 'postmaster', 'mailroom', 'system']);
 
 
 export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { store, config } = deps;
+  const accounts = deps.services.accounts;
   const csrf = new Csrf({ publicUrl: config.http.publicUrl });
   const loginThrottle = loginThrottleFor(store);
   const knownDevices = knownDevicesFor(store, config);
@@ -41,30 +40,30 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   const secure = (c: C) => new URL(c.req.url).protocol === 'https:' || config.http.publicUrl.startsWith('https:');
 
-  /** Form fields of a POST, after the CSRF and Origin check; null when refused. */
-  const form = async (c: C): Promise<Record<string, string> | null> => {
-    const body = await c.req.parseBody();
-    const check = csrf.verify(c, body['csrf']);
-    if (!check.ok) return null;
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
-    return out;
-  };
   const refused = (c: C) => c.text('This form has expired or came from another site. Go back, reload the page and try again.', 403);
+  /** POSTs: the CSRF and Origin check, then the form in c.var.form (middleware/csrf.ts). */
+  const checked = csrfForm(csrf, refused);
 
   const user = (c: C): UserPrincipal | null => {
     const p = principalFrom(c, deps);
     return p.kind === 'user' ? p : null;
   };
+  /** Pages that need a signed-in user; everyone else goes to the login page. */
+  const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!user(c)) return c.redirect('/login', 303);
+    await next();
+  };
+  /** The user, behind requireUser. */
+  const me = (c: C): UserPrincipal => user(c)!;
 
   const startSession = (c: C, userId: number) => {
-    const token = store.sessions.create(userId, sessionTtlMs(config));
+    const token = accounts.startSession(userId);
     setCookie(c, sessionCookieName(c, config), token, {
       path: '/',
       httpOnly: true,
       sameSite: 'Lax',
       secure: secure(c),
-      maxAge: Math.floor(sessionTtlMs(config) / 1000),
+      maxAge: Math.floor(accounts.sessionTtlMs() / 1000),
     });
   };
 
@@ -73,21 +72,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   // handler runs, when the reader may not read that inbox: a page that
   // forgets its own check still cannot leak a private inbox. Same answer for
   // no login, another user, or a bad key (bad-input 61).
-  const inboxGuard = async (c: C, next: () => Promise<void>) => {
-    const a = canonicalAddress(c.req.param('address') ?? '');
-    // Reserved local parts (postmaster, abuse, ...) have their own page in ui/routes.tsx.
-    if (a && !isReservedInbox(config, a.inbox) && !canReadInbox(deps, a.inbox, principalFrom(c, deps))) {
-      return c.html(<PrivateInboxPage nonce={c.get('nonce')} signedIn={user(c) !== null} />, 403);
-    }
-    // An admin reading someone else's private inbox is recorded (issue 4): the
-    // inbox and message pages, raw source and attachments; not the iframe body
-    // and inline images a message page loads with it.
-    if (a && !/\/(html|cid\/[^/]*)$/.test(c.req.path)) {
-      const seg = c.req.path.split('/');
-      auditPrivateRead(c, deps, principalFrom(c, deps), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
-    }
-    await next();
-  };
+  const inboxGuard = pageInboxGuard(deps, (c) => c.html(<PrivateInboxPage nonce={c.get('nonce')} signedIn={user(c) !== null} />, 403));
   app.use('/inbox/:address', inboxGuard);
   app.use('/inbox/:address/*', inboxGuard);
 
@@ -107,9 +92,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   app.get('/login', (c) => (user(c) ? c.redirect('/account', 303) : loginPage(c, 'login')));
 
-  app.post('/login', async (c) => {
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/login', checked, async (c) => {
+    const f = formOf(c);
     // Throttled per account and client, per client and per account, with
     // growing delays and no hard lockout; a browser that signed in to this
     // account before is let through (issue 13, rate-limit.ts LoginThrottle).
@@ -124,7 +108,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       c.header('Retry-After', String(wait));
       return loginPage(c, 'login', `Too many failed sign-ins. Wait ${wait < 60 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`} and try again.`, f.username, 429);
     }
-    const u = await store.users.checkPassword(name, (f.password ?? '').slice(0, 1024));
+    const u = await accounts.checkPassword(name, f.password ?? '');
     if (!u) {
       loginThrottle.failed(attempt);
       return loginPage(c, 'login', 'That user name and password do not match.', f.username, 401);
@@ -137,31 +121,35 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     return c.redirect('/account', 303);
   });
 
-  app.get('/register', (c) => {
+  const registrationOn: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!config.auth.registration) return c.text('Registration is turned off on this Mailroom.', 404);
-    return loginPage(c, 'register');
-  });
+    await next();
+  };
+  app.get('/register', registrationOn, (c) => loginPage(c, 'register'));
 
-  app.post('/register', async (c) => {
-    if (!config.auth.registration) return c.text('Registration is turned off on this Mailroom.', 404);
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/register', registrationOn, checked, async (c) => {
+    const f = formOf(c);
     const name = (f.username ?? '').trim();
     const pw = f.password ?? '';
-    if (!USERNAME.test(name) || RESERVED_NAMES.has(name.toLowerCase())) return loginPage(c, 'register', 'Choose another user name: letters, digits, ".", "_" or "-".', name, 400);
-    if (pw.length < 10 || pw.length > 1024) return loginPage(c, 'register', 'Passwords are at least 10 characters.', name, 400);
-    if (store.users.byName(name)) return loginPage(c, 'register', 'That user name is taken.', name, 400);
-    const u = await store.users.create({ username: name, password: pw, role: 'user' });
-    startSession(c, u.id);
+    const r = await accounts.createUser({ username: name, password: pw, selfService: true });
+    if (!r.ok) {
+      const error = {
+        'bad-name': 'Choose another user name: letters, digits, ".", "_" or "-".',
+        'too-short': 'Passwords are at least 10 characters.',
+        'too-long': 'Passwords are at least 10 characters.',
+        taken: 'That user name is taken.',
+      }[r.reason];
+      return loginPage(c, 'register', error, name, 400);
+    }
+    startSession(c, r.value.id);
     return c.redirect('/account', 303);
   });
 
-  app.post('/logout', async (c) => {
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/logout', checked, async (c) => {
+    const f = formOf(c);
     const name = sessionCookieName(c, config);
     const token = getCookie(c, name);
-    if (token) store.sessions.remove(token);
+    if (token) accounts.signOut(token);
     deleteCookie(c, name, { path: '/', secure: secure(c) });
     return c.redirect('/', 303);
   });
@@ -174,7 +162,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
         user={p.user}
-        keys={store.keys.listForUser(p.user.id)}
+        keys={accounts.listKeys(p.user.id)}
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         apiBase={apiBase()}
@@ -183,54 +171,39 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       status,
     );
 
-  /** Pages below need a signed-in user; everyone else goes to the login page. */
-  const signedIn = (c: C): UserPrincipal | Response => user(c) ?? c.redirect('/login', 303);
-
-  app.get('/account', (c) => {
-    const p = signedIn(c);
-    return p instanceof Response ? p : accountPage(c, p);
-  });
+  app.get('/account', requireUser, (c) => accountPage(c, me(c)));
 
   // Ends every session of this user, on every device (a lost laptop, a shared
   // computer): the sessions table holds only hashes, so revoking is a delete.
-  app.post('/account/sessions/revoke', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
-    store.sessions.removeForUser(p.user.id);
+  app.post('/account/sessions/revoke', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
+    accounts.signOutEverywhere(p.user.id);
     deleteCookie(c, sessionCookieName(c, config), { path: '/', secure: secure(c) });
     return c.redirect('/login', 303);
   });
 
-  app.post('/account/keys', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
-    const name = (f.name ?? '').trim().slice(0, 100);
-    const { key, record } = store.keys.create(p.user.id, name);
-    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name });
+  app.post('/account/keys', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
+    const { key, record } = await accounts.createKey(p.user.id, f.name ?? '');
+    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name: record.name });
     // Rendered, not redirected: the key must never sit in a URL or history.
-    return accountPage(c, p, { newKey: { name, key } });
+    return accountPage(c, p, { newKey: { name: record.name, key } });
   });
 
-  app.post('/account/keys/:id/revoke', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
-    const k = store.keys.byId(Number(c.req.param('id')));
-    if (!k || k.userId !== p.user.id) return accountPage(c, p, { error: 'No such key.' }, 400);
-    store.keys.revoke(k.id);
+  app.post('/account/keys/:id/revoke', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
+    // Revoking a key that already is changes nothing: the page shows it revoked.
+    const r = await accounts.revokeKey(Number(c.req.param('id')), { ownerId: p.user.id });
+    if (!r.ok && r.reason !== 'already-revoked') return accountPage(c, p, { error: 'No such key.' }, 400);
     return c.redirect('/account', 303);
   });
 
-  app.post('/account/addresses', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/account/addresses', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
     const a = canonicalAddress(f.address ?? '');
     if (!a) return accountPage(c, p, { error: 'That is not an email address.' }, 400);
     const r = await deps.services.addresses.reserve(p.user.id, a);
@@ -253,11 +226,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     return owned && (owned.ownerId === p.user.id || isAdmin(p)) ? owned : null;
   };
 
-  app.post('/account/addresses/:address', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/account/addresses/:address', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
     const owned = ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     // The form always sends every field: empty turns it off, an unticked box is false.
@@ -273,11 +244,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     return accountPage(c, p, { notice: `Saved ${owned.address}.` });
   });
 
-  app.post('/account/addresses/:address/release', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/account/addresses/:address/release', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
     const owned = ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     const { wiped: wipe } = await deps.services.addresses.release(owned.address, { deleteMessages: f.deleteMessages === 'true' });
@@ -289,9 +258,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'owner', userId: p.user.id });
   const load = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null);
 
-  app.get('/account/mail', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
+  app.get('/account/mail', requireUser, async (c) => {
+    const p = me(c);
     const folder = (FOLDERS as readonly string[]).includes(c.req.query('folder') ?? '') ? c.req.query('folder')! : '';
     const starredOnly = c.req.query('starred') === '1';
     const messages = starredOnly
@@ -308,11 +276,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   };
   const back = (c: C) => c.redirect('/account/mail', 303);
 
-  app.post('/account/mail/:address/:id/:action{star|folder|labels}', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/account/mail/:address/:id/:action{star|folder|labels}', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
     const action = c.req.param('action');
@@ -331,11 +297,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     return back(c);
   });
 
-  app.post('/account/mail/:address/:id/labels/remove', async (c) => {
-    const p = signedIn(c);
-    if (p instanceof Response) return p;
-    const f = await form(c);
-    if (!f) return refused(c);
+  app.post('/account/mail/:address/:id/labels/remove', requireUser, checked, async (c) => {
+    const p = me(c);
+    const f = formOf(c);
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
     if (!(await deps.services.inboxes.removeLabel(p, m, f.label ?? '')).ok) return c.text('Not found', 404);

@@ -13,7 +13,6 @@ import { canonicalAddress } from '../../policy/address.js';
 import { linkHost } from '../../mail/sanitize.js';
 import { escapeHtml } from '../../mail/text.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
-import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
 import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId, segment } from './paths.js';
@@ -27,6 +26,7 @@ import { inboxNotice } from '../privacy-facts.js';
 import { canChangeInbox, isPrivateInbox } from '../../policy/inbox-access.js';
 import { principalFrom } from '../middleware/principal.js';
 import { isReservedInbox } from '../../policy/address.js';
+import { messageFrameCsp, servingHeaders } from '../../policy/serving.js';
 
 type C = Context<AppEnv>;
 
@@ -34,24 +34,6 @@ const PAGE_SIZE = 50;
 const MAX_RAW_PREVIEW = 256 * 1024;
 const MAX_LINKS_SHOWN = 300;
 
-/** For downloads (bad-input 45): a sandbox with nothing allowed, should a browser ever render it anyway. */
-const DOWNLOAD_CSP = "default-src 'none'; sandbox";
-
-/** Raster image types a browser shows as an image and nothing else; anything else is served as opaque bytes. */
-const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)$/;
-/** Types a browser could render as a document or run as code, whatever the disposition says. */
-const RENDERABLE = /(html|xml|svg|script|xsl|css)|^(multipart|message)\/|^text\/(?!plain$|csv$)/;
-
-function mediaType(declared: string): string {
-  return declared.split(';')[0]!.trim().toLowerCase();
-}
-
-/** The type an attachment is downloaded with: its own when harmless, octet-stream otherwise. */
-export function downloadType(declared: string): string {
-  const t = mediaType(declared);
-  if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(t) || RENDERABLE.test(t)) return 'application/octet-stream';
-  return t;
-}
 
 export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -289,22 +271,9 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     // Past its walls (time, memory, output) the sanitizer's answer is the escaped source (bad-input 50).
     const inner = m.parseState === 'ok' || m.parseState === 'failed' ? (await sanitizedBody(r.inbox, m, remote)).html : '';
     // Images only from data: and this message's own cid route, unless the reader
-    // unblocked remote images for this one message. The CSP enforces what the
-    // sanitizer already did, so a sanitizer bug still fetches nothing.
+    // unblocked remote images for this one message (policy/serving.ts).
     const cidSources = origins(c).map((o) => o + cidPrefix(r.inbox, m.id));
-    const img = ['data:', ...cidSources, ...(remote ? ['https:', 'http:'] : [])].join(' ');
-    c.header(
-      'Content-Security-Policy',
-      [
-        'sandbox allow-popups allow-popups-to-escape-sandbox',
-        "default-src 'none'",
-        "style-src 'unsafe-inline'",
-        `img-src ${img}`,
-        "form-action 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'self'",
-      ].join('; '),
-    );
+    c.header('Content-Security-Policy', messageFrameCsp(['data:', ...cidSources, ...(remote ? ['https:', 'http:'] : [])]));
     // Only our own message page may frame it (the default everywhere else is DENY).
     c.header('X-Frame-Options', 'SAMEORIGIN');
     // The document is fixed: our own markup around the sanitizer's output, which must not be edited after sanitizing.
@@ -327,14 +296,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const a = m.attachments.find((x) => x.cid && x.cid === cid);
     const data = a ? msgs.attachmentData(a.sha256) : null;
     if (!a || !data) return errorPage(c, 404, 'No such image', 'This message has no inline part with that Content-ID.', r.inbox);
-    const type = mediaType(a.contentType);
-    c.header('Content-Type', INLINE_IMAGE.test(type) ? type : 'application/octet-stream');
-    c.header('Content-Security-Policy', DOWNLOAD_CSP);
-    // The sandboxed body has an opaque origin, so its image requests are cross-origin to us.
-    c.header('Cross-Origin-Resource-Policy', 'cross-origin');
-    c.header('Cache-Control', 'private, max-age=3600');
-    if (!INLINE_IMAGE.test(type)) c.header('Content-Disposition', contentDisposition(a.filename, `inline-${a.idx + 1}.bin`));
-    return c.body(new Uint8Array(data));
+    const headers = servingHeaders({ kind: 'inline-image', filename: a.filename, contentType: a.contentType, fallbackName: `inline-${a.idx + 1}.bin` });
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Cache-Control': 'private, max-age=3600' });
   });
 
   // ---- attachments -------------------------------------------------------
@@ -349,14 +312,9 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const a = /^\d{1,6}$/.test(idxText) ? m.attachments.find((x) => x.idx === Number(idxText)) : undefined;
     const data = a ? msgs.attachmentData(a.sha256) : null;
     if (!a || !data) return errorPage(c, 404, 'No such attachment', 'This message has no attachment with that number.', r.inbox);
-    // Downloaded, never rendered (bad-inputs 43, 45): attachment disposition with a
-    // sanitized name, nosniff (set for every response), a sandbox CSP, and no
-    // type a browser would render as a document.
-    c.header('Content-Type', downloadType(a.contentType));
-    c.header('Content-Disposition', contentDisposition(a.filename, `attachment-${a.idx + 1}.bin`));
-    c.header('Content-Security-Policy', DOWNLOAD_CSP);
-    c.header('Cache-Control', 'private, no-store');
-    return c.body(new Uint8Array(data));
+    // Downloaded, never rendered (bad-inputs 43, 45; policy/serving.ts).
+    const headers = servingHeaders({ kind: 'attachment', filename: a.filename, contentType: a.contentType, fallbackName: `attachment-${a.idx + 1}.bin` });
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Cache-Control': 'private, no-store' });
   });
 
   // ---- raw source --------------------------------------------------------
@@ -368,15 +326,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!m) return noMessage(c, r.inbox);
     const data = msgs.raw(m.contentId);
     if (!data) return noMessage(c, r.inbox);
-    c.header('Content-Security-Policy', DOWNLOAD_CSP);
-    if (c.req.query('download') === '1') {
-      c.header('Content-Type', 'message/rfc822');
-      c.header('Content-Disposition', contentDisposition(`${m.id}.eml`, 'message.eml'));
-    } else {
-      // text/plain with nosniff: shown as text whatever the bytes look like.
-      c.header('Content-Type', 'text/plain; charset=utf-8');
-    }
-    return c.body(new Uint8Array(data));
+    return c.body(new Uint8Array(data), 200, servingHeaders({ kind: 'raw', download: c.req.query('download') === '1', filename: `${m.id}.eml` }));
   });
 
   // ---- delete --------------------------------------------------------------

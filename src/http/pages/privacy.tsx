@@ -2,10 +2,10 @@
 // on the account pages (owners for their own addresses and account, admins
 // for any), and the audit log for admins. Exports are GET downloads (a read;
 // recorded in the audit log); deletions are POST with a CSRF token.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
-import { Csrf } from '../middleware/csrf.js';
+import { Csrf, csrfForm, formOf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { isAdmin, principalFrom, sessionCookieName, ADMIN_USERNAME, type Principal } from '../middleware/principal.js';
 import { privacyFacts } from '../privacy-facts.js';
@@ -53,6 +53,12 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   };
 
   const refused = (c: C) => c.text('This form has expired or came from another site. Go back, reload the page and try again.', 403);
+  /** POSTs: the CSRF and Origin check, then the form in c.var.form (middleware/csrf.ts). */
+  const checked = csrfForm(csrf, refused);
+  const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!signedIn(c)) return c.redirect('/login', 303);
+    await next();
+  };
 
   app.get('/account/data/address/:address/export', (c) => {
     const p = signedIn(c);
@@ -63,11 +69,9 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
   });
 
-  app.post('/account/data/address/:address/delete', async (c) => {
-    const p = signedIn(c);
-    if (!p) return c.redirect('/login', 303);
-    const body = await c.req.parseBody();
-    if (!csrf.verify(c, body['csrf']).ok) return refused(c);
+  app.post('/account/data/address/:address/delete', requireUser, checked, async (c) => {
+    const p = signedIn(c)!;
+    const body = formOf(c);
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
     if (body['confirm'] !== 'yes') return c.text('Tick the box to confirm.', 400);
@@ -104,11 +108,9 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     return exportResponse(c, deps, s.subject, s.name);
   });
 
-  app.post('/account/data/delete', async (c) => {
-    const p = signedIn(c);
-    if (!p) return c.redirect('/login', 303);
-    const body = await c.req.parseBody();
-    if (!csrf.verify(c, body['csrf']).ok) return refused(c);
+  app.post('/account/data/delete', requireUser, checked, async (c) => {
+    const p = signedIn(c)!;
+    const body = formOf(c);
     if (!isAdmin(p)) return c.text('Only administrators can do this here.', 403);
     const s = subjectFor(c, p, String(body['subject'] ?? ''));
     if (!s) return auditPage(c, { error: 'No such address or user.' }, 400);

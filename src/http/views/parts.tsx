@@ -54,3 +54,21 @@ export function Sender(props: { from: MailAddress[]; mailFrom: string }) {
     </span>
   );
 }
+
+/** What a form did: a notice (status) and an error (alert), each shown only when given. */
+export function FormOutcome(props: { notice?: string; error?: string; errorClass?: 'notice' | 'notice bad' }) {
+  return (
+    <>
+      {props.notice ? (
+        <p class="notice info" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p class={props.errorClass ?? 'notice'} role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,6 +1,7 @@
 // The /privacy page and the admin audit page (issue 4). Every statement comes
 // from http/privacy-facts.ts, generated from the running config.
 import { Layout } from './layout.js';
+import { FormOutcome } from './parts.js';
 import type { PrivacySection } from '../privacy-facts.js';
 import type { AuditEntry } from '../../store/audit.js';
 import { formatTime } from '../pages/format.js';
@@ -49,16 +50,7 @@ export function AuditPage(props: { nonce: string; csrf: string; entries: AuditEn
   return (
     <Layout title="Audit log — Mailroom" nonce={props.nonce}>
       <h1>Audit log</h1>
-      {props.notice ? (
-        <p class="notice info" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="notice bad" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <FormOutcome notice={props.notice} error={props.error} errorClass="notice bad" />
       <h2>Export or delete everything held for an address or an account</h2>
       <form method="get" action="/account/data/export">
         <label>

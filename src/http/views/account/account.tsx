@@ -5,6 +5,7 @@ import type { User } from '../../../store/users.js';
 import type { ApiKey } from '../../../store/api-keys.js';
 import type { OwnedAddress } from '../../../store/addresses.js';
 import { Layout } from '../layout.js';
+import { FormOutcome } from '../parts.js';
 
 export interface AccountProps {
   nonce: string;
@@ -43,16 +44,7 @@ export function AccountPage(props: AccountProps) {
         <Csrf token={props.csrf} />
         <button type="submit">Sign out everywhere</button>
       </form>
-      {props.notice ? (
-        <p class="notice info" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="notice" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <FormOutcome notice={props.notice} error={props.error} />
 
       <h2>API keys</h2>
       {props.newKey ? (

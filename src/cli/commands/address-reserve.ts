@@ -1,0 +1,19 @@
+// address reserve <email> --user <name>
+import { canonicalAddress } from '../../policy/address.js';
+import { stringOpt, userArg, UsageError, type Command } from '../args.js';
+
+export const addressReserve: Command = async (ctx) => {
+  const a = canonicalAddress(ctx.args[0] ?? '');
+  if (!a) throw new UsageError('address reserve <email> --user <name>');
+  const owner = stringOpt(ctx.opts, 'user');
+  if (owner === undefined) throw new UsageError('--user <name> is required');
+  const u = userArg(ctx, owner);
+  const r = await ctx.services.addresses.reserve(u.id, a);
+  if (!r.ok) {
+    if (r.reason === 'foreign-domain') throw new Error(`${a.domain} is not one of the configured domains (${ctx.config.domains.join(', ')})`);
+    if (r.reason === 'reserved-local-part') throw new Error(`${a.inbox} uses a reserved local part; it is admin-only already`);
+    throw new Error(`${a.inbox} is already owned by ${ctx.store.addresses.get(a.inbox)?.ownerName ?? 'someone'}`);
+  }
+  ctx.io.out(`${a.inbox} is now private to ${u.username}`);
+  return 0;
+};

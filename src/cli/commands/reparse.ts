@@ -1,0 +1,25 @@
+// reparse [--all-failed] [--id ID,…] [--time-limit-ms N] [--memory-mb N]:
+// failed messages processed again with a budget the admin chooses (issue 10);
+// by default three times the time and twice the memory of ingest's walls.
+import { positiveOpt, stringOpt, UsageError, type Command } from '../args.js';
+import { reparse as reparseMessages } from '../../jobs/reparse.js';
+import { DEFAULT_PARSE_BUDGET } from '../../jobs/parse-pool.js';
+
+export const reparse: Command = async ({ opts, io, store }) => {
+  const budget = {
+    timeLimitMs: positiveOpt(opts, 'time-limit-ms') ?? DEFAULT_PARSE_BUDGET.timeLimitMs * 3,
+    memoryMb: positiveOpt(opts, 'memory-mb') ?? DEFAULT_PARSE_BUDGET.memoryMb * 2,
+  };
+  const ids = (stringOpt(opts, 'id') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!opts['all-failed'] && !ids.length) throw new UsageError('reparse needs --all-failed or --id');
+  const contents: number[] = opts['all-failed'] ? store.messages.failedParse() : [];
+  for (const id of ids) {
+    const m = store.messages.get(id);
+    if (!m) throw new Error(`no message ${id}`);
+    contents.push(m.contentId);
+  }
+  const results = await reparseMessages(store.messages, [...new Set(contents)], budget, (r) => io.out(`${r.contentId}  ${r.ok ? 'ok' : `failed: ${r.error}`}`));
+  const ok = results.filter((r) => r.ok).length;
+  io.out(`reparsed ${results.length}: ${ok} ok, ${results.length - ok} still failed`);
+  return 0;
+};

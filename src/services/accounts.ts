@@ -1,0 +1,135 @@
+// Accounts (issue 3, issue 10 part 3): users, their API keys and web
+// sessions. The API, the account pages and the CLI come here, so the rules
+// (password length, which names a visitor may take, the last admin) exist
+// once. Who did it and from where (the audit log) stays with the adapter,
+// which knows.
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import { USERNAME, type Role, type User } from '../store/users.js';
+import type { ApiKey } from '../store/api-keys.js';
+import { ADMIN_USERNAME, passwordProblem, registrableName, removesLastAdmin, sessionTtlMs, type PasswordProblem } from '../policy/accounts.js';
+import { ok, refuse, type Outcome } from './result.js';
+
+export type CreateUserRefusal = PasswordProblem | 'bad-name' | 'taken';
+export type KeyRefusal = 'no-such-key' | 'not-yours' | 'already-revoked';
+
+export interface AccountServiceDeps {
+  store: Store;
+  config: Pick<Config, 'auth'>;
+}
+
+export class AccountService {
+  constructor(private readonly deps: AccountServiceDeps) {}
+
+  private get store(): Store {
+    return this.deps.store;
+  }
+
+  // ------------------------------------------------------------------ users
+
+  /**
+   * A new user. `selfService`: a visitor registering on the web, who may not
+   * take a name that looks like the operator's and must set a password; the
+   * operator (CLI) may create key-only users.
+   */
+  async createUser(input: { username: string; password?: string; role?: Role; email?: string; selfService?: boolean }): Promise<Outcome<User, CreateUserRefusal>> {
+    const { store } = this;
+    if (input.selfService ? !registrableName(input.username) : !USERNAME.test(input.username)) return refuse('bad-name');
+    if (input.password !== undefined || input.selfService) {
+      const problem = passwordProblem(input.password ?? '');
+      if (problem) return refuse(problem);
+    }
+    if (store.users.byName(input.username)) return refuse('taken');
+    return ok(await store.users.create({ username: input.username, password: input.password, role: input.role ?? 'user', email: input.email ?? '' }));
+  }
+
+  byName(name: string): User | null {
+    return this.store.users.byName(name);
+  }
+
+  list(): User[] {
+    return this.store.users.list();
+  }
+
+  /** Sets a new password and signs the user out everywhere (whoever had the old one loses the session with it). */
+  async setPassword(userId: number, password: string): Promise<Outcome<void, PasswordProblem>> {
+    const problem = passwordProblem(password);
+    if (problem) return refuse(problem);
+    await this.store.users.setPassword(userId, password);
+    this.store.sessions.removeForUser(userId);
+    return ok(undefined);
+  }
+
+  /** Changes a user's role; the last admin keeps theirs. changed false: it already was. */
+  async setRole(user: User, role: Role): Promise<Outcome<{ changed: boolean }, 'last-admin'>> {
+    if (user.role === role) return ok({ changed: false });
+    if (removesLastAdmin(user, this.store.users.adminCount())) return refuse('last-admin');
+    this.store.users.setRole(user.id, role);
+    return ok({ changed: true });
+  }
+
+  // ------------------------------------------------------------------ keys
+
+  /** A new API key: the key itself is returned once and only its hash is kept. */
+  async createKey(userId: number, name: string): Promise<{ key: string; record: ApiKey }> {
+    return this.store.keys.create(userId, name.trim().slice(0, 100));
+  }
+
+  /** One user's keys, or everyone's. */
+  listKeys(userId?: number): ApiKey[] {
+    return userId === undefined ? this.store.keys.list() : this.store.keys.listForUser(userId);
+  }
+
+  /** Revokes a key; `ownerId`: only if it is theirs (pages), absent: the operator (CLI). */
+  async revokeKey(id: number, opts: { ownerId?: number } = {}): Promise<Outcome<ApiKey, KeyRefusal>> {
+    const k = Number.isInteger(id) && id > 0 ? this.store.keys.byId(id) : null;
+    if (!k) return refuse('no-such-key');
+    if (opts.ownerId !== undefined && k.userId !== opts.ownerId) return refuse('not-yours');
+    if (k.revoked) return refuse('already-revoked');
+    this.store.keys.revoke(k.id);
+    return ok(k);
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  /** The user when name and password match (a missing user costs the same work as a wrong password). */
+  async checkPassword(username: string, password: string): Promise<User | null> {
+    return this.store.users.checkPassword(username.slice(0, 64), password.slice(0, 1024));
+  }
+
+  /** Opens a web session; the token goes in the cookie and only its hash is stored. */
+  startSession(userId: number): string {
+    return this.store.sessions.create(userId, this.sessionTtlMs());
+  }
+
+  signOut(token: string): void {
+    this.store.sessions.remove(token);
+  }
+
+  /** Ends every session of this user, on every device (the table holds only hashes, so revoking is a delete). */
+  signOutEverywhere(userId: number): void {
+    this.store.sessions.removeForUser(userId);
+  }
+
+  sessionTtlMs(): number {
+    return sessionTtlMs(this.deps.config);
+  }
+}
+
+/**
+ * Makes sure the admin key has a user to act as: creates `admin` (role admin,
+ * no password) when auth.adminKey is set and it does not exist, and gives it
+ * the admin role if it lost it. main.ts and the CLI call this at startup; resolving
+ * the admin key (principal.ts) also calls it, so a test that skips it still works.
+ * Returns the admin user, or null when no admin key is configured.
+ */
+export function ensureAdmin(store: Store, config: Pick<Config, 'auth'>): User | null {
+  if (!config.auth.adminKey) return null;
+  const existing = store.users.byName(ADMIN_USERNAME);
+  if (!existing) return store.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
+  if (existing.role !== 'admin') {
+    store.users.setRole(existing.id, 'admin');
+    return store.users.byId(existing.id);
+  }
+  return existing;
+}

@@ -1,0 +1,124 @@
+// The reads and maintenance steps retention (jobs/retention.ts) is made of.
+// The rules (which mail, in which order, when to stop) stay in the job; this
+// file only knows how to ask SQLite for them, a page at a time.
+import type { DB } from './db.js';
+
+/** Unowned inboxes: no row in addresses. */
+const PUBLIC = 'NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
+const PRIVATE = 'EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
+
+export type Ownership = 'public' | 'private';
+
+export interface SeqId {
+  seq: number;
+  id: string;
+}
+
+export interface GroupCount<K> {
+  key: K;
+  n: number;
+}
+
+export class RetentionStore {
+  private readonly stmts;
+
+  constructor(private readonly db: DB) {
+    // Starred private mail is kept past its age; public mail has a hard age
+    // limit, starred or not, so a star cannot keep it forever (issue 13 item 6).
+    const aged = (which: string, keepStarred: boolean) =>
+      db.prepare(
+        `SELECT m.seq, m.id FROM messages m
+         WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND ${keepStarred ? 'm.starred = 0 AND ' : ''}${which}
+         ORDER BY m.seq LIMIT ?`,
+      );
+    this.stmts = {
+      firstYoungSeq: db.prepare(`SELECT min(seq) FROM messages WHERE received >= ?`).pluck(),
+      aged: { public: aged(PUBLIC, false), private: aged(PRIVATE, true) },
+      // Starred public messages neither count nor go: a star takes nobody's room in a public inbox.
+      publicInboxesOver: db.prepare(`SELECT m.inbox AS key, count(*) AS n FROM messages m WHERE m.starred = 0 AND ${PUBLIC} GROUP BY m.inbox HAVING n > ?`),
+      oldestInInbox: db.prepare(`SELECT id FROM messages WHERE inbox = ? AND starred = 0 ORDER BY seq LIMIT ?`).pluck(),
+      // An account's count: its private mail plus the public mail it starred (a star costs the starrer's quota only).
+      accountsOver: db.prepare(
+        `SELECT key, count(*) AS n FROM (
+           SELECT a.owner_id AS key FROM messages m JOIN addresses a ON a.address = m.inbox
+           UNION ALL
+           SELECT m.saved_by AS key FROM messages m WHERE m.starred = 1 AND m.saved_by IS NOT NULL AND ${PUBLIC}
+         ) GROUP BY key HAVING n > ?`,
+      ),
+      oldestOfAccount: db
+        .prepare(`SELECT m.id FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ? AND m.starred = 0 ORDER BY m.seq LIMIT ?`)
+        .pluck(),
+      oldestPublic: db.prepare(`SELECT m.seq, m.id FROM messages m WHERE m.seq > ? AND m.starred = 0 AND ${PUBLIC} ORDER BY m.seq LIMIT ?`),
+      mergeSearch: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 500)`),
+      totalChanges: db.prepare('SELECT total_changes()').pluck(),
+    };
+  }
+
+  /** The seq of the first message that arrived at or after `cutoff` (MAX_SAFE_INTEGER: none). */
+  firstYoungSeq(cutoff: number): number {
+    return (this.stmts.firstYoungSeq.get(cutoff) as number | null) ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Messages with afterSeq < seq < beforeSeq received before `cutoff`, in arrival order (private: unstarred only). */
+  agedPage(which: Ownership, afterSeq: number, beforeSeq: number, cutoff: number, limit: number): SeqId[] {
+    return this.stmts.aged[which].all(afterSeq, beforeSeq, cutoff, limit) as SeqId[];
+  }
+
+  /** Public inboxes holding more than `max` unstarred messages. */
+  publicInboxesOver(max: number): Array<GroupCount<string>> {
+    return this.stmts.publicInboxesOver.all(max) as Array<GroupCount<string>>;
+  }
+
+  /** The oldest `n` unstarred messages of an inbox. */
+  oldestInInbox(inbox: string, n: number): string[] {
+    return this.stmts.oldestInInbox.all(inbox, n) as string[];
+  }
+
+  /** Accounts holding more than `max` messages: their private mail and the public mail they starred. */
+  accountsOver(max: number): Array<GroupCount<number>> {
+    return this.stmts.accountsOver.all(max) as Array<GroupCount<number>>;
+  }
+
+  /** The oldest `n` unstarred messages across an account's addresses. */
+  oldestOfAccount(ownerId: number, n: number): string[] {
+    return this.stmts.oldestOfAccount.all(ownerId, n) as string[];
+  }
+
+  /** Unstarred public messages after `afterSeq`, whatever their age, in arrival order. */
+  oldestPublicPage(afterSeq: number, limit: number): SeqId[] {
+    return this.stmts.oldestPublic.all(afterSeq, limit) as SeqId[];
+  }
+
+  /**
+   * One bounded merge step of the search index (a deleted row's words stay
+   * behind a tombstone until segments merge). False when there was nothing
+   * left to merge (the step changed at most its own row).
+   */
+  mergeSearchStep(): boolean {
+    const before = this.stmts.totalChanges.get() as number;
+    this.stmts.mergeSearch.run();
+    return (this.stmts.totalChanges.get() as number) - before > 1;
+  }
+
+  /** Bytes in use: pages of the file minus free pages. */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  /** Whether free pages can be given back (auto_vacuum=INCREMENTAL is set when db.ts creates the file). */
+  canVacuum(): boolean {
+    return Number(this.db.pragma('auto_vacuum', { simple: true })) === 2;
+  }
+
+  freePages(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
+  }
+
+  /** Gives up to `pages` free pages back to the file system (the file shrinks). */
+  vacuumStep(pages: number): void {
+    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+  }
+}
