@@ -102,8 +102,11 @@ export class InboxService {
 
   // ---- deletes
 
+  /** One message, on this connection; the writer scrubs its bytes within a minute (store/scrub.ts). */
   async deleteOne(id: string): Promise<boolean> {
-    return this.store.messages.delete(id);
+    const deleted = this.store.messages.delete(id);
+    if (deleted) this.deps.eraser.scrubSoon();
+    return deleted;
   }
 
   /** Mailsac's "delete all": every message of the inbox but the starred ones, in batches on the writer thread. */

@@ -10,6 +10,7 @@ import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
 import { BulkDelete, type MessageEraser } from './bulk-delete.js';
+import { ScrubScheduler, scrubOnce } from './scrub.js';
 
 export interface Store {
   db: DB;
@@ -75,11 +76,20 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
 
 /**
  * Bulk deletes on this process's own connection, for processes without a
- * writer thread (the CLI, tests that build the web app alone).
+ * writer thread (the CLI, tests that build the web app alone). A bulk delete
+ * is scrubbed before it resolves: a CLI process may exit right after.
  */
 export function localEraser(store: Store): MessageEraser {
+  // A closed store (a test harness torn down) has nothing left to scrub.
+  const scrub = () => (store.db.open ? scrubOnce(store.db) : Promise.resolve({ walTruncated: true, ms: 0 }));
+  const later = new ScrubScheduler(scrub);
   return {
-    deleteMessages: (selection) => store.bulk.run(selection),
+    async deleteMessages(selection) {
+      const n = await store.bulk.run(selection);
+      if (n > 0 && !(await scrub()).walTruncated) later.deleted();
+      return n;
+    },
     scrub: () => store.bulk.scrub(),
+    scrubSoon: () => later.deleted(),
   };
 }
