@@ -225,6 +225,12 @@ test('domain removal (delete all domain mail): gone within 60 s', async () => {
   await waitUntilGone(marker);
 });
 
+test('/privacy says so', async () => {
+  const html = await (await fetch(`${m.http}/privacy`)).text();
+  assert.match(html, /Deleted mail is gone within a minute, whichever way it was deleted/);
+  assert.match(html, /at most 15 seconds after it/);
+});
+
 test('SMTP kept receiving: every background message got its 250', async () => {
   assert.ok(background.sent > 5, `background sender delivered ${background.sent}`);
   assert.equal(background.refused, []);
