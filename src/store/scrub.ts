@@ -154,11 +154,12 @@ export class ScrubScheduler {
     if (!this.timer) this.arm(retryMs);
   }
 
-  /** Stops scheduling; waits for a scrub in progress. */
-  async close(): Promise<void> {
-    this.closed = true;
+  /** Stops scheduling; waits for a scrub in progress, and with flush runs the one still owed. */
+  async close(opts: { flush?: boolean } = {}): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (opts.flush && this.pendingSince !== null) await this.fire();
+    this.closed = true;
     await this.running;
   }
 }

@@ -47,6 +47,9 @@ try {
       else scrubLog.debug({ ms: Math.round(r.ms) }, 'scrubbed after deletes');
     },
   });
+  // Deletes the last run made just before it stopped (a crash, a deleteOne
+  // while this thread restarted) are scrubbed now too.
+  scrubber.deleted();
   const removedMail = (r: PruneResult) => r.publicAge + r.publicCount + r.privateAge + r.privateQuota + r.diskBudget > 0;
 
   // Retention batches run on this thread's loop, interleaved with group
@@ -119,7 +122,7 @@ try {
         break;
       case 'close':
         abortPrune = true;
-        void Promise.resolve(pruning).then(() => scrubber.close()).then(() => parseQueue.close()).then(() => {
+        void Promise.resolve(pruning).then(() => scrubber.close({ flush: true })).then(() => parseQueue.close()).then(() => {
           clearInterval(statsTimer);
           store.close();
           send({ type: 'closed', stats: stats() });

@@ -75,6 +75,21 @@ test('a WAL held by a reader (or a failed scrub) is tried again', async () => {
   await s2.close();
 });
 
+test('close with flush runs the scrub still owed; without, none', async () => {
+  const c = counting();
+  const s = new ScrubScheduler(c.run, { quietMs: 10_000 });
+  s.deleted();
+  await s.close({ flush: true });
+  assert.is(c.calls.length, 1);
+  const c2 = counting();
+  const s2 = new ScrubScheduler(c2.run, { quietMs: 10_000 });
+  s2.deleted();
+  await s2.close();
+  s2.deleted();
+  await sleep(20);
+  assert.is(c2.calls.length, 0);
+});
+
 test('scrubOnce: a deleted message leaves no byte in the file or the WAL (its own search segment included)', async () => {
   const dir = tempDir();
   const store = openStore(dir);
