@@ -11,6 +11,7 @@ import { StoreWriter } from './store/writer.js';
 import { createApp } from './http/app.js';
 import { ensureAdmin } from './http/middleware/principal.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
+import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 
 export interface Mailroom {
   config: Config;
@@ -19,6 +20,8 @@ export interface Mailroom {
   writer: StoreWriter;
   /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
   retention: RetentionScheduler;
+  /** Messages becoming ready (processing committed, issue 10): push features subscribe here. */
+  ready: ReadyEvents;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
@@ -31,11 +34,16 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
   ensureAdmin(store, config);
-  const writer = await StoreWriter.start({
-    dataDir: config.storage.dataDir,
-    logLevel: config.log.level,
-    maxDatabaseBytes: config.storage.maxDatabaseBytes,
-  });
+  // The writer thread reports each message whose processing committed; the process hears it here.
+  const ready = new LocalReadyEvents();
+  const writer = await StoreWriter.start(
+    {
+      dataDir: config.storage.dataDir,
+      logLevel: config.log.level,
+      maxDatabaseBytes: config.storage.maxDatabaseBytes,
+    },
+    ready,
+  );
   const parseQueue = {
     idle: () => writer.parseIdle(),
     get length() {
@@ -61,6 +69,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     log: log.child({ component: 'http' }),
     // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
     eraser: writer,
+    ready,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 
@@ -89,7 +98,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, ready, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

@@ -9,6 +9,7 @@ import { apiRoutes } from './api/index.js';
 import { accountRoutes } from './pages/account.js';
 import { privacyRoutes } from './pages/privacy.js';
 import { pageKeyThrottle } from './middleware/throttle.js';
+import { MessageNotReadyError } from '../ingest/wait-ready.js';
 
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
 const MAX_BODY = 1024 * 1024;
@@ -37,7 +38,13 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
       storeOk = false;
     }
     const rest = deps.health();
-    const report: HealthReport = { ok: storeOk && rest.smtp.ok, store: { ok: storeOk }, ...rest };
+    let pending = 0;
+    try {
+      pending = deps.store.messages.pendingCount();
+    } catch {
+      storeOk = false;
+    }
+    const report: HealthReport = { ok: storeOk && rest.smtp.ok, store: { ok: storeOk }, ...rest, pending };
     return c.json(report, report.ok ? 200 : 503);
   });
 
@@ -51,6 +58,12 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
     return c.text('Not found', 404);
   });
   app.onError((err, c) => {
+    if (err instanceof MessageNotReadyError) {
+      // Stored (250 sent) but its processing did not commit within the wait (issue 10).
+      c.header('Retry-After', String(err.retryAfter));
+      if (c.req.path.startsWith('/api/')) return c.json({ status: 503, error: 'Service Unavailable', message: 'The message is still being processed; try again shortly' }, 503);
+      return c.text('This message is still being processed. Try again in a moment.', 503);
+    }
     deps.log.error({ err: { message: err.message }, path: c.req.path }, 'request failed');
     if (c.req.path.startsWith('/api/')) return c.json({ status: 500, error: 'Internal Server Error', message: 'Something went wrong' }, 500);
     return c.text('Something went wrong', 500);

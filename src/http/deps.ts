@@ -5,6 +5,7 @@ import type { ReceiverStats } from '../smtp/receiver.js';
 import { localEraser } from '../store/index.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
+import type { ReadyEvents } from '../ingest/ready-events.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -12,6 +13,8 @@ export interface HealthReport {
   smtp: ReceiverStats & { ok: boolean; connections: number };
   store: { ok: boolean };
   parseQueue: number;
+  /** Acknowledged messages (250 sent) not ready yet (issue 10). */
+  pending: number;
 }
 
 /** What the web app needs from the rest of the process; passed in, never imported as singletons. */
@@ -20,7 +23,11 @@ export interface WebDeps {
   store: Store;
   log: Logger;
   /** Current health of the other parts (SMTP listener, parse queue). */
-  health: () => Omit<HealthReport, 'ok' | 'store'>;
+  health: () => Omit<HealthReport, 'ok' | 'store' | 'pending'>;
+  /** Messages becoming ready; a read by id of a message not ready yet waits on these. Absent: it polls the store. */
+  ready?: ReadyEvents;
+  /** How long a read by id waits for readiness before 503 (default READY_WAIT_MS, 2 s). */
+  readyWaitMs?: number;
   /** Bulk deletes; the appliance passes its writer thread. Default: this connection, in batches. */
   eraser?: MessageEraser;
   /** The use-cases; built from the above when not given. */

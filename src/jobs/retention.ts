@@ -1,12 +1,17 @@
 // Retention (issue 4): which stored mail has outlived the operator's policy,
 // and deleting it without stalling the SMTP receiver. prune() is a plain
 // function of (store, policy, now): the scheduler (scheduler.ts) only decides
-// when it runs. Rules, each leaving starred messages alone:
-//   - public (unowned) mail older than public.maxAgeHours;
-//   - public inboxes holding more than public.maxMessagesPerInbox: the oldest go;
-//   - private mail older than private.maxAgeHours;
-//   - accounts holding more than private.maxMessagesPerAccount: the oldest go
-//     (starred count towards the quota but are kept, as Mailsac's storage does);
+// when it runs. Rules (stars: issue 13 item 6, docs/retention-privacy.md):
+//   - public (unowned) mail older than public.maxAgeHours, starred or not: a
+//     hard limit, so a star cannot keep public mail forever;
+//   - public inboxes holding more than public.maxMessagesPerInbox unstarred
+//     messages: the oldest unstarred go. Starred ones neither go nor count,
+//     so whoever stars messages in a public inbox takes nobody's room there;
+//   - private mail older than private.maxAgeHours, starred kept;
+//   - accounts holding more than private.maxMessagesPerAccount: the oldest
+//     unstarred of their private mail go. The count is their private mail
+//     (starred too, kept, as Mailsac's storage does) plus the public mail
+//     they starred: a star on public mail costs the starrer's quota only;
 //   - past diskHighWater of storage.maxDatabaseBytes, the oldest public mail
 //     until diskLowWater;
 //   - audit entries, login records and expired sessions past their days.
@@ -139,13 +144,13 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   const firstYoungSeq = (cutoff: number): number =>
     (db.prepare(`SELECT min(seq) FROM messages WHERE received >= ?`).pluck().get(cutoff) as number | null) ?? Number.MAX_SAFE_INTEGER;
 
-  const ageRule = async (maxAgeMs: number, which: string): Promise<number> => {
+  const ageRule = async (maxAgeMs: number, which: string, keepStarred: boolean): Promise<number> => {
     if (maxAgeMs <= 0) return 0;
     const cutoff = now - maxAgeMs;
     const limitSeq = firstYoungSeq(cutoff);
     const stmt = db.prepare(
       `SELECT m.seq, m.id FROM messages m
-       WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND m.starred = 0 AND ${which}
+       WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND ${keepStarred ? 'm.starred = 0 AND ' : ''}${which}
        ORDER BY m.seq LIMIT ?`,
     );
     let after = 0;
@@ -170,20 +175,26 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   };
 
   // 1. Age.
-  result.publicAge = await ageRule(policy.publicMaxAgeMs, PUBLIC);
-  result.privateAge = await ageRule(policy.privateMaxAgeMs, PRIVATE);
+  result.publicAge = await ageRule(policy.publicMaxAgeMs, PUBLIC, false);
+  result.privateAge = await ageRule(policy.privateMaxAgeMs, PRIVATE, true);
 
   // 2. Counts: public inboxes, then private accounts.
   if (policy.publicMaxPerInbox > 0 && !result.aborted) {
     const groups = db
-      .prepare(`SELECT m.inbox AS key, count(*) AS n FROM messages m WHERE ${PUBLIC} GROUP BY m.inbox HAVING n > ?`)
+      .prepare(`SELECT m.inbox AS key, count(*) AS n FROM messages m WHERE m.starred = 0 AND ${PUBLIC} GROUP BY m.inbox HAVING n > ?`)
       .all(policy.publicMaxPerInbox) as Array<{ key: string; n: number }>;
     const oldest = db.prepare(`SELECT id FROM messages WHERE inbox = ? AND starred = 0 ORDER BY seq LIMIT ?`).pluck();
     result.publicCount = await countRule(groups, policy.publicMaxPerInbox, (inbox, excess) => oldest.all(inbox, excess) as string[]);
   }
   if (policy.privateMaxPerAccount > 0 && !result.aborted) {
     const groups = db
-      .prepare(`SELECT a.owner_id AS key, count(*) AS n FROM messages m JOIN addresses a ON a.address = m.inbox GROUP BY a.owner_id HAVING n > ?`)
+      .prepare(
+        `SELECT key, count(*) AS n FROM (
+           SELECT a.owner_id AS key FROM messages m JOIN addresses a ON a.address = m.inbox
+           UNION ALL
+           SELECT m.saved_by AS key FROM messages m WHERE m.starred = 1 AND m.saved_by IS NOT NULL AND ${PUBLIC}
+         ) GROUP BY key HAVING n > ?`,
+      )
       .all(policy.privateMaxPerAccount) as Array<{ key: number; n: number }>;
     const oldest = db
       .prepare(`SELECT m.id FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ? AND m.starred = 0 ORDER BY m.seq LIMIT ?`)

@@ -5,7 +5,7 @@ import { domainToASCII } from 'node:url';
 import type { Config } from '../config.js';
 
 export interface CanonicalAddress {
-  /** local@domain, lower case, NFC, tag removed, domain in ASCII (punycode). */
+  /** local@domain, lower case, NFKC, tag removed, domain in ASCII (punycode). */
   inbox: string;
   /** The address as given, trimmed, with the tag kept (Mailsac's originalInbox). */
   original: string;
@@ -26,7 +26,7 @@ function validDotAtom(s: string): boolean {
 }
 
 export function canonicalDomain(domain: string): string | null {
-  const d = domain.trim().normalize('NFC').toLowerCase().replace(/\.$/, '');
+  const d = domain.trim().normalize('NFKC').toLowerCase().replace(/\.$/, '');
   if (!d || CONTROL.test(d)) return null;
   const ascii = domainToASCII(d);
   if (!ascii || !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(ascii)) return null;
@@ -40,7 +40,12 @@ export function canonicalAddress(input: string): CanonicalAddress | null {
   if (!s || s.length > 320 || CONTROL.test(s)) return null;
   const at = s.lastIndexOf('@');
   if (at <= 0 || at === s.length - 1) return null;
-  const rawLocal = s.slice(0, at).normalize('NFC');
+  // NFKC, not NFC: compatibility forms (full-width ｓｅｃｒｅｔ, ligatures) fold to
+  // their plain letters, so a look-alike is the same inbox, never a public
+  // neighbour of a private one (issue 13 item 7). Folding happens after the
+  // split at the last @, so a full-width ＠ cannot move the domain boundary:
+  // it folds to @ inside the local part, which validDotAtom then refuses.
+  const rawLocal = s.slice(0, at).normalize('NFKC');
   const domain = canonicalDomain(s.slice(at + 1));
   if (!domain || !validDotAtom(rawLocal)) return null;
   const lower = rawLocal.toLowerCase();

@@ -21,6 +21,13 @@ export interface InboxAccess {
   ownerId: number | null;
   /** May read messages, bodies, attachments, raw source, counts and events. */
   read: boolean;
+  /**
+   * May change one message (delete, star, label, file, mark read): a reader
+   * who is signed in or sent a key. Anonymous visitors read public mail but
+   * never change it (issue 13 item 1): the API's 401 and the UI's forms follow
+   * this one rule, applied again by the inbox service itself.
+   */
+  change: boolean;
   /** Owner or admin: may delete all, and sees the inbox as their own. */
   manage: boolean;
 }
@@ -28,16 +35,21 @@ export interface InboxAccess {
 /** `inbox` must be canonical (canonicalAddress(...).inbox). */
 export function inboxAccess(deps: { store: Store; config: Config }, inbox: string, p: Principal): InboxAccess {
   const admin = isAdmin(p);
-  if (isReservedInbox(deps.config, inbox)) return { kind: 'reserved', ownerId: null, read: admin, manage: admin };
+  if (isReservedInbox(deps.config, inbox)) return { kind: 'reserved', ownerId: null, read: admin, change: admin, manage: admin };
   const ownerId = deps.store.addresses.ownerOf(inbox);
   if (ownerId !== null) {
     const mine = admin || (p.kind === 'user' && p.user.id === ownerId);
-    return { kind: 'owned', ownerId, read: mine, manage: mine };
+    return { kind: 'owned', ownerId, read: mine, change: mine, manage: mine };
   }
   // publicInboxes off: any signed-in user, or (unownedHandling admin-only or reject) admins only.
   const { publicInboxes, unownedHandling } = deps.config.privacy;
   const read = publicInboxes || (unownedHandling === 'signed-in' ? p.kind === 'user' : admin);
-  return { kind: 'public', ownerId: null, read, manage: admin };
+  return { kind: 'public', ownerId: null, read, change: read && p.kind === 'user', manage: admin };
+}
+
+/** Whether this principal may change (delete, star, label, file) messages of the inbox. */
+export function canChangeInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string, p: Principal): boolean {
+  return inboxAccess(deps, inbox, p).change;
 }
 
 /** Whether this principal may see the inbox's messages. */

@@ -32,7 +32,11 @@ export class AddressService {
   async reserve(userId: number, a: { inbox: string; domain: string }, fields: ForwardingFields = {}): Promise<Outcome<OwnedAddress, ReserveRefusal>> {
     const why = this.check(a.inbox, a.domain, userId);
     if (why) return refuse(why);
-    return ok(this.deps.store.addresses.reserve(a.inbox, userId, fields));
+    const { store } = this.deps;
+    return ok(store.transaction(() => {
+      store.queries.dropForeignStars(a.inbox, userId);
+      return store.addresses.reserve(a.inbox, userId, fields);
+    }));
   }
 
   /** All or none: the first address that cannot be reserved is named and nothing is reserved. */
@@ -49,6 +53,7 @@ export class AddressService {
             // Throwing rolls back the ones reserved before this one.
             throw new Error('rollback');
           }
+          store.queries.dropForeignStars(w.inbox, userId);
           out.push(store.addresses.reserve(w.inbox, userId, {}));
         }
         return out;

@@ -36,7 +36,8 @@ export function inboxesOf(store: Store, s: Subject): string[] {
 
 
 export function countMessages(store: Store, s: Subject): number {
-  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.count(inbox), 0);
+  // Every stored message, ready or not: an export or erasure covers them all (issue 10).
+  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.countAll(inbox), 0);
 }
 
 /** asctime form for the mbox From_ line (RFC 4155): "Mon Jan  2 15:04:05 2006", in UTC. */
@@ -114,6 +115,12 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
   const total = countMessages(store, s);
   const manifestMessages: Record<string, unknown>[] = [];
   const targets = new Set<string>(inboxes);
+  // Audit entries about a target count only from when it became the
+  // subject's (issue 13 item 4): an owned address from its reservation (not
+  // the previous owner's time), its messages likewise, the account from its
+  // creation. Unowned (public) addresses, exported by admins, keep them all.
+  const since = new Map<string, number>();
+  for (const inbox of inboxes) since.set(inbox, store.addresses.get(inbox)?.created ?? 0);
   let done = 0;
   for (const inbox of inboxes) {
     const mbox = safeEntryName(`mbox/${inbox.replace(/\//g, '_')}.mbox`);
@@ -126,6 +133,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
       if (raw) await zip.write(mboxEntry(raw, m.mailFrom, m.received));
       manifestMessages.push(messageManifest(m, mbox, showIp));
       targets.add(m.id);
+      since.set(m.id, since.get(inbox) ?? 0);
       done++;
       if (done % BATCH === 0) {
         opts.onProgress?.({ done, total });
@@ -139,6 +147,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
     const u = store.users.byId(s.userId);
     if (u) {
       targets.add(u.username);
+      since.set(u.username, u.created);
       account = {
         username: u.username,
         email: u.email,
@@ -163,10 +172,13 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
       : { address: inbox, private: false };
   });
   // What was done about this data, and (for an account) what the account itself did.
-  const audit = store.audit.about([...targets]);
+  const audit = store.audit.about([...targets]).filter((e) => e.at >= (since.get(e.target) ?? 0));
   if (s.kind === 'account') {
     const seen = new Set(audit.map((e) => e.id));
-    for (const e of store.audit.byActor(s.userId)) if (!seen.has(e.id)) audit.push(e);
+    // By actor id, but only since this account exists: ids of deleted users
+    // were reused before migration 010, and their entries are not this user's.
+    const created = store.users.byId(s.userId)?.created ?? Number.MAX_SAFE_INTEGER;
+    for (const e of store.audit.byActor(s.userId)) if (!seen.has(e.id) && e.at >= created) audit.push(e);
     audit.sort((a, b) => a.id - b.id);
   }
   const manifest = {

@@ -1,8 +1,15 @@
 // The messages of an inbox (issue 3): read, list, search, star, label, file,
 // delete. The API and the account pages both come here, so a message's flags
 // and labels follow one set of rules. Who may call which is decided before
-// (policy/inbox-access.ts, applied by the adapters' guards).
+// (policy/inbox-access.ts, applied by the adapters' guards); every change is
+// checked here again against the same rule (canChangeInbox), so a page or
+// route that forgets its guard still cannot change mail (issue 13 item 1:
+// the UI's delete form once deleted public mail for anonymous visitors).
+import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
+import type { Principal } from '../http/middleware/principal.js';
+import { canChangeInbox, canReadInbox } from '../policy/inbox-access.js';
+import { isAdmin } from '../http/middleware/principal.js';
 import type { MessageView, ListOptions } from '../store/messages.js';
 import type { PageOptions, Scope } from '../store/message-queries.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
@@ -13,7 +20,9 @@ export const FOLDERS = ['inbox', 'all', 'spam', 'trash'] as const;
 export const MAX_LABEL = 100;
 export const MAX_LABELS = 50;
 
-export type LabelRefusal = 'bad-label' | 'too-many-labels';
+/** The caller may not change this inbox's mail (anonymous, or not their inbox). */
+export type Forbidden = 'forbidden';
+export type LabelRefusal = 'bad-label' | 'too-many-labels' | Forbidden;
 
 /** A label is 1 to MAX_LABEL characters once trimmed. */
 export function validLabel(given: string): boolean {
@@ -23,6 +32,7 @@ export function validLabel(given: string): boolean {
 
 export interface InboxServiceDeps {
   store: Store;
+  config: Config;
   eraser: MessageEraser;
 }
 
@@ -52,27 +62,46 @@ export class InboxService {
     return ids.map((id) => this.store.messages.get(id)).filter((m): m is MessageView => m !== null);
   }
 
+  /**
+   * The principal's starred list: starred mail of the inboxes they own (all,
+   * for admins), and what they starred elsewhere, but only while they may
+   * still read that inbox (issue 13 item 3).
+   */
+  async starred(actor: Principal, opts: PageOptions = {}): Promise<MessageView[]> {
+    if (actor.kind !== 'user') return [];
+    const admin = isAdmin(actor);
+    const scope: Scope = admin ? { kind: 'all' } : { kind: 'owner', userId: actor.user.id };
+    const ids = this.store.queries.starred(scope, admin ? null : actor.user.id, opts);
+    return (await this.load(ids)).filter((m) => canReadInbox(this.deps, m.inbox, actor));
+  }
+
   async search(scope: Scope, query: string, opts: PageOptions = {}): Promise<MessageView[]> {
     return this.load(this.store.queries.search(scope, query, opts));
+  }
+
+  private mayChange(actor: Principal, m: Pick<MessageView, 'inbox'>): boolean {
+    return canChangeInbox(this.deps, m.inbox, actor);
   }
 
   // ---- flags
 
   /**
    * Toggles the star. A starred message survives "delete all" and retention;
-   * it is saved by the user who starred it (their starred list), by nobody
-   * when an anonymous reader starred a public message.
+   * it is saved by the user who starred it (their starred list).
    */
-  async toggleStar(m: MessageView, byUserId: number | null): Promise<MessageView> {
+  async toggleStar(actor: Principal, m: MessageView): Promise<Outcome<MessageView, Forbidden>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    const byUserId = actor.kind === 'user' ? actor.user.id : null;
     const starred = !m.starred;
     this.store.transaction(() => {
       this.store.messages.setStarred(m.id, starred);
       this.store.queries.setSavedBy(m.id, starred ? byUserId : null);
     });
-    return this.store.messages.get(m.id)!;
+    return ok(this.store.messages.get(m.id)!);
   }
 
-  async addLabel(m: MessageView, given: string): Promise<Outcome<string[], LabelRefusal>> {
+  async addLabel(actor: Principal, m: MessageView, given: string): Promise<Outcome<string[], LabelRefusal>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
     const label = given.trim();
     if (!validLabel(label)) return refuse('bad-label');
     if (m.labels.includes(label)) return ok(m.labels);
@@ -82,31 +111,36 @@ export class InboxService {
     return ok(labels);
   }
 
-  async removeLabel(m: MessageView, given: string): Promise<string[]> {
+  async removeLabel(actor: Principal, m: MessageView, given: string): Promise<Outcome<string[], Forbidden>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
     const label = given.trim();
-    if (!m.labels.includes(label)) return m.labels;
+    if (!m.labels.includes(label)) return ok(m.labels);
     const labels = m.labels.filter((l) => l !== label);
     this.store.messages.setLabels(m.id, labels);
-    return labels;
+    return ok(labels);
   }
 
-  async setFolder(m: MessageView, folder: string): Promise<Outcome<string, 'unknown-folder'>> {
+  async setFolder(actor: Principal, m: MessageView, folder: string): Promise<Outcome<string, 'unknown-folder' | Forbidden>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
     if (!(FOLDERS as readonly string[]).includes(folder)) return refuse('unknown-folder');
     this.store.messages.setFolder(m.id, folder);
     return ok(folder);
   }
 
-  async setRead(m: MessageView, read: boolean): Promise<void> {
+  async setRead(actor: Principal, m: MessageView, read: boolean): Promise<Outcome<boolean, Forbidden>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
     this.store.messages.setRead(m.id, read);
+    return ok(read);
   }
 
   // ---- deletes
 
-  /** One message, on this connection; the writer scrubs its bytes within a minute (store/scrub.ts). */
-  async deleteOne(id: string): Promise<boolean> {
-    const deleted = this.store.messages.delete(id);
+  /** Deletes one message, on this connection; false when it was already gone. The writer scrubs its bytes within a minute (store/scrub.ts). */
+  async deleteOne(actor: Principal, m: Pick<MessageView, 'id' | 'inbox'>): Promise<Outcome<boolean, Forbidden>> {
+    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    const deleted = this.store.messages.delete(m.id);
     if (deleted) this.deps.eraser.scrubSoon();
-    return deleted;
+    return ok(deleted);
   }
 
   /** Mailsac's "delete all": every message of the inbox but the starred ones, in batches on the writer thread. */

@@ -60,7 +60,8 @@ export class BulkDelete {
   }
 
   private nextIds(s: MessageSelection, n: number): string[] {
-    if (s.kind === 'domain') return this.queries.list({ kind: 'domain', domain: s.domain }, { limit: n });
+    // Every message of the domain, ready or not (a delete must not miss one still processing).
+    if (s.kind === 'domain') return this.queries.anyIds({ kind: 'domain', domain: s.domain }, n);
     const starred = s.keepStarred ? ' AND starred = 0' : '';
     return this.db.prepare(`SELECT id FROM messages WHERE inbox = ?${starred} LIMIT ?`).pluck().all(s.inbox, n) as string[];
   }

@@ -60,7 +60,17 @@ function contains(s: string): string {
  * ending in `*` is a prefix search. Words with no letter or digit match
  * nothing in the index and are dropped. Null when nothing searchable remains.
  */
+/**
+ * Whether a query is text a person could type: no NUL or other control
+ * characters (issue 13 item 7: a NUL reached FTS5 and was a 500). Adapters
+ * answer 400 when this is false; ftsQuery drops them regardless.
+ */
+export function searchableInput(input: string): boolean {
+  return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(input);
+}
+
 export function ftsQuery(input: string): string | null {
+  if (!searchableInput(input)) input = input.replace(/[\u0000-\u001f\u007f]/g, ' ');
   const parts: string[] = [];
   for (const word of input.normalize('NFC').split(/\s+/).slice(0, 32)) {
     const prefix = word.endsWith('*');
@@ -76,7 +86,8 @@ export class MessageQueries {
 
   private ids(scope: Scope, extra: { sql: string; params: unknown[] }[], opts: PageOptions): string[] {
     const s = scopeSql(scope);
-    const where = [s.sql, ...extra.map((e) => e.sql)];
+    // Only ready messages are listed, counted or searched (issue 10).
+    const where = [s.sql, 'm.ready = 1', ...extra.map((e) => e.sql)];
     const params = [...s.params, ...extra.flatMap((e) => e.params)];
     if (opts.until !== undefined) {
       where.push('m.received < ?');
@@ -102,35 +113,55 @@ export class MessageQueries {
     return this.ids(scope, [], opts);
   }
 
-  /** Starred messages in scope, plus (for a user) those that user starred elsewhere. */
+  /**
+   * Starred messages in scope, plus (for a user) those that user starred
+   * elsewhere, unless that inbox is now another user's (issue 13 item 3: a
+   * star must not outlive the right to read). Rules that depend on the
+   * configuration are applied by the caller (InboxService.starred).
+   */
   starred(scope: Scope, userId: number | null, opts: PageOptions = {}): string[] {
     const s = scopeSql(scope);
-    const mine = userId === null ? { sql: s.sql, params: s.params } : { sql: `(${s.sql} OR m.saved_by = ?)`, params: [...s.params, userId] };
+    const savedHere = `(m.saved_by = ? AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id <> ?))`;
+    const mine = userId === null ? { sql: s.sql, params: s.params } : { sql: `(${s.sql} OR ${savedHere})`, params: [...s.params, userId, userId] };
     return this.ids({ kind: 'all' }, [{ sql: 'm.starred = 1', params: [] }, mine], opts);
   }
 
   count(scope: Scope): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql}`).pluck().get(...s.params) as number;
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql} AND m.ready = 1`).pluck().get(...s.params) as number;
   }
 
   unread(scope: Scope): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND ${s.sql}`).pluck().get(...s.params) as number;
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND m.ready = 1 AND ${s.sql}`).pluck().get(...s.params) as number;
   }
 
   /** Messages and raw bytes held in scope. */
   usage(scope: Scope): { messages: number; bytes: number } {
     const s = scopeSql(scope);
     return this.db
-      .prepare(`SELECT count(*) AS messages, coalesce(sum(c.size), 0) AS bytes FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${s.sql}`)
+      .prepare(`SELECT count(*) AS messages, coalesce(sum(c.size), 0) AS bytes FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${s.sql} AND m.ready = 1`)
       .get(...s.params) as { messages: number; bytes: number };
   }
 
-  /** Full-text search over subject, addresses and text body; [] when the input has nothing searchable. */
+  /**
+   * Full-text search over subject, header addresses and text body; [] when
+   * the input has nothing searchable. A query that is one address also finds
+   * the copies delivered to that address or local part (messages.inbox): each copy's own
+   * recipient is searchable, other envelope recipients are not (issue 13 item 5).
+   */
   search(scope: Scope, input: string, opts: PageOptions = {}): string[] {
     const q = ftsQuery(input);
     if (!q) return [];
+    // One word that is an address, or a local part (`zebra` finds the copies
+    // delivered to zebra@ any domain): matched per copy by messages.inbox,
+    // through its index, as a list of seqs beside the index's content ids.
+    const word = input.trim().toLowerCase();
+    const own = /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
+      ? word.includes('@')
+        ? this.db.prepare('SELECT seq FROM messages WHERE inbox = ? ORDER BY received DESC, seq DESC LIMIT ?').pluck()
+        : this.db.prepare(`SELECT seq FROM messages WHERE inbox >= ? || '@' AND inbox < ? || 'A' ORDER BY received DESC, seq DESC LIMIT ?`).pluck()
+      : null;
     // A common word can match most of the store, and sorting every match by
     // date cost 241 ms at 1M messages (issue 7). The index is read newest
     // first (rowid = contents.id, which grows with arrival) in a window that
@@ -140,8 +171,15 @@ export class MessageQueries {
     const window = this.db.prepare('SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?').pluck();
     for (let size = Math.max(500, want * 4); ; size *= 4) {
       const matches = window.all(q, size) as number[];
-      const complete = matches.length < size;
-      const ids = this.ids(scope, [{ sql: 'm.content_id IN (SELECT value FROM json_each(?))', params: [JSON.stringify(matches)] }], opts);
+      const seqs = own ? (own.all(...(word.includes('@') ? [word] : [word, word]), size) as number[]) : [];
+      const complete = matches.length < size && seqs.length < size;
+      const matched = { sql: 'm.content_id IN (SELECT value FROM json_each(?))', params: [JSON.stringify(matches)] as unknown[] };
+      // Only when there are own-address hits, so ordinary searches keep their plan.
+      if (seqs.length > 0) {
+        matched.sql = `(${matched.sql} OR m.seq IN (SELECT value FROM json_each(?)))`;
+        matched.params.push(JSON.stringify(seqs));
+      }
+      const ids = this.ids(scope, [matched], opts);
       if (complete || ids.length >= limit) return ids;
     }
   }
@@ -160,7 +198,7 @@ export class MessageQueries {
     return this.db
       .prepare(
         `SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
-         WHERE ${[s.sql, ...extra.map((e) => e.sql)].join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
+         WHERE ${[s.sql, 'm.ready = 1', ...extra.map((e) => e.sql)].join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
       )
       .pluck()
       .all(...s.params, ...extra.flatMap((e) => e.params), limit) as string[];
@@ -170,11 +208,26 @@ export class MessageQueries {
     return (this.db.prepare(`SELECT saved_by FROM messages WHERE id = ?`).pluck().get(id) as number | null | undefined) ?? null;
   }
 
+  /**
+   * When an address becomes someone's: stars other users put on its mail
+   * while it was public are theirs, not the new owner's, so they go (the
+   * message is no longer starred, and no longer names them).
+   */
+  dropForeignStars(inbox: string, ownerId: number): void {
+    this.db.prepare(`UPDATE messages SET starred = 0, saved_by = NULL WHERE inbox = ? AND saved_by IS NOT NULL AND saved_by <> ?`).run(inbox, ownerId);
+  }
+
   setSavedBy(id: string, userId: number | null): void {
     this.db.prepare(`UPDATE messages SET saved_by = ? WHERE id = ?`).run(userId, id);
   }
 
-  /** Ids of messages in scope that are not starred: what "delete all" removes. */
+  /** Up to `limit` ids of messages in scope, ready or not: what a bulk delete removes (issue 10). */
+  anyIds(scope: Scope, limit: number): string[] {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT m.id FROM messages m WHERE ${s.sql} LIMIT ?`).pluck().all(...s.params, limit) as string[];
+  }
+
+  /** Ids of messages in scope that are not starred (ready or not): what "delete all" removes. */
   unstarredIds(scope: Scope): string[] {
     const s = scopeSql(scope);
     return this.db.prepare(`SELECT m.id FROM messages m WHERE m.starred = 0 AND ${s.sql}`).pluck().all(...s.params) as string[];

@@ -2,6 +2,7 @@
 import type { IncomingMessage, StoredIds } from './messages.js';
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
 import type { MessageSelection } from './bulk-delete.js';
+import type { ReadyNotice } from '../ingest/ready-events.js';
 
 export interface WriterOptions {
   dataDir: string;
@@ -35,6 +36,8 @@ export type FromWriter =
   | { type: 'ready'; stats: WriterStats }
   | { type: 'fatal'; message: string; code: string }
   | { type: 'stored'; id: number; ids: StoredIds }
+  /** A message's processing result committed: it is listed from now on (issue 10). */
+  | { type: 'message-ready'; notice: ReadyNotice }
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }

@@ -23,7 +23,10 @@ function send(msg: FromWriter): void {
 
 try {
   const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
-  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }));
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies }) => {
+    // Deleted before its processing committed: nobody to tell.
+    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies } });
+  });
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
 

@@ -7,6 +7,7 @@ import type { FromWriter, ToWriter, WriterOptions, WriterStats } from './writer-
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
 import { siblingModule, startWorker } from '../worker-entry.js';
 import type { MessageEraser, MessageSelection } from './bulk-delete.js';
+import type { LocalReadyEvents } from '../ingest/ready-events.js';
 
 export class StoreWriteError extends Error {
   constructor(readonly code: string, message: string) {
@@ -29,11 +30,17 @@ export class StoreWriter implements MessageEraser {
   private closing: Promise<void> | null = null;
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
 
-  private constructor(private readonly options: WriterOptions) {}
+  private constructor(
+    private readonly options: WriterOptions,
+    private readonly ready?: LocalReadyEvents,
+  ) {}
 
-  /** Starts the writer thread and waits until its database is open. */
-  static async start(options: WriterOptions): Promise<StoreWriter> {
-    const w = new StoreWriter(options);
+  /**
+   * Starts the writer thread and waits until its database is open. Messages
+   * that become ready (their processing committed) are published on `ready`.
+   */
+  static async start(options: WriterOptions, ready?: LocalReadyEvents): Promise<StoreWriter> {
+    const w = new StoreWriter(options, ready);
     await w.spawn();
     return w;
   }
@@ -80,6 +87,9 @@ export class StoreWriter implements MessageEraser {
       case 'stored':
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
+        break;
+      case 'message-ready':
+        this.ready?.publish(msg.notice);
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));

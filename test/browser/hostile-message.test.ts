@@ -196,8 +196,14 @@ test('inline cid images load from the app into the sandboxed iframe', async () =
 
 test('the Delete button works in a real browser (CSRF cookie, token and Origin)', async () => {
   const id = await h.deliver(fixture('multipart-alternative.eml'), 'd@mailroom.test');
+  // Only signed-in readers may delete (issue 13 item 1): sign in first, as a person would.
+  await h.store.users.create({ username: 'browserdeleter', password: 'browser-password-1', role: 'user' });
   const r = await recorder(true);
   try {
+    await r.page.goto(`${origin}/login`, { waitUntil: 'load' });
+    await r.page.fill('input[name="username"]', 'browserdeleter');
+    await r.page.fill('input[name="password"]', 'browser-password-1');
+    await Promise.all([r.page.waitForURL(/\/account$/), r.page.getByRole('button', { name: 'Sign in' }).click()]);
     await r.page.goto(`${origin}/inbox/d@mailroom.test/${id}`, { waitUntil: 'load' });
     await Promise.all([r.page.waitForURL(/\/inbox\/d@mailroom\.test\?deleted=1$/), r.page.getByRole('button', { name: 'Delete' }).click()]);
     assert.match(await r.page.content(), /Message deleted/);

@@ -41,6 +41,8 @@ export function harness(overrides: Record<string, unknown> = {}): Harness {
     log: silentLogger(),
     // The UI never reads health; its shape belongs to the SMTP side and keeps growing.
     health: () => ({ smtp: { ok: true, connections: 0 }, parseQueue: 0 }) as unknown as ReturnType<WebDeps['health']>,
+    // No writer thread here: a read by id of an unparsed message polls the store, briefly.
+    readyWaitMs: 200,
   };
   const app = createApp(deps);
   let clock = Date.UTC(2024, 4, 20, 12, 0, 0);

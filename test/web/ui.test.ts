@@ -22,8 +22,8 @@ function titleOf(html: string): string {
 }
 
 /** Cookie and token a browser would have after opening the message page. */
-async function csrfPair(path: string): Promise<{ cookie: string; token: string }> {
-  const res = await h.app.request(path);
+async function csrfPair(path: string, headers: Record<string, string> = {}): Promise<{ cookie: string; token: string }> {
+  const res = await h.app.request(path, { headers });
   const setCookie = res.headers.get('set-cookie') ?? '';
   const cookie = setCookie.split(';')[0]!;
   const token = /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1] ?? '';
@@ -293,17 +293,20 @@ test('plain text and headers tabs escape everything', async () => {
   assert.not.match(headers.body, /<img src=x/);
 });
 
-test('a message still being parsed shows "processing" and the raw link', async () => {
-  const id = await h.deliver(fixture('multipart-alternative.eml'), 'p@mailroom.test', { parse: false });
-  const { res, body } = await get(`/inbox/p@mailroom.test/${id}`);
-  assert.is(res.status, 200);
-  assert.match(body, /processing…/);
-  assert.ok(body.includes(`/inbox/p@mailroom.test/${id}/raw`));
-  assert.match(body, /http-equiv="refresh"/);
-  assert.not.match(body, /<iframe/);
+test('a message still being processed is not listed, and its page answers 503 + Retry-After until it is ready (issue 10)', async () => {
+  const raw = fixture('multipart-alternative.eml');
+  const id = await h.deliver(raw, 'p@mailroom.test', { parse: false });
   const list = await get('/inbox/p@mailroom.test');
-  assert.match(list.body, /Processing…/);
-  assert.is((await get(`/inbox/p@mailroom.test/${id}/html`)).res.status, 200);
+  assert.not.ok(list.body.includes(id), 'not listed before ready');
+  for (const suffix of ['', '/html', '/raw', '/headers']) {
+    const { res } = await get(`/inbox/p@mailroom.test/${id}${suffix}`);
+    assert.is(res.status, 503, `page${suffix}`);
+    assert.is(res.headers.get('retry-after'), '1');
+  }
+  const { parseMessage } = await import('../../src/mail/parse.js');
+  h.store.messages.applyParse(h.store.messages.get(id)!.contentId, await parseMessage(raw));
+  assert.is((await get(`/inbox/p@mailroom.test/${id}`)).res.status, 200);
+  assert.ok((await get('/inbox/p@mailroom.test')).body.includes(id), 'listed once ready');
 });
 
 test('a message that could not be parsed is flagged and shown as raw source', async () => {
@@ -335,9 +338,13 @@ test('delete: GET does nothing, POST needs the CSRF token and our Origin', async
     h.app.request(del, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
 
   assert.is((await post({}, form())).status, 403);
-  const { cookie, token } = await csrfPair(page);
+  // Only a signed-in reader (here by key) may delete; an anonymous visitor with a valid token may not (issue 13 item 1).
+  const u = await h.store.users.create({ username: 'deleter', role: 'user' });
+  const key = { 'mailsac-key': h.store.keys.create(u.id, 'ui').key };
+  const { cookie, token } = await csrfPair(page, key);
   assert.match(cookie, /^mr_csrf=/);
   assert.ok(token);
+  assert.is((await post({ cookie, origin: 'http://localhost' }, form(token))).status, 401, 'anonymous');
   assert.is((await post({ cookie }, form())).status, 403, 'no token');
   assert.is((await post({}, form(token))).status, 403, 'no cookie');
   assert.is((await post({ cookie }, form(token + 'x'))).status, 403, 'bad token');
@@ -345,7 +352,7 @@ test('delete: GET does nothing, POST needs the CSRF token and our Origin', async
   assert.is((await post({ cookie, origin: 'null' }, form(token))).status, 403, 'opaque origin');
   assert.ok(h.store.messages.get(id), 'still there');
 
-  const ok = await post({ cookie, origin: 'http://localhost' }, form(token));
+  const ok = await post({ cookie, origin: 'http://localhost', ...key }, form(token));
   assert.is(ok.status, 303);
   assert.is(ok.headers.get('location'), '/inbox/d@mailroom.test?deleted=1');
   assert.is(h.store.messages.get(id), null);

@@ -25,8 +25,8 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email/messages/:messageId/attachments',
     { operationId: 'ListMessageAttachments', summary: 'List the attachments of a message', tags: ['Attachments'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'Attachment metadata', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'AttachmentMeta' },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       return c.json(g.m.attachments.map(attachmentJson));
     },
@@ -44,8 +44,8 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
       produces: 'application/octet-stream',
       responses: { 200: 'The attachment', 401: 'No key', 403: 'Private and not yours', 404: 'No such message or attachment' },
     },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       const ident = c.req.param('attachmentIdentifier') ?? '';
       const bare = ident.replace(/^<|>$/g, '');

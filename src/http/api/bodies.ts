@@ -59,8 +59,8 @@ export function registerBodyRoutes(kit: ApiKit): void {
       query: [{ name: 'messageHeadersFormat', type: 'string', enum: ['json', 'json-ordered', 'plain'], description: 'Default json: names lower-cased, values grouped' }, DOWNLOAD],
       responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
       const format = c.req.query('messageHeadersFormat') || 'json';
       if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
@@ -99,8 +99,8 @@ export function registerBodyRoutes(kit: ApiKit): void {
       'get',
       path,
       { operationId, summary, tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, query: [DOWNLOAD], produces: path.startsWith('/raw') || path.startsWith('/text') ? 'text/plain' : 'text/html', responses: { 200: 'The body', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
-      (c) => {
-        const g = guardMessage(c, 'read');
+      async (c) => {
+        const g = await guardMessage(c, 'read');
         if (g instanceof Response) return g;
         const out = produce(c, g.m);
         return bodyResponse(c, out.content, out.type, c.req.query('download') === '1', `${g.m.id}.${out.ext}`);

@@ -63,8 +63,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p)) return c.json(store.messages.listDomain(d, { until, limit: limit ?? 20 }).map(json));
-      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20 })));
+      if (isAdmin(p)) return c.json(store.messages.listDomain(d, { until, limit: limit ?? 20 }).map((m) => json(m, p)));
+      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20 }), p));
     },
   );
 

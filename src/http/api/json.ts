@@ -5,13 +5,30 @@ import type { Store } from '../../store/index.js';
 import type { MessageView, AttachmentMeta } from '../../store/messages.js';
 import type { OwnedAddress } from '../../store/addresses.js';
 
+/** Who is reading a message's JSON, for the fields only some may see. */
+export interface Viewer {
+  userId: number | null;
+  admin: boolean;
+}
+
 export function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
-export function messageJson(store: Store, m: MessageView, via: string): Record<string, unknown> {
+/**
+ * savedBy names an account, so it is shown only to that account, the inbox's
+ * owner and admins (issue 13 item 7); anyone else reading a public inbox
+ * sees null, as for an unstarred message.
+ */
+function savedByFor(store: Store, m: MessageView, viewer: Viewer): string | null {
   const savedById = m.starred ? store.queries.savedBy(m.id) : null;
-  const savedBy = savedById === null ? null : (store.users.byId(savedById)?.username ?? null);
+  if (savedById === null) return null;
+  const entitled = viewer.admin || (viewer.userId !== null && (viewer.userId === savedById || viewer.userId === store.addresses.ownerOf(m.inbox)));
+  return entitled ? (store.users.byId(savedById)?.username ?? null) : null;
+}
+
+export function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): Record<string, unknown> {
+  const savedBy = savedByFor(store, m, viewer);
   return {
     _id: m.id,
     from: m.from,

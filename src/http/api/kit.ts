@@ -6,10 +6,11 @@ import type { Context } from 'hono';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { inboxAccess, type InboxAccess } from '../../policy/inbox-access.js';
+import { readyMessageInInbox } from '../ready-message.js';
 import type { MessageView } from '../../store/messages.js';
 import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
-import { principalFrom, type Principal } from '../middleware/principal.js';
+import { isAdmin, principalFrom, type Principal } from '../middleware/principal.js';
 import { auditPrivateRead } from '../audit.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
@@ -24,8 +25,8 @@ export interface ApiKit {
   deps: WebDeps;
   store: Store;
   config: Config;
-  /** A message as Mailsac's EmailMessage JSON. */
-  json: (m: MessageView) => unknown;
+  /** A message as Mailsac's EmailMessage JSON, as this principal may see it. */
+  json: (m: MessageView, viewer: Principal) => unknown;
   principal: (c: C, deps: WebDeps) => Principal;
   bodyOf: (c: C) => Record<string, unknown>;
   /** 401 unless a valid key was sent. */
@@ -36,8 +37,8 @@ export interface ApiKit {
    * manage: the owner or an admin (delete all).
    */
   guard: (c: C, mode: 'read' | 'write' | 'manage') => Guarded | Response;
-  guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => (Guarded & { m: MessageView }) | Response;
-  listOf: (ids: string[]) => unknown[];
+  guardMessage: (c: C, mode: 'read' | 'write' | 'manage') => Promise<(Guarded & { m: MessageView }) | Response>;
+  listOf: (ids: string[], viewer: Principal) => unknown[];
 }
 
 function viaName(deps: WebDeps): string {
@@ -48,7 +49,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const { store, config } = deps;
   const via = viaName(deps);
   // privacy.storeSenderIp off: the sending host is not shown, even for mail stored before it was turned off.
-  const json = (m: MessageView) => messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via);
+  const json = (m: MessageView, p: Principal) =>
+    messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
   const principal = (c: C, d: WebDeps): Principal => principalFrom(c, d);
 
   const needUser = (c: C): Response | null => {
@@ -65,22 +67,23 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     // Private and not yours: one answer, whatever the key (bad-input 61).
     if (access.kind !== 'public' && !access.read) return apiError(c, 403, MSG.forbidden);
     if (p.kind === 'anonymous' && p.badKey) return apiError(c, 401, MSG.badKey);
-    if (!access.read || (mode !== 'read' && p.kind === 'anonymous')) return apiError(c, 401, MSG.noKey);
+    if (!access.read || (mode !== 'read' && !access.change)) return apiError(c, 401, MSG.noKey);
     if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
     auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
     return { inbox: a.inbox, access, p };
   };
 
-  const guardMessage = (c: C, mode: 'read' | 'write' | 'manage'): (Guarded & { m: MessageView }) | Response => {
+  const guardMessage = async (c: C, mode: 'read' | 'write' | 'manage'): Promise<(Guarded & { m: MessageView }) | Response> => {
     const g = guard(c, mode);
     if (g instanceof Response) return g;
-    // Ids are opaque and checked against the inbox (bad-input 60).
-    const m = store.messages.getInInbox(g.inbox, c.req.param('messageId') ?? '');
+    // Ids are opaque and checked against the inbox (bad-input 60); a message not ready yet is waited for (issue 10).
+    const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '');
     if (!m) return apiError(c, 404, MSG.notFound);
     return { ...g, m };
   };
 
-  const listOf = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map(json);
+  const listOf = (ids: string[], viewer: Principal) =>
+    ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guard, guardMessage, listOf };
 }

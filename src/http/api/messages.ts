@@ -2,31 +2,29 @@
 // delete, star, label, folder and read flags. Who may: the inbox guard (kit.ts).
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
-import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { FOLDERS, MAX_LABEL, MAX_LABELS, validLabel } from '../../services/inboxes.js';
-import { apiError } from './errors.js';
-import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS, accountScope } from './params.js';
+import { apiError, MSG } from './errors.js';
+import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS } from './params.js';
 
 type C = Context<AppEnv>;
 
 export function registerMessageRoutes(kit: ApiKit): void {
-  const { reg, store, deps, json, needUser, guard, guardMessage, listOf, principal } = kit;
+  const { reg, store, deps, json, needUser, guard, guardMessage, principal } = kit;
 
   // Registered before /addresses/:email/... so "starred" is never read as an address.
   reg.route(
     'get',
     '/addresses/starred/messages',
     { operationId: 'ListStarredMessages', summary: 'List starred messages of the account', tags: ['Messages'], auth: 'key', responses: { 200: 'Messages, newest first', 401: 'No key' }, returns: 'EmailMessageList', query: [LIMIT, UNTIL] },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps);
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      const userId = isAdmin(p) ? null : p.kind === 'user' ? p.user.id : null;
-      return c.json(listOf(store.queries.starred(accountScope(p), userId, { limit: limit ?? 100, until })));
+      return c.json((await deps.services.inboxes.starred(p, { limit: limit ?? 100, until })).map((m) => json(m, p)));
     },
   );
 
@@ -60,7 +58,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map(json));
+      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map((m) => json(m, g.p)));
     },
   );
 
@@ -87,10 +85,10 @@ export function registerMessageRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email/messages/:messageId',
     { operationId: 'GetMessageMetadata', summary: 'Get one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
-    (c) => {
-      const g = guardMessage(c, 'read');
+    async (c) => {
+      const g = await guardMessage(c, 'read');
       if (g instanceof Response) return g;
-      return c.json(json(g.m));
+      return c.json(json(g.m, g.p));
     },
   );
 
@@ -99,9 +97,9 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId',
     { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
-      await deps.services.inboxes.deleteOne(g.m.id);
+      if (!(await deps.services.inboxes.deleteOne(g.p, g.m)).ok) return apiError(c, 401, MSG.noKey);
       return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
     },
   );
@@ -111,20 +109,27 @@ export function registerMessageRoutes(kit: ApiKit): void {
     '/addresses/:email/messages/:messageId/star',
     { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
-      return c.json(json(await deps.services.inboxes.toggleStar(g.m, g.p.kind === 'user' ? g.p.user.id : null)));
+      const r = await deps.services.inboxes.toggleStar(g.p, g.m);
+      if (!r.ok) return apiError(c, 401, MSG.noKey);
+      return c.json(json(r.value, g.p));
     },
   );
 
   const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
   const labelHandler = (add: boolean) => async (c: C) => {
-    const g = guardMessage(c, 'write');
+    const g = await guardMessage(c, 'write');
     if (g instanceof Response) return g;
     const label = c.req.param('label') ?? '';
     if (!validLabel(label)) return apiError(c, 400, `A label is 1 to ${MAX_LABEL} characters`);
-    if (!add) return c.json({ _id: g.m.id, labels: await deps.services.inboxes.removeLabel(g.m, label) });
-    const r = await deps.services.inboxes.addLabel(g.m, label);
+    if (!add) {
+      const removed = await deps.services.inboxes.removeLabel(g.p, g.m, label);
+      if (!removed.ok) return apiError(c, 401, MSG.noKey);
+      return c.json({ _id: g.m.id, labels: removed.value });
+    }
+    const r = await deps.services.inboxes.addLabel(g.p, g.m, label);
+    if (!r.ok && r.reason === 'forbidden') return apiError(c, 401, MSG.noKey);
     if (!r.ok) return apiError(c, 400, `At most ${MAX_LABELS} labels per message`);
     return c.json({ _id: g.m.id, labels: r.value });
   };
@@ -153,10 +158,12 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const folder = c.req.param('folder') ?? '';
-      if (!(await deps.services.inboxes.setFolder(g.m, folder)).ok) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
+      const r = await deps.services.inboxes.setFolder(g.p, g.m, folder);
+      if (!r.ok && r.reason === 'forbidden') return apiError(c, 401, MSG.noKey);
+      if (!r.ok) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
       return c.json({ _id: g.m.id, folder });
     },
   );
@@ -173,11 +180,11 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
     },
     async (c) => {
-      const g = guardMessage(c, 'write');
+      const g = await guardMessage(c, 'write');
       if (g instanceof Response) return g;
       const v = c.req.param('readBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');
-      await deps.services.inboxes.setRead(g.m, v === 'true');
+      if (!(await deps.services.inboxes.setRead(g.p, g.m, v === 'true')).ok) return apiError(c, 401, MSG.noKey);
       return c.json({ _id: g.m.id, read: v === 'true' });
     },
   );

@@ -100,7 +100,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
     (c) => {
       const r = addressRights(c);
       if (r instanceof Response) return r;
-      audit(c, deps, r.p, 'export', r.inbox, { messages: store.messages.count(r.inbox) });
+      audit(c, deps, r.p, 'export', r.inbox, { messages: store.messages.countAll(r.inbox) });
       return exportResponse(c, deps, { kind: 'address', inbox: r.inbox }, r.inbox);
     },
   );

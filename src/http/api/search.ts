@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { inboxAccess } from '../../policy/inbox-access.js';
-import type { Scope } from '../../store/message-queries.js';
+import { searchableInput, type Scope } from '../../store/message-queries.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { bool, dateParam, intParam, LIMIT, accountScope } from './params.js';
@@ -33,7 +33,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       if (since === null || limit === null || skip === null) return apiError(c, 400, 'since must be a date, limit and skip numbers');
       const scope = accountScope(p);
       const ids = store.queries.list(scope, { limit: limit ?? 20, since, skip: skip ?? 0 });
-      return c.json({ messages: listOf(ids), unread: store.queries.unread(scope), limit: limit ?? 20, skip: skip ?? 0 });
+      return c.json({ messages: listOf(ids, p), unread: store.queries.unread(scope), limit: limit ?? 20, skip: skip ?? 0 });
     },
   );
 
@@ -64,7 +64,8 @@ export function registerSearchRoutes(kit: ApiKit): void {
       const f = { subject: q('andSubjectIncludes'), from: q('andFrom'), to: q('andTo'), read: bool(read) };
       if (read !== undefined && read !== '' && f.read === undefined) return apiError(c, 400, 'andRead must be true or false');
       if (f.subject === undefined && f.from === undefined && f.to === undefined && f.read === undefined) return apiError(c, 400, 'Give at least one of andSubjectIncludes, andFrom, andTo, andRead');
-      return c.json({ messages: listOf(store.queries.filter(accountScope(principal(c, deps)), f, { limit: 100 })) });
+      const p = principal(c, deps);
+      return c.json({ messages: listOf(store.queries.filter(accountScope(p), f, { limit: 100 }), p) });
     },
   );
 
@@ -82,6 +83,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
     },
     (c) => {
       const query = (c.req.query('query') ?? '').slice(0, 1000);
+      if (!searchableInput(query)) return apiError(c, 400, 'query must not contain control characters');
       const inboxParam = c.req.query('inbox');
       let scope: Scope;
       if (inboxParam) {
@@ -97,7 +99,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
         if (no) return no;
         scope = accountScope(principal(c, deps));
       }
-      return c.json({ query, messages: listOf(store.queries.search(scope, query, { limit: 100 })) });
+      return c.json({ query, messages: listOf(store.queries.search(scope, query, { limit: 100 }), principal(c, deps)) });
     },
   );
 }

@@ -10,7 +10,7 @@ import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { Csrf } from '../middleware/csrf.js';
 import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
-import type { Scope } from '../../store/message-queries.js';
+import { searchableInput, type Scope } from '../../store/message-queries.js';
 import { USERNAME } from '../../store/users.js';
 import { ADMIN_USERNAME, isAdmin, principalFrom, sessionCookieName, sessionTtlMs, type Principal } from '../middleware/principal.js';
 import { canReadInbox, inboxAccess, isReservedInbox } from '../../policy/inbox-access.js';
@@ -289,15 +289,15 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'owner', userId: p.user.id });
   const load = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null);
 
-  app.get('/account/mail', (c) => {
+  app.get('/account/mail', async (c) => {
     const p = signedIn(c);
     if (p instanceof Response) return p;
     const folder = (FOLDERS as readonly string[]).includes(c.req.query('folder') ?? '') ? c.req.query('folder')! : '';
     const starredOnly = c.req.query('starred') === '1';
-    const ids = starredOnly
-      ? store.queries.starred(scopeOf(p), isAdmin(p) ? null : p.user.id, { limit: 100 })
-      : store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined });
-    return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={load(ids)} folder={folder} starredOnly={starredOnly} />);
+    const messages = starredOnly
+      ? await deps.services.inboxes.starred(p, { limit: 100 })
+      : load(store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined }));
+    return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={messages} folder={folder} starredOnly={starredOnly} />);
   });
 
   /** A message of an inbox this user manages (owner or admin): the UI edits only owned mail. */
@@ -318,12 +318,14 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const action = c.req.param('action');
     const inboxes = deps.services.inboxes;
     if (action === 'star') {
-      await inboxes.toggleStar(m, p.user.id);
+      if (!(await inboxes.toggleStar(p, m)).ok) return c.text('Not found', 404);
     } else if (action === 'folder') {
-      if (!(await inboxes.setFolder(m, f.folder ?? '')).ok) return c.text('Unknown folder', 400);
+      const r = await inboxes.setFolder(p, m, f.folder ?? '');
+      if (!r.ok) return r.reason === 'forbidden' ? c.text('Not found', 404) : c.text('Unknown folder', 400);
     } else {
       // A message already at the label limit keeps its labels; the page shows them as they are.
-      const r = await inboxes.addLabel(m, f.label ?? '');
+      const r = await inboxes.addLabel(p, m, f.label ?? '');
+      if (!r.ok && r.reason === 'forbidden') return c.text('Not found', 404);
       if (!r.ok && r.reason === 'bad-label') return c.text(`A label is 1 to ${MAX_LABEL} characters`, 400);
     }
     return back(c);
@@ -336,7 +338,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!f) return refused(c);
     const m = ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
-    await deps.services.inboxes.removeLabel(m, f.label ?? '');
+    if (!(await deps.services.inboxes.removeLabel(p, m, f.label ?? '')).ok) return c.text('Not found', 404);
     return back(c);
   });
 
@@ -360,6 +362,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     } else {
       return page(null, query ? 'Give an inbox to search, or sign in to search your addresses.' : undefined);
     }
+    if (!searchableInput(query)) return page(null, 'Search words cannot contain control characters.', 400);
     if (!query.trim()) return page(null);
     return page(load(store.queries.search(scope, query, { limit: 100 })));
   });

@@ -4,6 +4,7 @@
 // strangers"): text is escaped by the JSX renderer, HTML bodies are sanitized
 // and served only inside a sandboxed iframe with their own CSP, downloads
 // never render, and state changes only on POST with a CSRF token.
+import { readyMessageInInbox } from '../ready-message.js';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
@@ -14,7 +15,7 @@ import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
 import { contentDisposition } from '../../mail/filename.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
-import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId } from './paths.js';
+import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId, segment } from './paths.js';
 import { appCss } from '../views/styles.js';
 import { appJs } from './app-js.js';
 import { HomePage } from '../views/home.js';
@@ -22,7 +23,8 @@ import { InboxPage } from '../views/inbox.js';
 import { MessagePage, type MessageLink, type MessageTab } from '../views/message.js';
 import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
-import { isPrivateInbox } from '../../policy/inbox-access.js';
+import { canChangeInbox, isPrivateInbox } from '../../policy/inbox-access.js';
+import { principalFrom } from '../middleware/principal.js';
 import { isReservedInbox } from '../../policy/address.js';
 
 type C = Context<AppEnv>;
@@ -85,7 +87,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
   }
 
-  function errorPage(c: C, status: 400 | 403 | 404 | 405, title: string, message: string, address?: string) {
+  function errorPage(c: C, status: 400 | 401 | 403 | 404 | 405, title: string, message: string, address?: string) {
     return c.html(<ErrorPage nonce={c.get('nonce')} status={status} title={title} message={message} address={address} />, status);
   }
 
@@ -118,10 +120,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   }
 
   /** The message only when it belongs to this inbox: ids from elsewhere answer 404 (bad-input 60). */
-  function findMessage(c: C, inbox: string): MessageView | null {
+  async function findMessage(c: C, inbox: string): Promise<MessageView | null> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
-    return msgs.getInInbox(inbox, id);
+    // A message not ready yet is waited for, bounded (issue 10).
+    return readyMessageInInbox(deps, inbox, id);
   }
 
   function noMessage(c: C, inbox: string) {
@@ -252,34 +255,35 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
+        canDelete={canChangeInbox(deps, inbox, principalFrom(c, deps))}
         notice={notice(inbox)}
       />,
     );
   }
 
-  app.get('/inbox/:address/:id', (c) => {
+  app.get('/inbox/:address/:id', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')));
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const v = c.req.query('view');
     return messagePage(c, r.inbox, m, v === 'html' || v === 'text' ? v : undefined);
   });
 
-  app.get('/inbox/:address/:id/headers', (c) => {
+  app.get('/inbox/:address/:id/headers', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/headers');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     return messagePage(c, r.inbox, m, 'headers');
   });
 
   // ---- the sanitized HTML body, for the sandboxed iframe only -----------
 
-  app.get('/inbox/:address/:id/html', (c) => {
+  app.get('/inbox/:address/:id/html', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/html');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const remote = c.req.query('remote') === '1';
     const source = m.parseState === 'ok' || m.parseState === 'failed' ? msgs.body(m.contentId)?.html ?? '' : '';
@@ -319,10 +323,10 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- inline images referenced by cid: ---------------------------------
 
-  app.get('/inbox/:address/:id/cid/:cid', (c) => {
+  app.get('/inbox/:address/:id/cid/:cid', async (c) => {
     const r = resolveInbox(c, (i) => cidPath(i, c.req.param('id'), c.req.param('cid')));
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     // The Content-ID is only a key into this message's attachments, never a path (bad-input 44).
     const cid = c.req.param('cid');
@@ -341,10 +345,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- attachments -------------------------------------------------------
 
-  app.get('/inbox/:address/:id/attachments/:idx', (c) => {
-    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${c.req.param('idx')}`);
+  app.get('/inbox/:address/:id/attachments/:idx', async (c) => {
+    // The segment comes back decoded: encode it again, or CR/LF reach the Location header (issue 13 item 7).
+    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${segment(c.req.param('idx'))}`);
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const idxText = c.req.param('idx');
     const a = /^\d{1,6}$/.test(idxText) ? m.attachments.find((x) => x.idx === Number(idxText)) : undefined;
@@ -362,10 +367,10 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- raw source --------------------------------------------------------
 
-  app.get('/inbox/:address/:id/raw', (c) => {
+  app.get('/inbox/:address/:id/raw', async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/raw');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const data = msgs.raw(m.contentId);
     if (!data) return noMessage(c, r.inbox);
@@ -391,7 +396,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/inbox/:address/:id/delete', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Request too large', 413) }), async (c) => {
     const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/delete');
     if (!('inbox' in r)) return r;
-    const m = findMessage(c, r.inbox);
+    const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     let token: unknown;
     try {
@@ -409,7 +414,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         r.inbox,
       );
     }
-    await deps.services.inboxes.deleteOne(m.id);
+    // The same rule as the API's DELETE (issue 13 item 1): anonymous visitors read public mail, never delete it.
+    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c, deps), m);
+    if (!deleted.ok) {
+      return errorPage(c, 401, 'Not deleted', 'Sign in to delete messages. Anyone may read a public inbox, but only signed-in users may change it.', r.inbox);
+    }
     // Addresses are content: logged only when the operator allows it (log.ts).
     deps.log.info({ id: m.id, ...contentFields(deps.config.log.content, { inbox: r.inbox }) }, 'message deleted from the UI');
     return c.redirect(`${inboxPath(r.inbox)}?deleted=1`, 303);

@@ -59,7 +59,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!p) return c.redirect('/login', 303);
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
-    audit(c, deps, p, 'export', inbox, { messages: store.messages.count(inbox) });
+    audit(c, deps, p, 'export', inbox, { messages: store.messages.countAll(inbox) });
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
   });
 

@@ -35,6 +35,8 @@ export interface MessageProps {
   rawPreview?: string;
   rawTruncated?: boolean;
   csrfToken: string;
+  /** The reader may delete this message (signed in and may read the inbox); anonymous visitors get no button. */
+  canDelete: boolean;
   /** From http/privacy-facts.ts: who can read this inbox. */
   notice?: InboxNotice;
 }
@@ -190,12 +192,14 @@ export function MessagePage(props: MessageProps) {
         <a class="button secondary" href={`${base}/raw?download=1`}>
           Download .eml
         </a>
-        <form method="post" action={`${base}/delete`} data-confirm="Delete this message?">
-          <input type="hidden" name="csrf" value={props.csrfToken} />
-          <button type="submit" class="danger">
-            Delete
-          </button>
-        </form>
+        {props.canDelete ? (
+          <form method="post" action={`${base}/delete`} data-confirm="Delete this message?">
+            <input type="hidden" name="csrf" value={props.csrfToken} />
+            <button type="submit" class="danger">
+              Delete
+            </button>
+          </form>
+        ) : null}
       </div>
       {pending ? null : (
         <>
