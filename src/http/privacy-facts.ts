@@ -3,6 +3,7 @@
 // home, inbox and message pages all come from here, so what the pages promise
 // is what the process does.
 import type { Config } from '../config.js';
+import { SCRUB_MAX_WAIT_MS } from '../store/scrub.js';
 
 /** A sentence with addresses kept apart, so views can mark them up (and escape them). */
 export type Part = string | { addr: string };
@@ -108,7 +109,8 @@ export function privacyFacts(config: Config, cookieNames: { session: string; csr
           : 'There is no overall storage budget beyond the disk.',
         p.auditLogDays > 0 ? `Audit log entries: ${plural(p.auditLogDays, 'day')}.` : 'Audit log entries are kept indefinitely.',
         p.loginRecordDays > 0 ? `Sign-in records: ${plural(p.loginRecordDays, 'day')}; web sessions end after ${plural(config.auth.sessionHours, 'hour')} without use.` : `Sign-in records are kept indefinitely; web sessions end after ${plural(config.auth.sessionHours, 'hour')} without use.`,
-        'Deleted mail is overwritten in the database file (secure delete) and its journal is truncated after each deletion run; nothing is kept in a backup by Mailroom itself.',
+        // The scrub after every delete (store/scrub.ts, issue 13 item 8); its deadline is the code's, so the sentence follows it.
+        `Deleted mail is gone within a minute, whichever way it was deleted (one message, an inbox, a released address, retention, an account, a domain): its pages are overwritten with zeros in the database file (secure delete), its words are removed from the search index, and the write-ahead journal that still held it is folded into the file and truncated. This runs a few seconds after a deletion, at most ${Math.round(SCRUB_MAX_WAIT_MS / 1000)} seconds after it, and again every second while a reader still holds the journal. Mailroom itself keeps no backup.`,
         `Deletion runs on the schedule "${r.schedule}" (${r.timezone}).`,
       ],
     },

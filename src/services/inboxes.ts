@@ -135,10 +135,12 @@ export class InboxService {
 
   // ---- deletes
 
-  /** Deletes one message; false when it was already gone. */
+  /** Deletes one message, on this connection; false when it was already gone. The writer scrubs its bytes within a minute (store/scrub.ts). */
   async deleteOne(actor: Principal, m: Pick<MessageView, 'id' | 'inbox'>): Promise<Outcome<boolean, Forbidden>> {
     if (!this.mayChange(actor, m)) return refuse('forbidden');
-    return ok(this.store.messages.delete(m.id));
+    const deleted = this.store.messages.delete(m.id);
+    if (deleted) this.deps.eraser.scrubSoon();
+    return ok(deleted);
   }
 
   /** Mailsac's "delete all": every message of the inbox but the starred ones, in batches on the writer thread. */

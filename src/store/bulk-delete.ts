@@ -8,6 +8,7 @@
 import type { DB } from './db.js';
 import type { MessageStore } from './messages.js';
 import type { MessageQueries } from './message-queries.js';
+import { scrubOnce } from './scrub.js';
 
 export type MessageSelection =
   /** Every message of an inbox; keepStarred: Mailsac's "delete all" keeps starred ones. */
@@ -20,11 +21,18 @@ export interface MessageEraser {
   /** Deletes the selection in bounded batches; resolves with how many went. */
   deleteMessages(selection: MessageSelection): Promise<number>;
   /**
-   * After an erasure (data rights): merges the whole search index, so no
-   * deleted word survives behind a tombstone, and truncates the WAL, so no
-   * deleted page lingers there. walTruncated false: a reader held the WAL.
+   * After an erasure (data rights): rewrites the whole search index, so no
+   * deleted word survives as a page key, and truncates the WAL, so no
+   * deleted page lingers there (store/scrub.ts). walTruncated false: a
+   * reader held the WAL; the writer tries again shortly.
    */
   scrub(): Promise<{ walTruncated: boolean }>;
+  /**
+   * A delete committed outside deleteMessages (one message on the caller's
+   * connection): its bytes are scrubbed within a minute (issue 13 item 8).
+   * deleteMessages schedules that itself.
+   */
+  scrubSoon(): void;
 }
 
 export const DELETE_BATCH = 200;
@@ -78,24 +86,8 @@ export class BulkDelete {
     return this.db.prepare(`SELECT id FROM messages WHERE inbox = ? ORDER BY seq`).pluck().all(inbox) as string[];
   }
 
-  /** See MessageEraser.scrub. */
+  /** See MessageEraser.scrub: the whole search index rewritten, then the WAL truncated, now (store/scrub.ts). */
   async scrub(): Promise<{ walTruncated: boolean }> {
-    // The search index is contentless: a deleted row leaves a tombstone and its
-    // words stay in the index pages until segments are merged. 'optimize'
-    // merges them all now, so none of the deleted words remain.
-    this.db.prepare(`INSERT INTO message_fts (message_fts) VALUES ('optimize')`).run();
-    // Fold the WAL into the file and truncate it: the old pages (with the deleted
-    // content) are overwritten in the file and gone from the WAL.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (!checkpointTruncate(this.db).busy) return { walTruncated: true };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { walTruncated: false };
+    return { walTruncated: (await scrubOnce(this.db, { fullIndexMerge: true })).walTruncated };
   }
-}
-
-/** Folds the WAL into the database file and truncates it (deleted bytes must not linger there). */
-export function checkpointTruncate(db: DB): { busy: boolean } {
-  const row = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-  return { busy: (row[0]?.busy ?? 0) !== 0 };
 }

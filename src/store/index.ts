@@ -9,9 +9,10 @@ import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
-import { BulkDelete, checkpointTruncate, type MessageEraser } from './bulk-delete.js';
+import { BulkDelete, type MessageEraser } from './bulk-delete.js';
 import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
+import { checkpointTruncate, ScrubScheduler, scrubOnce, type ScrubResult } from './scrub.js';
 
 export interface Store {
   /** The database file (backups, tests that open it themselves to inspect it). */
@@ -36,6 +37,8 @@ export interface Store {
   ping(): boolean;
   /** Folds the WAL into the file and truncates it (deleted bytes must not linger there). busy: a reader held it. */
   checkpoint(): { busy: boolean };
+  /** One scrub of deleted content (store/scrub.ts): bounded index merge, then the WAL truncated. */
+  scrubDeleted(): Promise<ScrubResult>;
   /** An online, checked copy of the database at `file` (backup.ts). */
   backup(file: string, onProgress?: (percent: number) => void): Promise<void>;
   close(): void;
@@ -73,6 +76,8 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     transaction: (fn) => db.transaction(fn)(),
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),
+    // A closed store (a test harness torn down) has nothing left to scrub.
+    scrubDeleted: () => (db.open ? scrubOnce(db) : Promise.resolve({ walTruncated: true, ms: 0 })),
     backup: (target, onProgress) => backupDatabase(db, target, onProgress),
     close() {
       if (!db.open) return;
@@ -88,11 +93,19 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
 
 /**
  * Bulk deletes on this process's own connection, for processes without a
- * writer thread (the CLI, tests that build the web app alone).
+ * writer thread (the CLI, tests that build the web app alone). A bulk delete
+ * is scrubbed before it resolves: a CLI process may exit right after.
  */
 export function localEraser(store: Store): MessageEraser {
+  const scrub = () => store.scrubDeleted();
+  const later = new ScrubScheduler(scrub);
   return {
-    deleteMessages: (selection) => store.bulk.run(selection),
+    async deleteMessages(selection) {
+      const n = await store.bulk.run(selection);
+      if (n > 0 && !(await scrub()).walTruncated) later.deleted();
+      return n;
+    },
     scrub: () => store.bulk.scrub(),
+    scrubSoon: () => later.deleted(),
   };
 }

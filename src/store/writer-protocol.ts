@@ -28,6 +28,8 @@ export type ToWriter =
   /** Bulk deletes (issue 10 part 3) run here too, in batches between group commits. */
   | { type: 'delete-messages'; id: number; selection: MessageSelection }
   | { type: 'scrub'; id: number }
+  /** A delete committed on another connection: scrub within a minute (store/scrub.ts, issue 13 item 8). */
+  | { type: 'scrub-soon' }
   | { type: 'close' };
 
 export type FromWriter =

@@ -7,7 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './index.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
-import { prune } from '../jobs/retention.js';
+import { prune, type PruneResult } from '../jobs/retention.js';
+import { ScrubScheduler, scrubOnce } from './scrub.js';
 import type { IncomingMessage } from './messages.js';
 import type { ToWriter, FromWriter, WriterOptions } from './writer-protocol.js';
 
@@ -39,6 +40,21 @@ try {
   // The main thread reads these for /healthz without a round trip.
   const statsTimer = setInterval(() => send({ type: 'stats', stats: stats() }), 1000);
 
+  // Every delete is followed by a scrub within a minute, here, on the
+  // connection that commits SMTP mail (store/scrub.ts, issue 13 item 8).
+  const scrubLog = log.child({ component: 'scrub' });
+  const scrubber = new ScrubScheduler(() => store.scrubDeleted(), {
+    onScrub: (r) => {
+      if ('error' in r) scrubLog.warn({ err: { message: r.error.message } }, 'scrub failed; retrying');
+      else if (!r.walTruncated) scrubLog.info({ ms: Math.round(r.ms) }, 'WAL held by a reader; scrub retried shortly');
+      else scrubLog.debug({ ms: Math.round(r.ms) }, 'scrubbed after deletes');
+    },
+  });
+  // Deletes the last run made just before it stopped (a crash, a deleteOne
+  // while this thread restarted) are scrubbed now too.
+  scrubber.deleted();
+  const removedMail = (r: PruneResult) => r.publicAge + r.publicCount + r.privateAge + r.privateQuota + r.diskBudget > 0;
+
   // Retention batches run on this thread's loop, interleaved with group
   // commits: no second writer, so no lock for SMTP commits to wait on.
   let pruning: Promise<void> | null = null;
@@ -49,8 +65,15 @@ try {
       case 'prune':
         abortPrune = false;
         pruning = prune(store, msg.policy, msg.now, { aborted: () => abortPrune }).then(
-          (result) => send({ type: 'pruned', id: msg.id, result }),
-          (err: Error) => send({ type: 'pruned', id: msg.id, result: null, error: err.message }),
+          (result) => {
+            if (removedMail(result)) scrubber.deleted();
+            send({ type: 'pruned', id: msg.id, result });
+          },
+          (err: Error) => {
+            // Some batches may have committed before the failure.
+            scrubber.deleted();
+            send({ type: 'pruned', id: msg.id, result: null, error: err.message });
+          },
         ).finally(() => {
           pruning = null;
         });
@@ -60,15 +83,30 @@ try {
         break;
       case 'delete-messages':
         store.bulk.run(msg.selection).then(
-          (count) => send({ type: 'deleted', id: msg.id, count }),
-          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+          (count) => {
+            if (count > 0) scrubber.deleted();
+            send({ type: 'deleted', id: msg.id, count });
+          },
+          (err: Error) => {
+            scrubber.deleted();
+            send({ type: 'deleted', id: msg.id, count: null, error: err.message });
+          },
         );
         break;
       case 'scrub':
         store.bulk.scrub().then(
-          (r) => send({ type: 'deleted', id: msg.id, count: 0, walTruncated: r.walTruncated }),
-          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+          (r) => {
+            if (!r.walTruncated) scrubber.deleted();
+            send({ type: 'deleted', id: msg.id, count: 0, walTruncated: r.walTruncated });
+          },
+          (err: Error) => {
+            scrubber.deleted();
+            send({ type: 'deleted', id: msg.id, count: null, error: err.message });
+          },
         );
+        break;
+      case 'scrub-soon':
+        scrubber.deleted();
         break;
       case 'ingest': {
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
@@ -87,7 +125,7 @@ try {
         break;
       case 'close':
         abortPrune = true;
-        void Promise.resolve(pruning).then(() => parseQueue.close()).then(() => {
+        void Promise.resolve(pruning).then(() => scrubber.close({ flush: true })).then(() => parseQueue.close()).then(() => {
           clearInterval(statsTimer);
           store.close();
           send({ type: 'closed', stats: stats() });

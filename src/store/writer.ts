@@ -193,6 +193,11 @@ export class StoreWriter implements MessageEraser {
     return { walTruncated: (await this.deleteRequest({ type: 'scrub' })).walTruncated };
   }
 
+  /** A delete committed on the main thread's connection: the writer scrubs after it (store/scrub.ts). */
+  scrubSoon(): void {
+    if (this.worker) this.post({ type: 'scrub-soon' });
+  }
+
   /** Asks a prune in progress to stop after its current batch. */
   abortPrune(): void {
     if (this.worker) this.post({ type: 'abort-prune' });
