@@ -11,6 +11,10 @@ import { StoreWriter } from './store/writer.js';
 import { createApp } from './web/app.js';
 import { ensureAdmin } from './web/auth/principal.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
+import { LocalReadyEvents } from './ingest/ready-events.js';
+import { startPush, type Push } from './push/index.js';
+import { readyNoticeFor } from './push/ready-notice.js';
+import type { Server } from 'node:http';
 
 export interface Mailroom {
   config: Config;
@@ -21,6 +25,10 @@ export interface Mailroom {
   retention: RetentionScheduler;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
+  /** Messages becoming ready (issue 10); push subscribes here. */
+  ready: LocalReadyEvents;
+  /** Websocket hub and webhook queue (issue 11). */
+  push: Push;
   smtpAddress: AddressInfo;
   httpAddress: AddressInfo;
   stop(): Promise<void>;
@@ -36,6 +44,12 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     logLevel: config.log.level,
     maxDatabaseBytes: config.storage.maxDatabaseBytes,
   });
+  // Interim: the `ready` branch replaces this with the writer's own ready notices.
+  const ready = new LocalReadyEvents();
+  writer.onParsed = (contentId, state) => {
+    const notice = readyNoticeFor(store, contentId, state);
+    if (notice) ready.publish(notice);
+  };
   const parseQueue = {
     idle: () => writer.parseIdle(),
     get length() {
@@ -66,6 +80,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
+  const push = startPush({ config, store, log, ready, server: http as Server });
   const retention = new RetentionScheduler({
     config,
     store,
@@ -82,12 +97,13 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       smtpListening = false;
       await retention.stop();
       await smtp.close();
+      await push.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, parseQueue, ready, push, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

@@ -38,6 +38,8 @@ export class ParseQueue {
     private readonly messages: MessageStore,
     private readonly committer: GroupCommitter,
     private readonly log: Logger,
+    /** Hears each committed result: the message is ready (issue 10). */
+    private readonly onCommitted?: (contentId: number, state: 'ok' | 'failed') => void,
   ) {}
 
   enqueue(contentId: number, raw?: Buffer): void {
@@ -118,7 +120,10 @@ export class ParseQueue {
     this.committer
       .submitDeferred(() => this.messages.applyParse(contentId, parsed, bodyZ))
       .then(
-        () => (parsed.ok ? this.parsed++ : this.failed++),
+        () => {
+          parsed.ok ? this.parsed++ : this.failed++;
+          this.onCommitted?.(contentId, parsed.ok ? 'ok' : 'failed');
+        },
         (err) => {
           // The raw message stays, still 'pending', and is parsed again at the next start.
           this.failed++;

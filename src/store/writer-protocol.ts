@@ -33,4 +33,6 @@ export type FromWriter =
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }
   | { type: 'pruned'; id: number; result: PruneResult | null; error?: string }
-  | { type: 'closed'; stats: WriterStats };
+  | { type: 'closed'; stats: WriterStats }
+  /** A parse result was committed: the message is ready (issue 10). */
+  | { type: 'parsed'; contentId: number; state: 'ok' | 'failed' };

@@ -22,7 +22,9 @@ function send(msg: FromWriter): void {
 
 try {
   const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
-  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }));
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, state) =>
+    send({ type: 'parsed', contentId, state }),
+  );
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
 

@@ -25,6 +25,8 @@ export class StoreWriter {
   private readonly idles = new Map<number, Pending<void>>();
   private readonly prunes = new Map<number, Pending<PruneResult>>();
   private closing: Promise<void> | null = null;
+  /** Hears each committed parse result (the message became ready). */
+  onParsed: ((contentId: number, state: 'ok' | 'failed') => void) | null = null;
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
 
   private constructor(private readonly options: WriterOptions) {}
@@ -93,6 +95,9 @@ export class StoreWriter {
         else p?.reject(new StoreWriteError('EPRUNE', msg.error ?? 'prune failed'));
         break;
       }
+      case 'parsed':
+        this.onParsed?.(msg.contentId, msg.state);
+        break;
       case 'stats':
       case 'closed':
         this.stats = msg.stats;
