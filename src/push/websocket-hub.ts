@@ -168,7 +168,8 @@ export class WebsocketHub {
 
   private send(c: Client, frame: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
-    if (c.ws.bufferedAmount + Buffer.byteLength(frame) > this.opts.config.websocket.maxBufferedBytes) {
+    // What is still waiting from earlier frames decides; one large message alone never does.
+    if (c.ws.bufferedAmount > this.opts.config.websocket.maxBufferedBytes) {
       this.stats.droppedSlow++;
       this.opts.log.info({ ip: c.ip, buffered: c.ws.bufferedAmount }, 'websocket reader too slow: dropped');
       c.ws.terminate();

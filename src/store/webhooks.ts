@@ -168,3 +168,12 @@ function view(r: Row): Delivery {
     state: r.state,
   };
 }
+
+const stores = new WeakMap<DB, WebhookStore>();
+
+/** The account's webhook signing secret through one WebhookStore per database (pages call this per view). */
+export function webhookSecretFor(db: DB, userId: number): string {
+  let s = stores.get(db);
+  if (!s) stores.set(db, (s = new WebhookStore(db)));
+  return s.secretFor(userId);
+}

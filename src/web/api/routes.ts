@@ -25,6 +25,7 @@ import { buildOpenApi, renderApiDocs } from './openapi.js';
 import { addressJson, attachmentJson, iso, messageJson, unownedAddressJson } from './json.js';
 import type { ForwardingFields } from '../../store/addresses.js';
 import { registerPrivacyRoutes } from './privacy-routes.js';
+import { registerWebhookRoutes } from '../../push/activity-routes.js';
 import { auditPrivateRead } from '../audit.js';
 
 type C = Context<AppEnv>;
@@ -1031,6 +1032,7 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
 
   // Data rights and the audit log (issue 4).
   registerPrivacyRoutes(reg, deps, apiError);
+  registerWebhookRoutes(reg, deps, apiError);
 
   // ------------------------------------------------------------------ out of scope
 
