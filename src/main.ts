@@ -14,6 +14,7 @@ import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents } from './ingest/ready-events.js';
 import { startPush, type Push } from './push/index.js';
 import { readyNoticeFor } from './push/ready-notice.js';
+import { withForwards } from './push/forwarding.js';
 import type { Server } from 'node:http';
 
 export interface Mailroom {
@@ -64,7 +65,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   };
   const smtp = new SmtpReceiver({
     config,
-    ingest: (message) => writer.ingest(message),
+    ingest: (message) => writer.ingest(withForwards(store, config, message)),
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
     log: log.child({ component: 'smtp' }),
   });

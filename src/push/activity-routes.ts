@@ -33,10 +33,12 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const a = canonicalAddress(c.req.param('email') ?? '');
       if (!a) return apiError(c, 400, 'Invalid email address');
       const owner = deps.store.addresses.ownerOf(a.inbox);
-      if (!isAdmin(p) && owner !== p.user.id) return apiError(c, 403, 'Only the owner of a private address, or an admin, can see its webhook activity');
+      // Another account's address: 403, as GET /addresses/{email}. An unowned
+      // address has no webhook: its list is empty (an earlier owner's stays theirs).
+      if (!isAdmin(p) && owner !== null && owner !== p.user.id) return apiError(c, 403, 'This address is owned by another account');
       const limit = Math.max(1, Math.min(1000, Number(c.req.query('limit')) || 100));
       return c.json(
-        webhooks.activity(a.inbox, limit).map((x) => ({
+        webhooks.activity(a.inbox, limit, isAdmin(p) ? undefined : p.user.id).map((x) => ({
           time: new Date(x.at).toISOString(),
           url: x.url,
           status: x.status,

@@ -200,7 +200,8 @@ export class WebsocketHub {
       if (revoked === undefined) {
         if (!store.db.open) return;
         const userGone = store.users.byId(p.user.id) === null;
-        const keyGone = p.via === 'key' && p.keyId !== undefined && (store.keys.byId(p.keyId)?.revoked ?? 1) !== null;
+        const key = p.via === 'key' && p.keyId !== undefined ? store.keys.byId(p.keyId) : undefined;
+        const keyGone = key === null || (key !== undefined && key.revoked !== null);
         verdict.set(c.keyName, (revoked = userGone || keyGone));
       }
       if (revoked) this.refuse(c.ws, 401, 'API key revoked');

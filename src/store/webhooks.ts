@@ -66,6 +66,7 @@ export class WebhookStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       activityOf: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?`),
+      activityOfUser: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? AND user_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
       pending: db.prepare(`SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
       pruneDeliveries: db.prepare(`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created < ?`),
       pruneActivity: db.prepare(`DELETE FROM webhook_activity WHERE at < ?`),
@@ -124,8 +125,10 @@ export class WebhookStore {
     })();
   }
 
-  activity(address: string, limit = 100): Activity[] {
-    return (this.stmts.activityOf.all(address, limit) as Row[]).map((r) => ({
+  /** Newest first; with `userId`, only that account's deliveries (a released and re-reserved address keeps them apart). */
+  activity(address: string, limit = 100, userId?: number): Activity[] {
+    const rows = userId === undefined ? this.stmts.activityOf.all(address, limit) : this.stmts.activityOfUser.all(address, userId, limit);
+    return (rows as Row[]).map((r) => ({
       id: r.id,
       deliveryId: r.delivery_id,
       address: r.address,

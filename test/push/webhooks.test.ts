@@ -60,6 +60,7 @@ test('a ready message is POSTed as Mailsac webhook JSON, signed; the owner sees 
     // Only the owner (or an admin) sees it.
     const other = await makeUser(m.store, 'nosy');
     assert.is((await api(m, 'GET', '/api/addresses/hook@mailroom.test/webhook-activity', { key: other.key })).status, 403);
+    assert.equal((await api(m, 'GET', '/api/addresses/unowned@mailroom.test/webhook-activity', { key: other.key })).json, []);
   } finally {
     await m.cleanup();
     await r.close();

@@ -223,6 +223,11 @@ test('a key revoked while connected closes its socket with an error frame', asyn
     const { key, record } = m.store.keys.create(u.id, 'soon revoked');
     const c = connectWs(ws(m, `key=${key}&addresses=x@mailroom.test`));
     await c.next();
+    // A valid key survives the periodic checks (one runs every second)...
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.equal(c.frames, []);
+    assert.is(c.ws.readyState, c.ws.OPEN);
+    // ...a revoked one does not.
     m.store.keys.revoke(record.id);
     const f = await c.next(undefined, 3000);
     assert.equal(f, { status: 401, error: 'API key revoked' });

@@ -26,6 +26,7 @@ import { addressJson, attachmentJson, iso, messageJson, unownedAddressJson } fro
 import type { ForwardingFields } from '../../store/addresses.js';
 import { registerPrivacyRoutes } from './privacy-routes.js';
 import { registerWebhookRoutes } from '../../push/activity-routes.js';
+import { forwardRefusal } from '../../push/forwarding.js';
 import { auditPrivateRead } from '../audit.js';
 
 type C = Context<AppEnv>;
@@ -771,7 +772,9 @@ export function createApi(deps: WebDeps): { app: Hono<AppEnv>; routes: RecordedR
     if (info === false) return 'info must be text up to 1000 characters';
     if (info !== undefined) f.info = info ?? '';
     const forward = s('forward', 320);
-    if (forward === false || (forward && !canonicalAddress(forward))) return 'forward must be an email address';
+    if (forward === false) return 'forward must be an email address';
+    const forwardWhy = forward ? forwardRefusal(config, forward) : null;
+    if (forwardWhy) return forwardWhy;
     if (forward !== undefined) f.forward = forward ? canonicalAddress(forward)!.original : null;
     for (const [k, name] of [['webhook', 'webhook'], ['webhookSlack', 'webhookSlack']] as const) {
       const v = s(k, 2000);

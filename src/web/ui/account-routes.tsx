@@ -20,6 +20,7 @@ import { audit, auditPrivateRead } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { webhookSecretFor } from '../../store/webhooks.js';
+import { forwardRefusal } from '../../push/forwarding.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
 
 type C = Context<AppEnv>;
@@ -258,7 +259,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const owned = ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     const fwd = (f.forward ?? '').trim();
-    if (fwd && !canonicalAddress(fwd)) return accountPage(c, p, { error: 'Forward to: not an email address.' }, 400);
+    const fwdWhy = fwd ? forwardRefusal(config, fwd, owned.address) : null;
+    if (fwdWhy) return accountPage(c, p, { error: `Forward to: ${fwdWhy}.` }, 400);
     for (const k of ['webhook', 'webhookSlack'] as const) {
       const v = (f[k] ?? '').trim();
       if (v && !/^https?:\/\/\S+$/i.test(v)) return accountPage(c, p, { error: `${k}: not an http(s) URL.` }, 400);
