@@ -4,7 +4,7 @@
 #   runtime  node:24-bookworm-slim  production dependencies + dist/ + config/
 #
 # Node 24 is the current LTS; Node 20 reached end of life in April 2026.
-# Build:  docker build -t mailroom .        Run: see compose.yaml and README.md, "Deploying"
+# Build:  docker build -t mailroom .        Run: see compose.yaml and docs/deploy.md
 
 # ---------------------------------------------------------------------------
 FROM node:24-bookworm AS build

@@ -7,10 +7,13 @@
 //     test not passed (Total - Passed) is counted as failed;
 //   - open handles: a file whose process is still alive 10 s after its summary
 //     is killed and counted as failed.
+// First a preflight (scripts/test-preflight.ts) makes sure the system programs
+// the tests start (Chromium, swaks, openssl) are installed, or says how.
 // Usage: npm test [-- path/or/substring ...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { runPreflight } from './test-preflight.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 10 * 60_000);
@@ -91,6 +94,7 @@ function runFile(file: string): Promise<FileResult> {
 }
 
 async function main(): Promise<void> {
+  if (!runPreflight()) process.exit(1);
   const filters = process.argv.slice(2);
   let files = findTests(path.join(ROOT, 'test'));
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { domainToASCII } from 'node:url';
 import cron from 'node-cron';
+import ipaddr from 'ipaddr.js';
 
 /** Environment values are strings; these accept both the YAML type and its string form. */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -94,6 +95,14 @@ export const configSchema = z.strictObject({
         .default('')
         .refine((u) => u === '' || /^https?:\/\/[^\s/]+/.test(u), { message: 'must be an http(s) URL or empty' })
         .transform((u) => u.replace(/\/+$/, '')),
+      // Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names
+      // the real client (issue 13); empty: the TCP peer is the client.
+      trustedProxies: list(
+        z
+          .string()
+          .trim()
+          .refine((s) => (s.includes('/') ? ipaddr.IPv4.isValidCIDRFourPartDecimal(s) || ipaddr.IPv6.isValidCIDR(s) : ipaddr.IPv4.isValidFourPartDecimal(s) || ipaddr.IPv6.isValid(s)), { message: 'not an IP address or CIDR range' }),
+      ).default([]),
     })
     .prefault({}),
   storage: z

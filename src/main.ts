@@ -8,12 +8,11 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
-import { createApp } from './web/app.js';
-import { ensureAdmin } from './web/auth/principal.js';
+import { createApp } from './http/app.js';
+import { ensureAdmin } from './http/middleware/principal.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
-import { LocalReadyEvents } from './ingest/ready-events.js';
+import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 import { startPush, type Push } from './push/index.js';
-import { readyNoticeFor } from './push/ready-notice.js';
 import { withForwards } from './push/forwarding.js';
 import type { Server } from 'node:http';
 
@@ -24,12 +23,12 @@ export interface Mailroom {
   writer: StoreWriter;
   /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
   retention: RetentionScheduler;
-  /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
-  parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
-  /** Messages becoming ready (issue 10); push subscribes here. */
-  ready: LocalReadyEvents;
+  /** Messages becoming ready (processing committed, issue 10): push features subscribe here. */
+  ready: ReadyEvents;
   /** Websocket hub and webhook queue (issue 11). */
   push: Push;
+  /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
+  parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
   httpAddress: AddressInfo;
   stop(): Promise<void>;
@@ -40,17 +39,16 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
   ensureAdmin(store, config);
-  const writer = await StoreWriter.start({
-    dataDir: config.storage.dataDir,
-    logLevel: config.log.level,
-    maxDatabaseBytes: config.storage.maxDatabaseBytes,
-  });
-  // Interim: the `ready` branch replaces this with the writer's own ready notices.
+  // The writer thread reports each message whose processing committed; the process hears it here.
   const ready = new LocalReadyEvents();
-  writer.onParsed = (contentId, state) => {
-    const notice = readyNoticeFor(store, contentId, state);
-    if (notice) ready.publish(notice);
-  };
+  const writer = await StoreWriter.start(
+    {
+      dataDir: config.storage.dataDir,
+      logLevel: config.log.level,
+      maxDatabaseBytes: config.storage.maxDatabaseBytes,
+    },
+    ready,
+  );
   const parseQueue = {
     idle: () => writer.parseIdle(),
     get length() {
@@ -74,6 +72,9 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     config,
     store,
     log: log.child({ component: 'http' }),
+    // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+    eraser: writer,
+    ready,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 
@@ -104,7 +105,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, parseQueue, ready, push, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, ready, push, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

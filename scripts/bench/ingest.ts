@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TargetKind } from './adapters.js';
 import { dataPayload, runLoad, type LoadResult } from './load-client.js';
 import { benchMessages, type BenchSize } from './messages.js';
-import { cpuPercent, rng, zipf } from './stats.js';
+import { cpuPercent, rng, summarize, zipf, type Summary } from './stats.js';
 import { TargetProcess } from './targets.js';
 
 export type Mode = 'persistent' | 'per-message';
@@ -23,6 +23,10 @@ export interface IngestCell {
   serverRss: number;
   /** Mailroom: time after the window until every accepted message was parsed. */
   parseLagMs: number | null;
+  /** Mailroom: 250 arrived at the client → ready published in the server (issue 10), ms. */
+  readyLatency: Summary | null;
+  /** Mailroom: acknowledged in the window but no ready seen after the idle wait. */
+  readyMissing: number;
   error?: string;
 }
 
@@ -63,7 +67,7 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
           { env: { TMPDIR: dataDir }, cpuProfDir: plan.cpuProfDir },
         );
       } catch (err) {
-        for (const { mode, n } of wanted) cells.push({ target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, error: (err as Error).message.split('\n')[0] });
+        for (const { mode, n } of wanted) cells.push({ target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0, error: (err as Error).message.split('\n')[0] });
         continue;
       }
       try {
@@ -72,7 +76,7 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
           let cpu1: NodeJS.CpuUsage | null = null;
           let w0 = 0;
           let w1 = 0;
-          const cell: IngestCell = { target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null };
+          const cell: IngestCell = { target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0 };
           try {
             cell.load = await runLoad({
               port: target.smtpPort,
@@ -99,7 +103,18 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
               cell.serverCpuPct = cpuPercent({ user: b.user - a.user, system: b.system - a.system }, w1 - w0);
             }
             cell.serverRss = target.memory().rss;
-            if (kind === 'mailroom') cell.parseLagMs = await target.idle(180_000);
+            if (kind === 'mailroom') {
+              cell.parseLagMs = await target.idle(180_000);
+              const ids = [...cell.load.acks.keys()];
+              const readyAt = await target.readyTimes(ids);
+              const samples: number[] = [];
+              ids.forEach((id, i) => {
+                const at = readyAt[i];
+                if (at === null || at === undefined) cell.readyMissing++;
+                else samples.push(at - cell.load!.acks.get(id)!);
+              });
+              cell.readyLatency = summarize(samples);
+            }
           } catch (err) {
             cell.error = (err as Error).message.split('\n')[0];
           }
@@ -109,7 +124,8 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
             `  ${kind} ${size} ${mode} ×${n}: ` +
               (l
                 ? `${l.perSecond.toFixed(0)} msg/s, p50 ${l.latency.p50.toFixed(2)} ms, p99 ${l.latency.p99.toFixed(2)} ms, greet p50 ${l.greeting.p50.toFixed(1)} ms, errors ${l.errors}` +
-                  (cell.parseLagMs !== null ? `, parse lag ${(cell.parseLagMs / 1000).toFixed(1)} s` : '')
+                  (cell.parseLagMs !== null ? `, parse lag ${(cell.parseLagMs / 1000).toFixed(1)} s` : '') +
+                  (cell.readyLatency ? `, 250→ready p50 ${cell.readyLatency.p50.toFixed(1)} ms, p99 ${cell.readyLatency.p99.toFixed(1)} ms, never ready ${cell.readyMissing}` : '')
                 : `failed: ${cell.error}`),
           );
         }

@@ -7,7 +7,7 @@
 // taken responsibility for the message (RFC 5321 §6.1). Connect→greeting is
 // measured separately so the cost of a new connection can be seen on its own.
 import net from 'node:net';
-import { Samples, cpuPercent, nsToMs, summarize, type Summary } from './stats.js';
+import { Samples, cpuPercent, epochMs, nsToMs, summarize, type Summary } from './stats.js';
 
 export interface Reply {
   code: number;
@@ -238,6 +238,8 @@ export interface LoadResult {
   bytesPerMessage: number;
   /** Messages still unanswered when the drain time ran out. */
   abandoned: number;
+  /** Inside the window: stored message id (from Mailroom's "250 … stored as <id>") → when its 250 arrived (epochMs). */
+  acks: Map<string, number>;
 }
 
 /** Runs the senders for warmup + duration and measures the window after the warmup. */
@@ -248,6 +250,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const drainMs = opts.drainMs ?? 15_000;
   const usePipelining = opts.pipelining ?? true;
   const latency = new Samples();
+  const acks = new Map<string, number>();
   const connect = new Samples();
   const greeting = new Samples();
   const errorSamples: string[] = [];
@@ -312,6 +315,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         if (inWindow) {
           messages++;
           latency.push(latencyMs);
+          const id = /stored as (\S+)/.exec(reply.text)?.[1];
+          if (id) acks.set(id, epochMs());
         }
         return true;
       }
@@ -374,5 +379,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     clientCpuPct: cpuPercent(cpu, windowMs),
     bytesPerMessage: Math.round(opts.payloads.reduce((a, p) => a + p.length, 0) / opts.payloads.length),
     abandoned: drained ? 0 : abandonedAt,
+    acks,
   };
 }

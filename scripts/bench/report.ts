@@ -62,7 +62,7 @@ const TARGET_NAMES: Record<string, string> = {
 export function ingestTable(cells: IngestCell[]): string {
   const rows = cells.map((c) => {
     const l = c.load;
-    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', ''];
+    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', '', '', ''];
     return [
       TARGET_NAMES[c.target],
       c.size,
@@ -75,11 +75,13 @@ export function ingestTable(cells: IngestCell[]): string {
       fmtPct(l.clientCpuPct),
       fmtPct(c.serverCpuPct),
       c.parseLagMs === null ? '' : `${(c.parseLagMs / 1000).toFixed(2)} s`,
+      c.readyLatency ? fmtMs(c.readyLatency.p50) : '',
+      c.readyLatency ? fmtMs(c.readyLatency.p99) + (c.readyMissing ? ` (${c.readyMissing} never)` : '') : '',
       String(l.errors + l.abandoned) + (l.errorSamples.length ? ` (${l.errorSamples[0].slice(0, 40)})` : ''),
     ];
   });
   return table(
-    ['receiver', 'size', 'connections', 'senders', 'msg/s', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', 'errors'],
+    ['receiver', 'size', 'connections', 'senders', 'msg/s', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', '250→ready p50 ms', '250→ready p99 ms', 'errors'],
     rows,
     ['l', 'l', 'l'],
   );
@@ -144,7 +146,7 @@ export function formatReport(r: Report): string {
   parts.push(`Load average before: ${m.loadBefore.map((x) => x.toFixed(2)).join(' ')}${m.loadAfter ? `; after: ${m.loadAfter.map((x) => x.toFixed(2)).join(' ')}` : ''}`);
   if (r.ingest.length) {
     parts.push('');
-    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window.');
+    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window; 250→ready: the 250 at the client to the ready event in Mailroom (issue 10).');
     parts.push('');
     parts.push(ingestTable(r.ingest));
   }

@@ -2,14 +2,16 @@
 // bench over the IPC channel, so the server under test has an event loop and
 // a CPU budget of its own, apart from the load client's.
 //   node --import tsx scripts/bench/serve-target.ts <kind> '<json TargetOptions>'
-// Messages in: { id, cmd: 'stats' | 'idle' | 'prune' | 'stop', ... }.
+// Messages in: { id, cmd: 'stats' | 'idle' | 'prune' | 'ready-times' | 'stop', ... }.
 // Messages out: { type: 'ready', smtpPort, httpPort } once, then { id, ok, ... }.
 import { startTarget, TARGET_KINDS, type TargetKind, type TargetOptions } from './adapters.js';
 import { pruneInServer } from './prune.js';
+import { epochMs } from './stats.js';
 
 interface Request {
   id: number;
-  cmd: 'stats' | 'idle' | 'prune' | 'stop';
+  cmd: 'stats' | 'idle' | 'prune' | 'ready-times' | 'stop';
+  ids?: string[];
   fraction?: number;
   batch?: number;
   timeoutMs?: number;
@@ -21,6 +23,13 @@ async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[3] ?? '{}') as TargetOptions;
   const target = await startTarget(kind, opts);
   const send = (m: unknown) => process.send!(m);
+  // Mailroom: when each message copy became ready here (issue 10), for the
+  // bench's 250→ready; entries leave the map when the bench asks for them.
+  const readyAt = new Map<string, number>();
+  target.mailroom?.ready.subscribe((n) => {
+    const at = epochMs();
+    for (const c of n.copies) readyAt.set(c.id, at);
+  });
   // Exit with the parent: a bench that dies must not leave servers behind.
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (raw) => {
@@ -40,6 +49,12 @@ async function main(): Promise<void> {
           if (!target.mailroom) throw new Error('prune needs the mailroom target');
           const result = await pruneInServer(target.mailroom, req.fraction ?? 0.9, { batch: req.batch, timeoutMs: req.timeoutMs });
           send({ id: req.id, ok: true, ...result });
+          break;
+        }
+        case 'ready-times': {
+          const times = (req.ids ?? []).map((id) => readyAt.get(id) ?? null);
+          readyAt.clear();
+          send({ id: req.id, ok: true, times });
           break;
         }
         case 'stop':

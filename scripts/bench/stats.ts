@@ -105,3 +105,12 @@ export function zipf(n: number, s: number, random: () => number): () => number {
     return lo;
   };
 }
+
+/**
+ * Wall-clock time in ms with sub-millisecond resolution, comparable across
+ * the bench's processes on one machine (250 in the load client, ready in the
+ * server: issue 10's 250→ready).
+ */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -121,6 +121,12 @@ export class TargetProcess {
     return r.ms;
   }
 
+  /** Mailroom: when each of these message ids became ready in the server (epochMs), null if not (yet). The server forgets them after. */
+  async readyTimes(ids: string[]): Promise<Array<number | null>> {
+    const r = await this.request<{ times: Array<number | null> }>('ready-times', { ids });
+    return r.times;
+  }
+
   /** Resident and peak resident memory of the whole process, from the kernel (bytes). */
   memory(): { rss: number; peak: number } {
     try {

@@ -2,7 +2,7 @@
 // (the 250 went out) and its processing result (parsed fields, text, search
 // entry, attachment index) was committed too, or processing failed and the
 // message is kept raw and flagged. Nothing lists, counts, searches or pushes
-// a message before this (issue 10). Push (websocket, webhooks, live pages)
+// a message before this (issue 10). Push (live channels, webhooks, live pages)
 // subscribes here; a multi-node store can carry the same events across nodes
 // behind this interface (issue 14).
 

@@ -5,7 +5,7 @@
 // acknowledged (GUIDE: "store raw first, parse from it").
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import type { MessageStore } from '../store/messages.js';
+import type { MessageStore, ReadyCopies } from '../store/messages.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { ParseRequest } from './parse-worker.js';
@@ -38,8 +38,8 @@ export class ParseQueue {
     private readonly messages: MessageStore,
     private readonly committer: GroupCommitter,
     private readonly log: Logger,
-    /** Hears each committed result: the message is ready (issue 10). */
-    private readonly onCommitted?: (contentId: number, state: 'ok' | 'failed') => void,
+    /** Told after a processing result (ok or failed) committed: the message is ready (issue 10). */
+    private readonly onReady: (contentId: number, ok: boolean, copies: ReadyCopies) => void = () => {},
   ) {}
 
   enqueue(contentId: number, raw?: Buffer): void {
@@ -120,9 +120,10 @@ export class ParseQueue {
     this.committer
       .submitDeferred(() => this.messages.applyParse(contentId, parsed, bodyZ))
       .then(
-        () => {
-          parsed.ok ? this.parsed++ : this.failed++;
-          this.onCommitted?.(contentId, parsed.ok ? 'ok' : 'failed');
+        (copies) => {
+          if (parsed.ok) this.parsed++;
+          else this.failed++;
+          this.onReady(contentId, parsed.ok, copies);
         },
         (err) => {
           // The raw message stays, still 'pending', and is parsed again at the next start.

@@ -3,10 +3,10 @@
 // latency, attempt, error) and the account's signing secret. Registered
 // through the API's registry so /api/openapi.json lists them.
 import type { Context } from 'hono';
-import type { AppEnv, WebDeps } from '../web/deps.js';
-import type { ApiRegistry } from '../web/api/registry.js';
-import { canonicalAddress } from '../mail/address.js';
-import { isAdmin, principalFrom } from '../web/auth/principal.js';
+import type { AppEnv, WebDeps } from '../http/deps.js';
+import type { ApiRegistry } from '../http/api/registry.js';
+import { canonicalAddress } from '../policy/address.js';
+import { isAdmin, principalFrom } from '../http/middleware/principal.js';
 import { WebhookStore } from '../store/webhooks.js';
 
 type C = Context<AppEnv>;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
-import { messageJson } from '../web/api/json.js';
+import { messageJson } from '../http/api/json.js';
 import { rawHeaders } from '../mail/parse.js';
 
 export type MessagePayload = Record<string, unknown>;

@@ -17,9 +17,9 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
-import { canonicalAddress, canonicalDomain } from '../mail/address.js';
-import { principalForKey, type Principal } from '../web/auth/principal.js';
-import { limiterFor } from '../web/auth/rate-limit.js';
+import { canonicalAddress, canonicalDomain } from '../policy/address.js';
+import { principalForKey, type Principal } from '../http/middleware/principal.js';
+import { limiterFor } from '../http/middleware/rate-limit.js';
 import { watchRefusal } from './watch-access.js';
 import { payloadOf } from './message-payload.js';
 

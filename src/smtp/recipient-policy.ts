@@ -1,6 +1,6 @@
 // Which RCPT TO addresses Mailroom accepts. Mailroom is a final destination
 // only: anything not at a configured domain is refused, so it can never relay.
-import { canonicalAddress, type CanonicalAddress } from '../mail/address.js';
+import { canonicalAddress, type CanonicalAddress } from '../policy/address.js';
 
 export interface RecipientPolicy {
   domains: string[];

@@ -9,6 +9,7 @@ import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
+import { BulkDelete, type MessageEraser } from './bulk-delete.js';
 
 export interface Store {
   db: DB;
@@ -23,6 +24,12 @@ export interface Store {
   queries: MessageQueries;
   /** Who read, exported or deleted what (issue 4). */
   audit: AuditStore;
+  /** Many messages at once, in bounded batches (bulk-delete.ts). */
+  bulk: BulkDelete;
+  /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
+  transaction<T>(fn: () => T): T;
+  /** Whether the database answers (/healthz). */
+  ping(): boolean;
   close(): void;
 }
 
@@ -38,17 +45,22 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxDatabaseBytes / pageSize))}`);
   }
+  const messages = new MessageStore(db);
+  const queries = new MessageQueries(db);
   return {
     db,
     file,
-    messages: new MessageStore(db),
+    messages,
     committer: new GroupCommitter(db),
     users: new UserStore(db),
     keys: new ApiKeyStore(db),
     sessions: new SessionStore(db),
     addresses: new AddressStore(db),
-    queries: new MessageQueries(db),
+    queries,
     audit: new AuditStore(db),
+    bulk: new BulkDelete(db, messages, queries),
+    transaction: (fn) => db.transaction(fn)(),
+    ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     close() {
       if (!db.open) return;
       // Fold the WAL back into the main file so a copied data dir is complete.
@@ -58,5 +70,16 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
         db.close();
       }
     },
+  };
+}
+
+/**
+ * Bulk deletes on this process's own connection, for processes without a
+ * writer thread (the CLI, tests that build the web app alone).
+ */
+export function localEraser(store: Store): MessageEraser {
+  return {
+    deleteMessages: (selection) => store.bulk.run(selection),
+    scrub: () => store.bulk.scrub(),
   };
 }

@@ -76,7 +76,8 @@ export class MessageQueries {
 
   private ids(scope: Scope, extra: { sql: string; params: unknown[] }[], opts: PageOptions): string[] {
     const s = scopeSql(scope);
-    const where = [s.sql, ...extra.map((e) => e.sql)];
+    // Only ready messages are listed, counted or searched (issue 10).
+    const where = [s.sql, 'm.ready = 1', ...extra.map((e) => e.sql)];
     const params = [...s.params, ...extra.flatMap((e) => e.params)];
     if (opts.until !== undefined) {
       where.push('m.received < ?');
@@ -111,19 +112,19 @@ export class MessageQueries {
 
   count(scope: Scope): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql}`).pluck().get(...s.params) as number;
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql} AND m.ready = 1`).pluck().get(...s.params) as number;
   }
 
   unread(scope: Scope): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND ${s.sql}`).pluck().get(...s.params) as number;
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND m.ready = 1 AND ${s.sql}`).pluck().get(...s.params) as number;
   }
 
   /** Messages and raw bytes held in scope. */
   usage(scope: Scope): { messages: number; bytes: number } {
     const s = scopeSql(scope);
     return this.db
-      .prepare(`SELECT count(*) AS messages, coalesce(sum(c.size), 0) AS bytes FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${s.sql}`)
+      .prepare(`SELECT count(*) AS messages, coalesce(sum(c.size), 0) AS bytes FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${s.sql} AND m.ready = 1`)
       .get(...s.params) as { messages: number; bytes: number };
   }
 
@@ -160,7 +161,7 @@ export class MessageQueries {
     return this.db
       .prepare(
         `SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
-         WHERE ${[s.sql, ...extra.map((e) => e.sql)].join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
+         WHERE ${[s.sql, 'm.ready = 1', ...extra.map((e) => e.sql)].join(' AND ')} ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
       )
       .pluck()
       .all(...s.params, ...extra.flatMap((e) => e.params), limit) as string[];
@@ -174,7 +175,13 @@ export class MessageQueries {
     this.db.prepare(`UPDATE messages SET saved_by = ? WHERE id = ?`).run(userId, id);
   }
 
-  /** Ids of messages in scope that are not starred: what "delete all" removes. */
+  /** Up to `limit` ids of messages in scope, ready or not: what a bulk delete removes (issue 10). */
+  anyIds(scope: Scope, limit: number): string[] {
+    const s = scopeSql(scope);
+    return this.db.prepare(`SELECT m.id FROM messages m WHERE ${s.sql} LIMIT ?`).pluck().all(...s.params, limit) as string[];
+  }
+
+  /** Ids of messages in scope that are not starred (ready or not): what "delete all" removes. */
   unstarredIds(scope: Scope): string[] {
     const s = scopeSql(scope);
     return this.db.prepare(`SELECT m.id FROM messages m WHERE m.starred = 0 AND ${s.sql}`).pluck().all(...s.params) as string[];

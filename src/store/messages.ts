@@ -29,6 +29,12 @@ export interface StoredIds {
   messageIds: string[];
 }
 
+/** Who a message became visible to when its processing committed (issue 10, "ready"). */
+export interface ReadyCopies {
+  received: number;
+  copies: Array<{ id: string; inbox: string; domain: string }>;
+}
+
 export interface AttachmentMeta {
   idx: number;
   md5: string;
@@ -127,6 +133,11 @@ export class MessageStore {
          SELECT id, ?, mail_from || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(rcpt_to)), '') || ' ' || ?, ?
          FROM contents WHERE id = ?`,
       ),
+      markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
+      copiesOf: db.prepare(`SELECT id, inbox, domain FROM messages WHERE content_id = ? ORDER BY seq`),
+      receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
+      pendingCount: db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck(),
+      readyOf: db.prepare(`SELECT ready FROM messages WHERE id = ?`).pluck(),
       insertBlob: db.prepare(`INSERT OR IGNORE INTO blobs (sha256, md5, size, data) VALUES (?, ?, ?, ?)`),
       insertAttachment: db.prepare(
         `INSERT OR REPLACE INTO attachments (content_id, idx, sha256, md5, filename, content_type, size, cid, inline)
@@ -140,7 +151,8 @@ export class MessageStore {
         `SELECT idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments WHERE content_id = ? ORDER BY idx`,
       ),
       blob: db.prepare(`SELECT data FROM blobs WHERE sha256 = ?`).pluck(),
-      count: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ?`).pluck(),
+      count: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ? AND ready = 1`).pluck(),
+      countAll: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ?`).pluck(),
       deleteMessage: db.prepare(`DELETE FROM messages WHERE id = ?`),
       contentRefs: db.prepare(`SELECT count(*) FROM messages WHERE content_id = ?`).pluck(),
       blobsOfContent: db.prepare(`SELECT DISTINCT sha256 FROM attachments WHERE content_id = ?`).pluck(),
@@ -195,9 +207,11 @@ export class MessageStore {
    * Stores what the parser derived from the raw bytes. Idempotent: re-parsing
    * replaces it. `bodyZ` is encodeBody(p) when the caller already computed it
    * (the parse worker does, so the writer thread does not spend time on it).
+   * The message becomes ready (listed, counted, searched) in the same
+   * transaction; the copies returned are whom to tell, none if it was deleted.
    */
-  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p)): void {
-    const tx = this.db.transaction(() => {
+  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p)): ReadyCopies {
+    const tx = this.db.transaction((): ReadyCopies => {
       this.stmts.applyParse.run(
         p.ok ? 'ok' : 'failed',
         p.error,
@@ -220,8 +234,22 @@ export class MessageStore {
         this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);
         this.stmts.insertAttachment.run(contentId, idx, a.sha256, a.md5, a.filename, a.contentType, a.size, a.cid, a.inline ? 1 : 0);
       });
+      this.stmts.markReady.run(contentId);
+      const received = (this.stmts.receivedOf.get(contentId) as number | undefined) ?? 0;
+      return { received, copies: this.stmts.copiesOf.all(contentId) as ReadyCopies['copies'] };
     });
-    tx();
+    return tx();
+  }
+
+  /** Acknowledged messages (250 sent) whose processing has not committed yet. */
+  pendingCount(): number {
+    return this.stmts.pendingCount.get() as number;
+  }
+
+  /** null: no such message; false: stored but not ready yet (between the 250 and processing). */
+  isReady(id: string): boolean | null {
+    const r = this.stmts.readyOf.get(id) as number | undefined;
+    return r === undefined ? null : r === 1;
   }
 
   pendingParse(): number[] {
@@ -269,12 +297,14 @@ export class MessageStore {
     return (this.stmts.blob.get(sha256) as Buffer | undefined) ?? null;
   }
 
+  /** Ready messages of one inbox, newest first. */
   list(inbox: string, opts: ListOptions = {}): Array<MessageView & { seq: number }> {
-    return this.query({ where: 'm.inbox = ?', params: [inbox], ...opts });
+    return this.query({ where: 'm.inbox = ? AND m.ready = 1', params: [inbox], ...opts });
   }
 
+  /** Ready messages of one domain, newest first. */
   listDomain(domain: string, opts: ListOptions = {}): Array<MessageView & { seq: number }> {
-    return this.query({ where: 'm.domain = ?', params: [domain], ...opts });
+    return this.query({ where: 'm.domain = ? AND m.ready = 1', params: [domain], ...opts });
   }
 
   private query(q: { where: string; params: unknown[] } & ListOptions): Array<MessageView & { seq: number }> {
@@ -298,8 +328,14 @@ export class MessageStore {
     return rows.map((r) => ({ ...this.view(r), seq: r.seq as number }));
   }
 
+  /** Ready messages in the inbox: what a reader sees. */
   count(inbox: string): number {
     return this.stmts.count.get(inbox) as number;
+  }
+
+  /** Every message stored for the inbox, ready or not: what an export or erasure covers. */
+  countAll(inbox: string): number {
+    return this.stmts.countAll.get(inbox) as number;
   }
 
   /** Deletes one entry; the content, its attachments and unshared blobs go with the last entry. */

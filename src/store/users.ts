@@ -129,6 +129,24 @@ export class UserStore {
     return user;
   }
 
+  /**
+   * Removes an account and what hangs on it (its addresses, keys, sessions;
+   * its name on starred messages) in one IMMEDIATE transaction. Its messages
+   * are deleted first, in batches (services/data-rights.ts).
+   */
+  eraseAccount(userId: number): { addresses: number; keys: number; sessions: number; user: boolean } {
+    const db = this.db;
+    return db
+      .transaction(() => ({
+        addresses: db.prepare(`DELETE FROM addresses WHERE owner_id = ?`).run(userId).changes,
+        keys: db.prepare(`DELETE FROM api_keys WHERE user_id = ?`).run(userId).changes,
+        sessions: db.prepare(`DELETE FROM sessions WHERE user_id = ?`).run(userId).changes,
+        saved: db.prepare(`UPDATE messages SET saved_by = NULL WHERE saved_by = ?`).run(userId).changes,
+        user: db.prepare(`DELETE FROM users WHERE id = ?`).run(userId).changes > 0,
+      }))
+      .immediate();
+  }
+
   remove(id: number): boolean {
     return this.stmts.remove.run(id).changes > 0;
   }

@@ -1,6 +1,8 @@
 // Messages between the main thread and the writer thread.
 import type { IncomingMessage, StoredIds } from './messages.js';
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
+import type { MessageSelection } from './bulk-delete.js';
+import type { ReadyNotice } from '../ingest/ready-events.js';
 
 export interface WriterOptions {
   dataDir: string;
@@ -23,16 +25,20 @@ export type ToWriter =
   /** Retention (issue 4) runs here, between group commits, so SMTP writes never wait on a lock. */
   | { type: 'prune'; id: number; now: number; policy: RetentionPolicy }
   | { type: 'abort-prune' }
+  /** Bulk deletes (issue 10 part 3) run here too, in batches between group commits. */
+  | { type: 'delete-messages'; id: number; selection: MessageSelection }
+  | { type: 'scrub'; id: number }
   | { type: 'close' };
 
 export type FromWriter =
   | { type: 'ready'; stats: WriterStats }
   | { type: 'fatal'; message: string; code: string }
   | { type: 'stored'; id: number; ids: StoredIds }
+  /** A message's processing result committed: it is listed from now on (issue 10). */
+  | { type: 'message-ready'; notice: ReadyNotice }
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }
   | { type: 'pruned'; id: number; result: PruneResult | null; error?: string }
-  | { type: 'closed'; stats: WriterStats }
-  /** A parse result was committed: the message is ready (issue 10). */
-  | { type: 'parsed'; contentId: number; state: 'ok' | 'failed' };
+  | { type: 'deleted'; id: number; count: number | null; walTruncated?: boolean; error?: string }
+  | { type: 'closed'; stats: WriterStats };

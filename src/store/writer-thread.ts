@@ -22,9 +22,10 @@ function send(msg: FromWriter): void {
 
 try {
   const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
-  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, state) =>
-    send({ type: 'parsed', contentId, state }),
-  );
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies }) => {
+    // Deleted before its processing committed: nobody to tell.
+    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies } });
+  });
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
 
@@ -56,6 +57,18 @@ try {
         break;
       case 'abort-prune':
         abortPrune = true;
+        break;
+      case 'delete-messages':
+        store.bulk.run(msg.selection).then(
+          (count) => send({ type: 'deleted', id: msg.id, count }),
+          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+        );
+        break;
+      case 'scrub':
+        store.bulk.scrub().then(
+          (r) => send({ type: 'deleted', id: msg.id, count: 0, walTruncated: r.walTruncated }),
+          (err: Error) => send({ type: 'deleted', id: msg.id, count: null, error: err.message }),
+        );
         break;
       case 'ingest': {
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);

@@ -6,6 +6,8 @@ import type { IncomingMessage, StoredIds } from './messages.js';
 import type { FromWriter, ToWriter, WriterOptions, WriterStats } from './writer-protocol.js';
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
 import { siblingModule, startWorker } from '../worker-entry.js';
+import type { MessageEraser, MessageSelection } from './bulk-delete.js';
+import type { LocalReadyEvents } from '../ingest/ready-events.js';
 
 export class StoreWriteError extends Error {
   constructor(readonly code: string, message: string) {
@@ -18,22 +20,27 @@ interface Pending<T> {
   reject: (e: Error) => void;
 }
 
-export class StoreWriter {
+export class StoreWriter implements MessageEraser {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly ingests = new Map<number, Pending<StoredIds>>();
   private readonly idles = new Map<number, Pending<void>>();
   private readonly prunes = new Map<number, Pending<PruneResult>>();
+  private readonly deletes = new Map<number, Pending<{ count: number; walTruncated: boolean }>>();
   private closing: Promise<void> | null = null;
-  /** Hears each committed parse result (the message became ready). */
-  onParsed: ((contentId: number, state: 'ok' | 'failed') => void) | null = null;
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
 
-  private constructor(private readonly options: WriterOptions) {}
+  private constructor(
+    private readonly options: WriterOptions,
+    private readonly ready?: LocalReadyEvents,
+  ) {}
 
-  /** Starts the writer thread and waits until its database is open. */
-  static async start(options: WriterOptions): Promise<StoreWriter> {
-    const w = new StoreWriter(options);
+  /**
+   * Starts the writer thread and waits until its database is open. Messages
+   * that become ready (their processing committed) are published on `ready`.
+   */
+  static async start(options: WriterOptions, ready?: LocalReadyEvents): Promise<StoreWriter> {
+    const w = new StoreWriter(options, ready);
     await w.spawn();
     return w;
   }
@@ -68,6 +75,8 @@ export class StoreWriter {
         this.idles.clear();
         for (const p of this.prunes.values()) p.reject(lost);
         this.prunes.clear();
+        for (const p of this.deletes.values()) p.reject(lost);
+        this.deletes.clear();
         if (ready && !this.closing) void this.spawn().catch(() => {});
       });
     });
@@ -78,6 +87,9 @@ export class StoreWriter {
       case 'stored':
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
+        break;
+      case 'message-ready':
+        this.ready?.publish(msg.notice);
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
@@ -95,9 +107,13 @@ export class StoreWriter {
         else p?.reject(new StoreWriteError('EPRUNE', msg.error ?? 'prune failed'));
         break;
       }
-      case 'parsed':
-        this.onParsed?.(msg.contentId, msg.state);
+      case 'deleted': {
+        const p = this.deletes.get(msg.id);
+        this.deletes.delete(msg.id);
+        if (msg.count !== null) p?.resolve({ count: msg.count, walTruncated: msg.walTruncated ?? false });
+        else p?.reject(new StoreWriteError('EDELETE', msg.error ?? 'delete failed'));
         break;
+      }
       case 'stats':
       case 'closed':
         this.stats = msg.stats;
@@ -152,6 +168,29 @@ export class StoreWriter {
         reject(err as Error);
       }
     });
+  }
+
+  private deleteRequest(msg: { type: 'delete-messages'; selection: MessageSelection } | { type: 'scrub' }): Promise<{ count: number; walTruncated: boolean }> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.deletes.set(id, { resolve, reject });
+      try {
+        this.post({ ...msg, id });
+      } catch (err) {
+        this.deletes.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** Deletes many messages on the writer thread, in batches between group commits (store/bulk-delete.ts). */
+  async deleteMessages(selection: MessageSelection): Promise<number> {
+    return (await this.deleteRequest({ type: 'delete-messages', selection })).count;
+  }
+
+  /** Merges the search index and truncates the WAL after an erasure, on the writer's connection. */
+  async scrub(): Promise<{ walTruncated: boolean }> {
+    return { walTruncated: (await this.deleteRequest({ type: 'scrub' })).walTruncated };
   }
 
   /** Asks a prune in progress to stop after its current batch. */

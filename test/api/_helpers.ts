@@ -4,7 +4,7 @@
 import nodemailer from 'nodemailer';
 import { createHash } from 'node:crypto';
 import { startTestMailroom } from '../helpers/mailroom.js';
-import { ensureAdmin } from '../../src/web/auth/principal.js';
+import { ensureAdmin } from '../../src/http/middleware/principal.js';
 import { parseMessage } from '../../src/mail/parse.js';
 import type { Store } from '../../src/store/index.js';
 

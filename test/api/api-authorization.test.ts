@@ -5,10 +5,10 @@
 // any answer the caller was not entitled to.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApi } from '../../src/web/api/routes.js';
-import type { RecordedRoute } from '../../src/web/api/registry.js';
+import { createApi } from '../../src/http/api/index.js';
+import type { RecordedRoute } from '../../src/http/api/registry.js';
 import { silentLogger } from '../../src/log.js';
-import { limiterFor } from '../../src/web/auth/rate-limit.js';
+import { limiterFor } from '../../src/http/middleware/rate-limit.js';
 import { ADMIN_KEY, api, makeUser, md5, rawMessage, startApiMailroom, storeRaw, type TestMailroom } from './_helpers.js';
 
 type Who = 'none' | 'bad' | 'other' | 'owner' | 'admin';

@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
-import { runCli, UsageError } from '../../src/cli.js';
+import { runCli, UsageError } from '../../src/cli/main.js';
 import { testConfig, tempDir } from '../helpers/mailroom.js';
-import { principalForKey, ensureAdmin } from '../../src/web/auth/principal.js';
+import { principalForKey, ensureAdmin } from '../../src/http/middleware/principal.js';
 import type { Config } from '../../src/config.js';
 
 let dir: string;
@@ -88,7 +88,7 @@ test('ensureAdmin makes the admin key act as an admin user, idempotently', () =>
 
 test('the real command: exit codes 0, 1 and 2', () => {
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), ...args], {
+    spawnSync(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), ...args], {
       env: { ...process.env, MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: path.resolve('config/mailroom.yaml') },
       encoding: 'utf8',
     });

@@ -10,8 +10,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ADMIN_KEY, api, makeUser, sendMail, startApiMailroom, type TestMailroom } from '../api/_helpers.js';
 import { safeEntryName } from '../../src/privacy/zip.js';
-import { mboxEntry } from '../../src/privacy/data-rights.js';
-import { runCli } from '../../src/cli.js';
+import { mboxEntry } from '../../src/services/data-rights.js';
+import { runCli } from '../../src/cli/main.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** Reads a stored (method 0) ZIP with ZIP64 central entries, as the export writes it. */

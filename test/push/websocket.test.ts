@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startApiMailroom, makeUser, sendMail, api, ADMIN_KEY } from '../api/_helpers.js';
 import { connectWs, until } from './_helpers.js';
+import type { LocalReadyEvents } from '../../src/ingest/ready-events.js';
 
 const ws = (m: { httpAddress: { port: number } }, query: string) => `ws://127.0.0.1:${m.httpAddress.port}/incoming-messages?${query}`;
 
@@ -206,7 +207,7 @@ test('websocket.maxBufferedBytes: a reader that stops reading is dropped, not bu
     notice.contentId = row.content_id;
     notice.copies = [{ id: row.id, inbox: 'slow@mailroom.test', domain: 'mailroom.test' }];
     for (let i = 0; i < 400 && m.push.hub.stats.droppedSlow === 0; i++) {
-      m.ready.publish(notice);
+      (m.ready as LocalReadyEvents).publish(notice);
       await new Promise((r) => setImmediate(r));
     }
     assert.is(m.push.hub.stats.droppedSlow, 1);

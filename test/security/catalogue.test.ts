@@ -42,7 +42,7 @@ export const NOT_APPLICABLE: Record<number, Exemption> = {
     coveredBy: { file: 'test/jobs/retention-scale.test.ts', title: '200,000 messages, 190,000 pruned while SMTP keeps receiving' },
   },
   // There is no live-update channel (no WebSocket, no SSE route anywhere in
-  // src/web): nothing to subscribe to from a foreign Origin. When one is added
+  // src/http): nothing to subscribe to from a foreign Origin. When one is added
   // it must check Origin and canReadInbox, and this entry must become a test.
   64: { reason: 'not applicable: Mailroom has no WebSocket/SSE live channel (checked below)' },
   // No Stripe integration exists: private addresses are reserved by the admin,

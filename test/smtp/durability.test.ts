@@ -72,8 +72,18 @@ test('bad-inputs 9 and 10: kill -9 while 16 clients send: every message that got
   const restarted = await startMailroom(testConfig({}, dir), silentLogger());
   await restarted.parseQueue.idle();
   const states = restarted.store.db.prepare(`SELECT parse_state, count(*) AS n FROM contents GROUP BY 1`).all() as Array<{ parse_state: string; n: number }>;
+  // ...and every acknowledged message becomes ready: listed, with its subject (issue 10).
+  const notReady = restarted.store.db.prepare(`SELECT count(*) FROM messages WHERE ready = 0`).pluck().get();
+  const unlisted = [...acked.keys()].filter((id) => !restarted.store.messages.isReady(id));
+  const health = (await (await fetch(`http://127.0.0.1:${restarted.httpAddress.port}/healthz`)).json()) as { pending: number };
+  const inboxes = new Set([...acked.keys()].map((id) => restarted.store.messages.get(id)!.inbox));
+  const listed = [...inboxes].reduce((n, inbox) => n + restarted.store.messages.count(inbox), 0);
   await restarted.stop();
   assert.equal(states.map((s) => s.parse_state), ['ok'], `every message parsed after restart: ${JSON.stringify(states)}`);
+  assert.is(notReady, 0, 'every message ready after restart');
+  assert.equal(unlisted, [], 'every acknowledged message is ready');
+  assert.is(health.pending, 0, '/healthz: nothing pending');
+  assert.ok(listed >= acked.size, `listed ${listed} of ${acked.size} acknowledged`);
   rmSync(dir, { recursive: true, force: true });
 });
 

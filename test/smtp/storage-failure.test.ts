@@ -44,7 +44,7 @@ test('bad-input 8: an I/O-class failure during the commit answers 451 4.3.0 with
 test('after the failure clears, delivery works again', async () => {
   const r = await deliver('recovered');
   assert.is(r.code, 250);
-  assert.is(m.store.messages.count('fail@mailroom.test'), 1);
+  assert.is(m.store.messages.countAll('fail@mailroom.test'), 1);
 });
 
 test('bad-input 8: at storage.maxDatabaseBytes a write fails with SQLITE_FULL and answers 452 4.3.1; nothing partial', async () => {
@@ -63,7 +63,7 @@ test('bad-input 8: at storage.maxDatabaseBytes a write fails with SQLITE_FULL an
     assert.is(last.code, 452, `answers: ${codes.join(',')}`);
     assert.match(last.text, /^4\.3\.1/);
     const stored = codes.filter((c) => c === 250).length;
-    assert.is(full.store.messages.count('big@mailroom.test'), stored, 'only the acknowledged messages are stored');
+    assert.is(full.store.messages.countAll('big@mailroom.test'), stored, 'only the acknowledged messages are stored');
     assert.is(full.store.db.prepare('SELECT count(*) FROM contents').pluck().get(), stored);
   } finally {
     await full.cleanup();

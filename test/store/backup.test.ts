@@ -7,7 +7,7 @@ import path from 'node:path';
 import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
 import { startTestMailroom } from '../helpers/mailroom.js';
 import { tempDir } from '../helpers/temp.js';
-import { runCli } from '../../src/cli.js';
+import { runCli } from '../../src/cli/main.js';
 
 test('an online backup taken during delivery restores into a fresh Mailroom with the same messages', async () => {
   const m = await startTestMailroom();

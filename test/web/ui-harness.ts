@@ -6,9 +6,9 @@ import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { parseMessage } from '../../src/mail/parse.js';
-import { canonicalAddress } from '../../src/mail/address.js';
-import { createApp } from '../../src/web/app.js';
-import type { WebDeps } from '../../src/web/deps.js';
+import { canonicalAddress } from '../../src/policy/address.js';
+import { createApp } from '../../src/http/app.js';
+import type { WebDeps } from '../../src/http/deps.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
@@ -41,6 +41,8 @@ export function harness(overrides: Record<string, unknown> = {}): Harness {
     log: silentLogger(),
     // The UI never reads health; its shape belongs to the SMTP side and keeps growing.
     health: () => ({ smtp: { ok: true, connections: 0 }, parseQueue: 0 }) as unknown as ReturnType<WebDeps['health']>,
+    // No writer thread here: a read by id of an unparsed message polls the store, briefly.
+    readyWaitMs: 200,
   };
   const app = createApp(deps);
   let clock = Date.UTC(2024, 4, 20, 12, 0, 0);

@@ -1,0 +1,197 @@
+// Private addresses: reserve, read, update the forwarding fields, release.
+import type { Context } from 'hono';
+import type { AppEnv } from '../deps.js';
+import { canonicalAddress } from '../../policy/address.js';
+import { isReservedInbox, reservationProblem } from '../../policy/address.js';
+import { parseForwarding } from '../../policy/forwarding.js';
+import type { ReserveRefusal } from '../../services/addresses.js';
+import { isAdmin, type Principal } from '../middleware/principal.js';
+import type { RouteDoc } from './registry.js';
+import type { ApiKit } from './kit.js';
+import { apiError, MSG } from './errors.js';
+import { bool, EMAIL_DOC } from './params.js';
+import { addressJson, unownedAddressJson } from './json.js';
+
+type C = Context<AppEnv>;
+
+export function registerAddressRoutes(kit: ApiKit): void {
+  const { reg, store, config, deps, needUser, principal, bodyOf } = kit;
+  /** Why an address cannot be reserved, in the API's words (the rules: services/addresses.ts, policy/address.ts). */
+  const REFUSAL: Record<ReserveRefusal, { status: 400 | 403; message: string }> = {
+    'foreign-domain': { status: 400, message: 'Mailroom does not receive mail for this domain' },
+    'reserved-local-part': { status: 400, message: 'This local part is reserved for the operator' },
+    'already-yours': { status: 400, message: 'You already own this address' },
+    taken: { status: 403, message: 'This address is owned by another account' },
+  };
+  const forwarding = (body: Record<string, unknown>) => parseForwarding(body, config);
+
+  reg.route(
+    'get',
+    '/addresses',
+    { operationId: 'ListAddresses', summary: 'Your private addresses', tags: ['Addresses'], auth: 'key', responses: { 200: 'Addresses', 401: 'No key' }, returns: 'EmailAddressList' },
+    (c) => {
+      const no = needUser(c);
+      if (no) return no;
+      const p = principal(c, deps);
+      return c.json(store.addresses.listForOwner(p.kind === 'user' ? p.user.id : -1).map((a) => addressJson(a, true)));
+    },
+  );
+
+  /** The address parameter and who owns it; 400/401 as needed. */
+  const addressTarget = (c: C) => {
+    const no = needUser(c);
+    if (no) return no;
+    const a = canonicalAddress(c.req.param('email') ?? '');
+    if (!a) return apiError(c, 400, MSG.badEmail);
+    const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
+    const owned = store.addresses.get(a.inbox);
+    const mine = owned !== null && (owned.ownerId === p.user.id || isAdmin(p));
+    return { a, p, owned, mine };
+  };
+
+  reg.route(
+    'get',
+    '/addresses/:email',
+    { operationId: 'GetAddress', summary: 'An address: yours, or not owned by anyone', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: 'The address', 401: 'No key', 403: 'Owned by another account' }, returns: 'EmailAddress' },
+    (c) => {
+      const t = addressTarget(c);
+      if (t instanceof Response) return t;
+      if (t.owned && !t.mine) return apiError(c, 403, 'This address is owned by another account');
+      return c.json(t.owned ? addressJson(t.owned, true) : unownedAddressJson(t.a.inbox));
+    },
+  );
+
+  reg.route(
+    'get',
+    '/addresses/:email/availability',
+    { operationId: 'CheckAvailability', summary: 'Whether an address can be reserved', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: '{available, email, owned}', 401: 'No key' }, returns: 'EmailAddressAvailability' },
+    (c) => {
+      const t = addressTarget(c);
+      if (t instanceof Response) return t;
+      const owned = t.owned !== null || isReservedInbox(config, t.a.inbox);
+      return c.json({ available: !owned && reservationProblem(config, t.a) === null, email: t.a.inbox, owned });
+    },
+  );
+
+  reg.route(
+    'post',
+    '/addresses/:email',
+    {
+      operationId: 'CreateAddress',
+      summary: 'Reserve a private address: its mail, past and future, becomes readable only by you and admins',
+      tags: ['Addresses'],
+      auth: 'key',
+      pathDocs: EMAIL_DOC,
+      body: FORWARD_BODY,
+      responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key', 403: 'Owned by another account' },
+      returns: 'EmailAddress',
+    },
+    async (c) => {
+      const t = addressTarget(c);
+      if (t instanceof Response) return t;
+      const f = forwarding(bodyOf(c));
+      if (typeof f === 'string') return apiError(c, 400, f);
+      const r = await deps.services.addresses.reserve(t.p.user.id, t.a, f);
+      if (!r.ok) return apiError(c, REFUSAL[r.reason].status, REFUSAL[r.reason].message);
+      return c.json(addressJson(store.addresses.get(t.a.inbox)!, true));
+    },
+  );
+
+  const updateHandler = async (c: C) => {
+    const t = addressTarget(c);
+    if (t instanceof Response) return t;
+    if (t.owned && !t.mine) return apiError(c, 403, 'This address is owned by another account');
+    if (!t.owned) return apiError(c, 400, 'Reserve the address first (POST /api/addresses/{email})');
+    const f = forwarding(bodyOf(c));
+    if (typeof f === 'string') return apiError(c, 400, f);
+    return c.json(addressJson((await deps.services.addresses.update(t.a.inbox, f))!, true));
+  };
+
+  // The legacy path is the same operation under another name.
+  const updateDocs = {
+    tags: ['Addresses'],
+    auth: 'key',
+    pathDocs: EMAIL_DOC,
+    body: FORWARD_BODY,
+    responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key', 403: 'Owned by another account' },
+    returns: 'EmailAddress',
+  } satisfies Omit<RouteDoc, 'operationId' | 'summary'>;
+  reg.route(
+    'put',
+    '/addresses/:email',
+    {
+      operationId: 'UpdateAddress',
+      summary: 'Set the forwarding fields of a private address (stored; delivery by them comes later)',
+      ...updateDocs,
+    },
+    updateHandler,
+  );
+  reg.route(
+    'put',
+    '/private-address-forwarding/:email',
+    { operationId: 'UpdatePrivateAddressForwarding', summary: 'Legacy spelling of PUT /addresses/{email}', ...updateDocs },
+    updateHandler,
+  );
+
+  reg.route(
+    'delete',
+    '/addresses/:email',
+    {
+      operationId: 'DeleteAddress',
+      summary: 'Release a private address: it becomes public again',
+      description: 'Its stored mail is deleted when deleteAddressMessages=true or when the operator set privacy.releaseDeletesMail; otherwise it becomes public with the address.',
+      tags: ['Addresses'],
+      auth: 'key',
+      pathDocs: EMAIL_DOC,
+      query: [{ name: 'deleteAddressMessages', type: 'boolean', description: 'Also delete its messages' }],
+      responses: { 200: '{_id, message}', 400: 'Not reserved', 401: 'No key', 403: 'Owned by another account' },
+    },
+    async (c) => {
+      const t = addressTarget(c);
+      if (t instanceof Response) return t;
+      if (!t.owned) return apiError(c, 400, 'This address is not reserved');
+      if (!t.mine) return apiError(c, 403, 'This address is owned by another account');
+      const { wiped } = await deps.services.addresses.release(t.a.inbox, { deleteMessages: bool(c.req.query('deleteAddressMessages')) === true });
+      return c.json({ _id: t.a.inbox, message: wiped ? 'Address released and its messages deleted.' : 'Address released.' });
+    },
+  );
+
+  reg.route(
+    'post',
+    '/private-addresses-bulk',
+    {
+      operationId: 'CreateAddresses',
+      summary: 'Reserve up to 100 addresses at once: all or none',
+      tags: ['Addresses'],
+      auth: 'key',
+      body: { addresses: { type: 'array', items: 'string', description: 'Email addresses' } },
+      responses: { 200: 'The addresses', 400: 'Bad list, or one is unavailable (none reserved)', 401: 'No key' },
+      returns: 'EmailAddressList',
+    },
+    async (c) => {
+      const no = needUser(c);
+      if (no) return no;
+      const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
+      const list = bodyOf(c).addresses;
+      if (!Array.isArray(list) || list.length === 0 || list.length > 100) return apiError(c, 400, 'addresses must be a list of 1 to 100 email addresses');
+      const wanted: Array<{ inbox: string; domain: string }> = [];
+      for (const item of list) {
+        const a = typeof item === 'string' ? canonicalAddress(item) : null;
+        if (!a) return apiError(c, 400, `${MSG.badEmail}: ${String(item).slice(0, 100)}`);
+        if (!wanted.some((w) => w.inbox === a.inbox)) wanted.push({ inbox: a.inbox, domain: a.domain });
+      }
+      const r = await deps.services.addresses.reserveAll(p.user.id, wanted);
+      if (!r.ok) return apiError(c, 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
+      return c.json(wanted.map((w) => addressJson(store.addresses.get(w.inbox)!, true)));
+    },
+  );
+}
+
+const FORWARD_BODY = {
+  info: { type: 'string', description: 'Your notes about this address' },
+  forward: { type: 'string', description: 'Forward to this email address ("" or null: off)' },
+  enablews: { type: 'boolean', description: 'Publish to web sockets' },
+  webhook: { type: 'string', description: 'POST each message to this URL ("" or null: off)' },
+  webhookSlack: { type: 'string', description: 'Slack webhook URL' },
+  webhookSlackToFrom: { type: 'boolean', description: 'Include To and From in Slack posts' },
+};

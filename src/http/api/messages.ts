@@ -1,0 +1,184 @@
+// Messages of one inbox (Mailsac's Messages resource): list, count, get,
+// delete, star, label, folder and read flags. Who may: the inbox guard (kit.ts).
+import type { Context } from 'hono';
+import type { AppEnv } from '../deps.js';
+import { isAdmin } from '../middleware/principal.js';
+import type { ApiKit } from './kit.js';
+import { FOLDERS, MAX_LABEL, MAX_LABELS, validLabel } from '../../services/inboxes.js';
+import { apiError } from './errors.js';
+import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS, accountScope } from './params.js';
+
+type C = Context<AppEnv>;
+
+export function registerMessageRoutes(kit: ApiKit): void {
+  const { reg, store, deps, json, needUser, guard, guardMessage, listOf, principal } = kit;
+
+  // Registered before /addresses/:email/... so "starred" is never read as an address.
+  reg.route(
+    'get',
+    '/addresses/starred/messages',
+    { operationId: 'ListStarredMessages', summary: 'List starred messages of the account', tags: ['Messages'], auth: 'key', responses: { 200: 'Messages, newest first', 401: 'No key' }, returns: 'EmailMessageList', query: [LIMIT, UNTIL] },
+    (c) => {
+      const no = needUser(c);
+      if (no) return no;
+      const p = principal(c, deps);
+      const until = dateParam(c.req.query('until'));
+      const limit = intParam(c.req.query('limit'), 1, 1000);
+      if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
+      const userId = isAdmin(p) ? null : p.kind === 'user' ? p.user.id : null;
+      return c.json(listOf(store.queries.starred(accountScope(p), userId, { limit: limit ?? 100, until })));
+    },
+  );
+
+  reg.route(
+    'get',
+    '/addresses/:email/message-count',
+    { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' } },
+    (c) => {
+      const g = guard(c, 'read');
+      if (g instanceof Response) return g;
+      return c.json({ count: store.messages.count(g.inbox), inbox: g.inbox });
+    },
+  );
+
+  reg.route(
+    'get',
+    '/addresses/:email/messages',
+    {
+      operationId: 'ListMessages',
+      summary: 'List messages in an inbox, newest first',
+      tags: ['Messages'],
+      auth: 'inbox',
+      pathDocs: EMAIL_DOC,
+      query: [UNTIL, LIMIT],
+      responses: { 200: 'Messages', 400: 'Bad until or limit', 401: 'No key', 403: 'Private and not yours' },
+      returns: 'EmailMessageList',
+    },
+    (c) => {
+      const g = guard(c, 'read');
+      if (g instanceof Response) return g;
+      const until = dateParam(c.req.query('until'));
+      const limit = intParam(c.req.query('limit'), 1, 1000);
+      if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
+      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map(json));
+    },
+  );
+
+  reg.route(
+    'delete',
+    '/addresses/:email/messages',
+    {
+      operationId: 'DeleteAllMessages',
+      summary: 'Delete all messages of an owned inbox (starred ones are kept)',
+      tags: ['Messages'],
+      auth: 'inbox',
+      pathDocs: EMAIL_DOC,
+      responses: { 204: 'Deleted', 401: 'No key', 403: 'Not your inbox' },
+    },
+    async (c) => {
+      const g = guard(c, 'manage');
+      if (g instanceof Response) return g;
+      await deps.services.inboxes.deleteAll(g.inbox);
+      return c.body(null, 204);
+    },
+  );
+
+  reg.route(
+    'get',
+    '/addresses/:email/messages/:messageId',
+    { operationId: 'GetMessageMetadata', summary: 'Get one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
+    async (c) => {
+      const g = await guardMessage(c, 'read');
+      if (g instanceof Response) return g;
+      return c.json(json(g.m));
+    },
+  );
+
+  reg.route(
+    'delete',
+    '/addresses/:email/messages/:messageId',
+    { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    async (c) => {
+      const g = await guardMessage(c, 'write');
+      if (g instanceof Response) return g;
+      await deps.services.inboxes.deleteOne(g.m.id);
+      return c.json({ _id: g.m.id, inbox: g.inbox, message: 'Message was deleted.' });
+    },
+  );
+
+  reg.route(
+    'put',
+    '/addresses/:email/messages/:messageId/star',
+    { operationId: 'ToggleMessageStar', summary: 'Toggle the starred flag', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: 'The message', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'EmailMessage' },
+    async (c) => {
+      const g = await guardMessage(c, 'write');
+      if (g instanceof Response) return g;
+      return c.json(json(await deps.services.inboxes.toggleStar(g.m, g.p.kind === 'user' ? g.p.user.id : null)));
+    },
+  );
+
+  const labelDocs = { ...MSG_DOCS, label: 'Label, URL-encoded' };
+  const labelHandler = (add: boolean) => async (c: C) => {
+    const g = await guardMessage(c, 'write');
+    if (g instanceof Response) return g;
+    const label = c.req.param('label') ?? '';
+    if (!validLabel(label)) return apiError(c, 400, `A label is 1 to ${MAX_LABEL} characters`);
+    if (!add) return c.json({ _id: g.m.id, labels: await deps.services.inboxes.removeLabel(g.m, label) });
+    const r = await deps.services.inboxes.addLabel(g.m, label);
+    if (!r.ok) return apiError(c, 400, `At most ${MAX_LABELS} labels per message`);
+    return c.json({ _id: g.m.id, labels: r.value });
+  };
+  reg.route(
+    'put',
+    '/addresses/:email/messages/:messageId/labels/:label',
+    { operationId: 'AddMessageLabel', summary: 'Add a label to a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 400: 'Bad label', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    labelHandler(true),
+  );
+  reg.route(
+    'delete',
+    '/addresses/:email/messages/:messageId/labels/:label',
+    { operationId: 'DeleteMessageLabel', summary: 'Remove a label from a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    labelHandler(false),
+  );
+
+  reg.route(
+    'put',
+    '/addresses/:email/messages/:messageId/folder/:folder',
+    {
+      operationId: 'SetMessageFolder',
+      summary: 'Move a message to a folder',
+      tags: ['Messages'],
+      auth: 'inbox',
+      pathDocs: { ...MSG_DOCS, folder: 'inbox, all, spam or trash' },
+      responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+    },
+    async (c) => {
+      const g = await guardMessage(c, 'write');
+      if (g instanceof Response) return g;
+      const folder = c.req.param('folder') ?? '';
+      if (!(await deps.services.inboxes.setFolder(g.m, folder)).ok) return apiError(c, 400, `folder must be one of ${FOLDERS.join(', ')}`);
+      return c.json({ _id: g.m.id, folder });
+    },
+  );
+
+  reg.route(
+    'put',
+    '/addresses/:email/messages/:messageId/read/:readBoolean',
+    {
+      operationId: 'SetMessageReadStatus',
+      summary: 'Mark a message read or unread',
+      tags: ['Messages'],
+      auth: 'inbox',
+      pathDocs: { ...MSG_DOCS, readBoolean: 'true or false' },
+      responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+    },
+    async (c) => {
+      const g = await guardMessage(c, 'write');
+      if (g instanceof Response) return g;
+      const v = c.req.param('readBoolean');
+      if (v !== 'true' && v !== 'false') return apiError(c, 400, 'readBoolean must be true or false');
+      await deps.services.inboxes.setRead(g.m, v === 'true');
+      return c.json({ _id: g.m.id, read: v === 'true' });
+    },
+  );
+}

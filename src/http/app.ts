@@ -1,0 +1,72 @@
+// createApp builds the Hono application around its dependencies and never
+// listens: main.ts serves it, tests call app.request().
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { withServices, type WebDeps, type AppEnv, type HealthReport } from './deps.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { uiRoutes } from './pages/inbox.js';
+import { apiRoutes } from './api/index.js';
+import { accountRoutes } from './pages/account.js';
+import { privacyRoutes } from './pages/privacy.js';
+import { pageKeyThrottle } from './middleware/throttle.js';
+import { MessageNotReadyError } from '../ingest/wait-ready.js';
+
+/** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
+const MAX_BODY = 1024 * 1024;
+
+export function createApp(given: WebDeps): Hono<AppEnv> {
+  const deps = withServices(given);
+  const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY,
+      onError: (c) =>
+        c.req.path.startsWith('/api/')
+          ? c.json({ status: 413, error: 'Payload Too Large', message: 'Request body too large' }, 413)
+          : c.text('Request too large', 413),
+    }),
+  );
+  app.use('*', pageKeyThrottle(deps));
+
+  app.get('/healthz', (c) => {
+    let storeOk = false;
+    try {
+      storeOk = deps.store.ping();
+    } catch {
+      storeOk = false;
+    }
+    const rest = deps.health();
+    let pending = 0;
+    try {
+      pending = deps.store.messages.pendingCount();
+    } catch {
+      storeOk = false;
+    }
+    const report: HealthReport = { ok: storeOk && rest.smtp.ok, store: { ok: storeOk }, ...rest, pending };
+    return c.json(report, report.ok ? 200 : 503);
+  });
+
+  app.route('/api', apiRoutes(deps));
+  app.route('/', privacyRoutes(deps));
+  app.route('/', accountRoutes(deps));
+  app.route('/', uiRoutes(deps));
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith('/api/')) return c.json({ status: 404, error: 'Not Found', message: 'No such route' }, 404);
+    return c.text('Not found', 404);
+  });
+  app.onError((err, c) => {
+    if (err instanceof MessageNotReadyError) {
+      // Stored (250 sent) but its processing did not commit within the wait (issue 10).
+      c.header('Retry-After', String(err.retryAfter));
+      if (c.req.path.startsWith('/api/')) return c.json({ status: 503, error: 'Service Unavailable', message: 'The message is still being processed; try again shortly' }, 503);
+      return c.text('This message is still being processed. Try again in a moment.', 503);
+    }
+    deps.log.error({ err: { message: err.message }, path: c.req.path }, 'request failed');
+    if (c.req.path.startsWith('/api/')) return c.json({ status: 500, error: 'Internal Server Error', message: 'Something went wrong' }, 500);
+    return c.text('Something went wrong', 500);
+  });
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import type { ReceiverStats } from '../smtp/receiver.js';
+import { localEraser } from '../store/index.js';
+import type { MessageEraser } from '../store/bulk-delete.js';
+import { createServices, type Services } from '../services/index.js';
+import type { ReadyEvents } from '../ingest/ready-events.js';
+
+export interface HealthReport {
+  ok: boolean;
+  /** Listener state plus every refusal counted since start (issue 6: each refusal is visible here). */
+  smtp: ReceiverStats & { ok: boolean; connections: number };
+  store: { ok: boolean };
+  parseQueue: number;
+  /** Acknowledged messages (250 sent) not ready yet (issue 10). */
+  pending: number;
+}
+
+/** What the web app needs from the rest of the process; passed in, never imported as singletons. */
+export interface WebDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Current health of the other parts (SMTP listener, parse queue). */
+  health: () => Omit<HealthReport, 'ok' | 'store' | 'pending'>;
+  /** Messages becoming ready; a read by id of a message not ready yet waits on these. Absent: it polls the store. */
+  ready?: ReadyEvents;
+  /** How long a read by id waits for readiness before 503 (default READY_WAIT_MS, 2 s). */
+  readyWaitMs?: number;
+  /** Bulk deletes; the appliance passes its writer thread. Default: this connection, in batches. */
+  eraser?: MessageEraser;
+  /** The use-cases; built from the above when not given. */
+  services?: Services;
+}
+
+/** WebDeps with the services in place: what routes see. */
+export type HttpDeps = WebDeps & { services: Services };
+
+export function withServices(deps: WebDeps): HttpDeps {
+  if (deps.services) return deps as HttpDeps;
+  const eraser = deps.eraser ?? localEraser(deps.store);
+  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser }) };
+}
+
+export type AppEnv = { Variables: { nonce: string } };

@@ -1,0 +1,421 @@
+// The web UI: server-rendered pages that work without JavaScript. Inboxes live
+// at /inbox/{address} and messages at /inbox/{address}/{id}, as on Mailsac's
+// site. Everything shown comes from strangers (GUIDE "Showing mail from
+// strangers"): text is escaped by the JSX renderer, HTML bodies are sanitized
+// and served only inside a sandboxed iframe with their own CSP, downloads
+// never render, and state changes only on POST with a CSRF token.
+import { readyMessageInInbox } from '../ready-message.js';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
+import { contentFields } from '../../log.js';
+import { canonicalAddress } from '../../policy/address.js';
+import { sanitizeHtml, linkHost } from '../../mail/sanitize.js';
+import { escapeHtml, textToSafeHtml } from '../../mail/text.js';
+import { contentDisposition } from '../../mail/filename.js';
+import type { MessageView } from '../../store/messages.js';
+import { Csrf } from '../middleware/csrf.js';
+import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId } from './paths.js';
+import { appCss } from '../views/styles.js';
+import { appJs } from './app-js.js';
+import { HomePage } from '../views/home.js';
+import { InboxPage } from '../views/inbox.js';
+import { MessagePage, type MessageLink, type MessageTab } from '../views/message.js';
+import { ErrorPage } from '../views/errors.js';
+import { inboxNotice } from '../privacy-facts.js';
+import { isPrivateInbox } from '../../policy/inbox-access.js';
+import { isReservedInbox } from '../../policy/address.js';
+
+type C = Context<AppEnv>;
+
+const PAGE_SIZE = 50;
+/** Text bodies past this are cut in the page; the raw source has all of it. */
+const MAX_TEXT = 2 * 1024 * 1024;
+const MAX_RAW_PREVIEW = 256 * 1024;
+const MAX_LINKS_SHOWN = 300;
+
+/** For downloads (bad-input 45): a sandbox with nothing allowed, should a browser ever render it anyway. */
+const DOWNLOAD_CSP = "default-src 'none'; sandbox";
+
+/** Raster image types a browser shows as an image and nothing else; anything else is served as opaque bytes. */
+const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)$/;
+/** Types a browser could render as a document or run as code, whatever the disposition says. */
+const RENDERABLE = /(html|xml|svg|script|xsl|css)|^(multipart|message)\/|^text\/(?!plain$|csv$)/;
+
+function mediaType(declared: string): string {
+  return declared.split(';')[0]!.trim().toLowerCase();
+}
+
+/** The type an attachment is downloaded with: its own when harmless, octet-stream otherwise. */
+export function downloadType(declared: string): string {
+  const t = mediaType(declared);
+  if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(t) || RENDERABLE.test(t)) return 'application/octet-stream';
+  return t;
+}
+
+export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const msgs = deps.store.messages;
+  const csrf = new Csrf({ publicUrl: deps.config.http.publicUrl });
+  const domains = new Set(deps.config.domains);
+
+  const publicOrigin = (() => {
+    try {
+      return deps.config.http.publicUrl ? new URL(deps.config.http.publicUrl).origin : '';
+    } catch {
+      return '';
+    }
+  })();
+
+  /** Origins this app answers on: the one the request used and the published one. */
+  function origins(c: C): string[] {
+    const own = new URL(c.req.url).origin;
+    return publicOrigin && publicOrigin !== own ? [own, publicOrigin] : [own];
+  }
+
+  function smtpHost(c: C): string {
+    try {
+      return new URL(publicOrigin || c.req.url).hostname;
+    } catch {
+      return 'localhost';
+    }
+  }
+
+  /** Who can read this inbox, from the running config (http/privacy-facts.ts, also behind /privacy). */
+  function notice(inbox: string) {
+    return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
+  }
+
+  function errorPage(c: C, status: 400 | 403 | 404 | 405, title: string, message: string, address?: string) {
+    return c.html(<ErrorPage nonce={c.get('nonce')} status={status} title={title} message={message} address={address} />, status);
+  }
+
+  /**
+   * Canonicalizes the {address} segment: unknown domains are 404, reserved
+   * local parts 403, and any other spelling of an inbox redirects to its one
+   * canonical URL (bad-input 62), so `Foo+tag@Domain` and `foo@domain` are one page.
+   */
+  function resolveInbox(c: C, rest: (inbox: string) => string): { inbox: string } | Response | Promise<Response> {
+    const given = c.req.param('address') ?? '';
+    const canon = canonicalAddress(given);
+    if (!canon) return errorPage(c, 404, 'Not an address', 'That is not an email address Mailroom could have received mail for.');
+    if (!domains.has(canon.domain)) {
+      return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
+    }
+    if (isReservedInbox(deps.config, canon.inbox)) {
+      return errorPage(
+        c,
+        403,
+        'Restricted inbox',
+        `Mail to ${canon.local}@ addresses can prove ownership of the domain to certificate authorities, so it is ` +
+          'never public. Only an administrator can read it.',
+      );
+    }
+    if (given !== canon.inbox) {
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return errorPage(c, 404, 'Not found', 'No such page.');
+      return c.redirect(rest(canon.inbox) + new URL(c.req.url).search, 301);
+    }
+    return { inbox: canon.inbox };
+  }
+
+  /** The message only when it belongs to this inbox: ids from elsewhere answer 404 (bad-input 60). */
+  async function findMessage(c: C, inbox: string): Promise<MessageView | null> {
+    const id = c.req.param('id') ?? '';
+    if (!plausibleId(id)) return null;
+    // A message not ready yet is waited for, bounded (issue 10).
+    return readyMessageInInbox(deps, inbox, id);
+  }
+
+  function noMessage(c: C, inbox: string) {
+    return errorPage(c, 404, 'No such message', 'This inbox has no message with that id. It may have been deleted.', inbox);
+  }
+
+  // ---- static assets -------------------------------------------------------
+
+  app.get('/static/app.css', (c) => {
+    c.header('Content-Type', 'text/css; charset=utf-8');
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(appCss);
+  });
+  app.get('/static/app.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(appJs);
+  });
+
+  // ---- home and the address box -----------------------------------------
+
+  const home = (c: C, status: 200 | 400 = 200, error?: string, address?: string) =>
+    c.html(
+      <HomePage
+        nonce={c.get('nonce')}
+        domains={deps.config.domains}
+        smtpHost={smtpHost(c)}
+        smtpPort={deps.config.smtp.port}
+        error={error}
+        address={address}
+        notice={inboxNotice(deps.config)}
+      />,
+      status,
+    );
+
+  app.get('/', (c) => home(c));
+
+  app.get('/inbox', (c) => {
+    let typed = (c.req.query('address') ?? '').trim();
+    if (!typed) return c.redirect('/', 302);
+    if (typed.length > 400) return home(c, 400, 'That address is too long.');
+    // A bare local part means "at our (first) domain": the common case on a one-domain appliance.
+    if (!typed.includes('@') && deps.config.domains.length > 0) typed = `${typed}@${deps.config.domains[0]}`;
+    const canon = canonicalAddress(typed);
+    if (!canon) return home(c, 400, 'That is not an email address Mailroom can receive mail for.', typed);
+    if (!domains.has(canon.domain)) {
+      return home(c, 400, `Mailroom does not receive mail for ${canon.domain}. It receives mail for: ${deps.config.domains.join(', ')}.`, typed);
+    }
+    return c.redirect(inboxPath(canon.inbox), 302);
+  });
+
+  // ---- inbox ---------------------------------------------------------------
+
+  app.get('/inbox/:address', (c) => {
+    const r = resolveInbox(c, inboxPath);
+    if (!('inbox' in r)) return r;
+    const { inbox } = r;
+    const before = decodeCursor(c.req.query('before'));
+    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, ...(before ? { before } : {}) });
+    const page = rows.slice(0, PAGE_SIZE);
+    const last = page[page.length - 1];
+    const olderHref =
+      rows.length > PAGE_SIZE && last ? `${inboxPath(inbox)}?before=${encodeCursor(last.received, last.seq)}` : undefined;
+    return c.html(
+      <InboxPage
+        nonce={c.get('nonce')}
+        inbox={inbox}
+        messages={page}
+        total={msgs.count(inbox)}
+        olderHref={olderHref}
+        paged={before !== null}
+        smtpHost={smtpHost(c)}
+        smtpPort={deps.config.smtp.port}
+        notice={c.req.query('deleted') === '1' ? 'Message deleted.' : undefined}
+        warning={notice(inbox)}
+      />,
+    );
+  });
+
+  // ---- message page ----------------------------------------------------
+
+  function cidResolver(inbox: string, m: MessageView): (cid: string) => string | null {
+    const cids = new Set(m.attachments.filter((a) => a.cid).map((a) => a.cid));
+    return (cid) => (cids.has(cid) ? cidPath(inbox, m.id, cid) : null);
+  }
+
+  function messagePage(c: C, inbox: string, m: MessageView, tab: MessageTab | undefined) {
+    const body = m.parseState === 'pending' ? null : msgs.body(m.contentId);
+    const hasHtml = Boolean(body?.html);
+    const hasText = Boolean(body?.text);
+    const chosen: MessageTab = tab ?? (hasHtml ? 'html' : 'text');
+    const remote = c.req.query('remote') === '1';
+    let remoteBlocked = 0;
+    if (chosen === 'html' && body?.html) {
+      try {
+        remoteBlocked = sanitizeHtml(body.html, { cidUrl: cidResolver(inbox, m), allowRemote: false }).remoteBlocked;
+      } catch {
+        remoteBlocked = 0;
+      }
+    }
+    const links: MessageLink[] = [];
+    for (const href of m.links) {
+      if (links.length >= MAX_LINKS_SHOWN) break;
+      if (!/^https?:\/\//i.test(href)) continue;
+      links.push({ href, host: linkHost(href) || '(no host)' });
+    }
+    let rawPreview: string | undefined;
+    let rawTruncated = false;
+    if (m.parseState === 'failed') {
+      const rawBytes = msgs.raw(m.contentId) ?? Buffer.alloc(0);
+      rawTruncated = rawBytes.length > MAX_RAW_PREVIEW;
+      rawPreview = rawBytes.subarray(0, MAX_RAW_PREVIEW).toString('utf8');
+    }
+    const text = body?.text ?? '';
+    return c.html(
+      <MessagePage
+        nonce={c.get('nonce')}
+        inbox={inbox}
+        m={m}
+        tab={chosen === 'html' && !hasHtml ? 'text' : chosen}
+        hasHtml={hasHtml}
+        hasText={hasText}
+        textHtml={chosen === 'text' ? textToSafeHtml(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) + '\n…' : text) : undefined}
+        headers={chosen === 'headers' ? body?.headers ?? [] : undefined}
+        remoteBlocked={remoteBlocked}
+        remote={remote}
+        links={links}
+        rawPreview={rawPreview}
+        rawTruncated={rawTruncated}
+        csrfToken={csrf.token(c)}
+        notice={notice(inbox)}
+      />,
+    );
+  }
+
+  app.get('/inbox/:address/:id', async (c) => {
+    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')));
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    const v = c.req.query('view');
+    return messagePage(c, r.inbox, m, v === 'html' || v === 'text' ? v : undefined);
+  });
+
+  app.get('/inbox/:address/:id/headers', async (c) => {
+    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/headers');
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    return messagePage(c, r.inbox, m, 'headers');
+  });
+
+  // ---- the sanitized HTML body, for the sandboxed iframe only -----------
+
+  app.get('/inbox/:address/:id/html', async (c) => {
+    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/html');
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    const remote = c.req.query('remote') === '1';
+    const source = m.parseState === 'ok' || m.parseState === 'failed' ? msgs.body(m.contentId)?.html ?? '' : '';
+    let inner: string;
+    try {
+      inner = source ? sanitizeHtml(source, { cidUrl: cidResolver(r.inbox, m), allowRemote: remote }).html : '';
+    } catch {
+      // The sanitizer is time-bounded (bad-input 50): degrade to escaped source.
+      inner = `<pre style="white-space:pre-wrap">${escapeHtml(source.slice(0, 512 * 1024))}</pre>`;
+    }
+    // Images only from data: and this message's own cid route, unless the reader
+    // unblocked remote images for this one message. The CSP enforces what the
+    // sanitizer already did, so a sanitizer bug still fetches nothing.
+    const cidSources = origins(c).map((o) => o + cidPrefix(r.inbox, m.id));
+    const img = ['data:', ...cidSources, ...(remote ? ['https:', 'http:'] : [])].join(' ');
+    c.header(
+      'Content-Security-Policy',
+      [
+        'sandbox allow-popups allow-popups-to-escape-sandbox',
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        `img-src ${img}`,
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'self'",
+      ].join('; '),
+    );
+    // Only our own message page may frame it (the default everywhere else is DENY).
+    c.header('X-Frame-Options', 'SAMEORIGIN');
+    // The document is fixed: our own markup around the sanitizer's output, which must not be edited after sanitizing.
+    const doc =
+      '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">' +
+      '<style>html,body{margin:0;padding:0}body{padding:12px;font:15px/1.45 system-ui,sans-serif;overflow-wrap:anywhere}</style>' +
+      `</head><body>${inner}</body></html>`;
+    return c.html(doc);
+  });
+
+  // ---- inline images referenced by cid: ---------------------------------
+
+  app.get('/inbox/:address/:id/cid/:cid', async (c) => {
+    const r = resolveInbox(c, (i) => cidPath(i, c.req.param('id'), c.req.param('cid')));
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    // The Content-ID is only a key into this message's attachments, never a path (bad-input 44).
+    const cid = c.req.param('cid');
+    const a = m.attachments.find((x) => x.cid && x.cid === cid);
+    const data = a ? msgs.attachmentData(a.sha256) : null;
+    if (!a || !data) return errorPage(c, 404, 'No such image', 'This message has no inline part with that Content-ID.', r.inbox);
+    const type = mediaType(a.contentType);
+    c.header('Content-Type', INLINE_IMAGE.test(type) ? type : 'application/octet-stream');
+    c.header('Content-Security-Policy', DOWNLOAD_CSP);
+    // The sandboxed body has an opaque origin, so its image requests are cross-origin to us.
+    c.header('Cross-Origin-Resource-Policy', 'cross-origin');
+    c.header('Cache-Control', 'private, max-age=3600');
+    if (!INLINE_IMAGE.test(type)) c.header('Content-Disposition', contentDisposition(a.filename, `inline-${a.idx + 1}.bin`));
+    return c.body(new Uint8Array(data));
+  });
+
+  // ---- attachments -------------------------------------------------------
+
+  app.get('/inbox/:address/:id/attachments/:idx', async (c) => {
+    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${c.req.param('idx')}`);
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    const idxText = c.req.param('idx');
+    const a = /^\d{1,6}$/.test(idxText) ? m.attachments.find((x) => x.idx === Number(idxText)) : undefined;
+    const data = a ? msgs.attachmentData(a.sha256) : null;
+    if (!a || !data) return errorPage(c, 404, 'No such attachment', 'This message has no attachment with that number.', r.inbox);
+    // Downloaded, never rendered (bad-inputs 43, 45): attachment disposition with a
+    // sanitized name, nosniff (set for every response), a sandbox CSP, and no
+    // type a browser would render as a document.
+    c.header('Content-Type', downloadType(a.contentType));
+    c.header('Content-Disposition', contentDisposition(a.filename, `attachment-${a.idx + 1}.bin`));
+    c.header('Content-Security-Policy', DOWNLOAD_CSP);
+    c.header('Cache-Control', 'private, no-store');
+    return c.body(new Uint8Array(data));
+  });
+
+  // ---- raw source --------------------------------------------------------
+
+  app.get('/inbox/:address/:id/raw', async (c) => {
+    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/raw');
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    const data = msgs.raw(m.contentId);
+    if (!data) return noMessage(c, r.inbox);
+    c.header('Content-Security-Policy', DOWNLOAD_CSP);
+    if (c.req.query('download') === '1') {
+      c.header('Content-Type', 'message/rfc822');
+      c.header('Content-Disposition', contentDisposition(`${m.id}.eml`, 'message.eml'));
+    } else {
+      // text/plain with nosniff: shown as text whatever the bytes look like.
+      c.header('Content-Type', 'text/plain; charset=utf-8');
+    }
+    return c.body(new Uint8Array(data));
+  });
+
+  // ---- delete --------------------------------------------------------------
+
+  // GET never changes state (bad-input 63): an <img src=".../delete"> in a message does nothing.
+  app.get('/inbox/:address/:id/delete', (c) => {
+    c.header('Allow', 'POST');
+    return errorPage(c, 405, 'Use the Delete button', 'Messages are deleted with the Delete button on the message page.');
+  });
+
+  app.post('/inbox/:address/:id/delete', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Request too large', 413) }), async (c) => {
+    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/delete');
+    if (!('inbox' in r)) return r;
+    const m = await findMessage(c, r.inbox);
+    if (!m) return noMessage(c, r.inbox);
+    let token: unknown;
+    try {
+      token = (await c.req.parseBody())['csrf'];
+    } catch {
+      token = undefined;
+    }
+    const check = csrf.verify(c, token);
+    if (!check.ok) {
+      return errorPage(
+        c,
+        403,
+        'Not deleted',
+        'This request did not come from the Delete button of this site, or the page was too old. Reload the message and try again.',
+        r.inbox,
+      );
+    }
+    await deps.services.inboxes.deleteOne(m.id);
+    // Addresses are content: logged only when the operator allows it (log.ts).
+    deps.log.info({ id: m.id, ...contentFields(deps.config.log.content, { inbox: r.inbox }) }, 'message deleted from the UI');
+    return c.redirect(`${inboxPath(r.inbox)}?deleted=1`, 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,17 @@
+// Loading one message by id for a route: between the 250 and "ready" the
+// read waits, bounded, instead of showing a half-made message (issue 10).
+// Past the bound it throws MessageNotReadyError, which app.ts answers with
+// 503 and Retry-After (API JSON or a plain page).
+import { MessageNotReadyError, READY_WAIT_MS, waitReady } from '../ingest/wait-ready.js';
+import type { MessageView } from '../store/messages.js';
+import type { WebDeps } from './deps.js';
+
+/** The message if it belongs to this inbox (ids from elsewhere: null, bad-input 60), once it is ready. */
+export async function readyMessageInInbox(deps: WebDeps, inbox: string, id: string): Promise<MessageView | null> {
+  const messages = deps.store.messages;
+  const m = messages.getInInbox(inbox, id);
+  // parse_state leaves 'pending' in the same transaction that sets ready.
+  if (!m || m.parseState !== 'pending') return m;
+  if ((await waitReady(messages, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
+  return messages.getInInbox(inbox, id);
+}

@@ -1,0 +1,51 @@
+// Who may read an inbox (issue 3, GUIDE "The product"):
+// - local parts reserved in config (postmaster, abuse, ...): admins only;
+// - an address reserved by an account: its owner and admins;
+// - every other address: anyone, unless privacy.publicInboxes is false, in
+//   which case any signed-in user or key holder (privacy.unownedHandling
+//   "signed-in") or admins only ("admin-only", "reject").
+// The UI and the API both call canReadInbox, so they cannot disagree.
+import type { Config } from '../config.js';
+import { isReservedInbox } from './address.js';
+
+export { isReservedInbox } from './address.js';
+import type { Store } from '../store/index.js';
+import type { WebDeps } from '../http/deps.js';
+import { isAdmin, type Principal } from '../http/middleware/principal.js';
+
+export type InboxKind = 'public' | 'owned' | 'reserved';
+
+export interface InboxAccess {
+  kind: InboxKind;
+  /** The owning user id when kind is 'owned'. */
+  ownerId: number | null;
+  /** May read messages, bodies, attachments, raw source, counts and events. */
+  read: boolean;
+  /** Owner or admin: may delete all, and sees the inbox as their own. */
+  manage: boolean;
+}
+
+/** `inbox` must be canonical (canonicalAddress(...).inbox). */
+export function inboxAccess(deps: { store: Store; config: Config }, inbox: string, p: Principal): InboxAccess {
+  const admin = isAdmin(p);
+  if (isReservedInbox(deps.config, inbox)) return { kind: 'reserved', ownerId: null, read: admin, manage: admin };
+  const ownerId = deps.store.addresses.ownerOf(inbox);
+  if (ownerId !== null) {
+    const mine = admin || (p.kind === 'user' && p.user.id === ownerId);
+    return { kind: 'owned', ownerId, read: mine, manage: mine };
+  }
+  // publicInboxes off: any signed-in user, or (unownedHandling admin-only or reject) admins only.
+  const { publicInboxes, unownedHandling } = deps.config.privacy;
+  const read = publicInboxes || (unownedHandling === 'signed-in' ? p.kind === 'user' : admin);
+  return { kind: 'public', ownerId: null, read, manage: admin };
+}
+
+/** Whether this principal may see the inbox's messages. */
+export function canReadInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string, p: Principal): boolean {
+  return inboxAccess(deps, inbox, p).read;
+}
+
+/** Whether the inbox is private (owned or reserved): pages say so, public pages say they are public. */
+export function isPrivateInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string): boolean {
+  return isReservedInbox(deps.config, inbox) || deps.store.addresses.ownerOf(inbox) !== null;
+}

@@ -1,0 +1,80 @@
+// Private addresses (issue 3): reserve, update the forwarding fields, release.
+// The API, the account page and the CLI all come here, so the rules (which
+// addresses may be reserved, what releasing does to the mail) exist once.
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import type { ForwardingFields, OwnedAddress } from '../store/addresses.js';
+import type { MessageEraser } from '../store/bulk-delete.js';
+import { reservationProblem, type ReservationProblem } from '../policy/address.js';
+import { ok, refuse, type Outcome } from './result.js';
+
+export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken';
+
+export interface AddressServiceDeps {
+  store: Store;
+  config: Pick<Config, 'domains' | 'privacy'>;
+  eraser: MessageEraser;
+}
+
+export class AddressService {
+  constructor(private readonly deps: AddressServiceDeps) {}
+
+  private check(inbox: string, domain: string, userId: number): ReserveRefusal | null {
+    const problem = reservationProblem(this.deps.config, { inbox, domain });
+    if (problem) return problem;
+    const owner = this.deps.store.addresses.ownerOf(inbox);
+    if (owner === userId) return 'already-yours';
+    if (owner !== null) return 'taken';
+    return null;
+  }
+
+  /** Makes a canonical address private to userId: its mail, past and future, is theirs and admins'. */
+  async reserve(userId: number, a: { inbox: string; domain: string }, fields: ForwardingFields = {}): Promise<Outcome<OwnedAddress, ReserveRefusal>> {
+    const why = this.check(a.inbox, a.domain, userId);
+    if (why) return refuse(why);
+    return ok(this.deps.store.addresses.reserve(a.inbox, userId, fields));
+  }
+
+  /** All or none: the first address that cannot be reserved is named and nothing is reserved. */
+  async reserveAll(userId: number, wanted: Array<{ inbox: string; domain: string }>): Promise<Outcome<OwnedAddress[], { inbox: string; reason: ReserveRefusal }>> {
+    const { store } = this.deps;
+    let failure: { inbox: string; reason: ReserveRefusal } | null = null;
+    try {
+      const done = store.transaction(() => {
+        const out: OwnedAddress[] = [];
+        for (const w of wanted) {
+          const why = this.check(w.inbox, w.domain, userId);
+          if (why) {
+            failure = { inbox: w.inbox, reason: why };
+            // Throwing rolls back the ones reserved before this one.
+            throw new Error('rollback');
+          }
+          out.push(store.addresses.reserve(w.inbox, userId, {}));
+        }
+        return out;
+      });
+      return ok(done);
+    } catch (err) {
+      if (failure) return { ok: false, reason: failure };
+      throw err;
+    }
+  }
+
+  async update(inbox: string, fields: ForwardingFields): Promise<OwnedAddress | null> {
+    return this.deps.store.addresses.update(inbox, fields);
+  }
+
+  /**
+   * Makes a private address public again. Its mail is deleted when asked or
+   * when the operator set privacy.releaseDeletesMail; otherwise it becomes
+   * public with the address. Mail goes first, in batches on the writer
+   * thread: a crash in between leaves a private address with less mail,
+   * never public mail that should be gone.
+   */
+  async release(inbox: string, opts: { deleteMessages?: boolean } = {}): Promise<{ wiped: boolean; deleted: number }> {
+    const wiped = this.deps.config.privacy.releaseDeletesMail || opts.deleteMessages === true;
+    const deleted = wiped ? await this.deps.eraser.deleteMessages({ kind: 'inbox', inbox }) : 0;
+    this.deps.store.addresses.release(inbox);
+    return { wiped, deleted };
+  }
+}

@@ -1,0 +1,224 @@
+// The reader's rights over their data (issue 4; policy: "see what data we
+// have about you ... have us delete any data we have about you"):
+// - exportData(): everything held for an address or an account, streamed as
+//   a ZIP holding one mbox per address (mboxrd) and manifest.json (metadata,
+//   labels, flags, the account and its keys' metadata, audit entries about
+//   them). Never held whole in memory.
+// - eraseData(): everything held for an address (its messages, raw source,
+//   parsed text, attachments no other message shares, search index entries,
+//   whose index pages are merged at once so the deleted words go too)
+//   or an account (that for each of its addresses, then the addresses, keys,
+//   sessions and the user), then the WAL is checkpointed and truncated so the
+//   deleted bytes are in neither the file nor the WAL (secure_delete is on,
+//   and the search index deletes its terms at once, migration 004).
+//   Idempotent: erasing again finds nothing and succeeds.
+// Export reads on the caller's connection with a turn of the event loop every
+// few hundred messages; erasure deletes through the MessageEraser, in batches
+// on the writer thread like retention.
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import type { MessageView } from '../store/messages.js';
+import type { AuditEntry } from '../store/audit.js';
+import type { User } from '../store/users.js';
+import type { MessageEraser } from '../store/bulk-delete.js';
+import { ZipWriter, safeEntryName } from '../privacy/zip.js';
+
+export type Subject = { kind: 'address'; inbox: string } | { kind: 'account'; userId: number };
+
+const BATCH = 200;
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The inboxes a subject covers: the address itself, or every address the account owns. */
+export function inboxesOf(store: Store, s: Subject): string[] {
+  if (s.kind === 'address') return [s.inbox];
+  return store.addresses.listForOwner(s.userId).map((a) => a.address);
+}
+
+
+export function countMessages(store: Store, s: Subject): number {
+  // Every stored message, ready or not: an export or erasure covers them all (issue 10).
+  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.countAll(inbox), 0);
+}
+
+/** asctime form for the mbox From_ line (RFC 4155): "Mon Jan  2 15:04:05 2006", in UTC. */
+function asctime(ms: number): string {
+  const d = new Date(ms);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
+/**
+ * One message in mboxrd form (RFC 4155 and the mboxrd convention): a From_
+ * line, the message with line ends as LF and every line that matches
+ * /^>*From / given one more '>', then an empty line.
+ */
+export function mboxEntry(raw: Buffer, envelopeFrom: string, received: number): Buffer {
+  const sender = envelopeFrom && !/[\s\u0000-\u001f]/.test(envelopeFrom) ? envelopeFrom : 'MAILER-DAEMON';
+  const body = raw
+    .toString('latin1')
+    .replace(/\r\n/g, '\n')
+    .replace(/^(>*From )/gm, '>$1');
+  return Buffer.from(`From ${sender} ${asctime(received)}\n${body}${body.endsWith('\n') ? '' : '\n'}\n`, 'latin1');
+}
+
+export interface ExportProgress {
+  done: number;
+  total: number;
+}
+
+export interface ExportOptions {
+  config: Config;
+  onProgress?: (p: ExportProgress) => void;
+  now?: number;
+}
+
+function messageManifest(m: MessageView, mbox: string, showIp: boolean): Record<string, unknown> {
+  return {
+    id: m.id,
+    mbox,
+    inbox: m.inbox,
+    originalInbox: m.originalInbox,
+    received: new Date(m.received).toISOString(),
+    size: m.size,
+    envelopeFrom: m.mailFrom,
+    envelopeTo: m.rcptTo,
+    ip: showIp ? m.ip : '',
+    helo: showIp ? m.helo : '',
+    tls: m.tls,
+    parseState: m.parseState,
+    subject: m.subject,
+    from: m.from,
+    to: m.to,
+    cc: m.cc,
+    date: m.date === null ? null : new Date(m.date).toISOString(),
+    messageId: m.messageId,
+    read: m.read,
+    starred: m.starred,
+    folder: m.folder,
+    labels: m.labels,
+    attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, md5: a.md5, inline: a.inline })),
+  };
+}
+
+function auditJson(e: AuditEntry, showIp: boolean): Record<string, unknown> {
+  return { at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, target: e.target, detail: e.detail, ip: showIp ? e.ip : '' };
+}
+
+/** Streams the export ZIP to `emit`. Returns how many messages it holds. */
+export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer) => void | Promise<void>, opts: ExportOptions): Promise<{ messages: number }> {
+  const showIp = opts.config.privacy.storeSenderIp;
+  const now = opts.now ?? Date.now();
+  const zip = new ZipWriter(emit, new Date(now));
+  const inboxes = inboxesOf(store, s);
+  const total = countMessages(store, s);
+  const manifestMessages: Record<string, unknown>[] = [];
+  const targets = new Set<string>(inboxes);
+  let done = 0;
+  for (const inbox of inboxes) {
+    const mbox = safeEntryName(`mbox/${inbox.replace(/\//g, '_')}.mbox`);
+    await zip.begin(mbox);
+    const ids = store.bulk.idsInArrivalOrder(inbox);
+    for (let i = 0; i < ids.length; i++) {
+      const m = store.messages.get(ids[i]!);
+      if (!m) continue; // deleted meanwhile
+      const raw = store.messages.raw(m.contentId);
+      if (raw) await zip.write(mboxEntry(raw, m.mailFrom, m.received));
+      manifestMessages.push(messageManifest(m, mbox, showIp));
+      targets.add(m.id);
+      done++;
+      if (done % BATCH === 0) {
+        opts.onProgress?.({ done, total });
+        await yieldTurn();
+      }
+    }
+    await zip.end();
+  }
+  let account: Record<string, unknown> | null = null;
+  if (s.kind === 'account') {
+    const u = store.users.byId(s.userId);
+    if (u) {
+      targets.add(u.username);
+      account = {
+        username: u.username,
+        email: u.email,
+        role: u.role,
+        created: new Date(u.created).toISOString(),
+        lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin).toISOString(),
+        // Keys are stored only as hashes: their names and first characters are all there is.
+        apiKeys: store.keys.listForUser(u.id).map((k) => ({
+          name: k.name,
+          startsWith: k.hint,
+          created: new Date(k.created).toISOString(),
+          lastUsed: k.lastUsed === null ? null : new Date(k.lastUsed).toISOString(),
+          revoked: k.revoked === null ? null : new Date(k.revoked).toISOString(),
+        })),
+      };
+    }
+  }
+  const addresses = inboxes.map((inbox) => {
+    const a = store.addresses.get(inbox);
+    return a
+      ? { address: a.address, private: true, owner: a.ownerName, info: a.info, forward: a.forward, webhook: a.webhook, webhookSlack: a.webhookSlack, created: new Date(a.created).toISOString() }
+      : { address: inbox, private: false };
+  });
+  // What was done about this data, and (for an account) what the account itself did.
+  const audit = store.audit.about([...targets]);
+  if (s.kind === 'account') {
+    const seen = new Set(audit.map((e) => e.id));
+    for (const e of store.audit.byActor(s.userId)) if (!seen.has(e.id)) audit.push(e);
+    audit.sort((a, b) => a.id - b.id);
+  }
+  const manifest = {
+    format: 'mailroom-export/1',
+    generated: new Date(now).toISOString(),
+    subject: s.kind === 'address' ? { address: s.inbox } : { account: account?.username ?? null },
+    notes: [
+      'Each mbox file is mboxrd (RFC 4155): the messages exactly as received, line ends as LF.',
+      showIp ? 'ip and helo are the sending host as it connected.' : 'This Mailroom does not store sending hosts (privacy.storeSenderIp is off).',
+    ],
+    account,
+    addresses,
+    messages: manifestMessages,
+    audit: audit.map((e) => auditJson(e, showIp)),
+  };
+  await zip.entry('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8'));
+  await zip.finish();
+  opts.onProgress?.({ done, total });
+  return { messages: done };
+}
+
+export interface EraseResult {
+  messages: number;
+  addresses: number;
+  keys: number;
+  sessions: number;
+  user: boolean;
+  /** False when the WAL could not be truncated at once (a reader held it); the next checkpoint does it. */
+  walTruncated: boolean;
+}
+
+/** Deletes everything held for the subject; see the top of this file. Safe to repeat. */
+export async function eraseData(deps: { store: Store; eraser: MessageEraser }, s: Subject): Promise<EraseResult> {
+  const { store, eraser } = deps;
+  const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, walTruncated: false };
+  for (const inbox of inboxesOf(store, s)) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
+  if (s.kind === 'account') Object.assign(result, store.users.eraseAccount(s.userId));
+  // Search index merged, WAL truncated: no deleted word or page lingers (see the top of this file).
+  result.walTruncated = (await eraser.scrub()).walTruncated;
+  return result;
+}
+
+export type AccountDeletionRefusal = 'admin-key-user' | 'last-admin';
+
+/**
+ * Accounts that must not be deleted: the user the operator's admin key acts
+ * as (it would be re-created at once), and the last admin (nobody could
+ * manage Mailroom any more). The API, the admin page and the CLI ask here.
+ */
+export function accountDeletionRefusal(store: Store, config: Pick<Config, 'auth'>, user: User, adminUsername: string): AccountDeletionRefusal | null {
+  if (user.username === adminUsername && config.auth.adminKey) return 'admin-key-user';
+  if (user.role === 'admin' && store.users.adminCount() <= 1) return 'last-admin';
+  return null;
+}

@@ -1,0 +1,101 @@
+// Deleting many messages without holding the write lock for long (issue 10
+// part 3): ids are taken BATCH at a time, each batch is its own IMMEDIATE
+// transaction (it takes the lock up front, so a group commit in between can
+// never turn it into SQLITE_BUSY half-way, bad-input 33), with a turn of the
+// event loop between batches. In the appliance this runs on the writer thread
+// (writer.ts), between group commits, so SMTP commits never wait on it; the
+// CLI, a separate process, runs it on its own connection (busy_timeout).
+import type { DB } from './db.js';
+import type { MessageStore } from './messages.js';
+import type { MessageQueries } from './message-queries.js';
+
+export type MessageSelection =
+  /** Every message of an inbox; keepStarred: Mailsac's "delete all" keeps starred ones. */
+  | { kind: 'inbox'; inbox: string; keepStarred?: boolean }
+  /** Every message of a domain (admins' "delete all domain mail"). */
+  | { kind: 'domain'; domain: string };
+
+/** What services ask for; the writer thread (writer.ts) and localEraser() both answer it. */
+export interface MessageEraser {
+  /** Deletes the selection in bounded batches; resolves with how many went. */
+  deleteMessages(selection: MessageSelection): Promise<number>;
+  /**
+   * After an erasure (data rights): merges the whole search index, so no
+   * deleted word survives behind a tombstone, and truncates the WAL, so no
+   * deleted page lingers there. walTruncated false: a reader held the WAL.
+   */
+  scrub(): Promise<{ walTruncated: boolean }>;
+}
+
+export const DELETE_BATCH = 200;
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class BulkDelete {
+  private readonly tx: (ids: string[]) => number;
+
+  constructor(
+    private readonly db: DB,
+    private readonly messages: MessageStore,
+    private readonly queries: MessageQueries,
+  ) {
+    const tx = db.transaction((ids: string[]) => {
+      let n = 0;
+      for (const id of ids) if (this.messages.delete(id)) n++;
+      return n;
+    });
+    this.tx = (ids) => tx.immediate(ids);
+  }
+
+  /** Deletes these ids in one IMMEDIATE transaction; returns how many existed. */
+  deleteIds(ids: string[]): number {
+    return ids.length ? this.tx(ids) : 0;
+  }
+
+  private nextIds(s: MessageSelection, n: number): string[] {
+    // Every message of the domain, ready or not (a delete must not miss one still processing).
+    if (s.kind === 'domain') return this.queries.anyIds({ kind: 'domain', domain: s.domain }, n);
+    const starred = s.keepStarred ? ' AND starred = 0' : '';
+    return this.db.prepare(`SELECT id FROM messages WHERE inbox = ?${starred} LIMIT ?`).pluck().all(s.inbox, n) as string[];
+  }
+
+  async run(s: MessageSelection, opts: { batchSize?: number; pause?: () => Promise<void> } = {}): Promise<number> {
+    const batch = Math.max(1, opts.batchSize ?? DELETE_BATCH);
+    const pause = opts.pause ?? yieldTurn;
+    let total = 0;
+    for (;;) {
+      const ids = this.nextIds(s, batch);
+      if (!ids.length) return total;
+      const n = this.deleteIds(ids);
+      total += n;
+      // Ids that vanished meanwhile would be selected again only if still there; none deleted means none left to take.
+      if (n === 0) return total;
+      await pause();
+    }
+  }
+
+  /** Every id of an inbox, oldest arrival first (exports). */
+  idsInArrivalOrder(inbox: string): string[] {
+    return this.db.prepare(`SELECT id FROM messages WHERE inbox = ? ORDER BY seq`).pluck().all(inbox) as string[];
+  }
+
+  /** See MessageEraser.scrub. */
+  async scrub(): Promise<{ walTruncated: boolean }> {
+    // The search index is contentless: a deleted row leaves a tombstone and its
+    // words stay in the index pages until segments are merged. 'optimize'
+    // merges them all now, so none of the deleted words remain.
+    this.db.prepare(`INSERT INTO message_fts (message_fts) VALUES ('optimize')`).run();
+    // Fold the WAL into the file and truncate it: the old pages (with the deleted
+    // content) are overwritten in the file and gone from the WAL.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (!checkpointTruncate(this.db).busy) return { walTruncated: true };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { walTruncated: false };
+  }
+}
+
+/** Folds the WAL into the database file and truncates it (deleted bytes must not linger there). */
+export function checkpointTruncate(db: DB): { busy: boolean } {
+  const row = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+  return { busy: (row[0]?.busy ?? 0) !== 0 };
+}
