@@ -10,6 +10,7 @@ import type { ReadyEvents } from '../ingest/ready-events.js';
 import { WebsocketHub } from './websocket-hub.js';
 import { WebhookQueue } from './webhook-queue.js';
 import type { Resolver } from './safe-target.js';
+import { closeLiveStreams } from './live-inbox.js';
 
 export interface Push {
   hub: WebsocketHub;
@@ -42,6 +43,7 @@ export function startPush(opts: PushOptions): Push {
       offHub();
       offWebhooks();
       hub.close();
+      closeLiveStreams(opts.store);
       await webhooks.close();
     },
   };
