@@ -21,7 +21,7 @@ async function refused(url: string, policy = DEFAULT, resolve?: Parameters<typeo
   throw new Error(`${url} was allowed`);
 }
 
-test('default config: loopback, private, metadata, IPv6 loopback and IPv4-mapped loopback are refused', async () => {
+test('bad-input 65: webhooks, default config: loopback, private, metadata, IPv6 loopback and IPv4-mapped loopback are refused', async () => {
   assert.is(DEFAULT.allowPrivateNetworks, false);
   for (const url of [
     'http://127.0.0.1/hook',
@@ -49,7 +49,7 @@ test('default config: loopback, private, metadata, IPv6 loopback and IPv4-mapped
   }
 });
 
-test('a name that resolves to loopback (localhost) is refused; so is a name with one bad address among good ones', async () => {
+test('bad-input 65: a name that resolves to loopback (localhost) is refused; so is a name with one bad address among good ones', async () => {
   assert.match(await refused('http://localhost/hook'), /localhost resolves to/);
   const mixed = async () => [
     { address: '93.184.216.34', family: 4 },

@@ -46,7 +46,7 @@ test('frames: Listening first, then one frame per ready message in the documente
   }
 });
 
-test('refused with an error frame, then closed: no key, bad key, private not yours, enablews off, unknown domain', async () => {
+test('bad-input 64: refused with an error frame, then closed: no key, bad key, private not yours, enablews off, unknown domain', async () => {
   const m = await startApiMailroom();
   try {
     const owner = await makeUser(m.store, 'owner1');
@@ -81,7 +81,7 @@ test('refused with an error frame, then closed: no key, bad key, private not you
   }
 });
 
-test('a private address is not pushed to a domain watcher who does not own it', async () => {
+test('bad-input 64: events are scoped per inbox: a private address is not pushed to a domain watcher who does not own it', async () => {
   const m = await startApiMailroom();
   try {
     const owner = await makeUser(m.store, 'owner2');
@@ -120,7 +120,7 @@ test('websocket.publicInboxes off: public inboxes may not be watched', async () 
   }
 });
 
-test('a browser websocket from another origin is refused (403); the same origin is accepted', async () => {
+test('bad-input 64: a browser websocket from another origin is refused (403); the same origin is accepted', async () => {
   const m = await startApiMailroom({ http: { publicUrl: 'https://mail.example.test' } } as never);
   try {
     const u = await makeUser(m.store, 'origin');
