@@ -46,7 +46,7 @@ test('a ready message is POSTed as Mailsac webhook JSON, signed; the owner sees 
     assert.not.ok(verifySignature('whsec_other', sig, req.body));
     assert.ok(req.headers['mailroom-delivery']);
 
-    await until(() => m.push.webhooks.delivered === 1, 5000, 'the delivery to be recorded');
+    await until(() => m.push.webhooks.delivered === 1, 15_000, 'the delivery to be recorded');
     const act = await api(m, 'GET', '/api/addresses/hook@mailroom.test/webhook-activity', { key: u.key });
     assert.is(act.status, 200);
     assert.is(act.json.length, 1);
@@ -89,7 +89,7 @@ test('default config (webhooks.allowPrivateNetworks false): a webhook to 127.0.0
     m.store.addresses.reserve('mapped@mailroom.test', u.id, { webhook: `http://[::ffff:127.0.0.1]:${r.port}/x` });
     m.store.addresses.reserve('named@mailroom.test', u.id, { webhook: `http://localhost:${r.port}/x` });
     await sendMail(m, { to: ['inside@mailroom.test', 'mapped@mailroom.test', 'named@mailroom.test'], subject: 'try to get in' });
-    await until(() => m.push.webhooks.failedAttempts >= 3, 5000, 'three refused attempts');
+    await until(() => m.push.webhooks.failedAttempts >= 3, 15_000, 'three refused attempts');
     for (const a of ['inside', 'mapped', 'named']) {
       const act = (await api(m, 'GET', `/api/addresses/${a}@mailroom.test/webhook-activity`, { key: u.key })).json;
       assert.is(act.length, 1, a);
@@ -114,7 +114,7 @@ test('redirects are not followed; a 3xx is a failed attempt with its status logg
   try {
     m.store.addresses.reserve('redir@mailroom.test', u.id, { webhook: `${r.url}/hook` });
     await sendMail(m, { to: 'redir@mailroom.test', subject: 'redirect me' });
-    await until(() => m.push.webhooks.failedAttempts >= 1, 5000, 'the attempt');
+    await until(() => m.push.webhooks.failedAttempts >= 1, 15_000, 'the attempt');
     const act = (await api(m, 'GET', '/api/addresses/redir@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.is(act[0].status, 302);
     assert.match(act[0].error, /redirects are not followed/);
@@ -137,10 +137,10 @@ test('webhooks.timeoutMs: a receiver that never answers is cut off at the deadli
   try {
     m.store.addresses.reserve('slowhook@mailroom.test', u.id, { webhook: `${r.url}/hook` });
     await sendMail(m, { to: 'slowhook@mailroom.test', subject: 'hang' });
-    await until(() => m.push.webhooks.failedAttempts >= 1, 5000, 'the timed-out attempt');
+    await until(() => m.push.webhooks.failedAttempts >= 1, 15_000, 'the timed-out attempt');
     const act = (await api(m, 'GET', '/api/addresses/slowhook@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.match(act[0].error, /timed out after 300 ms/);
-    assert.ok(act[0].latencyMs >= 300 && act[0].latencyMs < 3000, String(act[0].latencyMs));
+    assert.ok(act[0].latencyMs >= 300 && act[0].latencyMs < 5000, String(act[0].latencyMs));
   } finally {
     await m.cleanup();
     await r.close();
@@ -162,7 +162,7 @@ test('webhooks.retryHours: 0 gives up after the first failure; the backoff doubl
   try {
     m.store.addresses.reserve('giveup@mailroom.test', u.id, { webhook: `${r.url}/hook` });
     await sendMail(m, { to: 'giveup@mailroom.test', subject: 'fail' });
-    await until(() => m.push.webhooks.failedAttempts >= 1, 5000, 'the failed attempt');
+    await until(() => m.push.webhooks.failedAttempts >= 1, 15_000, 'the failed attempt');
     const act = (await api(m, 'GET', '/api/addresses/giveup@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.is(act[0].status, 500);
     assert.match(act[0].error, /HTTP 500; giving up after 1 attempts/);
@@ -180,7 +180,7 @@ test('webhooks.allowedPorts: a port not in the list is refused before any connec
   try {
     m.store.addresses.reserve('port@mailroom.test', u.id, { webhook: `${r.url}/hook` });
     await sendMail(m, { to: 'port@mailroom.test', subject: 'port' });
-    await until(() => m.push.webhooks.failedAttempts >= 1, 5000, 'the refused attempt');
+    await until(() => m.push.webhooks.failedAttempts >= 1, 15_000, 'the refused attempt');
     const act = (await api(m, 'GET', '/api/addresses/port@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.match(act[0].error, new RegExp(`port ${r.port} is not allowed`));
     assert.is(r.requests.length, 0);
