@@ -173,6 +173,29 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .refine((r) => r.diskLowWater <= r.diskHighWater, { message: 'diskLowWater must not be above diskHighWater' }),
+  // Mailsac's websocket at /incoming-messages (issue 11).
+  websocket: z
+    .strictObject({
+      // Whether keys may watch public (unowned) inboxes; private ones need their enablews setting.
+      publicInboxes: bool().default(true),
+      maxConnectionsPerKey: int(1, 100_000).default(20),
+      maxConnectionsPerIp: int(1, 100_000).default(50),
+      pingIntervalMs: int(100, 3_600_000).default(30_000),
+      // Bytes a socket may have waiting to be sent; a reader slower than that is dropped.
+      maxBufferedBytes: int(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    })
+    .prefault({}),
+  // Webhook and Slack posts for ready messages (issue 11).
+  webhooks: z
+    .strictObject({
+      // Loopback, RFC 1918, unique-local and CGNAT targets are refused unless this is on (GUIDE: fixed name).
+      allowPrivateNetworks: bool().default(false),
+      allowedPorts: list(int(1, 65535)).refine((l) => l.length > 0, { message: 'at least one port' }).default([80, 443, 8080, 8443]),
+      timeoutMs: int(100, 300_000).default(10_000),
+      // Retries (exponential backoff, at most an hour apart) stop this long after the message was ready.
+      retryHours: int(0, 24 * 30).default(24),
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       adminKey: z

@@ -12,6 +12,9 @@ import { createApp } from './http/app.js';
 import { ensureAdmin } from './services/accounts.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
+import { startPush, type Push } from './push/index.js';
+import { withForwards } from './push/forwarding.js';
+import type { Server } from 'node:http';
 
 export interface Mailroom {
   config: Config;
@@ -22,6 +25,8 @@ export interface Mailroom {
   retention: RetentionScheduler;
   /** Messages becoming ready (processing committed, issue 10): push features subscribe here. */
   ready: ReadyEvents;
+  /** Websocket hub and webhook queue (issue 11). */
+  push: Push;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
@@ -58,7 +63,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   };
   const smtp = new SmtpReceiver({
     config,
-    ingest: (message) => writer.ingest(message),
+    ingest: (message) => writer.ingest(withForwards(store, config, message)),
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
     log: log.child({ component: 'smtp' }),
   });
@@ -77,6 +82,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
+  const push = startPush({ config, store, log, ready, server: http as Server });
   const retention = new RetentionScheduler({
     config,
     store,
@@ -93,12 +99,13 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       smtpListening = false;
       await retention.stop();
       await smtp.close();
+      await push.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, ready, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, ready, push, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

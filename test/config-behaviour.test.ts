@@ -51,6 +51,16 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'privacy.auditLogDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
   'privacy.loginRecordDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
   'privacy.contact': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  // Issue 11: websocket and webhooks.
+  'websocket.publicInboxes': ['test/push/websocket.test.ts', 'websocket.publicInboxes off: public inboxes may not be watched'],
+  'websocket.maxConnectionsPerKey': ['test/push/websocket.test.ts', 'websocket.maxConnectionsPerKey and websocket.maxConnectionsPerIp: past the limit, refused'],
+  'websocket.maxConnectionsPerIp': ['test/push/websocket.test.ts', 'websocket.maxConnectionsPerKey and websocket.maxConnectionsPerIp: past the limit, refused'],
+  'websocket.pingIntervalMs': ['test/push/websocket.test.ts', 'websocket.pingIntervalMs: the server pings; a peer that never answers is dropped'],
+  'websocket.maxBufferedBytes': ['test/push/websocket.test.ts', 'websocket.maxBufferedBytes: a reader that stops reading is dropped'],
+  'webhooks.allowPrivateNetworks': ['test/push/webhooks.test.ts', 'default config (webhooks.allowPrivateNetworks false): a webhook to 127.0.0.1 is refused'],
+  'webhooks.allowedPorts': ['test/push/webhooks.test.ts', 'webhooks.allowedPorts: a port not in the list is refused before any connection'],
+  'webhooks.timeoutMs': ['test/push/webhooks.test.ts', 'webhooks.timeoutMs: a receiver that never answers is cut off at the deadline'],
+  'webhooks.retryHours': ['test/push/webhooks.test.ts', 'webhooks.retryHours: 0 gives up after the first failure'],
 };
 
 /** Keys shown by the tests in this file: filled in as the tests are declared. */

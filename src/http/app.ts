@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { withServices, type WebDeps, type AppEnv, type HealthReport } from './deps.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { uiRoutes } from './pages/inbox.js';
+import { liveInboxRoutes } from '../push/live-inbox.js';
 import { apiRoutes } from './api/index.js';
 import { accountRoutes } from './pages/account.js';
 import { privacyRoutes } from './pages/privacy.js';
@@ -51,6 +52,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
   app.route('/api', apiRoutes(deps));
   app.route('/', privacyRoutes(deps));
   app.route('/', accountRoutes(deps));
+  app.route('/', liveInboxRoutes(deps)); // before uiRoutes: /inbox/:address/events is not a message id
   app.route('/', uiRoutes(deps));
 
   app.notFound((c) => {

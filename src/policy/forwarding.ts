@@ -4,8 +4,25 @@
 // cut long notes silently, stored the forward address as typed, and took any
 // length of URL. Now both refuse what does not fit, store the canonical
 // forward address (policy/address.ts), and take http(s) URLs only.
-import { canonicalAddress } from './address.js';
+import { canonicalAddress, isReservedInbox } from './address.js';
 import type { ForwardingFields } from '../store/addresses.js';
+import type { Config } from '../config.js';
+
+/**
+ * Why `forward` may not be set to this address, or null when it may (issue
+ * 11): Mailroom never sends mail out, so it must be another inbox of this
+ * Mailroom, and not a reserved one (mail would land in the operator's inbox).
+ */
+export function forwardRefusal(config: Pick<Config, 'domains' | 'privacy'>, forward: string, from?: string): string | null {
+  const t = canonicalAddress(forward);
+  if (!t) return 'forward must be an email address';
+  if (!config.domains.includes(t.domain)) {
+    return `Mailroom never sends mail out: forward must be an inbox of this Mailroom (@${config.domains.join(', @')})`;
+  }
+  if (isReservedInbox(config, t.inbox)) return 'forward may not name a reserved address (postmaster, abuse, ...)';
+  if (from && canonicalAddress(from)?.inbox === t.inbox) return 'an address cannot forward to itself';
+  return null;
+}
 
 export const MAX_INFO = 1000;
 export const MAX_URL = 2000;
@@ -24,7 +41,7 @@ export function parseBoolean(v: unknown): boolean | undefined {
  * The fields present in `body`, checked; a string says what is wrong. Absent
  * fields are left out (unchanged); "" or null turns a field off.
  */
-export function parseForwarding(body: Record<string, unknown>): ForwardingFields | string {
+export function parseForwarding(body: Record<string, unknown>, config: Pick<Config, 'domains' | 'privacy'>): ForwardingFields | string {
   const f: ForwardingFields = {};
   const s = (k: string, max: number): string | null | undefined | false => {
     const v = body[k];
@@ -37,7 +54,9 @@ export function parseForwarding(body: Record<string, unknown>): ForwardingFields
   if (info === false) return `info must be text up to ${MAX_INFO} characters`;
   if (info !== undefined) f.info = info ?? '';
   const forward = s('forward', 320);
-  if (forward === false || (forward && !canonicalAddress(forward))) return 'forward must be an email address';
+  if (forward === false) return 'forward must be an email address';
+  const forwardWhy = forward ? forwardRefusal(config, forward) : null;
+  if (forwardWhy) return forwardWhy;
   if (forward !== undefined) f.forward = forward ? canonicalAddress(forward)!.original : null;
   for (const k of ['webhook', 'webhookSlack'] as const) {
     const v = s(k, MAX_URL);

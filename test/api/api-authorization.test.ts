@@ -188,11 +188,11 @@ test('a key is accepted from the header, the query and the JSON body; revoked ke
   // JSON labelled as a form, as curl -d sends it.
   const formLabelled = await api(m, 'PUT', `/api/addresses/${PRIVATE}`, {
     key: keys.owner,
-    body: JSON.stringify({ forward: 'elsewhere@example.org' }),
+    body: JSON.stringify({ forward: 'elsewhere@example.test' }),
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   });
   assert.is(formLabelled.status, 200);
-  assert.is(formLabelled.json.forward, 'elsewhere@example.org');
+  assert.is(formLabelled.json.forward, 'elsewhere@example.test');
   const { key, record } = m.store.keys.create(ownerId, 'temp');
   assert.is((await api(m, 'GET', '/api/me', { key })).status, 200);
   m.store.keys.revoke(record.id);

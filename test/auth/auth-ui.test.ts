@@ -94,10 +94,10 @@ test('addresses: reserve, edit forwarding, release from the account page', async
   const mt = await mal.token('/account');
   assert.is((await mal.req('POST', '/account/addresses', { csrf: mt, address: 'alice.private@mailroom.test' })).status, 400);
   assert.is((await mal.req('POST', `/account/addresses/${encodeURIComponent('alice.private@mailroom.test')}`, { csrf: mt, forward: 'x@example.org' })).status, 403);
-  const saved = await b.req('POST', `/account/addresses/${encodeURIComponent('alice.private@mailroom.test')}`, { csrf: t, forward: 'me@example.org', info: 'notes', webhook: '', webhookSlack: '', enablews: 'true' });
+  const saved = await b.req('POST', `/account/addresses/${encodeURIComponent('alice.private@mailroom.test')}`, { csrf: t, forward: 'me@example.test', info: 'notes', webhook: '', webhookSlack: '', enablews: 'true' });
   assert.is(saved.status, 200);
   const a = m.store.addresses.get('alice.private@mailroom.test')!;
-  assert.is(a.forward, 'me@example.org');
+  assert.is(a.forward, 'me@example.test');
   assert.is(a.enablews, true);
   assert.is(a.info, 'notes');
   // Released and reserved again to leave it owned for the next test.

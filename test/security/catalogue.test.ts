@@ -41,10 +41,6 @@ export const NOT_APPLICABLE: Record<number, Exemption> = {
     reason: 'covered by issue 4\'s retention test: 190,000 of 200,000 messages pruned while SMTP keeps receiving, every 250 stored',
     coveredBy: { file: 'test/jobs/retention-scale.test.ts', title: '200,000 messages, 190,000 pruned while SMTP keeps receiving' },
   },
-  // There is no live-update channel (no WebSocket, no SSE route anywhere in
-  // src/http): nothing to subscribe to from a foreign Origin. When one is added
-  // it must check Origin and canReadInbox, and this entry must become a test.
-  64: { reason: 'not applicable: Mailroom has no WebSocket/SSE live channel (checked below)' },
   // No Stripe integration exists: private addresses are reserved by the admin,
   // the CLI or the API only. The paid-state path this line protects is absent.
   67: { reason: 'not applicable: no Stripe (or any payment) webhook exists in src/ (checked below)' },
@@ -117,12 +113,10 @@ test('every "covered by" names a test that exists', () => {
   assert.ok(readFileSync(path.join(ROOT, 'test/jobs/retention.test.ts'), 'utf8').includes('clock stepped back'));
 });
 
-test('the "not applicable" reasons still hold: no live channel, no Stripe', () => {
+test('the "not applicable" reasons still hold: no Stripe', () => {
   const src = path.join(ROOT, 'src');
   const all = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? all(path.join(d, n)) : [path.join(d, n)]));
   const text = all(src).map((f) => readFileSync(f, 'utf8')).join('\n');
-  // Line 64 becomes a test the day one of these appears.
-  assert.not.match(text, /text\/event-stream|WebSocket|streamSSE|upgradeWebSocket/i, 'a live channel exists: write bad-input 64 tests');
   assert.not.match(text, /stripe/i, 'a Stripe integration exists: write bad-input 67 tests');
 });
 

@@ -472,8 +472,12 @@ function routesOfApi(app: ReturnType<typeof createApp>) {
 // ---------------------------------------------------------------- 65
 
 test('bad-input 65: the server fetches nothing a message points to (no fetch code in src/, no request when viewed)', async () => {
-  // Static: nothing in src/ can open an outbound connection.
-  const outbound = /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|\bnet\.(connect|createConnection)\s*\(|\btls\.connect\s*\(|\bdgram\b|\bdns\.(lookup|resolve)|\bundici\b|\bnode-fetch\b|\baxios\b|\bWebSocket\s*\(/;
+  // Static: nothing in src/ can open an outbound connection, except the
+  // webhook deliverer (issue 11), which goes only where an owner's webhook URL
+  // resolves, after the checks of test/push/safe-target.test.ts, and never
+  // to anything a message contains.
+  const outbound = /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|\)\.request\s*\(|\bnet\.(connect|createConnection)\s*\(|\btls\.connect\s*\(|\bdgram\b|\bdns\.(lookup|resolve)|node:dns|\bundici\b|\bnode-fetch\b|\baxios\b|\bWebSocket\s*\(/;
+  const webhookDeliverer = new Set(['src/push/deliver.ts', 'src/push/safe-target.ts']);
   const hits: string[] = [];
   const walk = (d: string): void => {
     for (const n of readdirSync(d)) {
@@ -483,7 +487,7 @@ test('bad-input 65: the server fetches nothing a message points to (no fetch cod
         readFileSync(p, 'utf8')
           .split('\n')
           .forEach((line, i) => {
-            if (!/^\s*(\/\/|\*)/.test(line) && outbound.test(line)) hits.push(`${path.relative(ROOT, p)}:${i + 1}: ${line.trim()}`);
+            if (!/^\s*(\/\/|\*)/.test(line) && outbound.test(line) && !webhookDeliverer.has(path.relative(ROOT, p))) hits.push(`${path.relative(ROOT, p)}:${i + 1}: ${line.trim()}`);
           });
       }
     }

@@ -23,7 +23,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'already-yours': { status: 400, message: 'You already own this address' },
     taken: { status: 403, message: 'This address is owned by another account' },
   };
-  const forwarding = parseForwarding;
+  const forwarding = (body: Record<string, unknown>) => parseForwarding(body, config);
 
   reg.route(
     'get',

@@ -25,6 +25,7 @@ import { registerAddressRoutes } from './addresses.js';
 import { registerAccountRoutes } from './account.js';
 import { registerPrivacyRoutes } from './privacy.js';
 import { registerNotServedRoutes } from './not-served.js';
+import { registerWebhookRoutes } from '../../push/activity-routes.js';
 
 export { apiError } from './errors.js';
 
@@ -57,6 +58,7 @@ export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: Recorded
   registerAccountRoutes(kit);
   // Data rights and the audit log (issue 4).
   registerPrivacyRoutes(reg, deps, apiError);
+  registerWebhookRoutes(reg, deps, apiError);
   registerNotServedRoutes(kit);
 
   const serverUrl = (c: C) => (config.http.publicUrl || new URL(c.req.url).origin) + '/api';

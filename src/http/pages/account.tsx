@@ -22,6 +22,7 @@ import { clientIp } from '../middleware/client-ip.js';
 import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
+import { webhookSecretFor } from '../../store/webhooks.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
 
 type C = Context<AppEnv>;
@@ -166,6 +167,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         apiBase={apiBase()}
+        webhookSecret={webhookSecretFor(store.db, p.user.id)}
         {...extra}
       />,
       status,
@@ -238,7 +240,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       webhook: (f.webhook ?? '').trim(),
       webhookSlack: (f.webhookSlack ?? '').trim(),
       enablews: f.enablews === 'true',
-    });
+    }, config);
     if (typeof fields === 'string') return accountPage(c, p, { error: fields.charAt(0).toUpperCase() + fields.slice(1) + '.' }, 400);
     await deps.services.addresses.update(owned.address, fields);
     return accountPage(c, p, { notice: `Saved ${owned.address}.` });

@@ -41,7 +41,10 @@ export function InboxPage(props: InboxProps) {
   const { inbox, messages } = props;
   return (
     <Layout title={`${inbox} — Mailroom`} nonce={props.nonce} address={inbox}>
-      <h1 class="addr">{inbox}</h1>
+      {/* The first page updates itself as mail becomes ready (issue 11; push/live-inbox.ts and app.js). */}
+      <h1 class="addr" data-live-inbox={props.paged ? undefined : inbox}>
+        {inbox}
+      </h1>
       <PublicWarning address={inbox} notice={props.warning} />
       {props.notice ? (
         <p class="notice info" role="status">

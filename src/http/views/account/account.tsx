@@ -17,6 +17,8 @@ export interface AccountProps {
   apiBase: string;
   /** A key just created: shown this once. */
   newKey?: { name: string; key: string };
+  /** Signs this account's webhooks (issue 11). */
+  webhookSecret?: string;
   notice?: string;
   error?: string;
 }
@@ -105,6 +107,12 @@ export function AccountPage(props: AccountProps) {
       <p class="muted">
         Send a key in the <code>Mailsac-Key</code> header to <code>{props.apiBase}</code>.
       </p>
+      {props.webhookSecret ? (
+        <p class="muted" id="webhook-secret">
+          Webhook signing secret: <code>{props.webhookSecret}</code>. Each webhook carries{' '}
+          <code>Mailroom-Signature: t=&lt;unix time&gt;,v1=&lt;hex HMAC-SHA256 of "t.body"&gt;</code>; see docs/push.md.
+        </p>
+      ) : null}
 
       <h2>Private addresses</h2>
       <p class="muted">Mail to a private address, past and future, is readable only by you and the operator's admins.</p>

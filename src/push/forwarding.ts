@@ -1,0 +1,32 @@
+// Forwarding delivery (issue 11). Whether `forward` may name an address is
+// policy/forwarding.ts forwardRefusal (the API and the account page both
+// refuse an outside address when it is set); here the forward happens.
+//
+// When a message arrives for an address with `forward`, the target inbox
+// gets its own copy of the same stored content in the same commit as the
+// original (no second durable path, no window in which the forward can be
+// lost), with originalInbox naming the address it was sent to. The copy
+// becomes ready with the others, so the target's websocket and webhook
+// settings apply to it. One hop only: a forwarded copy is not forwarded
+// again, so two addresses forwarding to each other cannot loop.
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import type { IncomingMessage } from '../store/messages.js';
+import { canonicalAddress } from '../policy/address.js';
+import { forwardRefusal } from '../policy/forwarding.js';
+
+/** The message with one more recipient per forwarding address among its recipients. */
+export function withForwards(store: Store, config: Config, msg: IncomingMessage): IncomingMessage {
+  let extra: IncomingMessage['recipients'] | null = null;
+  const inboxes = new Set(msg.recipients.map((r) => r.inbox));
+  for (const r of msg.recipients) {
+    const fwd = store.addresses.get(r.inbox)?.forward;
+    // Checked again here: the domains in the config may have changed since it was set.
+    if (!fwd || forwardRefusal(config, fwd, r.inbox)) continue;
+    const t = canonicalAddress(fwd)!;
+    if (inboxes.has(t.inbox)) continue;
+    inboxes.add(t.inbox);
+    (extra ??= []).push({ inbox: t.inbox, original: r.original, domain: t.domain });
+  }
+  return extra ? { ...msg, recipients: [...msg.recipients, ...extra] } : msg;
+}

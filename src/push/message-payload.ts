@@ -1,0 +1,62 @@
+// The message as pushed to programs: the API's message metadata (messageJson,
+// so a frame and GET /api/addresses/{email}/messages agree field for field)
+// plus Mailsac's body properties (EmailMessageBodyProps: text, body, raw,
+// headers; the websocket page's example also has html). Every string is
+// message data carried inside JSON, escaped by JSON.stringify.
+import os from 'node:os';
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+import type { MessageView } from '../store/messages.js';
+import { messageJson } from '../http/api/json.js';
+import { rawHeaders } from '../mail/parse.js';
+
+export type MessagePayload = Record<string, unknown>;
+
+export function viaName(config: Config): string {
+  return config.smtp.hostname || os.hostname();
+}
+
+/** Headers as Mailsac's `json` format: names lower-cased, values grouped in arrays. */
+function groupedHeaders(headers: Array<[string, string]>): Record<string, string[]> {
+  const grouped: Record<string, string[]> = Object.create(null);
+  for (const [n, v] of headers) (grouped[n.toLowerCase()] ??= []).push(v);
+  return { ...grouped };
+}
+
+/** The payload of one stored message, or null when it is gone (deleted before it was pushed). */
+export function messagePayload(store: Store, config: Config, id: string): MessagePayload | null {
+  const m = store.messages.get(id);
+  if (!m) return null;
+  return payloadOf(store, config, m);
+}
+
+export function payloadOf(store: Store, config: Config, m: MessageView): MessagePayload {
+  // privacy.storeSenderIp off: the same redaction as the API's answers.
+  const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
+  const meta = messageJson(store, view, viaName(config));
+  const body = store.messages.body(m.contentId);
+  const raw = store.messages.raw(m.contentId) ?? Buffer.alloc(0);
+  let headers = body && m.parseState !== 'pending' ? body.headers : [];
+  if (!headers.length) headers = rawHeaders(raw) as unknown as Array<[string, string]>;
+  const html = body?.html ?? '';
+  return {
+    ...meta,
+    date: m.date === null ? null : new Date(m.date).toISOString(),
+    messageId: m.messageId,
+    text: body?.text ?? '',
+    html,
+    body: html,
+    headers: groupedHeaders(headers),
+    // Raw SMTP bytes; latin1 keeps every byte of an 8-bit message representable.
+    raw: raw.toString(isUtf8(raw) ? 'utf8' : 'latin1'),
+  };
+}
+
+function isUtf8(b: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,162 @@
+// Webhooks and Slack posts for ready messages (issue 11), delivered at least
+// once: a ready message's deliveries are committed to the queue table first,
+// then attempted; an attempt leases its row until its deadline, so a crash
+// mid-attempt leaves the row due again. Failures are retried with exponential
+// backoff until webhooks.retryHours after the message was queued. Every
+// attempt is logged for the owner (time, URL, status, latency, attempt, error).
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import { WebhookStore, type Delivery, type NewDelivery } from '../store/webhooks.js';
+import type { ReadyNotice } from '../ingest/ready-events.js';
+import { checkTarget, TargetRefused, type Resolver, type TargetPolicy } from './safe-target.js';
+import { postJson } from './deliver.js';
+import { messagePayload } from './message-payload.js';
+import { signatureHeader, SIGNATURE_HEADER } from './signature.js';
+import { slackPayload } from './slack.js';
+
+/** Attempts in flight at once, across all receivers. */
+const CONCURRENCY = 8;
+/** How often the queue looks for due rows besides being woken by new mail. */
+const POLL_MS = 1000;
+const FIRST_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 3600_000;
+/** Finished deliveries and activity lines kept this long. */
+const KEEP_MS = 7 * 24 * 3600_000;
+
+/** Delay before attempt n+1 after n failures: 10 s doubling to at most an hour, with up to 10% jitter so receivers that failed together do not retry together. */
+export function retryDelayMs(failures: number, random = Math.random): number {
+  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (1 + random() * 0.1));
+}
+
+export interface WebhookQueueOptions {
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Tests swap the resolver to check names that resolve inside. */
+  resolve?: Resolver;
+}
+
+export class WebhookQueue {
+  readonly webhooks: WebhookStore;
+  private readonly policy: TargetPolicy;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lastPrune = 0;
+  delivered = 0;
+  failedAttempts = 0;
+
+  constructor(private readonly opts: WebhookQueueOptions) {
+    this.webhooks = new WebhookStore(opts.store.db);
+    this.policy = { allowPrivateNetworks: opts.config.webhooks.allowPrivateNetworks, allowedPorts: opts.config.webhooks.allowedPorts };
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.pump(), POLL_MS);
+    this.timer.unref();
+    this.pump();
+  }
+
+  /** Queues the deliveries a ready message asks for (its inboxes' webhook and webhookSlack settings). */
+  onReady(notice: ReadyNotice): void {
+    const items: NewDelivery[] = [];
+    for (const copy of notice.copies) {
+      const a = this.opts.store.addresses.get(copy.inbox);
+      if (!a) continue;
+      if (a.webhook) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'webhook', url: a.webhook });
+      if (a.webhookSlack) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'slack', url: a.webhookSlack });
+    }
+    if (!items.length) return;
+    try {
+      this.webhooks.enqueue(items);
+    } catch (err) {
+      this.opts.log.error({ err: { message: (err as Error).message }, count: items.length }, 'webhook deliveries not queued');
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    if (now - this.lastPrune > 3600_000) {
+      this.lastPrune = now;
+      try {
+        this.webhooks.prune(now - KEEP_MS);
+      } catch {
+        // A busy database: the next hour's prune catches up.
+      }
+    }
+    const room = CONCURRENCY - this.inFlight.size;
+    if (room <= 0) return;
+    let due: Delivery[];
+    try {
+      due = this.webhooks.due(now, room);
+    } catch (err) {
+      this.opts.log.warn({ err: { message: (err as Error).message } }, 'webhook queue not readable');
+      return;
+    }
+    const leaseMs = this.opts.config.webhooks.timeoutMs + 5000;
+    for (const row of due) {
+      const d = this.webhooks.lease(row.id, now, now + leaseMs);
+      if (!d) continue;
+      const p = this.attempt(d).catch((err) => this.opts.log.error({ err: { message: (err as Error).message }, delivery: d.id }, 'webhook attempt failed'));
+      this.inFlight.add(p);
+      void p.finally(() => {
+        this.inFlight.delete(p);
+        this.pump();
+      });
+    }
+  }
+
+  private async attempt(d: Delivery): Promise<void> {
+    const at = Date.now();
+    const { config, store } = this.opts;
+    const payload = messagePayload(store, config, d.messageId);
+    if (!payload) {
+      this.webhooks.settle(d, { at, status: null, latencyMs: 0, error: 'message deleted before delivery' }, 'failed');
+      return;
+    }
+    let target;
+    try {
+      target = await checkTarget(d.url, this.policy, this.opts.resolve);
+    } catch (err) {
+      const error = err instanceof TargetRefused ? `refused: ${err.message}` : (err as Error).message;
+      // The URL is checked again at every attempt: DNS may change, and so may the config.
+      return this.failed(d, { at, status: null, latencyMs: Date.now() - at, error });
+    }
+    let body: string;
+    const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Mailroom-Webhook/1' };
+    if (d.kind === 'slack') {
+      body = JSON.stringify(slackPayload(payload, store.addresses.get(d.address)?.webhookSlackToFrom ?? false, config.http.publicUrl));
+    } else {
+      body = JSON.stringify(payload);
+      headers[SIGNATURE_HEADER] = signatureHeader(this.webhooks.secretFor(d.userId), body);
+      // Receivers deduplicate on this: delivery is at least once.
+      headers['Mailroom-Delivery'] = String(d.id);
+      headers['Mailroom-Attempt'] = String(d.attempts);
+    }
+    const r = await postJson(target, body, headers, config.webhooks.timeoutMs);
+    const line = { at, status: r.status, latencyMs: r.latencyMs, error: r.error };
+    if (r.status !== null && r.status >= 200 && r.status < 300) {
+      this.delivered++;
+      this.webhooks.settle(d, line, 'delivered');
+    } else this.failed(d, line);
+  }
+
+  private failed(d: Delivery, line: { at: number; status: number | null; latencyMs: number; error: string }): void {
+    this.failedAttempts++;
+    const retryAt = Date.now() + retryDelayMs(d.attempts);
+    const giveUp = retryAt > d.created + this.opts.config.webhooks.retryHours * 3600_000;
+    this.webhooks.settle(d, giveUp ? { ...line, error: `${line.error}; giving up after ${d.attempts} attempts` } : line, giveUp ? 'failed' : { retryAt });
+  }
+
+  /** Stops taking new attempts and waits (bounded by the attempt timeout) for those in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

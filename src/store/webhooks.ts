@@ -1,0 +1,182 @@
+// Webhook secrets, the persistent delivery queue and the activity log
+// (issue 11, migration 008). Deliveries are leased, not locked: starting an
+// attempt moves next_at past the attempt's timeout in the same write, so an
+// attempt cut by a crash is simply due again later (at least once).
+import { randomBytes } from 'node:crypto';
+import type { DB } from './db.js';
+
+export type DeliveryKind = 'webhook' | 'slack';
+
+export interface Delivery {
+  id: number;
+  userId: number;
+  address: string;
+  messageId: string;
+  kind: DeliveryKind;
+  url: string;
+  created: number;
+  attempts: number;
+  nextAt: number;
+  state: 'pending' | 'delivered' | 'failed';
+}
+
+export interface NewDelivery {
+  userId: number;
+  address: string;
+  messageId: string;
+  kind: DeliveryKind;
+  url: string;
+}
+
+export interface Activity {
+  id: number;
+  deliveryId: number;
+  address: string;
+  messageId: string;
+  url: string;
+  at: number;
+  attempt: number;
+  status: number | null;
+  latencyMs: number;
+  error: string;
+}
+
+type Row = Record<string, any>;
+
+export const SECRET_PREFIX = 'whsec_';
+
+export class WebhookStore {
+  private readonly stmts;
+
+  constructor(readonly db: DB) {
+    this.stmts = {
+      secret: db.prepare(`SELECT secret FROM webhook_secrets WHERE user_id = ?`).pluck(),
+      insertSecret: db.prepare(`INSERT OR IGNORE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
+      replaceSecret: db.prepare(`INSERT OR REPLACE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
+      enqueue: db.prepare(
+        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
+      nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
+      lease: db.prepare(`UPDATE webhook_deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ? AND state = 'pending' AND next_at <= ?`),
+      byId: db.prepare(`SELECT * FROM webhook_deliveries WHERE id = ?`),
+      settle: db.prepare(`UPDATE webhook_deliveries SET state = ?, next_at = ? WHERE id = ?`),
+      record: db.prepare(
+        `INSERT INTO webhook_activity (delivery_id, user_id, address, message_id, url, at, attempt, status, latency_ms, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      activityOf: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?`),
+      activityOfUser: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? AND user_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
+      pending: db.prepare(`SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
+      pruneDeliveries: db.prepare(`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created < ?`),
+      pruneActivity: db.prepare(`DELETE FROM webhook_activity WHERE at < ?`),
+    };
+  }
+
+  /** The account's signing secret, created on first use. */
+  secretFor(userId: number): string {
+    const existing = this.stmts.secret.get(userId) as string | undefined;
+    if (existing) return existing;
+    this.stmts.insertSecret.run(userId, newSecret(), Date.now());
+    return this.stmts.secret.get(userId) as string;
+  }
+
+  /** A new secret; the old one stops verifying at once. */
+  rotateSecret(userId: number): string {
+    const s = newSecret();
+    this.stmts.replaceSecret.run(userId, s, Date.now());
+    return s;
+  }
+
+  /** Queues deliveries in one commit of their own; due at once. */
+  enqueue(items: NewDelivery[], now = Date.now()): void {
+    if (!items.length) return;
+    this.db.transaction(() => {
+      for (const d of items) this.stmts.enqueue.run(d.userId, d.address, d.messageId, d.kind, d.url, now, now);
+    })();
+  }
+
+  due(now: number, limit: number): Delivery[] {
+    return (this.stmts.due.all(now, limit) as Row[]).map(view);
+  }
+
+  /** Earliest next_at of a pending delivery, or null. */
+  nextDue(): number | null {
+    return (this.stmts.nextDue.get() as number | null) ?? null;
+  }
+
+  /** Takes a due delivery for one attempt until `leaseUntil`; false when another taker (or a settle) got there first. */
+  lease(id: number, now: number, leaseUntil: number): Delivery | null {
+    if (this.stmts.lease.run(leaseUntil, id, now).changes === 0) return null;
+    return view(this.stmts.byId.get(id) as Row);
+  }
+
+  get(id: number): Delivery | null {
+    const r = this.stmts.byId.get(id) as Row | undefined;
+    return r ? view(r) : null;
+  }
+
+  /** Records one attempt and what follows it: delivered, failed for good, or due again at `retryAt`. */
+  settle(d: Delivery, a: { at: number; status: number | null; latencyMs: number; error: string }, outcome: 'delivered' | 'failed' | { retryAt: number }): void {
+    this.db.transaction(() => {
+      this.stmts.record.run(d.id, d.userId, d.address, d.messageId, d.url, a.at, d.attempts, a.status, a.latencyMs, a.error.slice(0, 500));
+      if (outcome === 'delivered' || outcome === 'failed') this.stmts.settle.run(outcome, d.nextAt, d.id);
+      else this.stmts.settle.run('pending', outcome.retryAt, d.id);
+    })();
+  }
+
+  /** Newest first; with `userId`, only that account's deliveries (a released and re-reserved address keeps them apart). */
+  activity(address: string, limit = 100, userId?: number): Activity[] {
+    const rows = userId === undefined ? this.stmts.activityOf.all(address, limit) : this.stmts.activityOfUser.all(address, userId, limit);
+    return (rows as Row[]).map((r) => ({
+      id: r.id,
+      deliveryId: r.delivery_id,
+      address: r.address,
+      messageId: r.message_id,
+      url: r.url,
+      at: r.at,
+      attempt: r.attempt,
+      status: r.status ?? null,
+      latencyMs: r.latency_ms,
+      error: r.error,
+    }));
+  }
+
+  pendingCount(): number {
+    return this.stmts.pending.get() as number;
+  }
+
+  /** Forgets finished deliveries and activity older than `before` (epoch ms). */
+  prune(before: number): void {
+    this.stmts.pruneDeliveries.run(before);
+    this.stmts.pruneActivity.run(before);
+  }
+}
+
+function newSecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString('base64url');
+}
+
+function view(r: Row): Delivery {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    address: r.address,
+    messageId: r.message_id,
+    kind: r.kind,
+    url: r.url,
+    created: r.created,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    state: r.state,
+  };
+}
+
+const stores = new WeakMap<DB, WebhookStore>();
+
+/** The account's webhook signing secret through one WebhookStore per database (pages call this per view). */
+export function webhookSecretFor(db: DB, userId: number): string {
+  let s = stores.get(db);
+  if (!s) stores.set(db, (s = new WebhookStore(db)));
+  return s.secretFor(userId);
+}
