@@ -13,7 +13,7 @@ type C = Context<AppEnv>;
 type ApiErr = (c: C, status: 400 | 401 | 403 | 404, message: string) => Response;
 
 export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError: ApiErr): void {
-  const webhooks = new WebhookStore(deps.store.db);
+  const webhooks = deps.store.webhooks;
 
   reg.route(
     'get',

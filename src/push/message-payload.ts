@@ -33,7 +33,8 @@ export function messagePayload(store: Store, config: Config, id: string): Messag
 export function payloadOf(store: Store, config: Config, m: MessageView): MessagePayload {
   // privacy.storeSenderIp off: the same redaction as the API's answers.
   const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
-  const meta = messageJson(store, view, viaName(config));
+  // No viewer: `savedBy` (who starred it) is not pushed to anyone (issue 13 item 7).
+  const meta = messageJson(store, view, viaName(config), { userId: null, admin: false });
   const body = store.messages.body(m.contentId);
   const raw = store.messages.raw(m.contentId) ?? Buffer.alloc(0);
   let headers = body && m.parseState !== 'pending' ? body.headers : [];

@@ -49,7 +49,7 @@ export class WebhookQueue {
   failedAttempts = 0;
 
   constructor(private readonly opts: WebhookQueueOptions) {
-    this.webhooks = new WebhookStore(opts.store.db);
+    this.webhooks = opts.store.webhooks;
     this.policy = { allowPrivateNetworks: opts.config.webhooks.allowPrivateNetworks, allowedPorts: opts.config.webhooks.allowedPorts };
   }
 

@@ -198,7 +198,7 @@ export class WebsocketHub {
       const p = c.principal;
       let revoked = verdict.get(c.keyName);
       if (revoked === undefined) {
-        if (!store.db.open) return;
+        if (!store.ping()) return; // closed: the process is stopping
         const userGone = store.users.byId(p.user.id) === null;
         const key = p.via === 'key' && p.keyId !== undefined ? store.keys.byId(p.keyId) : undefined;
         const keyGone = key === null || (key !== undefined && key.revoked !== null);

@@ -9,6 +9,7 @@ import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
+import { WebhookStore } from './webhooks.js';
 import { BulkDelete, type MessageEraser } from './bulk-delete.js';
 import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
@@ -27,6 +28,8 @@ export interface Store {
   queries: MessageQueries;
   /** Who read, exported or deleted what (issue 4). */
   audit: AuditStore;
+  /** Webhook secrets, the delivery queue and its activity log (issue 11). */
+  webhooks: WebhookStore;
   /** Many messages at once, in bounded batches (bulk-delete.ts). */
   bulk: BulkDelete;
   /** The pages retention reads and the maintenance it runs (jobs/retention.ts). */
@@ -71,6 +74,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     addresses: new AddressStore(db),
     queries,
     audit: new AuditStore(db),
+    webhooks: new WebhookStore(db),
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
     transaction: (fn) => db.transaction(fn)(),

@@ -48,7 +48,7 @@ export const SECRET_PREFIX = 'whsec_';
 export class WebhookStore {
   private readonly stmts;
 
-  constructor(readonly db: DB) {
+  constructor(private readonly db: DB) {
     this.stmts = {
       secret: db.prepare(`SELECT secret FROM webhook_secrets WHERE user_id = ?`).pluck(),
       insertSecret: db.prepare(`INSERT OR IGNORE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
@@ -172,11 +172,5 @@ function view(r: Row): Delivery {
   };
 }
 
-const stores = new WeakMap<DB, WebhookStore>();
 
 /** The account's webhook signing secret through one WebhookStore per database (pages call this per view). */
-export function webhookSecretFor(db: DB, userId: number): string {
-  let s = stores.get(db);
-  if (!s) stores.set(db, (s = new WebhookStore(db)));
-  return s.secretFor(userId);
-}

@@ -97,10 +97,11 @@ test('webhook URLs other than http(s) are refused through both doors (the page t
 });
 
 test('the rule itself: what each door passes in', () => {
-  assert.equal(parseForwarding({ info: 'x'.repeat(MAX_INFO + 1) }), `info must be text up to ${MAX_INFO} characters`);
-  assert.equal(parseForwarding({ forward: '<A@B.Example>' }), { forward: 'A@b.example' });
-  assert.equal(parseForwarding({ webhook: 'javascript:alert(1)' }), 'webhook must be an http(s) URL');
-  assert.equal(parseForwarding({ webhook: '', forward: null }), { webhook: null, forward: null });
+  assert.equal(parseForwarding({ info: 'x'.repeat(MAX_INFO + 1) }, m.config), `info must be text up to ${MAX_INFO} characters`);
+  // Forwarding stays inside this Mailroom (issue 11): the target is one of its domains.
+  assert.equal(parseForwarding({ forward: '<A@Mailroom.Test>' }, m.config), { forward: 'A@mailroom.test' });
+  assert.equal(parseForwarding({ webhook: 'javascript:alert(1)' }, m.config), 'webhook must be an http(s) URL');
+  assert.equal(parseForwarding({ webhook: '', forward: null }, m.config), { webhook: null, forward: null });
 });
 
 test.run();

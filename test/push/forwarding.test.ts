@@ -1,6 +1,7 @@
 // Forwarding (issue 11): only to another inbox of this Mailroom, refused
 // with a clear error otherwise (API and account page alike); a forwarded
 // message appears in the target inbox and the target's push settings apply.
+import { withDatabaseFile } from '../helpers/database-file.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startApiMailroom, makeUser, sendMail, api } from '../api/_helpers.js';
@@ -45,7 +46,7 @@ test('a forwarded message appears in the target inbox (originalInbox: where it w
     assert.is(frame.inbox, 'to@mailroom.test');
     assert.is(JSON.parse((await hook).body).inbox, 'to@mailroom.test');
     // One hop: the two addresses forward to each other, and nothing loops.
-    const total = m.store.db.prepare(`SELECT count(*) FROM messages`).pluck().get();
+    const total = withDatabaseFile(m.store, (db) => db.prepare(`SELECT count(*) FROM messages`).pluck().get());
     assert.is(total, 2);
     c.ws.close();
   } finally {

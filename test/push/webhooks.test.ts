@@ -1,6 +1,7 @@
 // Webhooks (issue 11) against a real HTTP receiver on 127.0.0.1: Mailsac's
 // webhook JSON, a signature the receiver can verify, the owner's activity
 // log, timeouts, redirects not followed, give-up, and the SSRF rules end to end.
+import { withDatabaseFile } from '../helpers/database-file.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startApiMailroom, makeUser, sendMail, api } from '../api/_helpers.js';
@@ -120,7 +121,7 @@ test('redirects are not followed; a 3xx is a failed attempt with its status logg
     assert.match(act[0].error, /redirects are not followed/);
     assert.is(inside.requests.length, 0);
     // Still pending: retried later with backoff.
-    const row = m.store.db.prepare(`SELECT state, next_at FROM webhook_deliveries`).get() as { state: string; next_at: number };
+    const row = withDatabaseFile(m.store, (db) => db.prepare(`SELECT state, next_at FROM webhook_deliveries`).get()) as { state: string; next_at: number };
     assert.is(row.state, 'pending');
     assert.ok(row.next_at > Date.now() + 5000);
   } finally {
@@ -166,7 +167,7 @@ test('webhooks.retryHours: 0 gives up after the first failure; the backoff doubl
     const act = (await api(m, 'GET', '/api/addresses/giveup@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.is(act[0].status, 500);
     assert.match(act[0].error, /HTTP 500; giving up after 1 attempts/);
-    const row = m.store.db.prepare(`SELECT state FROM webhook_deliveries`).get() as { state: string };
+    const row = withDatabaseFile(m.store, (db) => db.prepare(`SELECT state FROM webhook_deliveries`).get()) as { state: string };
     assert.is(row.state, 'failed');
   } finally {
     await m.cleanup();

@@ -1,6 +1,7 @@
 // Mailsac's websocket at /incoming-messages (issue 11) with a real `ws`
 // client against a real Mailroom: the documented frames for mail sent over
 // SMTP, who may watch what, Origin, limits, pings, slow readers, revocation.
+import { withDatabaseFile } from '../helpers/database-file.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startApiMailroom, makeUser, sendMail, api, ADMIN_KEY } from '../api/_helpers.js';
@@ -203,7 +204,7 @@ test('websocket.maxBufferedBytes: a reader that stops reading is dropped, not bu
     // Stop reading: the kernel buffers fill, then ws's own buffer grows.
     (c.ws as any)._socket.pause();
     const notice = { contentId: 0, state: 'ok' as const, received: Date.now(), copies: [] as Array<{ id: string; inbox: string; domain: string }> };
-    const row = m.store.db.prepare(`SELECT id, content_id FROM messages WHERE inbox = 'slow@mailroom.test'`).get() as { id: string; content_id: number };
+    const row = withDatabaseFile(m.store, (db) => db.prepare(`SELECT id, content_id FROM messages WHERE inbox = 'slow@mailroom.test'`).get()) as { id: string; content_id: number };
     notice.contentId = row.content_id;
     notice.copies = [{ id: row.id, inbox: 'slow@mailroom.test', domain: 'mailroom.test' }];
     for (let i = 0; i < 400 && m.push.hub.stats.droppedSlow === 0; i++) {

@@ -22,7 +22,6 @@ import { clientIp } from '../middleware/client-ip.js';
 import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
-import { webhookSecretFor } from '../../store/webhooks.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
 
 type C = Context<AppEnv>;
@@ -167,7 +166,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         apiBase={apiBase()}
-        webhookSecret={webhookSecretFor(store.db, p.user.id)}
+        webhookSecret={store.webhooks.secretFor(p.user.id)}
         {...extra}
       />,
       status,
