@@ -1,7 +1,10 @@
 // Messages: the raw bytes and envelope (contents), one entry per recipient
 // inbox (messages), attachments and their deduplicated bytes (blobs).
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+
+const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
 import { decodeBody, encodeBody } from './body-codec.js';
@@ -262,6 +265,17 @@ export class MessageStore {
     const row = this.stmts.raw.get(contentId) as Row | undefined;
     if (!row) return null;
     return row.raw_encoding === 'deflate' ? inflateRawSync(row.raw) : row.raw;
+  }
+
+  /**
+   * raw(), inflated on libuv's thread pool: what the read routes use, so a
+   * 20 MB message does not hold the event loop for the ~100 ms of inflating
+   * it (issue 10: no route runs work that grows with a message on the main thread).
+   */
+  async rawAsync(contentId: number): Promise<Buffer | null> {
+    const row = this.stmts.raw.get(contentId) as Row | undefined;
+    if (!row) return null;
+    return row.raw_encoding === 'deflate' ? inflateRawAsync(row.raw) : row.raw;
   }
 
   /**

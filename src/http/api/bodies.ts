@@ -87,8 +87,8 @@ export function registerBodyRoutes(kit: ApiKit): void {
       },
     );
 
-  bodyRoute('/raw/:email/:messageId', 'GetFullRawMessage', 'Get the original message as received (RFC 5322 source)', (_c, m) => ({
-    content: store.messages.raw(m.contentId) ?? Buffer.alloc(0),
+  bodyRoute('/raw/:email/:messageId', 'GetFullRawMessage', 'Get the original message as received (RFC 5322 source)', async (_c, m) => ({
+    content: (await store.messages.rawAsync(m.contentId)) ?? Buffer.alloc(0),
     type: 'text/plain; charset=utf-8',
     ext: 'eml',
   }));

@@ -217,7 +217,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     let rawPreview: string | undefined;
     let rawTruncated = false;
     if (m.parseState === 'failed') {
-      const rawBytes = msgs.raw(m.contentId) ?? Buffer.alloc(0);
+      const rawBytes = (await msgs.rawAsync(m.contentId)) ?? Buffer.alloc(0);
       rawTruncated = rawBytes.length > MAX_RAW_PREVIEW;
       rawPreview = rawBytes.subarray(0, MAX_RAW_PREVIEW).toString('utf8');
     }
@@ -324,7 +324,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
-    const data = msgs.raw(m.contentId);
+    const data = await msgs.rawAsync(m.contentId);
     if (!data) return noMessage(c, r.inbox);
     return c.body(new Uint8Array(data), 200, servingHeaders({ kind: 'raw', download: c.req.query('download') === '1', filename: `${m.id}.eml` }));
   });
