@@ -12,6 +12,8 @@ import { createApp } from './http/app.js';
 import { ensureAdmin } from './services/accounts.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
+import { createServices, type Services } from './services/index.js';
+import { BillingGraceJob } from './jobs/billing-grace.js';
 
 export interface Mailroom {
   config: Config;
@@ -20,6 +22,10 @@ export interface Mailroom {
   writer: StoreWriter;
   /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
   retention: RetentionScheduler;
+  /** The use-cases the web app runs on (billing, addresses, ...). */
+  services: Services;
+  /** Releases what exceeds the free grant once a lapsed plan's grace period ends (issue 15). */
+  billingGrace: BillingGraceJob;
   /** Messages becoming ready (processing committed, issue 10): push features subscribe here. */
   ready: ReadyEvents;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
@@ -63,12 +69,14 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     log: log.child({ component: 'smtp' }),
   });
 
+  // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }) });
   const app = createApp({
     config,
     store,
     log: log.child({ component: 'http' }),
-    // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
     eraser: writer,
+    services,
     ready,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
@@ -84,6 +92,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     runner: { prune: (policy, now) => writer.prune(policy, now), abort: () => writer.abortPrune() },
   });
   retention.start();
+  const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }) });
+  billingGrace.start();
   log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
 
   let stopping: Promise<void> | undefined;
@@ -92,13 +102,14 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       log.info('shutting down: finishing transactions in flight');
       smtpListening = false;
       await retention.stop();
+      await billingGrace.stop();
       await smtp.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, ready, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, services, billingGrace, ready, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

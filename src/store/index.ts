@@ -12,6 +12,7 @@ import { AuditStore } from './audit.js';
 import { BulkDelete, checkpointTruncate, type MessageEraser } from './bulk-delete.js';
 import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
+import { BillingStore } from './billing.js';
 
 export interface Store {
   /** The database file (backups, tests that open it themselves to inspect it). */
@@ -30,6 +31,8 @@ export interface Store {
   bulk: BulkDelete;
   /** The pages retention reads and the maintenance it runs (jobs/retention.ts). */
   retention: RetentionStore;
+  /** Stripe customers, subscriptions and applied webhook events (issue 15). */
+  billing: BillingStore;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -70,6 +73,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     audit: new AuditStore(db),
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
+    billing: new BillingStore(db),
     transaction: (fn) => db.transaction(fn)(),
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),

@@ -23,6 +23,8 @@ import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
+import { UPGRADE_HINT } from '../../services/billing.js';
+import type { User } from '../../store/users.js';
 
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
@@ -166,12 +168,44 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         apiBase={apiBase()}
+        billing={billingProps(p.user)}
         {...extra}
       />,
       status,
     );
 
   app.get('/account', requireUser, (c) => accountPage(c, me(c)));
+
+  // ------------------------------------------------------------------ billing (issue 15)
+
+  const billing = deps.services.billing;
+  function billingProps(u: User) {
+    if (!billing.enabled) return undefined;
+    const s = billing.summary(u);
+    const usage = store.queries.usage({ kind: 'owner', userId: u.id });
+    return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { addresses: store.addresses.countForOwner(u.id), ...usage } };
+  }
+  /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */
+  const siteBase = (c: C) => config.http.publicUrl || new URL(c.req.url).origin;
+  const billingOff = (c: C) => c.text('Billing is not set up on this Mailroom.', 404);
+
+  app.post('/account/billing/checkout', requireUser, checked, async (c) => {
+    if (!billing.enabled) return billingOff(c);
+    const p = me(c);
+    const f = formOf(c);
+    const base = siteBase(c);
+    const r = await billing.checkout(p.user, f.price ?? '', { success: `${base}/account?billing=done#billing`, cancel: `${base}/account#billing` });
+    if (!r.ok) return accountPage(c, p, { error: r.reason === 'unknown-price' ? 'That plan is not offered here.' : 'Stripe did not start a checkout; try again.' }, 400);
+    return c.redirect(r.value, 303);
+  });
+
+  app.post('/account/billing/portal', requireUser, checked, async (c) => {
+    if (!billing.enabled) return billingOff(c);
+    const p = me(c);
+    const r = await billing.portal(p.user, `${siteBase(c)}/account#billing`);
+    if (!r.ok) return accountPage(c, p, { error: 'There is no billing account yet: subscribe to a plan first.' }, 400);
+    return c.redirect(r.value, 303);
+  });
 
   // Ends every session of this user, on every device (a lost laptop, a shared
   // computer): the sessions table holds only hashes, so revoking is a delete.
@@ -213,6 +247,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         'reserved-local-part': 'That local part is reserved for the operator.',
         'already-yours': `${a.inbox} is already yours.`,
         taken: `${a.inbox} is not available.`,
+        'over-plan': `${a.inbox} was not reserved. ${UPGRADE_HINT}`,
       }[r.reason];
       return accountPage(c, p, { error }, 400);
     }
