@@ -51,6 +51,17 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'privacy.auditLogDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
   'privacy.loginRecordDays': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
   'privacy.contact': ['test/privacy/settings.test.ts', 'reserved local parts: listed on /privacy with their handling'],
+  // Issue 15: billing through Stripe.
+  'billing.stripe.secretKey': ['test/billing/billing.test.ts', '/privacy names Stripe and what Mailroom stores only when billing is on'],
+  'billing.stripe.webhookSecret': ['test/billing/billing.test.ts', 'webhook: a wrong or missing signature is 400 and nothing changes'],
+  'billing.stripe.apiBase': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
+  'billing.gracePeriodDays': ['test/billing/billing.test.ts', 'lapse -> grace -> release'],
+  'billing.plans': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
+  'billing.free.privateAddresses': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.customDomains': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.captureMessagesPerMonth': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.storageMessages': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.retentionDays': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
 };
 
 /** Keys shown by the tests in this file: filled in as the tests are declared. */
