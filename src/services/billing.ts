@@ -49,6 +49,9 @@ export const UPGRADE_HINT = 'All the private addresses your plan allows are in u
 
 const DAY = 86_400_000;
 
+/** Where Checkout and the customer portal live: the account page's forms are redirected there. */
+export const STRIPE_HOSTED_PAGES = ['https://checkout.stripe.com', 'https://billing.stripe.com'];
+
 export type WebhookRefusal = 'off' | 'bad-signature';
 export interface WebhookOutcome {
   eventId: string;

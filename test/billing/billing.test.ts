@@ -135,7 +135,7 @@ test('purchase: Checkout from the account page, checkout completed, the plan gra
     // Checkout: a Checkout Session in subscription mode, created through the stripe client, and a redirect to it.
     const co = await browser.post('/account/billing/checkout', { price: STARTER });
     assert.is(co.res.status, 303);
-    assert.match(co.res.headers.get('location') ?? '', /^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+    assert.match(co.res.headers.get('location') ?? '', /^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
     const created = stripe.calls('POST /v1/checkout/sessions');
     assert.is(created.length, 1);
     assert.is(created[0]!.form.mode, 'subscription');
@@ -172,7 +172,7 @@ test('purchase: Checkout from the account page, checkout completed, the plan gra
     // The portal: a billing portal session for the account's customer.
     const portal = await browser.post('/account/billing/portal', {});
     assert.is(portal.res.status, 303);
-    assert.match(portal.res.headers.get('location') ?? '', /^https:\/\/billing\.stripe\.test\/p\/session\//);
+    assert.match(portal.res.headers.get('location') ?? '', /^https:\/\/billing\.stripe\.com\/p\/session\//);
     assert.is(stripe.calls('POST /v1/billing_portal/sessions')[0]!.form.customer, m.store.billing.customerOf(user.id)!.customerId);
 
     // Upgrade (in the portal): Stripe says Pro now.

@@ -79,11 +79,11 @@ export class StripeStandIn {
     }
     if (req.method === 'POST' && p === '/v1/checkout/sessions') {
       const id = `cs_test_${++this.seq}`;
-      return send(200, { id, object: 'checkout.session', mode: form.mode, customer: form.customer, client_reference_id: form.client_reference_id, url: `https://checkout.stripe.test/c/pay/${id}` });
+      return send(200, { id, object: 'checkout.session', mode: form.mode, customer: form.customer, client_reference_id: form.client_reference_id, url: `https://checkout.stripe.com/c/pay/${id}` });
     }
     if (req.method === 'POST' && p === '/v1/billing_portal/sessions') {
       const id = `bps_${++this.seq}`;
-      return send(200, { id, object: 'billing_portal.session', customer: form.customer, return_url: form.return_url, url: `https://billing.stripe.test/p/session/${id}` });
+      return send(200, { id, object: 'billing_portal.session', customer: form.customer, return_url: form.return_url, url: `https://billing.stripe.com/p/session/${id}` });
     }
     const m = /^\/v1\/subscriptions\/([^/]+)$/.exec(p);
     if (m) {

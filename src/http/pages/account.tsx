@@ -23,7 +23,8 @@ import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
-import { UPGRADE_HINT } from '../../services/billing.js';
+import { UPGRADE_HINT, STRIPE_HOSTED_PAGES } from '../../services/billing.js';
+import { pageCsp } from '../middleware/security-headers.js';
 import type { User } from '../../store/users.js';
 
 type C = Context<AppEnv>;
@@ -158,8 +159,11 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ account
 
-  const accountPage = (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) =>
-    c.html(
+  const accountPage = (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
+    // The plan buttons POST here and are redirected to Stripe's hosted pages;
+    // browsers hold that redirect to the page's form-action (issue 15).
+    if (deps.services.billing.enabled) c.header('Content-Security-Policy', pageCsp(c.get('nonce'), STRIPE_HOSTED_PAGES));
+    return c.html(
       <AccountPage
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
@@ -173,6 +177,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       />,
       status,
     );
+  };
 
   app.get('/account', requireUser, (c) => accountPage(c, me(c)));
 

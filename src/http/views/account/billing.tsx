@@ -46,6 +46,8 @@ export function BillingSection(props: BillingProps) {
       <dl class="summary">
         <dt>Plan</dt>
         <dd id="billing-plan">{e.plan ? e.plan.name : 'Free'}{e.status ? ` (${e.status})` : ''}</dd>
+        <dt>Includes</dt>
+        <dd id="billing-grant">{e.privateAddresses === null ? 'no limits' : grantSummary(e as Parameters<typeof grantSummary>[0]) || 'nothing'}</dd>
         <dt>Private addresses</dt>
         <dd id="billing-addresses">
           {props.usage.addresses} of {limit(e.privateAddresses, '0')} reserved
