@@ -217,7 +217,7 @@ export class BillingService {
       default:
         break;
     }
-    const current = subscriptionId ? await this.stripe().subscriptions.retrieve(subscriptionId) : null;
+    const current = subscriptionId ? await this.currentSubscription(subscriptionId) : null;
 
     const applied = store.transaction(() => {
       if (!store.billing.recordEvent(event.id, event.type, now)) return false; // a concurrent delivery won
@@ -227,6 +227,24 @@ export class BillingService {
     });
     if (applied) this.deps.log?.info({ event: event.id, type: event.type, subscription: subscriptionId }, 'billing event applied');
     return ok(outcome(applied));
+  }
+
+  /**
+   * The subscription as Stripe has it now; null when Stripe has no such
+   * subscription (another account's test data, a deleted test clock), so the
+   * event is recorded and not retried for days. Any other failure throws:
+   * the webhook answers 500 and Stripe delivers the event again later.
+   */
+  private async currentSubscription(id: string): Promise<Stripe.Subscription | null> {
+    try {
+      return await this.stripe().subscriptions.retrieve(id);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        this.deps.log?.warn({ subscription: id }, 'billing: Stripe has no such subscription');
+        return null;
+      }
+      throw err;
+    }
   }
 
   /** Stores Stripe's current state of a subscription; a change from granting to not starts the grace period. */

@@ -216,6 +216,31 @@ test('a replayed event is applied once', async () => {
   }
 });
 
+test('Stripe failing: the webhook answers 500 and records nothing, so the redelivery applies it; an unknown subscription is recorded and left', async () => {
+  const stripe = await StripeStandIn.start();
+  const m = await billingRoom(stripe);
+  try {
+    const { user } = await newUser(m, 'outage');
+    stripe.subscriptions.set('sub_down', { id: 'sub_down', customer: 'cus_down', status: 'active', price: STARTER, metadata: { mailroom_user: String(user.id) } });
+    stripe.down = true;
+    const failed = await deliver(m, 'customer.subscription.created', { id: 'sub_down', object: 'subscription' }, { id: 'evt_during_outage' });
+    assert.is(failed.status, 500);
+    assert.is(m.store.billing.eventCount(), 0);
+    assert.is(m.store.billing.subscription('sub_down'), null);
+    stripe.down = false;
+    const retried = await deliver(m, 'customer.subscription.created', { id: 'sub_down', object: 'subscription' }, { id: 'evt_during_outage' });
+    assert.is(retried.status, 200);
+    assert.is(m.store.billing.subscription('sub_down')!.status, 'active');
+    const unknown = await deliver(m, 'customer.subscription.updated', { id: 'sub_nobody_has', object: 'subscription' });
+    assert.is(unknown.status, 200);
+    assert.match(unknown.body, '"applied":false');
+    assert.is(m.store.billing.eventCount(), 2);
+  } finally {
+    await m.cleanup();
+    await stripe.close();
+  }
+});
+
 test('out of order: updated before created settles on the subscription Stripe has now', async () => {
   const stripe = await StripeStandIn.start();
   const m = await billingRoom(stripe);

@@ -26,6 +26,8 @@ export interface StandInSubscription {
 export class StripeStandIn {
   readonly requests: RecordedRequest[] = [];
   readonly subscriptions = new Map<string, StandInSubscription>();
+  /** While true every request gets a 500 (Stripe unreachable or failing). */
+  down = false;
   private server!: http.Server;
   private seq = 0;
   base = '';
@@ -72,6 +74,7 @@ export class StripeStandIn {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
       res.end(JSON.stringify(obj));
     };
+    if (this.down) return send(500, { error: { type: 'api_error', message: 'stand-in is down' } });
     const missing = () => send(404, { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such object' } });
     const p = url.pathname;
     if (req.method === 'POST' && p === '/v1/customers') {
