@@ -370,8 +370,15 @@ export class BillingService {
     if (this.enabled) {
       for (const s of store.billing.subscriptionsOf(userId)) {
         if (s.status === 'canceled' || s.status === 'incomplete_expired') continue;
-        await this.stripe().subscriptions.cancel(s.subscriptionId);
-        canceled++;
+        try {
+          await this.stripe().subscriptions.cancel(s.subscriptionId);
+          canceled++;
+        } catch (err) {
+          // Already ended at Stripe (our row was stale) or gone: nothing left to cancel.
+          // Anything else stops the deletion before it deletes anything.
+          const now = await this.currentSubscription(s.subscriptionId);
+          if (now && now.status !== 'canceled' && now.status !== 'incomplete_expired') throw err;
+        }
       }
     }
     return { canceled, records: store.billing.forgetAccount(userId) };

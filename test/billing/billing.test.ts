@@ -330,6 +330,9 @@ test('account deletion cancels the subscription at Stripe first and deletes the 
   try {
     const { user } = await newUser(m, 'leaver');
     const sub = await subscribe(m, stripe, user.id, PRO);
+    // A second subscription Mailroom still thinks active, already canceled at Stripe (a missed event).
+    const stale = await subscribe(m, stripe, user.id, STARTER);
+    stripe.subscriptions.get(stale)!.status = 'canceled';
     const chunks: Buffer[] = [];
     await exportData(m.store, { kind: 'account', userId: user.id }, (c) => void chunks.push(c), { config: m.config, billingRecords: (id) => m.services.billing.exportRecords(id) });
     const zip = Buffer.concat(chunks).toString('utf8');
@@ -340,6 +343,7 @@ test('account deletion cancels the subscription at Stripe first and deletes the 
     const res = await fetch(`${m.http}/api/users/leaver/data`, { method: 'DELETE', headers: { 'Mailsac-Key': ADMIN_KEY } });
     assert.is(res.status, 200);
     assert.is(stripe.calls(`DELETE /v1/subscriptions/${sub}`).length, 1);
+    assert.is(stripe.calls(`DELETE /v1/subscriptions/${stale}`).length, 1, 'tried, refused by Stripe, and found already canceled');
     assert.is(stripe.subscriptions.get(sub)!.status, 'canceled');
     assert.equal(m.store.billing.subscriptionsOf(user.id), []);
     assert.is(m.store.billing.customerOf(user.id), null);

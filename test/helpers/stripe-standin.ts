@@ -92,7 +92,11 @@ export class StripeStandIn {
     if (m) {
       const sub = this.subscriptions.get(decodeURIComponent(m[1]!));
       if (!sub) return missing();
-      if (req.method === 'DELETE') sub.status = 'canceled';
+      if (req.method === 'DELETE') {
+        // As Stripe: a canceled subscription cannot be canceled again.
+        if (sub.status === 'canceled') return send(400, { error: { type: 'invalid_request_error', message: `No such subscription: '${sub.id}'` } });
+        sub.status = 'canceled';
+      }
       return send(200, this.subscriptionObject(sub));
     }
     return missing();
