@@ -10,6 +10,8 @@ import { RawSmtp, simpleMessage } from '../helpers/raw-smtp.js';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { UPGRADE_HINT } from '../../src/services/billing.js';
 import { exportData } from '../../src/services/data-rights.js';
+import { BillingGraceJob } from '../../src/jobs/billing-grace.js';
+import { silentLogger } from '../../src/log.js';
 
 const WHSEC = 'whsec_test_secret_for_mailroom';
 const ADMIN_KEY = 'admin-key-for-billing-tests-0123456789';
@@ -303,7 +305,10 @@ test('lapse -> grace -> release: after the grace period the addresses beyond the
     assert.is(m.store.addresses.countForOwner(user.id), 3);
     assert.is(m.services.billing.entitlements(user, row.graceUntil! - 1000).privateAddresses, 3);
 
-    const released = await m.services.billing.enforceGracePeriods(row.graceUntil! + 1000);
+    // The scheduled check (jobs/billing-grace.ts), run once with its clock past the deadline.
+    const job = new BillingGraceJob({ config: m.config, billing: m.services.billing, log: silentLogger(), now: () => row.graceUntil! + 1000 });
+    const released = await job.runNow();
+    await job.stop();
     assert.equal(released.map((r) => r.address), ['old1@mailroom.test', 'old2@mailroom.test']);
     assert.equal(m.store.addresses.listForOwner(user.id).map((a) => a.address), ['newest@mailroom.test']);
     assert.is(m.store.messages.countAll('old1@mailroom.test'), 0, 'privacy.releaseDeletesMail: the mail went with the address');
