@@ -56,6 +56,72 @@ const timeZone = () =>
     { message: 'not an IANA time zone' },
   );
 
+/** What an account may have: a plan's grant, or the free grant (issue 15). */
+const grant = () =>
+  z.strictObject({
+    privateAddresses: int(0, 1_000_000).default(0),
+    customDomains: int(0, 10_000).default(0),
+    // 0: none (capture) / the retention settings apply (storage, retention).
+    captureMessagesPerMonth: int(0).default(0),
+    storageMessages: int(0).default(0),
+    retentionDays: int(0, 36500).default(0),
+  });
+
+const stripeId = (...prefixes: string[]) =>
+  z.string().trim().refine((s) => s === '' || prefixes.some((p) => s.startsWith(p)), { message: `must start with ${prefixes.join(' or ')}` });
+
+/**
+ * Billing through Stripe (issue 15). Off while billing.stripe.secretKey is
+ * empty; naming Stripe at all (either key, or a plan) asks for both keys and
+ * at least one plan, every missing piece listed at once.
+ */
+const billingSchema = z
+  .strictObject({
+    stripe: z
+      .strictObject({
+        secretKey: stripeId('sk_', 'rk_').default(''),
+        webhookSecret: stripeId('whsec_').default(''),
+        // Where the stripe client sends its requests; tests point it at a stand-in.
+        apiBase: z
+          .string()
+          .trim()
+          .default('https://api.stripe.com')
+          .refine((u) => /^https?:\/\/[^\s/]+\/?$/.test(u), { message: 'must be an http(s) origin such as https://api.stripe.com' }),
+      })
+      .prefault({}),
+    // Days a lapsed subscription keeps its plan before what exceeds the free grant is released.
+    gracePeriodDays: int(0, 365).default(7),
+    // What an account without a plan gets while billing is on.
+    free: grant().prefault({}),
+    // Stripe price id -> what it grants (JSON list in the environment variable).
+    plans: z
+      .preprocess(
+        (v) => {
+          if (typeof v !== 'string') return v;
+          try {
+            return JSON.parse(v);
+          } catch {
+            return v;
+          }
+        },
+        z.array(grant().extend({ price: z.string().trim().startsWith('price_', { message: 'must start with price_' }), name: z.string().trim().min(1).max(100) })),
+      )
+      .default([]),
+  })
+  .prefault({})
+  .superRefine((b, ctx) => {
+    const named = b.stripe.secretKey !== '' || b.stripe.webhookSecret !== '' || b.plans.length > 0;
+    if (!named) return;
+    if (!b.stripe.secretKey) ctx.addIssue({ code: 'custom', path: ['stripe', 'secretKey'], message: 'required when billing names Stripe (a secret key sk_...)' });
+    if (!b.stripe.webhookSecret) ctx.addIssue({ code: 'custom', path: ['stripe', 'webhookSecret'], message: 'required when billing names Stripe (the webhook signing secret whsec_...)' });
+    if (b.plans.length === 0) ctx.addIssue({ code: 'custom', path: ['plans'], message: 'at least one plan (a Stripe price id and what it grants) is required when billing names Stripe' });
+    const seen = new Set<string>();
+    b.plans.forEach((p, i) => {
+      if (seen.has(p.price)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'price'], message: `price ${p.price} is listed twice` });
+      seen.add(p.price);
+    });
+  });
+
 export const configSchema = z.strictObject({
   domains: list(domainName).refine((d) => d.length > 0, { message: 'at least one domain is required' }).default(['mailroom.test']),
   smtp: z
@@ -208,6 +274,7 @@ export const configSchema = z.strictObject({
       sessionHours: int(1, 24 * 365).default(24 * 7),
     })
     .prefault({}),
+  billing: billingSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -15,6 +15,8 @@ import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 import { startPush, type Push } from './push/index.js';
 import { withForwards } from './push/forwarding.js';
 import type { Server } from 'node:http';
+import { createServices, type Services } from './services/index.js';
+import { BillingGraceJob } from './jobs/billing-grace.js';
 
 export interface Mailroom {
   config: Config;
@@ -23,6 +25,10 @@ export interface Mailroom {
   writer: StoreWriter;
   /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
   retention: RetentionScheduler;
+  /** The use-cases the web app runs on (billing, addresses, ...). */
+  services: Services;
+  /** Releases what exceeds the free grant once a lapsed plan's grace period ends (issue 15). */
+  billingGrace: BillingGraceJob;
   /** Messages becoming ready (processing committed, issue 10): push features subscribe here. */
   ready: ReadyEvents;
   /** Websocket hub and webhook queue (issue 11). */
@@ -68,12 +74,14 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     log: log.child({ component: 'smtp' }),
   });
 
+  // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }) });
   const app = createApp({
     config,
     store,
     log: log.child({ component: 'http' }),
-    // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
     eraser: writer,
+    services,
     ready,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
@@ -90,6 +98,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     runner: { prune: (policy, now) => writer.prune(policy, now), abort: () => writer.abortPrune() },
   });
   retention.start();
+  const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }) });
+  billingGrace.start();
   log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
 
   let stopping: Promise<void> | undefined;
@@ -98,6 +108,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       log.info('shutting down: finishing transactions in flight');
       smtpListening = false;
       await retention.stop();
+      await billingGrace.stop();
       await smtp.close();
       await push.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -105,7 +116,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, ready, push, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, writer, retention, services, billingGrace, ready, push, parseQueue, smtpAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

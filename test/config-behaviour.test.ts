@@ -61,6 +61,17 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'webhooks.allowedPorts': ['test/push/webhooks.test.ts', 'webhooks.allowedPorts: a port not in the list is refused before any connection'],
   'webhooks.timeoutMs': ['test/push/webhooks.test.ts', 'webhooks.timeoutMs: a receiver that never answers is cut off at the deadline'],
   'webhooks.retryHours': ['test/push/webhooks.test.ts', 'webhooks.retryHours: 0 gives up after the first failure'],
+  // Issue 15: billing through Stripe.
+  'billing.stripe.secretKey': ['test/billing/billing.test.ts', '/privacy names Stripe and what Mailroom stores only when billing is on'],
+  'billing.stripe.webhookSecret': ['test/billing/billing.test.ts', 'webhook: a wrong or missing signature is 400 and nothing changes'],
+  'billing.stripe.apiBase': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
+  'billing.gracePeriodDays': ['test/billing/billing.test.ts', 'lapse -> grace -> release'],
+  'billing.plans': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
+  'billing.free.privateAddresses': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.customDomains': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.captureMessagesPerMonth': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.storageMessages': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.retentionDays': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
 };
 
 /** Keys shown by the tests in this file: filled in as the tests are declared. */

@@ -9,6 +9,7 @@ import { liveInboxRoutes } from '../push/live-inbox.js';
 import { apiRoutes } from './api/index.js';
 import { accountRoutes } from './pages/account.js';
 import { privacyRoutes } from './pages/privacy.js';
+import { stripeWebhookRoutes } from './billing/stripe-webhook.js';
 import { pageKeyThrottle } from './middleware/throttle.js';
 import { MessageNotReadyError } from '../ingest/wait-ready.js';
 
@@ -49,6 +50,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
     return c.json(report, report.ok ? 200 : 503);
   });
 
+  app.route('/', stripeWebhookRoutes(deps));
   app.route('/api', apiRoutes(deps));
   app.route('/', privacyRoutes(deps));
   app.route('/', accountRoutes(deps));

@@ -41,7 +41,7 @@ export type HttpDeps = WebDeps & { services: Services };
 export function withServices(deps: WebDeps): HttpDeps {
   if (deps.services) return deps as HttpDeps;
   const eraser = deps.eraser ?? localEraser(deps.store);
-  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser }) };
+  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log }) };
 }
 
 export type AppEnv = {

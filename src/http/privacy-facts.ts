@@ -123,6 +123,21 @@ export function privacyFacts(config: Config, cookieNames: { session: string; csr
         'Mailroom sends nothing anywhere: no mail out, no fetching of what a message links to or embeds, unless the operator configures a webhook.',
       ],
     },
+    ...(config.billing.stripe.secretKey
+      ? [
+          {
+            // Issue 15: the operator sells plans through Stripe.
+            title: 'Payments',
+            items: [
+              'Payments are processed by Stripe (https://stripe.com), the payment processor of this Mailroom. Card and payment details are entered on Stripe\'s pages and held by Stripe, under its own privacy policy; they never reach this server.',
+              'Mailroom stores, for an account that buys a plan: its Stripe customer id, its subscription ids, the plan (price) and the subscription status and dates, and the ids of the payment notifications Stripe sent. Never card numbers or bank details.',
+              'Mailroom tells Stripe the account\'s user name and id, and its email address if one was given, when the account first opens a checkout.',
+              `When a subscription ends and its grace period of ${plural(config.billing.gracePeriodDays, 'day')} is over, private addresses beyond the free plan are released, the oldest first: ${config.privacy.releaseDeletesMail ? 'their mail is deleted' : 'they become public with their mail'}.`,
+              'Your account export includes these billing records; deleting your account cancels its subscriptions at Stripe first and then deletes them here.',
+            ],
+          },
+        ]
+      : []),
     {
       title: 'Cookies, analytics, third parties',
       items: [

@@ -8,12 +8,15 @@ import type { MessageEraser } from '../store/bulk-delete.js';
 import { reservationProblem, type ReservationProblem } from '../policy/address.js';
 import { ok, refuse, type Outcome } from './result.js';
 
-export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken';
+/** over-plan: billing is on and the account's plan has no address left (issue 15; the words: billing.ts UPGRADE_HINT). */
+export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken' | 'over-plan';
 
 export interface AddressServiceDeps {
   store: Store;
   config: Pick<Config, 'domains' | 'privacy'>;
   eraser: MessageEraser;
+  /** How many more addresses the account may reserve (null: no limit); billing sets it (issue 15). */
+  credits?: (userId: number) => number | null;
 }
 
 export class AddressService {
@@ -32,6 +35,7 @@ export class AddressService {
   async reserve(userId: number, a: { inbox: string; domain: string }, fields: ForwardingFields = {}): Promise<Outcome<OwnedAddress, ReserveRefusal>> {
     const why = this.check(a.inbox, a.domain, userId);
     if (why) return refuse(why);
+    if (!this.hasCredits(userId, 1)) return refuse('over-plan');
     const { store } = this.deps;
     return ok(store.transaction(() => {
       store.queries.dropForeignStars(a.inbox, userId);
@@ -43,6 +47,8 @@ export class AddressService {
   async reserveAll(userId: number, wanted: Array<{ inbox: string; domain: string }>): Promise<Outcome<OwnedAddress[], { inbox: string; reason: ReserveRefusal }>> {
     const { store } = this.deps;
     let failure: { inbox: string; reason: ReserveRefusal } | null = null;
+    const fresh = wanted.filter((w) => store.addresses.ownerOf(w.inbox) !== userId);
+    if (fresh.length && !this.hasCredits(userId, fresh.length)) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
     try {
       const done = store.transaction(() => {
         const out: OwnedAddress[] = [];
@@ -63,6 +69,11 @@ export class AddressService {
       if (failure) return { ok: false, reason: failure };
       throw err;
     }
+  }
+
+  private hasCredits(userId: number, wanted: number): boolean {
+    const left = this.deps.credits?.(userId) ?? null;
+    return left === null || left >= wanted;
   }
 
   async update(inbox: string, fields: ForwardingFields): Promise<OwnedAddress | null> {

@@ -71,6 +71,8 @@ export interface ExportProgress {
 
 export interface ExportOptions {
   config: Config;
+  /** The account's billing records (issue 15): services.billing.exportRecords. */
+  billingRecords?: (userId: number) => Record<string, unknown> | null;
   onProgress?: (p: ExportProgress) => void;
   now?: number;
 }
@@ -191,6 +193,8 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
       showIp ? 'ip and helo are the sending host as it connected.' : 'This Mailroom does not store sending hosts (privacy.storeSenderIp is off).',
     ],
     account,
+    // Stripe ids, plan and status (issue 15); null when the account never bought anything.
+    ...(s.kind === 'account' ? { billing: opts.billingRecords?.(s.userId) ?? null } : {}),
     addresses,
     messages: manifestMessages,
     audit: audit.map((e) => auditJson(e, showIp)),
@@ -207,14 +211,23 @@ export interface EraseResult {
   keys: number;
   sessions: number;
   user: boolean;
+  /** Subscriptions canceled at Stripe and local billing rows deleted (issue 15). */
+  billing: { canceled: number; records: number };
   /** False when the WAL could not be truncated at once (a reader held it); the next checkpoint does it. */
   walTruncated: boolean;
 }
 
 /** Deletes everything held for the subject; see the top of this file. Safe to repeat. */
-export async function eraseData(deps: { store: Store; eraser: MessageEraser }, s: Subject): Promise<EraseResult> {
+export async function eraseData(
+  deps: { store: Store; eraser: MessageEraser; billing?: { forgetAccount(userId: number): Promise<{ canceled: number; records: number }> } },
+  s: Subject,
+): Promise<EraseResult> {
   const { store, eraser } = deps;
-  const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, walTruncated: false };
+  const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, billing: { canceled: 0, records: 0 }, walTruncated: false };
+  // Subscriptions are canceled at Stripe before anything is deleted (issue 15):
+  // if Stripe cannot be reached the deletion stops here, with nothing gone and
+  // nobody billed for an account that no longer exists.
+  if (s.kind === 'account' && deps.billing) result.billing = await deps.billing.forgetAccount(s.userId);
   for (const inbox of inboxesOf(store, s)) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
   if (s.kind === 'account') Object.assign(result, store.users.eraseAccount(s.userId));
   // Search index merged, WAL truncated: no deleted word or page lingers (see the top of this file).

@@ -6,20 +6,31 @@ import type { MessageEraser } from '../store/bulk-delete.js';
 import { InboxService } from './inboxes.js';
 import { AddressService } from './addresses.js';
 import { AccountService } from './accounts.js';
+import { BillingService } from './billing.js';
+import { stripeClient } from './stripe-client.js';
+import type { Logger } from '../log.js';
+import type Stripe from 'stripe';
 
 export interface Services {
   inboxes: InboxService;
   addresses: AddressService;
   accounts: AccountService;
+  /** Plans, Stripe Checkout and webhook, entitlements (issue 15); billing.enabled false while off. */
+  billing: BillingService;
   /** Bulk deletes: the writer thread in the appliance, the own connection in the CLI. */
   eraser: MessageEraser;
 }
 
-export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser }): Services {
+export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null }): Services {
+  // Reserving asks billing for credits and billing releases through addresses: the closure breaks the cycle.
+  let billing: BillingService | null = null;
+  const addresses = new AddressService({ ...deps, credits: (userId) => billing?.creditsFor(userId) ?? null });
+  billing = new BillingService({ store: deps.store, config: deps.config, addresses, log: deps.log, stripe: deps.stripe === undefined ? stripeClient(deps.config) : deps.stripe });
   return {
     inboxes: new InboxService(deps),
-    addresses: new AddressService(deps),
+    addresses,
     accounts: new AccountService(deps),
+    billing,
     eraser: deps.eraser,
   };
 }

@@ -9,7 +9,8 @@ export type AuditAction =
   | 'delete-data'
   | 'key-create'
   | 'role-change'
-  | 'login';
+  | 'login'
+  | 'billing-release';
 
 export interface AuditEntry {
   id: number;

@@ -14,6 +14,7 @@ import { BulkDelete, type MessageEraser } from './bulk-delete.js';
 import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
 import { checkpointTruncate, ScrubScheduler, scrubOnce, type ScrubResult } from './scrub.js';
+import { BillingStore } from './billing.js';
 
 export interface Store {
   /** The database file (backups, tests that open it themselves to inspect it). */
@@ -34,6 +35,8 @@ export interface Store {
   bulk: BulkDelete;
   /** The pages retention reads and the maintenance it runs (jobs/retention.ts). */
   retention: RetentionStore;
+  /** Stripe customers, subscriptions and applied webhook events (issue 15). */
+  billing: BillingStore;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -77,6 +80,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     webhooks: new WebhookStore(db),
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
+    billing: new BillingStore(db),
     transaction: (fn) => db.transaction(fn)(),
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),

@@ -12,6 +12,7 @@ export const addressReserve: Command = async (ctx) => {
   if (!r.ok) {
     if (r.reason === 'foreign-domain') throw new Error(`${a.domain} is not one of the configured domains (${ctx.config.domains.join(', ')})`);
     if (r.reason === 'reserved-local-part') throw new Error(`${a.inbox} uses a reserved local part; it is admin-only already`);
+    if (r.reason === 'over-plan') throw new Error(`${u.username}'s plan has no private address left (billing.plans, billing.free)`);
     throw new Error(`${a.inbox} is already owned by ${ctx.store.addresses.get(a.inbox)?.ownerName ?? 'someone'}`);
   }
   ctx.io.out(`${a.inbox} is now private to ${u.username}`);

@@ -15,8 +15,8 @@ export const deleteCommand =
       throw new Error(`${user.username} is the last admin`);
     }
     if (!ctx.opts.yes) throw new UsageError(`this deletes everything held for ${name} for good: add --yes`);
-    const r = await eraseData({ store, eraser: services.eraser }, subject);
+    const r = await eraseData({ store, eraser: services.eraser, billing: services.billing }, subject);
     store.audit.record({ actor: 'cli', action: 'delete-data', target: name, detail: { messages: r.messages, addresses: r.addresses, keys: r.keys, account: kind === 'account' } });
-    io.out(`deleted ${r.messages} messages${kind === 'account' ? `, ${r.addresses} addresses, ${r.keys} keys, ${r.sessions} sessions and the user` : ''} for ${name}`);
+    io.out(`deleted ${r.messages} messages${kind === 'account' ? `, ${r.addresses} addresses, ${r.keys} keys, ${r.sessions} sessions and the user` : ''} for ${name}${r.billing.canceled || r.billing.records ? ` (canceled ${r.billing.canceled} Stripe subscriptions, deleted ${r.billing.records} billing records)` : ''}`);
     return 0;
   };

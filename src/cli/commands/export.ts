@@ -25,6 +25,7 @@ export const exportCommand =
       },
       {
         config,
+        billingRecords: (id) => ctx.services.billing.exportRecords(id),
         // Progress on stderr, so stdout stays clean for scripts.
         onProgress: ({ done, total: all }) => {
           const pct = all ? Math.floor((done / all) * 100) : 100;

@@ -24,7 +24,8 @@ export function registerAccountRoutes(kit: ApiKit): void {
         apiKeyName: p.via === 'admin-key' ? 'MAILROOM_ADMIN_KEY' : (p.keyName ?? ''),
         apiAccess: 1,
         manyKeys: 1,
-        privateAddressCredits: null,
+        // Addresses the plan still allows (issue 15); null while billing is off (no limit).
+        privateAddressCredits: deps.services.billing.addressCredits(p.user),
         messageLimit: null,
       });
     },

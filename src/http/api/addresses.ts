@@ -5,6 +5,7 @@ import { canonicalAddress } from '../../policy/address.js';
 import { isReservedInbox, reservationProblem } from '../../policy/address.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import type { ReserveRefusal } from '../../services/addresses.js';
+import { UPGRADE_HINT } from '../../services/billing.js';
 import { isAdmin, type Principal } from '../middleware/principal.js';
 import type { RouteDoc } from './registry.js';
 import type { ApiKit } from './kit.js';
@@ -22,6 +23,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'reserved-local-part': { status: 400, message: 'This local part is reserved for the operator' },
     'already-yours': { status: 400, message: 'You already own this address' },
     taken: { status: 403, message: 'This address is owned by another account' },
+    'over-plan': { status: 403, message: UPGRADE_HINT },
   };
   const forwarding = (body: Record<string, unknown>) => parseForwarding(body, config);
 
@@ -181,7 +183,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
         if (!wanted.some((w) => w.inbox === a.inbox)) wanted.push({ inbox: a.inbox, domain: a.domain });
       }
       const r = await deps.services.addresses.reserveAll(p.user.id, wanted);
-      if (!r.ok) return apiError(c, 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
+      if (!r.ok) return apiError(c, r.reason.reason === 'over-plan' ? 403 : 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
       return c.json(wanted.map((w) => addressJson(store.addresses.get(w.inbox)!, true)));
     },
   );

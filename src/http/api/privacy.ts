@@ -47,7 +47,7 @@ export function streamFrom(run: (emit: (chunk: Buffer) => Promise<void>) => Prom
 }
 
 export function exportResponse(c: C, deps: WebDeps, subject: Subject, name: string): Response {
-  const body = streamFrom((emit) => exportData(deps.store, subject, emit, { config: deps.config }));
+  const body = streamFrom((emit) => exportData(deps.store, subject, emit, { config: deps.config, billingRecords: (id) => deps.services.billing.exportRecords(id) }));
   const file = safeEntryName(`mailroom-export-${name.replace(/\//g, '_')}.zip`);
   return new Response(body, {
     status: 200,
@@ -165,7 +165,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const refusal = accountDeletionRefusal(store, config, u, ADMIN_USERNAME);
       if (refusal === 'admin-key-user') return apiError(c, 400, 'The admin key acts as this user; it cannot be deleted');
       if (refusal === 'last-admin') return apiError(c, 400, 'This is the last admin');
-      const res = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'account', userId: r.userId });
+      const res = await eraseData({ store, eraser: deps.services.eraser, billing: deps.services.billing }, { kind: 'account', userId: r.userId });
       audit(c, deps, r.p, 'delete-data', r.username, { account: true, messages: res.messages, addresses: res.addresses, keys: res.keys });
       return c.json({ username: r.username, deletedMessages: res.messages, deletedAddresses: res.addresses, deletedKeys: res.keys, walTruncated: res.walTruncated });
     },

@@ -3,7 +3,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { randomBytes } from 'node:crypto';
 
-export function pageCsp(nonce: string): string {
+/** formActions: origins a form on the page may end up at (a POST redirected to Stripe Checkout, issue 15). */
+export function pageCsp(nonce: string, formActions: string[] = []): string {
   return [
     "default-src 'self'",
     `script-src 'nonce-${nonce}'`,
@@ -14,7 +15,7 @@ export function pageCsp(nonce: string): string {
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "form-action 'self'",
+    ["form-action 'self'", ...formActions].join(' '),
     "frame-ancestors 'none'",
   ].join('; ');
 }

@@ -23,6 +23,9 @@ import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
+import { UPGRADE_HINT, STRIPE_HOSTED_PAGES } from '../../services/billing.js';
+import { pageCsp } from '../middleware/security-headers.js';
+import type { User } from '../../store/users.js';
 
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
@@ -156,8 +159,11 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ account
 
-  const accountPage = (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) =>
-    c.html(
+  const accountPage = (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
+    // The plan buttons POST here and are redirected to Stripe's hosted pages;
+    // browsers hold that redirect to the page's form-action (issue 15).
+    if (deps.services.billing.enabled) c.header('Content-Security-Policy', pageCsp(c.get('nonce'), STRIPE_HOSTED_PAGES));
+    return c.html(
       <AccountPage
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
@@ -167,12 +173,45 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         domains={config.domains}
         apiBase={apiBase()}
         webhookSecret={store.webhooks.secretFor(p.user.id)}
+        billing={billingProps(p.user)}
         {...extra}
       />,
       status,
     );
+  };
 
   app.get('/account', requireUser, (c) => accountPage(c, me(c)));
+
+  // ------------------------------------------------------------------ billing (issue 15)
+
+  const billing = deps.services.billing;
+  function billingProps(u: User) {
+    if (!billing.enabled) return undefined;
+    const s = billing.summary(u);
+    const usage = store.queries.usage({ kind: 'owner', userId: u.id });
+    return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { addresses: store.addresses.countForOwner(u.id), ...usage } };
+  }
+  /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */
+  const siteBase = (c: C) => config.http.publicUrl || new URL(c.req.url).origin;
+  const billingOff = (c: C) => c.text('Billing is not set up on this Mailroom.', 404);
+
+  app.post('/account/billing/checkout', requireUser, checked, async (c) => {
+    if (!billing.enabled) return billingOff(c);
+    const p = me(c);
+    const f = formOf(c);
+    const base = siteBase(c);
+    const r = await billing.checkout(p.user, f.price ?? '', { success: `${base}/account?billing=done#billing`, cancel: `${base}/account#billing` });
+    if (!r.ok) return accountPage(c, p, { error: r.reason === 'unknown-price' ? 'That plan is not offered here.' : 'Stripe did not start a checkout; try again.' }, 400);
+    return c.redirect(r.value, 303);
+  });
+
+  app.post('/account/billing/portal', requireUser, checked, async (c) => {
+    if (!billing.enabled) return billingOff(c);
+    const p = me(c);
+    const r = await billing.portal(p.user, `${siteBase(c)}/account#billing`);
+    if (!r.ok) return accountPage(c, p, { error: 'There is no billing account yet: subscribe to a plan first.' }, 400);
+    return c.redirect(r.value, 303);
+  });
 
   // Ends every session of this user, on every device (a lost laptop, a shared
   // computer): the sessions table holds only hashes, so revoking is a delete.
@@ -214,6 +253,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         'reserved-local-part': 'That local part is reserved for the operator.',
         'already-yours': `${a.inbox} is already yours.`,
         taken: `${a.inbox} is not available.`,
+        'over-plan': `${a.inbox} was not reserved. ${UPGRADE_HINT}`,
       }[r.reason];
       return accountPage(c, p, { error }, 400);
     }

@@ -121,9 +121,10 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
         return auditPage(c, { error: 'That account cannot be deleted (the admin key acts as it, or it is the last admin).' }, 400);
       }
     }
-    const r = await eraseData({ store, eraser: deps.services.eraser }, s.subject);
+    const r = await eraseData({ store, eraser: deps.services.eraser, billing: deps.services.billing }, s.subject);
     audit(c, deps, p, 'delete-data', s.name, { messages: r.messages, account: s.subject.kind === 'account' });
-    return auditPage(c, { notice: `Deleted ${r.messages} messages${s.subject.kind === 'account' ? `, ${r.addresses} addresses and the account` : ''} for ${s.name}.` });
+    const billingNote = r.billing.canceled || r.billing.records ? ` Canceled ${r.billing.canceled} subscription(s) at Stripe and deleted ${r.billing.records} billing record(s).` : '';
+    return auditPage(c, { notice: `Deleted ${r.messages} messages${s.subject.kind === 'account' ? `, ${r.addresses} addresses and the account` : ''} for ${s.name}.${billingNote}` });
   });
 
   return app;

@@ -6,6 +6,7 @@ import type { ApiKey } from '../../../store/api-keys.js';
 import type { OwnedAddress } from '../../../store/addresses.js';
 import { Layout } from '../layout.js';
 import { FormOutcome } from '../parts.js';
+import { BillingSection, type BillingProps } from './billing.js';
 
 export interface AccountProps {
   nonce: string;
@@ -21,6 +22,8 @@ export interface AccountProps {
   webhookSecret?: string;
   notice?: string;
   error?: string;
+  /** The plan section; absent while billing is off (issue 15). */
+  billing?: Omit<BillingProps, 'csrf'>;
 }
 
 const when = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '—');
@@ -47,6 +50,8 @@ export function AccountPage(props: AccountProps) {
         <button type="submit">Sign out everywhere</button>
       </form>
       <FormOutcome notice={props.notice} error={props.error} />
+
+      {props.billing ? <BillingSection csrf={props.csrf} {...props.billing} /> : null}
 
       <h2>API keys</h2>
       {props.newKey ? (
