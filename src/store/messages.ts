@@ -23,6 +23,11 @@ export interface IncomingMessage {
   helo: string;
   tls: boolean;
   received: number;
+  /**
+   * The account that sent it through Email Capture (issue 12): the message
+   * is readable by that account and admins only. Absent for MX mail.
+   */
+  capturedBy?: number | null;
 }
 
 export interface StoredIds {
