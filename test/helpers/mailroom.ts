@@ -19,6 +19,8 @@ export function testConfig(overrides: DeepPartial<Config> & Record<string, unkno
     // A scheduled prune firing mid-test (every 10 minutes by default) would
     // delete mail a test is about to read; tests that test retention set it.
     retention: { schedule: 'off' },
+    // Off by default (2587 is a fixed port parallel tests would share); capture tests pass capturePort.
+    capture: { port: 0 },
   });
   return merge(base, overrides) as Config;
 }
@@ -31,9 +33,13 @@ function merge(a: any, b: any): any {
   return out;
 }
 
-export async function startTestMailroom(overrides: Parameters<typeof testConfig>[0] = {}): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
+export async function startTestMailroom(
+  overrides: Parameters<typeof testConfig>[0] = {},
+  opts: { capture?: boolean } = {},
+): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
-  const m = await startMailroom(config, silentLogger());
+  // capture: the Email Capture listener on a free port of its own.
+  const m = await startMailroom(config, silentLogger(), opts.capture ? { capturePort: 0 } : {});
   return {
     ...m,
     http: `http://127.0.0.1:${m.httpAddress.port}`,

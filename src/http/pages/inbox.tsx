@@ -25,6 +25,7 @@ import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
 import { canChangeInbox, isPrivateInbox } from '../../policy/inbox-access.js';
 import { principalFrom } from '../middleware/principal.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import { isReservedInbox } from '../../policy/address.js';
 import { messageFrameCsp, servingHeaders } from '../../policy/serving.js';
 
@@ -105,7 +106,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
     // A message not ready yet is waited for, bounded (issue 10).
-    return readyMessageInInbox(deps, inbox, id);
+    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c, deps)));
   }
 
   function noMessage(c: C, inbox: string) {
@@ -164,7 +165,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!('inbox' in r)) return r;
     const { inbox } = r;
     const before = decodeCursor(c.req.query('before'));
-    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, ...(before ? { before } : {}) });
+    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c, deps)), ...(before ? { before } : {}) });
     const page = rows.slice(0, PAGE_SIZE);
     const last = page[page.length - 1];
     const olderHref =
