@@ -15,6 +15,7 @@ import { canonicalAddress, isReservedInbox } from '../policy/address.js';
 import { LoginThrottle } from '../http/middleware/rate-limit.js';
 import type { ListenerRole, RecipientVerdict } from './listener-role.js';
 import { SmtpError } from './smtp-error.js';
+import { installBareSender } from './bare-sender.js';
 
 /** What smtp-server keeps as session.user once AUTH succeeded. */
 export interface CaptureUser {
@@ -84,6 +85,8 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
       allowInsecureAuth: capture.allowPlainAuth,
       authRequiredMessage: '5.7.0 Authentication required: log in with your account name and an API key',
       secure: capture.implicitTls,
+      // Read by bare-sender.ts: MAIL FROM:<username> after AUTH, as Mailsac's examples send it.
+      ...({ bareSender: installBareSender() } as object),
     }),
     async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession) {
       const login = String(auth.username ?? '').slice(0, 320);
