@@ -97,8 +97,23 @@ export async function startCertificateSource(opts: CertificateOptions): Promise<
   const stamp = () => (configured ? `${statSync(config.smtp.tls.cert).mtimeMs}:${statSync(config.smtp.tls.key).mtimeMs}` : '');
   const readConfigured = (): TlsCredentials => ({ key: readFileSync(config.smtp.tls.key), cert: readFileSync(config.smtp.tls.cert) });
 
-  let credentials = configured ? readConfigured() : await selfSignedCertificate(config.storage.dataDir, hostname, log);
-  let lastStamp = stamp();
+  // A configured pair that is not there yet (the proxy has not obtained it on
+  // first start) is waited for: self-signed meanwhile, then the configured
+  // one as soon as a check finds it, rather than refusing to start.
+  let credentials: TlsCredentials;
+  let lastStamp = '';
+  if (configured) {
+    try {
+      lastStamp = stamp();
+      credentials = readConfigured();
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, cert: config.smtp.tls.cert }, 'configured TLS certificate not readable yet; offering a self-signed one until it is');
+      lastStamp = '';
+      credentials = await selfSignedCertificate(config.storage.dataDir, hostname, log);
+    }
+  } else {
+    credentials = await selfSignedCertificate(config.storage.dataDir, hostname, log);
+  }
   const publish = (next: TlsCredentials) => {
     credentials = next;
     for (const l of listeners) l(next);
