@@ -11,7 +11,8 @@ import tls from 'node:tls';
 import { startTestMailroom } from '../helpers/mailroom.js';
 import { RawSmtp } from '../helpers/raw-smtp.js';
 import { splitTrace } from '../helpers/trace.js';
-import { selfSignedPaths } from '../../src/smtp/tls-certificate.js';
+import { selfSignedCertificate, selfSignedPaths } from '../../src/smtp/tls-certificate.js';
+import { X509Certificate } from 'node:crypto';
 
 type M = Awaited<ReturnType<typeof startTestMailroom>>;
 let m: M;
@@ -19,7 +20,8 @@ let alice: { id: number; key: string };
 let bob: { id: number; key: string };
 
 test.before(async () => {
-  m = await startTestMailroom({}, { capture: true });
+  // A certificate of its own: the last test checks it is made once and reused.
+  m = await startTestMailroom({}, { capture: true, freshCertificate: true });
   const a = await m.store.users.create({ username: 'alice', role: 'user' });
   const b = await m.store.users.create({ username: 'bob', role: 'user' });
   alice = { id: a.id, key: m.store.keys.create(a.id, 'app').key };
@@ -208,6 +210,11 @@ test('the self-signed certificate is kept in the data directory (key 0600), offe
   assert.is(readFileSync(p.cert, 'utf8'), before, 'the same certificate after a restart');
   assert.is(again.certificate.origin, 'self-signed');
   await again.stop();
+  // Within 30 days of expiry it is replaced (the source also checks on a timer).
+  const expires = Date.parse(new X509Certificate(before).validTo);
+  const renewed = await selfSignedCertificate(m.config.storage.dataDir, 'mx.mailroom.test', silentLogger(), new Date(expires - 10 * 86_400_000));
+  assert.is.not(String(renewed.cert).trim(), before.trim(), 'a new certificate near expiry');
+  assert.is(readFileSync(p.cert, 'utf8'), String(renewed.cert), 'and it replaces the one in the data directory');
   // cleanup() stops m again (idempotent) and removes the directory.
 });
 

@@ -1,5 +1,6 @@
 // Builds a Mailroom around a temp data dir, listening on 127.0.0.1:0.
-import { rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { selfSignedCertificate, selfSignedPaths } from '../../src/smtp/tls-certificate.js';
 import { tempDir } from './temp.js';
 import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
@@ -33,11 +34,35 @@ function merge(a: any, b: any): any {
   return out;
 }
 
+let cachedCertificate: Promise<string> | null = null;
+
+/**
+ * Seeds the data directory with a self-signed pair made once per test
+ * process: making a 2048-bit RSA key costs about a second, and almost every
+ * test starts a Mailroom on a fresh directory. Mailroom reuses a valid pair
+ * it finds there, as after a restart (tls-certificate.ts).
+ */
+async function seedCertificate(dataDir: string): Promise<void> {
+  cachedCertificate ??= (async () => {
+    const dir = tempDir();
+    await selfSignedCertificate(dir, 'mx.mailroom.test', silentLogger());
+    return dir;
+  })();
+  const from = selfSignedPaths(await cachedCertificate);
+  const to = selfSignedPaths(dataDir);
+  mkdirSync(to.dir, { recursive: true, mode: 0o700 });
+  copyFileSync(from.key, to.key);
+  chmodSync(to.key, 0o600);
+  copyFileSync(from.cert, to.cert);
+}
+
 export async function startTestMailroom(
   overrides: Parameters<typeof testConfig>[0] = {},
-  opts: { capture?: boolean } = {},
+  /** capture: the capture listener on a free port; freshCertificate: let Mailroom make its own self-signed pair. */
+  opts: { capture?: boolean; freshCertificate?: boolean } = {},
 ): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
+  if (!opts.freshCertificate && !(config.smtp.tls.cert && config.smtp.tls.key)) await seedCertificate(config.storage.dataDir);
   // capture: the Email Capture listener on a free port of its own.
   const m = await startMailroom(config, silentLogger(), opts.capture ? { capturePort: 0 } : {});
   return {
