@@ -71,6 +71,14 @@ test('nodemailer with auth over STARTTLS captures mail to any domain, private to
     if (n.status === 200) assert.is(((await n.json()) as { count: number }).count, 0);
   }
 
+  // The UI: the inbox page at a foreign domain exists for the sender only.
+  const page = await api('/inbox/someone@gmail.com', alice.key);
+  assert.is(page.status, 200);
+  assert.match(await page.text(), /Your order/);
+  assert.is((await api('/inbox/someone@gmail.com', bob.key)).status, 404);
+  assert.is((await api('/inbox/someone@gmail.com')).status, 404);
+  assert.is((await api(`/inbox/someone@gmail.com/${id}`, bob.key)).status, 404);
+
   // The Received: field: ESMTPSA (TLS + AUTH, RFC 3848), the TLS version, our host, the one recipient.
   const stored = m.store.messages.get(id)!;
   assert.is(stored.capturedBy, alice.id);

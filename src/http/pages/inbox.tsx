@@ -82,7 +82,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const given = c.req.param('address') ?? '';
     const canon = canonicalAddress(given);
     if (!canon) return errorPage(c, 404, 'Not an address', 'That is not an email address Mailroom could have received mail for.');
-    if (!domains.has(canon.domain)) {
+    // Other domains hold only captured mail (issue 12): shown to whoever may read some of it, to everyone else unknown.
+    if (!domains.has(canon.domain) && deps.store.messages.count(canon.inbox, readerFor(principalFrom(c, deps))) === 0) {
       return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
     }
     if (isReservedInbox(deps.config, canon.inbox)) {
