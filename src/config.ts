@@ -155,6 +155,24 @@ export const configSchema = z.strictObject({
         .refine((t) => Boolean(t.cert) === Boolean(t.key), { message: 'cert and key must be set together' }),
     })
     .prefault({}),
+  // Email Capture (issue 12): the authenticated SMTP port an application
+  // under test sends through; it stores every message under its recipient,
+  // private to the sending account, and relays nothing. It listens on smtp.host.
+  capture: z
+    .strictObject({
+      // 0: no capture listener.
+      port: int(0, 65535).default(2587),
+      // TLS from the first byte (RFC 8314 "submissions", port 465 style) instead of STARTTLS.
+      implicitTls: bool().default(false),
+      // AUTH before TLS: only on a network the operator trusts (RFC 4954 §4 wants TLS for PLAIN).
+      allowPlainAuth: bool().default(false),
+      // Per message, for capture only; 0: smtp.maxMessageSize (never above it).
+      maxMessageSize: int(0, 1024 * 1024 * 1024).default(0),
+      // Per account; 0: no limit.
+      messagesPerHour: int(0, 10_000_000).default(1000),
+      maxStoredMessages: int(0, 1_000_000_000).default(0),
+    })
+    .prefault({}),
   http: z
     .strictObject({
       host: z.string().default('0.0.0.0'),

@@ -9,7 +9,10 @@ import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { StoreWriter } from './store/writer.js';
 import { createApp } from './http/app.js';
-import { ensureAdmin } from './services/accounts.js';
+import { AccountService, ensureAdmin } from './services/accounts.js';
+import { captureRole } from './smtp/capture-role.js';
+import { startCertificateSource, type CertificateSource } from './smtp/tls-certificate.js';
+import { loginThrottleFor } from './http/middleware/rate-limit.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 import { startPush, type Push } from './push/index.js';
@@ -22,6 +25,10 @@ export interface Mailroom {
   config: Config;
   store: Store;
   smtp: SmtpReceiver;
+  /** The Email Capture listener (issue 12); null when capture.port is 0. */
+  capture: SmtpReceiver | null;
+  /** The STARTTLS certificate both listeners offer: configured, or self-signed in the data directory. */
+  certificate: CertificateSource;
   writer: StoreWriter;
   /** The retention job (issue 4): runs on retention.schedule; runNow() for tools and tests. */
   retention: RetentionScheduler;
@@ -36,11 +43,17 @@ export interface Mailroom {
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
   smtpAddress: AddressInfo;
+  captureAddress: AddressInfo | null;
   httpAddress: AddressInfo;
   stop(): Promise<void>;
 }
 
-export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level)): Promise<Mailroom> {
+export interface StartOptions {
+  /** Binds the capture listener here instead of capture.port (0: any free port), even when capture.port is 0: for tests. */
+  capturePort?: number;
+}
+
+export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<Mailroom> {
   // The main thread's connection serves reads and the web's small writes; it
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
@@ -67,11 +80,37 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       return writer.stats.parseFailed;
     },
   };
+  // Every listener offers STARTTLS (issue 12): with no certificate configured, a self-signed one.
+  const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
   const smtp = new SmtpReceiver({
     config,
     ingest: (message) => writer.ingest(withForwards(store, config, message)),
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
     log: log.child({ component: 'smtp' }),
+    tls: certificate.credentials,
+  });
+  const capture =
+    config.capture.port > 0 || opts.capturePort !== undefined
+      ? new SmtpReceiver({
+          config,
+          ingest: (message) => writer.ingest(message),
+          log: log.child({ component: 'capture' }),
+          tls: certificate.credentials,
+          port: opts.capturePort ?? config.capture.port,
+          host: config.smtp.host,
+          role: captureRole({
+            config,
+            store,
+            accounts: new AccountService({ store, config }),
+            log: log.child({ component: 'capture' }),
+            // One throttle with the web login (keyed by the store, as the web keys it).
+            throttle: loginThrottleFor(store),
+          }),
+        })
+      : null;
+  certificate.onChange((tls) => {
+    smtp.updateTls(tls);
+    capture?.updateTls(tls);
   });
 
   // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
@@ -88,6 +127,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
 
   let smtpListening = false;
   const smtpAddress = await smtp.listen(config.smtp.port, config.smtp.host);
+  const captureAddress = capture ? await capture.listen() : null;
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
   const push = startPush({ config, store, log, ready, server: http as Server });
@@ -100,7 +140,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   retention.start();
   const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }) });
   billingGrace.start();
-  log.info({ smtp: smtpAddress.port, http: httpAddress.port, domains: config.domains }, 'mailroom started');
+  log.info({ smtp: smtpAddress.port, capture: captureAddress?.port ?? null, http: httpAddress.port, domains: config.domains, tls: certificate.origin }, 'mailroom started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -108,15 +148,16 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       log.info('shutting down: finishing transactions in flight');
       smtpListening = false;
       await retention.stop();
+      certificate.stop();
       await billingGrace.stop();
-      await smtp.close();
+      await Promise.all([smtp.close(), capture?.close()]);
       await push.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await writer.close();
       store.close();
       log.info('stopped');
     })());
-  return { config, store, smtp, writer, retention, services, billingGrace, ready, push, parseQueue, smtpAddress, httpAddress, stop };
+  return { config, store, smtp, capture, certificate, writer, retention, services, billingGrace, ready, push, parseQueue, smtpAddress, captureAddress, httpAddress, stop };
 }
 
 function listenHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<{ server: ServerType; address: AddressInfo }> {

@@ -5,7 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
+import nodemailer from 'nodemailer';
+import { selfSignedPaths } from '../src/smtp/tls-certificate.js';
 import net from 'node:net';
 import path from 'node:path';
 import { configKeys } from '../src/config.js';
@@ -202,22 +205,104 @@ shows(['smtp.maxCommandLength'], 'a 2,000-byte command is refused by default and
   }
 });
 
-shows(['smtp.tls.cert', 'smtp.tls.key'], 'STARTTLS is offered only when a certificate and key are configured', async () => {
+/** The certificate a listener offers after STARTTLS, as PEM. */
+async function starttlsCertificate(port: number): Promise<string> {
+  const c = await RawSmtp.connect(port);
+  await c.hello();
+  assert.is((await c.command('STARTTLS')).code, 220);
+  return new Promise((resolve, reject) => {
+    const sock = tlsConnect({ socket: c.socket, rejectUnauthorized: false }, () => {
+      resolve(sock.getPeerX509Certificate()!.toString().trim());
+      sock.destroy();
+    });
+    sock.once('error', reject);
+  });
+}
+
+function makeCertificate(dir: string, cn: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', `/CN=${cn}`], { stdio: 'ignore' });
+}
+
+shows(['smtp.tls.cert', 'smtp.tls.key'], 'STARTTLS offers the configured certificate (else a self-signed one) and picks up a renewed one without a restart', async () => {
   const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=mx.mailroom.test'], { stdio: 'ignore' });
+  makeCertificate(dir, 'mx.mailroom.test');
   const plain = await startTestMailroom();
   const tls = await startTestMailroom({ smtp: { tls: { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` } } as never });
   try {
-    for (const [m, offered] of [[plain, false], [tls, true]] as const) {
-      const c = await RawSmtp.connect(m.smtpAddress.port);
-      await c.reply();
-      assert.is(/STARTTLS/.test((await c.command('EHLO client.test')).text), offered);
-      if (offered) assert.is((await c.command('STARTTLS')).code, 220);
-      c.socket.destroy();
-    }
+    assert.is(await starttlsCertificate(plain.smtpAddress.port), readFileSync(selfSignedPaths(plain.config.storage.dataDir).cert, 'utf8').trim(), 'no certificate configured: the self-signed one');
+    assert.is(await starttlsCertificate(tls.smtpAddress.port), readFileSync(`${dir}/cert.pem`, 'utf8').trim(), 'the configured certificate');
+    assert.not.ok(existsSync(selfSignedPaths(tls.config.storage.dataDir).cert), 'none generated when one is configured');
+    // A renewal replaces the files; the listener offers the new one (the check also runs on a timer and on file change).
+    const renewed = tempDir();
+    makeCertificate(renewed, 'renewed.mailroom.test');
+    writeFileSync(`${dir}/key.pem`, readFileSync(`${renewed}/key.pem`));
+    writeFileSync(`${dir}/cert.pem`, readFileSync(`${renewed}/cert.pem`));
+    utimesSync(`${dir}/cert.pem`, new Date(), new Date(Date.now() + 5000));
+    assert.ok(await tls.certificate.refresh(), 'the change is seen');
+    assert.is(await starttlsCertificate(tls.smtpAddress.port), readFileSync(`${renewed}/cert.pem`, 'utf8').trim(), 'the renewed certificate, no restart');
   } finally {
     await plain.cleanup();
     await tls.cleanup();
+  }
+});
+
+async function captureLogin(port: number, user: string, key: string): Promise<RawSmtp> {
+  const c = await RawSmtp.connect(port);
+  await c.hello();
+  const auth = await c.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${key}`).toString('base64')}`);
+  assert.is(auth.code, 235, `AUTH: ${auth.code} ${auth.text}`);
+  return c;
+}
+
+shows(
+  ['capture.port', 'capture.allowPlainAuth', 'capture.maxMessageSize', 'capture.messagesPerHour'],
+  'the capture listener binds its port (0: none), takes AUTH in plain text only when allowed, and applies its size and hourly limits',
+  async () => {
+    const port = await freePort('127.0.0.1');
+    const m = await startTestMailroom({ capture: { port, allowPlainAuth: true, maxMessageSize: 2048, messagesPerHour: 1 } } as never);
+    const off = await startTestMailroom();
+    try {
+      assert.is(m.captureAddress!.port, port);
+      assert.is(off.capture, null, 'capture.port 0: no listener');
+      const u = await m.store.users.create({ username: 'cfg', role: 'user' });
+      const key = m.store.keys.create(u.id, 'k').key;
+      const c = await captureLogin(port, 'cfg', key);
+      const big = await c.command('MAIL FROM:<cfg@example.org> SIZE=5000');
+      assert.is(big.code, 552, 'over capture.maxMessageSize');
+      assert.match(big.text, /2048/);
+      assert.is((await c.send('cfg@example.org', ['x@example.com'], simpleMessage({ to: 'x@example.com', subject: 'one' }))).code, 250);
+      const second = await c.command('MAIL FROM:<cfg@example.org>');
+      assert.is(second.code, 450, 'messagesPerHour 1: the second waits');
+      assert.match(second.text, /4\.7\.1/);
+      await c.quit();
+    } finally {
+      await m.cleanup();
+      await off.cleanup();
+    }
+  },
+);
+
+shows(['capture.implicitTls', 'capture.maxStoredMessages'], 'the capture port speaks TLS from the first byte, and an account stops at its stored-message limit', async () => {
+  const m = await startTestMailroom({ capture: { implicitTls: true, maxStoredMessages: 1 } } as never, { capture: true });
+  try {
+    const u = await m.store.users.create({ username: 'tlsuser', role: 'user' });
+    const key = m.store.keys.create(u.id, 'k').key;
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: m.captureAddress!.port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'tlsuser', pass: key } });
+    const first = await t.sendMail({ from: 'tlsuser', to: 'a@example.com', subject: 'first', text: 'x' });
+    assert.match(first.response, /^250 /);
+    try {
+      await t.sendMail({ from: 'tlsuser', to: 'a@example.com', subject: 'second', text: 'x' });
+      assert.unreachable('the second message is over maxStoredMessages');
+    } catch (err) {
+      assert.is((err as { responseCode?: number }).responseCode, 452);
+    }
+    // Plain text on an implicit-TLS port gets no SMTP greeting.
+    const plain = await RawSmtp.connect(m.captureAddress!.port);
+    const greeting = await plain.reply(2000).catch(() => ({ code: -1, text: '' }));
+    assert.is.not(greeting.code, 220);
+    plain.socket.destroy();
+  } finally {
+    await m.cleanup();
   }
 });
 

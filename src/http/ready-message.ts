@@ -3,15 +3,18 @@
 // Past the bound it throws MessageNotReadyError, which app.ts answers with
 // 503 and Retry-After (API JSON or a plain page).
 import { MessageNotReadyError, READY_WAIT_MS, waitReady } from '../ingest/wait-ready.js';
-import type { MessageView } from '../store/messages.js';
+import type { MessageView, Reader } from '../store/messages.js';
 import type { WebDeps } from './deps.js';
 
-/** The message if it belongs to this inbox (ids from elsewhere: null, bad-input 60), once it is ready. */
-export async function readyMessageInInbox(deps: WebDeps, inbox: string, id: string): Promise<MessageView | null> {
+/**
+ * The message if it belongs to this inbox (ids from elsewhere: null, bad-input
+ * 60) and the reader may see it (captured mail, issue 12), once it is ready.
+ */
+export async function readyMessageInInbox(deps: WebDeps, inbox: string, id: string, reader?: Reader): Promise<MessageView | null> {
   const messages = deps.store.messages;
-  const m = messages.getInInbox(inbox, id);
+  const m = messages.getInInbox(inbox, id, reader);
   // parse_state leaves 'pending' in the same transaction that sets ready.
   if (!m || m.parseState !== 'pending') return m;
   if ((await waitReady(messages, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
-  return messages.getInInbox(inbox, id);
+  return messages.getInInbox(inbox, id, reader);
 }

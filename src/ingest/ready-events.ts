@@ -13,6 +13,12 @@ export interface ReadyCopy {
   /** Canonical inbox address (local@domain). */
   inbox: string;
   domain: string;
+  /**
+   * The account that sent it through Email Capture (issue 12), or null: a
+   * captured copy may be pushed only to that account and admins, never to
+   * the inbox's other watchers (messages.ts capturedVisible).
+   */
+  capturedBy?: number | null;
 }
 
 export interface ReadyNotice {

@@ -12,6 +12,7 @@ export { isReservedInbox } from './address.js';
 import type { Store } from '../store/index.js';
 import type { WebDeps } from '../http/deps.js';
 import { isAdmin, type Principal } from '../http/middleware/principal.js';
+import type { Reader } from '../store/messages.js';
 
 export type InboxKind = 'public' | 'owned' | 'reserved';
 
@@ -45,6 +46,17 @@ export function inboxAccess(deps: { store: Store; config: Config }, inbox: strin
   const { publicInboxes, unownedHandling } = deps.config.privacy;
   const read = publicInboxes || (unownedHandling === 'signed-in' ? p.kind === 'user' : admin);
   return { kind: 'public', ownerId: null, read, change: read && p.kind === 'user', manage: admin };
+}
+
+/**
+ * Who reads, for captured mail (issue 12): within an inbox this principal may
+ * read, messages sent through Email Capture are seen only by the account
+ * that sent them and by admins. The store applies it in every list, count,
+ * search and read by id that is given a reader (and hides captured mail from
+ * those that are not).
+ */
+export function readerFor(p: Principal): Reader {
+  return { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) };
 }
 
 /** Whether this principal may change (delete, star, label, file) messages of the inbox. */

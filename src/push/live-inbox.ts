@@ -8,7 +8,8 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv, WebDeps } from '../http/deps.js';
-import { principalFrom } from '../http/middleware/principal.js';
+import { isAdmin, principalFrom } from '../http/middleware/principal.js';
+import { mayReadCaptured } from '../store/messages.js';
 import { clientIp } from '../http/middleware/client-ip.js';
 import { canReadInbox } from '../policy/inbox-access.js';
 import { canonicalAddress } from '../policy/address.js';
@@ -51,6 +52,8 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
       const off = ready.subscribe((n: ReadyNotice) => {
         for (const copy of n.copies) {
           if (copy.inbox !== a.inbox || !canReadInbox(deps, a.inbox, p)) continue;
+          // Captured mail is its capturer's and the admins' alone (issue 12).
+          if (!mayReadCaptured({ capturedBy: copy.capturedBy ?? null }, p.kind === 'user' ? { userId: p.user.id, admin: isAdmin(p) } : undefined)) continue;
           const m = deps.store.messages.get(copy.id);
           if (!m) continue;
           queue.push(

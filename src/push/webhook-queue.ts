@@ -65,6 +65,8 @@ export class WebhookQueue {
     for (const copy of notice.copies) {
       const a = this.opts.store.addresses.get(copy.inbox);
       if (!a) continue;
+      // Captured mail is its capturer's alone (issue 12): never pushed to another owner's webhook.
+      if ((copy.capturedBy ?? null) !== null && copy.capturedBy !== a.ownerId) continue;
       if (a.webhook) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'webhook', url: a.webhook });
       if (a.webhookSlack) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'slack', url: a.webhookSlack });
     }

@@ -18,7 +18,8 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
 import { canonicalAddress, canonicalDomain } from '../policy/address.js';
-import { principalForKey, type Principal } from '../http/middleware/principal.js';
+import { isAdmin, principalForKey, type Principal } from '../http/middleware/principal.js';
+import { mayReadCaptured } from '../store/messages.js';
 import { limiterFor } from '../http/middleware/rate-limit.js';
 import { watchRefusal } from './watch-access.js';
 import { payloadOf } from './message-payload.js';
@@ -146,6 +147,8 @@ export class WebsocketHub {
       const verdicts = new Map<number, boolean>();
       for (const c of this.clients) {
         if (!c.addresses.has(copy.inbox) && !c.domains.has(copy.domain)) continue;
+        // Captured mail is its capturer's and the admins' alone (issue 12), whoever else may watch the inbox.
+        if (!mayReadCaptured({ capturedBy: copy.capturedBy ?? null }, { userId: c.principal.user.id, admin: isAdmin(c.principal) })) continue;
         // Judged again for every message: the address may have been reserved,
         // released or had enablews turned off since the socket opened.
         const uid = c.principal.user.id;

@@ -6,7 +6,8 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import { USERNAME, type Role, type User } from '../store/users.js';
-import type { ApiKey } from '../store/api-keys.js';
+import { hashKey, type ApiKey } from '../store/api-keys.js';
+import { canonicalAddress } from '../policy/address.js';
 import { ADMIN_USERNAME, passwordProblem, registrableName, removesLastAdmin, sessionTtlMs, type PasswordProblem } from '../policy/accounts.js';
 import { ok, refuse, type Outcome } from './result.js';
 
@@ -88,6 +89,27 @@ export class AccountService {
     if (k.revoked) return refuse('already-revoked');
     this.store.keys.revoke(k.id);
     return ok(k);
+  }
+
+  /**
+   * The user an SMTP login names, when the password is one of that user's
+   * live API keys (Email Capture, issue 12). The login is the account name or
+   * an address the account owns, as Mailsac lets either be the user name.
+   * One hash and one indexed lookup, whatever failed, so the reply time does
+   * not tell a wrong name from a wrong key.
+   */
+  userForKey(login: string, key: string): User | null {
+    const found = key.length > 0 && key.length <= 200 ? this.store.keys.findByHash(hashKey(key)) : null;
+    const name = login.trim().slice(0, 320);
+    let user = this.store.users.byName(name);
+    if (!user && name.includes('@')) {
+      const a = canonicalAddress(name);
+      const owner = a ? this.store.addresses.ownerOf(a.inbox) : null;
+      user = owner === null ? null : this.store.users.byId(owner);
+    }
+    if (!found || !user || found.userId !== user.id) return null;
+    this.store.keys.touch(found);
+    return user;
   }
 
   // ------------------------------------------------------------------ sessions

@@ -1,4 +1,7 @@
-// The SMTP receiver: smtp-server wired to the recipient policy and the store.
+// The SMTP receiver: smtp-server wired to a listener role (mx-role.ts, the
+// MX port; capture-role.ts, Email Capture) and the store. What every listener
+// shares lives here once: the connection guard, size limit, DATA budget,
+// durable ingest and the Received: trace header (issue 12).
 // Every reply that refuses something carries its RFC 3463 enhanced code in the
 // text, because smtp-server's automatic codes are keyed on the reply code alone
 // (550 would always read 5.1.1) and cannot say 5.7.1 "relaying denied".
@@ -10,8 +13,10 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { contentFields } from '../log.js';
 import type { IncomingMessage, IncomingRecipient, StoredIds } from '../store/messages.js';
-import { decideRecipient } from './recipient-policy.js';
-import { countReceivedHeaders } from './trace.js';
+import { countReceivedHeaders, receivedHeader } from './trace.js';
+import { SmtpError } from './smtp-error.js';
+import type { ListenerRole } from './listener-role.js';
+import { mxRole } from './mx-role.js';
 import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
 import { GreetPauseMemory, installGreetPause } from './greet-pause.js';
@@ -28,16 +33,30 @@ export interface ReceiverDeps {
    * privacy.unownedHandling "reject"); main.ts passes the store's lookup.
    */
   isOwned?: (inbox: string) => boolean;
+  /** What this listener is; the MX role when absent. */
+  role?: ListenerRole;
+  /**
+   * The certificate STARTTLS offers (tls-certificate.ts: configured, or
+   * self-signed in the data directory); absent: smtp.tls files if set, else no STARTTLS.
+   */
+  tls?: TlsCredentials | null;
+  /** The listen address; smtp.host/smtp.port when absent. */
+  port?: number;
+  host?: string;
 }
+
+export interface TlsCredentials {
+  key: Buffer | string;
+  cert: Buffer | string;
+}
+
+/** RFC 8996 retires TLS 1.0 and 1.1; smtp-server's default still allows TLS 1.0. */
+export const MIN_TLS_VERSION = 'TLSv1.2';
 
 /** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
 const MAX_RECEIVED_HEADERS = 100;
 
-export class SmtpError extends Error {
-  constructor(readonly responseCode: number, message: string) {
-    super(message);
-  }
-}
+export { SmtpError };
 
 interface LiveConnection {
   session: SMTPServerSession;
@@ -79,6 +98,7 @@ export class SmtpReceiver {
   private readonly greetPause: GreetPauseMemory;
   private closing = false;
   private listening = false;
+  readonly role: ListenerRole;
 
   constructor(private readonly deps: ReceiverDeps) {
     const { config } = deps;
@@ -88,14 +108,17 @@ export class SmtpReceiver {
     this.dataBudget = new DataBudget(smtp.maxDataBytesInFlight);
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
-    const tls = smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
+    this.role = deps.role ?? mxRole(config, deps.isOwned);
+    const tls =
+      deps.tls !== undefined ? deps.tls : smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
+    const roleOptions = this.role.serverOptions();
+    const disabled = [...(roleOptions.disabledCommands ?? []), ...(tls ? [] : ['STARTTLS'])];
     this.server = new SMTPServer({
       name: smtp.hostname || os.hostname(),
       banner: 'Mailroom ESMTP ready',
-      // Mailroom receives; it accepts no logins and relays nothing (no AUTH on port 25).
-      authOptional: true,
-      disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-      ...(tls ?? {}),
+      ...roleOptions,
+      disabledCommands: disabled,
+      ...(tls ? { ...tls, minVersion: MIN_TLS_VERSION } : {}),
       size: smtp.maxMessageSize,
       // hideSize keeps smtp-server from answering an oversized SIZE= itself with
       // a reply that lacks 5.3.4; onMailFrom does that check (RFC 1870 allows a bare SIZE).
@@ -112,6 +135,15 @@ export class SmtpReceiver {
       useXForward: false,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
+      ...(this.role.onAuth
+        ? {
+            onAuth: (auth, session, cb) =>
+              this.role.onAuth!(auth, session).then(
+                (user) => cb(null, { user }),
+                (err) => cb(err as Error),
+              ),
+          }
+        : {}),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address.address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
@@ -128,7 +160,12 @@ export class SmtpReceiver {
     this.server.on('error', (err) => deps.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'smtp error'));
   }
 
-  listen(port = this.deps.config.smtp.port, host = this.deps.config.smtp.host): Promise<AddressInfo> {
+  /** A renewed certificate: new connections get it, open ones keep theirs. */
+  updateTls(tls: TlsCredentials): void {
+    this.server.updateSecureContext({ ...tls, minVersion: MIN_TLS_VERSION });
+  }
+
+  listen(port = this.deps.port ?? this.deps.config.smtp.port, host = this.deps.host ?? this.deps.config.smtp.host): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.server.once('error', onError);
@@ -224,15 +261,18 @@ export class SmtpReceiver {
       return cb(new SmtpError(452, '4.3.1 Insufficient system storage, try again later'));
     }
     const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
+    const maxSize = this.role.maxMessageSize(session);
     // RFC 1870 §6.1: a SIZE that does not fit the storage available now is a 452, not a 552.
-    if (this.dataBudget.exhausted || (declared > 0 && declared <= this.deps.config.smtp.maxMessageSize && this.dataBudget.inFlight + declared > this.dataBudget.limit)) {
+    if (this.dataBudget.exhausted || (declared > 0 && declared <= maxSize && this.dataBudget.inFlight + declared > this.dataBudget.limit)) {
       this.counts.dataBudgetFull++;
       return cb(new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
     }
-    if (declared > this.deps.config.smtp.maxMessageSize) {
+    if (declared > maxSize) {
       this.counts.tooBig++;
-      return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${this.deps.config.smtp.maxMessageSize} bytes`));
+      return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${maxSize} bytes`));
     }
+    const refusal = this.role.mailFrom?.(session, declared) ?? null;
+    if (refusal) return cb(refusal);
     this.sessions.set(session.id, { recipients: [], inData: false });
     // A command after the greeting: this client waits its turn, so it skips the pause next time.
     this.greetPause.pass(session.remoteAddress);
@@ -242,37 +282,24 @@ export class SmtpReceiver {
   private onRcptTo(rcpt: string, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const state = this.sessions.get(session.id) ?? { recipients: [], inData: false };
     this.sessions.set(session.id, state);
-    const decision = decideRecipient(
-      {
-        domains: this.deps.config.domains,
-        reservedLocalParts: this.deps.config.privacy.reservedLocalParts,
-        reservedHandling: this.deps.config.privacy.reservedHandling,
-      },
-      rcpt,
-    );
-    if (!decision.ok) {
+    const verdict = this.role.recipient(rcpt, session);
+    if (!verdict.ok) {
       this.counts.rejectedRecipients++;
-      return cb(new SmtpError(decision.code, decision.message));
+      return cb(verdict.error);
     }
-    const { privacy } = this.deps.config;
-    if (!privacy.publicInboxes && privacy.unownedHandling === 'reject' && !decision.reserved && !(this.deps.isOwned?.(decision.address.inbox) ?? false)) {
-      this.counts.rejectedRecipients++;
-      return cb(new SmtpError(550, '5.1.1 Mailbox unavailable'));
-    }
-    const already = state.recipients.some((r) => r.inbox === decision.address.inbox);
+    const { recipient } = verdict;
+    const already = state.recipients.some((r) => r.inbox === recipient.inbox);
     // RFC 5321 4.5.3.1.10: at least 100 recipients must be accepted; past the limit 452 asks the client to retry the rest.
     if (!already && state.recipients.length >= this.deps.config.smtp.maxRecipients) {
       return cb(new SmtpError(452, '4.5.3 Too many recipients'));
     }
-    if (!already) {
-      state.recipients.push({ inbox: decision.address.inbox, original: decision.address.original, domain: decision.address.domain });
-    }
+    if (!already) state.recipients.push(recipient);
     cb();
   }
 
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
     const state = this.sessions.get(session.id);
-    const limit = this.deps.config.smtp.maxMessageSize;
+    const limit = this.role.maxMessageSize(session);
     let chunks: Buffer[] = [];
     let bytes = 0;
     let overBudget = false;
@@ -308,9 +335,12 @@ export class SmtpReceiver {
         this.counts.dataBudgetFull++;
         return this.finish(session, cb, new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
       }
-      // A buffer of its own (not a slice of Node's pool) can be handed to the writer thread without a copy.
-      const raw = Buffer.allocUnsafeSlow(bytes);
-      let offset = 0;
+      // RFC 5321 §4.4: our trace field goes first, written into the same
+      // buffer as the message so prepending costs no extra copy. A buffer of
+      // its own (not a slice of Node's pool) can be handed to the writer thread without a copy.
+      const trace = Buffer.from(this.traceHeader(session, state?.recipients ?? []), 'latin1');
+      const raw = Buffer.allocUnsafeSlow(trace.length + bytes);
+      let offset = trace.copy(raw, 0);
       for (const c of chunks) offset += c.copy(raw, offset);
       if (countReceivedHeaders(raw) > MAX_RECEIVED_HEADERS) {
         this.counts.loops++;
@@ -343,6 +373,23 @@ export class SmtpReceiver {
     }
   }
 
+  private traceHeader(session: SMTPServerSession, recipients: IncomingRecipient[]): string {
+    const { config } = this.deps;
+    const keepHost = config.privacy.storeSenderIp;
+    const cipher = session.secure ? ((session as { tlsOptions?: { name?: string; version?: string } }).tlsOptions ?? {}) : {};
+    return receivedHeader({
+      helo: keepHost ? (session.hostNameAppearsAs ?? '') : '',
+      ip: keepHost ? (session.remoteAddress ?? '') : '',
+      by: config.smtp.hostname || os.hostname(),
+      tlsVersion: session.secure ? (cipher.version ?? 'TLS') : '',
+      cipher: cipher.name ?? '',
+      authenticated: this.role.authenticated(session),
+      recipients: recipients.map((r) => r.original),
+      id: `${session.id}.${session.transaction}`,
+      date: new Date(),
+    });
+  }
+
   /** smtp-server keeps its live connections in a Set it does not type publicly. */
   private connectionSet(): Set<LiveConnection> {
     return (this.server as unknown as { connections: Set<LiveConnection> }).connections;
@@ -363,6 +410,7 @@ export class SmtpReceiver {
         helo: config.privacy.storeSenderIp ? (session.hostNameAppearsAs ?? '') : '',
         tls: Boolean(session.secure),
         received: Date.now(),
+        ...(this.role.stamp?.(session) ?? {}),
       });
     } catch (err) {
       this.counts.storageErrors++;
@@ -373,6 +421,7 @@ export class SmtpReceiver {
       throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
     }
     this.counts.accepted++;
+    this.role.stored?.(session, size);
     log.info(
       { session: session.id, content: ids.contentId, messages: ids.messageIds, bytes: size, ...contentFields(config.log.content, { from: envelopeFrom, to: recipients.map((r) => r.original) }) },
       'message stored',

@@ -14,3 +14,61 @@ export function countReceivedHeaders(raw: Buffer): number {
   const m = head.match(/^received:/gim);
   return m ? m.length : 0;
 }
+
+export interface TraceFields {
+  /** The EHLO/HELO name the client gave; '' leaves the from clause out (privacy.storeSenderIp off). */
+  helo: string;
+  /** The client's IP address; '' when privacy.storeSenderIp is off. */
+  ip: string;
+  /** Our host name (the `by` clause). */
+  by: string;
+  /** Negotiated TLS protocol (e.g. "TLSv1.3"), '' when the session was plain text. */
+  tlsVersion: string;
+  /** The TLS cipher name, shown beside the version when known. */
+  cipher: string;
+  /** Whether the client authenticated (SMTP AUTH, RFC 4954). */
+  authenticated: boolean;
+  /** Envelope recipients: named in the `for` clause only when there is exactly one (RFC 5321 §7.2). */
+  recipients: string[];
+  id: string;
+  date: Date;
+}
+
+/**
+ * The `with` protocol keyword: ESMTP, ESMTPS over TLS, ESMTPA authenticated,
+ * ESMTPSA both (RFC 3848).
+ */
+export function withProtocol(tls: boolean, authenticated: boolean): string {
+  return `ESMTP${tls ? 'S' : ''}${authenticated ? 'A' : ''}`;
+}
+
+/** RFC 5322 §3.3 date-time: "Tue, 01 Jul 2025 10:00:00 +0000". */
+export function rfc5322Date(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** Keeps client-chosen text (the HELO name) from breaking the header: printable ASCII without parentheses or spaces. */
+function clean(s: string, max = 255): string {
+  return s.replace(/[^\x21-\x7e]|[()\\]/g, '').slice(0, max);
+}
+
+/**
+ * The Received: trace field RFC 5321 §4.4 asks every receiving server to
+ * prepend, folded at clause boundaries, ending in CRLF. The client's address
+ * appears only when the operator keeps it (privacy.storeSenderIp); without it
+ * the from clause is left out entirely rather than filled with something
+ * invented (the HELO name identifies the host as much as the address does).
+ */
+export function receivedHeader(f: TraceFields): string {
+  const lines: string[] = [];
+  const helo = clean(f.helo);
+  if (helo || f.ip) lines.push(`from ${helo || 'unknown'}${f.ip ? ` ([${clean(f.ip, 64)}])` : ''}`);
+  const tls = f.tlsVersion ? ` (${clean(f.tlsVersion, 32)}${f.cipher ? `:${clean(f.cipher, 100)}` : ''})` : '';
+  lines.push(`by ${clean(f.by)} with ${withProtocol(Boolean(f.tlsVersion), f.authenticated)}${tls} id ${clean(f.id, 64)}`);
+  if (f.recipients.length === 1) lines.push(`for <${f.recipients[0].replace(/[\x00-\x20<>]/g, '')}>`);
+  lines[lines.length - 1] += `; ${rfc5322Date(f.date)}`;
+  return `Received: ${lines.join('\r\n\t')}\r\n`;
+}

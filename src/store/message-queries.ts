@@ -4,6 +4,7 @@
 // caller builds the JSON with MessageStore.get and search results line up
 // with the inbox list.
 import type { DB } from './db.js';
+import { capturedVisible, type Reader } from './messages.js';
 
 /** Which messages a reader is asking about. */
 export type Scope =
@@ -21,6 +22,8 @@ export interface PageOptions {
   skip?: number;
   /** Only messages in this folder. */
   folder?: string;
+  /** Who reads: captured mail (issue 12) is listed only for its account and admins; none when absent. */
+  reader?: Reader;
 }
 
 export interface FilterOptions {
@@ -87,8 +90,9 @@ export class MessageQueries {
   private ids(scope: Scope, extra: { sql: string; params: unknown[] }[], opts: PageOptions): string[] {
     const s = scopeSql(scope);
     // Only ready messages are listed, counted or searched (issue 10).
-    const where = [s.sql, 'm.ready = 1', ...extra.map((e) => e.sql)];
-    const params = [...s.params, ...extra.flatMap((e) => e.params)];
+    const visible = capturedVisible(opts.reader);
+    const where = [s.sql, 'm.ready = 1', visible.sql, ...extra.map((e) => e.sql)];
+    const params = [...s.params, ...visible.params, ...extra.flatMap((e) => e.params)];
     if (opts.until !== undefined) {
       where.push('m.received < ?');
       params.push(opts.until);
@@ -126,14 +130,16 @@ export class MessageQueries {
     return this.ids({ kind: 'all' }, [{ sql: 'm.starred = 1', params: [] }, mine], opts);
   }
 
-  count(scope: Scope): number {
+  count(scope: Scope, reader?: Reader): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql} AND m.ready = 1`).pluck().get(...s.params) as number;
+    const v = capturedVisible(reader);
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE ${s.sql} AND m.ready = 1 AND ${v.sql}`).pluck().get(...s.params, ...v.params) as number;
   }
 
-  unread(scope: Scope): number {
+  unread(scope: Scope, reader?: Reader): number {
     const s = scopeSql(scope);
-    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND m.ready = 1 AND ${s.sql}`).pluck().get(...s.params) as number;
+    const v = capturedVisible(reader);
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.read = 0 AND m.ready = 1 AND ${s.sql} AND ${v.sql}`).pluck().get(...s.params, ...v.params) as number;
   }
 
   /** Messages and raw bytes held in scope. */
@@ -194,6 +200,7 @@ export class MessageQueries {
     if (f.read !== undefined) extra.push({ sql: 'm.read = ?', params: [f.read ? 1 : 0] });
     if (!needsContent) return this.ids(scope, extra, opts);
     const s = scopeSql(scope);
+    extra.push(capturedVisible(opts.reader));
     const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
     return this.db
       .prepare(

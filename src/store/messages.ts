@@ -26,6 +26,34 @@ export interface IncomingMessage {
   helo: string;
   tls: boolean;
   received: number;
+  /**
+   * The account that sent it through Email Capture (issue 12): the message
+   * is readable by that account and admins only. Absent for MX mail.
+   */
+  capturedBy?: number | null;
+}
+
+/**
+ * Who reads, for captured mail (issue 12): a message with capturedBy is
+ * visible to that user and admins only. Reads that pass no reader see no
+ * captured mail at all, so a read path that forgets to say who reads leaks
+ * nothing.
+ */
+export interface Reader {
+  userId: number | null;
+  admin: boolean;
+}
+
+/** The SQL condition (on messages m) for the captured mail a reader may see, with its parameters. */
+export function capturedVisible(reader?: Reader): { sql: string; params: unknown[] } {
+  if (reader?.admin) return { sql: '1', params: [] };
+  if (reader && reader.userId !== null) return { sql: '(m.captured_by IS NULL OR m.captured_by = ?)', params: [reader.userId] };
+  return { sql: 'm.captured_by IS NULL', params: [] };
+}
+
+/** Whether this reader may see this message (the same rule as capturedVisible, for one loaded message). */
+export function mayReadCaptured(m: Pick<MessageView, 'capturedBy'>, reader?: Reader): boolean {
+  return m.capturedBy === null || Boolean(reader?.admin) || (reader !== undefined && reader.userId === m.capturedBy);
 }
 
 export interface StoredIds {
@@ -36,7 +64,8 @@ export interface StoredIds {
 /** Who a message became visible to when its processing committed (issue 10, "ready"). */
 export interface ReadyCopies {
   received: number;
-  copies: Array<{ id: string; inbox: string; domain: string }>;
+  /** capturedBy: push only to that account (and admins), never to the inbox's other watchers. */
+  copies: Array<{ id: string; inbox: string; domain: string; capturedBy: number | null }>;
 }
 
 export interface AttachmentMeta {
@@ -64,6 +93,8 @@ export interface MessageView {
   ip: string;
   helo: string;
   tls: boolean;
+  /** The account that sent it through Email Capture; null for MX mail. */
+  capturedBy: number | null;
   parseState: 'pending' | 'ok' | 'failed';
   parseError: string;
   subject: string;
@@ -93,6 +124,8 @@ export interface ListOptions {
   until?: number;
   /** Keyset cursor from the previous page: messages before this (received, seq). */
   before?: { received: number; seq: number };
+  /** Who reads: captured mail is listed only for its account and admins. */
+  reader?: Reader;
 }
 
 // Compressing raw source keeps the database no larger than the mail it holds
@@ -107,7 +140,7 @@ function encodeRaw(raw: Buffer): { data: Buffer; encoding: 'identity' | 'deflate
   return { data: raw, encoding: 'identity' };
 }
 
-const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.domain, m.received, m.read, m.starred, m.folder, m.labels_json,
+const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.domain, m.received, m.read, m.starred, m.folder, m.labels_json, m.captured_by,
   c.size, c.mail_from, c.rcpt_to, c.ip, c.helo, c.tls, c.parse_state, c.parse_error, c.subject, c.from_json, c.to_json,
   c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
 
@@ -123,7 +156,7 @@ export class MessageStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (id, content_id, inbox, original_inbox, domain, received) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (id, content_id, inbox, original_inbox, domain, received, captured_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       applyParse: db.prepare(
         `UPDATE contents SET parse_state = ?, parse_error = ?, subject = ?, from_json = ?, to_json = ?, cc_json = ?, bcc_json = ?,
@@ -134,7 +167,7 @@ export class MessageStore {
       ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
       ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) SELECT id, ?, mail_from || ' ' || ?, ? FROM contents WHERE id = ?`),
       markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
-      copiesOf: db.prepare(`SELECT id, inbox, domain FROM messages WHERE content_id = ? ORDER BY seq`),
+      copiesOf: db.prepare(`SELECT id, inbox, domain, captured_by AS capturedBy FROM messages WHERE content_id = ? ORDER BY seq`),
       receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
       pendingCount: db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck(),
       readyOf: db.prepare(`SELECT ready FROM messages WHERE id = ?`).pluck(),
@@ -152,7 +185,7 @@ export class MessageStore {
         `SELECT idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments WHERE content_id = ? ORDER BY idx`,
       ),
       blob: db.prepare(`SELECT data FROM blobs WHERE sha256 = ?`).pluck(),
-      count: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ? AND ready = 1`).pluck(),
+      capturedCount: db.prepare(`SELECT count(*) FROM messages WHERE captured_by = ?`).pluck(),
       countAll: db.prepare(`SELECT count(*) FROM messages WHERE inbox = ?`).pluck(),
       deleteMessage: db.prepare(`DELETE FROM messages WHERE id = ?`),
       contentRefs: db.prepare(`SELECT count(*) FROM messages WHERE content_id = ?`).pluck(),
@@ -198,7 +231,7 @@ export class MessageStore {
       if (seen.has(r.inbox)) continue;
       seen.add(r.inbox);
       const id = newMessageId();
-      this.stmts.insertMessage.run(id, contentId, r.inbox, r.original, r.domain, msg.received);
+      this.stmts.insertMessage.run(id, contentId, r.inbox, r.original, r.domain, msg.received, msg.capturedBy ?? null);
       messageIds.push(id);
     }
     return { contentId, messageIds };
@@ -302,10 +335,18 @@ export class MessageStore {
     return row ? this.view(row) : null;
   }
 
-  /** The message only if it belongs to this inbox: ids from another inbox answer null (bad-input 60). */
-  getInInbox(inbox: string, id: string): MessageView | null {
+  /**
+   * The message only if it belongs to this inbox (ids from another inbox
+   * answer null, bad-input 60) and the reader may see it (captured mail).
+   */
+  getInInbox(inbox: string, id: string, reader?: Reader): MessageView | null {
     const m = this.get(id);
-    return m && m.inbox === inbox ? m : null;
+    return m && m.inbox === inbox && mayReadCaptured(m, reader) ? m : null;
+  }
+
+  /** Messages an account holds through Email Capture (capture.maxStoredMessages). */
+  capturedCount(userId: number): number {
+    return this.stmts.capturedCount.get(userId) as number;
   }
 
   attachments(contentId: number): AttachmentMeta[] {
@@ -337,8 +378,9 @@ export class MessageStore {
 
   private query(q: { where: string; params: unknown[] } & ListOptions): Array<MessageView & { seq: number }> {
     const limit = Math.max(1, Math.min(q.limit ?? 20, 1000));
-    const where = [q.where];
-    const params = [...q.params];
+    const visible = capturedVisible(q.reader);
+    const where = [q.where, visible.sql];
+    const params = [...q.params, ...visible.params];
     if (q.until !== undefined) {
       where.push('m.received < ?');
       params.push(q.until);
@@ -356,9 +398,10 @@ export class MessageStore {
     return rows.map((r) => ({ ...this.view(r), seq: r.seq as number }));
   }
 
-  /** Ready messages in the inbox: what a reader sees. */
-  count(inbox: string): number {
-    return this.stmts.count.get(inbox) as number;
+  /** Ready messages in the inbox: what this reader sees. */
+  count(inbox: string, reader?: Reader): number {
+    const visible = capturedVisible(reader);
+    return this.db.prepare(`SELECT count(*) FROM messages m WHERE m.inbox = ? AND m.ready = 1 AND ${visible.sql}`).pluck().get(inbox, ...visible.params) as number;
   }
 
   /** Every message stored for the inbox, ready or not: what an export or erasure covers. */
@@ -427,6 +470,7 @@ export class MessageStore {
       ip: r.ip,
       helo: r.helo,
       tls: r.tls === 1,
+      capturedBy: r.captured_by ?? null,
       parseState: r.parse_state,
       parseError: r.parse_error,
       subject: r.subject,

@@ -26,6 +26,8 @@ function launch(env: Record<string, string>): { child: ChildProcess; output: () 
       MAILROOM_DOMAINS: 'mailroom.test',
       // No scheduled prune in the middle of a test (see mailroom.ts).
       MAILROOM_RETENTION_SCHEDULE: 'off',
+      // No capture listener on the fixed 2587 that parallel tests would fight over (issue 12).
+      MAILROOM_CAPTURE_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 // Builds a Mailroom around a temp data dir, listening on 127.0.0.1:0.
-import { rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { selfSignedCertificate, selfSignedPaths } from '../../src/smtp/tls-certificate.js';
 import { tempDir } from './temp.js';
 import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
@@ -19,6 +20,8 @@ export function testConfig(overrides: DeepPartial<Config> & Record<string, unkno
     // A scheduled prune firing mid-test (every 10 minutes by default) would
     // delete mail a test is about to read; tests that test retention set it.
     retention: { schedule: 'off' },
+    // Off by default (2587 is a fixed port parallel tests would share); capture tests pass capturePort.
+    capture: { port: 0 },
   });
   return merge(base, overrides) as Config;
 }
@@ -31,9 +34,37 @@ function merge(a: any, b: any): any {
   return out;
 }
 
-export async function startTestMailroom(overrides: Parameters<typeof testConfig>[0] = {}): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
+let cachedCertificate: Promise<string> | null = null;
+
+/**
+ * Seeds the data directory with a self-signed pair made once per test
+ * process: making a 2048-bit RSA key costs about a second, and almost every
+ * test starts a Mailroom on a fresh directory. Mailroom reuses a valid pair
+ * it finds there, as after a restart (tls-certificate.ts).
+ */
+async function seedCertificate(dataDir: string): Promise<void> {
+  cachedCertificate ??= (async () => {
+    const dir = tempDir();
+    await selfSignedCertificate(dir, 'mx.mailroom.test', silentLogger());
+    return dir;
+  })();
+  const from = selfSignedPaths(await cachedCertificate);
+  const to = selfSignedPaths(dataDir);
+  mkdirSync(to.dir, { recursive: true, mode: 0o700 });
+  copyFileSync(from.key, to.key);
+  chmodSync(to.key, 0o600);
+  copyFileSync(from.cert, to.cert);
+}
+
+export async function startTestMailroom(
+  overrides: Parameters<typeof testConfig>[0] = {},
+  /** capture: the capture listener on a free port; freshCertificate: let Mailroom make its own self-signed pair. */
+  opts: { capture?: boolean; freshCertificate?: boolean } = {},
+): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
-  const m = await startMailroom(config, silentLogger());
+  if (!opts.freshCertificate && !(config.smtp.tls.cert && config.smtp.tls.key)) await seedCertificate(config.storage.dataDir);
+  // capture: the Email Capture listener on a free port of its own.
+  const m = await startMailroom(config, silentLogger(), opts.capture ? { capturePort: 0 } : {});
   return {
     ...m,
     http: `http://127.0.0.1:${m.httpAddress.port}`,

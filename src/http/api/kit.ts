@@ -10,6 +10,7 @@ import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
 import { isAdmin, principalFrom, type Principal } from '../middleware/principal.js';
 import { guardedInbox, type GuardedInbox } from '../middleware/inbox-guard.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
 import { bodyOf } from './params.js';
@@ -57,7 +58,7 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const guardMessage = async (c: C): Promise<(Guarded & { m: MessageView }) | Response> => {
     const g = guardedInbox(c);
     // Ids are opaque and checked against the inbox (bad-input 60); a message not ready yet is waited for (issue 10).
-    const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '');
+    const m = await readyMessageInInbox(deps, g.inbox, c.req.param('messageId') ?? '', readerFor(g.p));
     if (!m) return apiError(c, 404, MSG.notFound);
     return { ...g, m };
   };

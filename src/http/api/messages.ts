@@ -5,6 +5,7 @@ import type { AppEnv } from '../deps.js';
 import type { ApiKit } from './kit.js';
 import { FOLDERS, MAX_LABEL, MAX_LABELS, validLabel } from '../../services/inboxes.js';
 import { apiError, MSG } from './errors.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS } from './params.js';
 
 type C = Context<AppEnv>;
@@ -34,7 +35,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' } },
     (c) => {
       const g = guarded(c);
-      return c.json({ count: store.messages.count(g.inbox), inbox: g.inbox });
+      return c.json({ count: store.messages.count(g.inbox, readerFor(g.p)), inbox: g.inbox });
     },
   );
 
@@ -56,7 +57,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20 }).map((m) => json(m, g.p)));
+      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20, reader: readerFor(g.p) }).map((m) => json(m, g.p)));
     },
   );
 

@@ -25,6 +25,7 @@ import { ErrorPage } from '../views/errors.js';
 import { inboxNotice } from '../privacy-facts.js';
 import { canChangeInbox, isPrivateInbox } from '../../policy/inbox-access.js';
 import { principalFrom } from '../middleware/principal.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import { isReservedInbox } from '../../policy/address.js';
 import { messageFrameCsp, servingHeaders } from '../../policy/serving.js';
 
@@ -81,7 +82,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const given = c.req.param('address') ?? '';
     const canon = canonicalAddress(given);
     if (!canon) return errorPage(c, 404, 'Not an address', 'That is not an email address Mailroom could have received mail for.');
-    if (!domains.has(canon.domain)) {
+    // Other domains hold only captured mail (issue 12): shown to whoever may read some of it, to everyone else unknown.
+    if (!domains.has(canon.domain) && deps.store.messages.count(canon.inbox, readerFor(principalFrom(c, deps))) === 0) {
       return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
     }
     if (isReservedInbox(deps.config, canon.inbox)) {
@@ -105,7 +107,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
     // A message not ready yet is waited for, bounded (issue 10).
-    return readyMessageInInbox(deps, inbox, id);
+    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c, deps)));
   }
 
   function noMessage(c: C, inbox: string) {
@@ -164,7 +166,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!('inbox' in r)) return r;
     const { inbox } = r;
     const before = decodeCursor(c.req.query('before'));
-    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, ...(before ? { before } : {}) });
+    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c, deps)), ...(before ? { before } : {}) });
     const page = rows.slice(0, PAGE_SIZE);
     const last = page[page.length - 1];
     const olderHref =
