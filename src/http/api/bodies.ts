@@ -38,6 +38,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
       pathDocs: MSG_DOCS,
       query: [{ name: 'messageHeadersFormat', type: 'string', enum: ['json', 'json-ordered', 'plain'], description: 'Default json: names lower-cased, values grouped' }, DOWNLOAD],
       responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+      returns: 'MessageHeaders',
     },
     async (c) => {
       const g = await guardMessage(c);

@@ -7,12 +7,13 @@ import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL } from './params.js';
+import { configDomainJson } from './json.js';
 
 type C = Context<AppEnv>;
 
 export function registerDomainRoutes(kit: ApiKit): void {
   const { reg, store, config, deps, json, needUser, listOf, principal } = kit;
-  const domainJson = (d: string) => ({ _id: d, isPrivate: false, verified: true, verifiedMx: true, hosted: false, enablews: false, isDefault: d === config.domains[0] });
+  const domainJson = (d: string) => configDomainJson(d, d === config.domains[0]);
   const domainParam = (c: C): string | Response => {
     const d = canonicalDomain(c.req.param('domain') ?? '');
     if (!d) return apiError(c, 400, 'Invalid domain');
@@ -30,7 +31,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
   reg.route(
     'get',
     '/domains/:domain',
-    { operationId: 'GetDomain', summary: 'One domain and how many messages you can see in it', tags: ['Domains'], auth: 'key', responses: { 200: '{domain, totalMessages}', 401: 'No key', 404: 'Not a domain of this Mailroom' } },
+    { operationId: 'GetDomain', summary: 'One domain and how many messages you can see in it', tags: ['Domains'], auth: 'key', responses: { 200: '{domain, totalMessages, catchAllAddress}', 401: 'No key', 404: 'Not a domain of this Mailroom' }, returns: 'DomainInfo' },
     (c) => {
       const no = needUser(c);
       if (no) return no;
@@ -38,7 +39,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       if (d instanceof Response) return d;
       const p = principal(c, deps);
       const scope: Scope = isAdmin(p) ? { kind: 'domain', domain: d } : { kind: 'domain', domain: d, userId: p.kind === 'user' ? p.user.id : -1 };
-      return c.json({ domain: domainJson(d), totalMessages: store.queries.count(scope) });
+      return c.json({ domain: domainJson(d), totalMessages: store.queries.count(scope), catchAllAddress: null });
     },
   );
 

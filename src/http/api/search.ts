@@ -22,6 +22,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       auth: 'key',
       query: [LIMIT, { name: 'since', type: 'string', description: 'Only messages received since this ISO 8601 date' }, { name: 'skip', type: 'integer', description: 'Skip this many' }],
       responses: { 200: '{messages, unread, limit, skip}', 401: 'No key' },
+      returns: 'InboxPage',
     },
     (c) => {
       const no = needUser(c);
@@ -52,6 +53,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
         { name: 'andRead', type: 'boolean', description: 'Read or unread' },
       ],
       responses: { 200: '{messages}', 400: 'No condition', 401: 'No key' },
+      returns: 'MessageMatches',
     },
     (c) => {
       const no = needUser(c);
@@ -80,6 +82,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       auth: 'key',
       query: [{ name: 'query', type: 'string', description: 'Words to find' }, { name: 'inbox', type: 'string', description: 'Mailroom: search only this inbox (any inbox you may read)' }],
       responses: { 200: '{query, messages}', 401: 'No key', 403: 'inbox is private and not yours' },
+      returns: 'SearchResults',
     },
     (c) => {
       const query = (c.req.query('query') ?? '').slice(0, 1000);
