@@ -70,6 +70,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
     eraser: writer,
     ready,
+    // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12).
+    ingest: (message) => writer.ingest(message),
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

@@ -6,6 +6,7 @@ import { localEraser } from '../store/index.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
+import type { IncomingMessage, StoredIds } from '../store/messages.js';
 import type { GuardedInbox } from './middleware/inbox-guard.js';
 
 export interface HealthReport {
@@ -31,6 +32,11 @@ export interface WebDeps {
   readyWaitMs?: number;
   /** Bulk deletes; the appliance passes its writer thread. Default: this connection, in batches. */
   eraser?: MessageEraser;
+  /**
+   * The durable ingest path SMTP uses (the writer thread): POST /api/outgoing-messages
+   * stores through it (issue 12). Absent: that route answers 503.
+   */
+  ingest?: (message: IncomingMessage) => Promise<StoredIds>;
   /** The use-cases; built from the above when not given. */
   services?: Services;
 }

@@ -92,6 +92,8 @@ function expected(r: RecordedRoute, who: Who, kind: 'public' | 'private'): numbe
     if (who === 'bad') return 401;
     if (WRITE(r) && who === 'none') return 401;
     if (r.path === '/addresses/:email/messages' && r.method === 'delete' && kind === 'public') return who === 'admin' ? 204 : 403;
+    // The legacy set-labels route with no body: not a list of labels.
+    if (r.path === '/addresses/:email/messages/:messageId/labels') return 400;
     return ok;
   }
   if (!user) return 401;
@@ -99,17 +101,18 @@ function expected(r: RecordedRoute, who: Who, kind: 'public' | 'private'): numbe
   if (!r.path.includes(':email')) {
     if (r.path === '/private-addresses-bulk') return 400; // an empty body is a bad list
     if (r.path === '/inbox-filter') return 400; // no condition given
+    if (r.path === '/outgoing-messages') return 400; // no recipient given
     return 200;
   }
-  // Address routes on a specific address.
+  // Address routes on a specific address. Owned by another account: 401, as Mailsac documents it (issue 12).
   const mine = kind === 'private' && (who === 'owner' || who === 'admin');
   const theirs = kind === 'private' && who === 'other';
   if (r.path === '/addresses/:email/availability') return 200;
-  if (r.method === 'get') return theirs ? 403 : 200;
-  if (r.method === 'post') return kind === 'public' ? 200 : who === 'owner' ? 400 : 403;
+  if (r.method === 'get') return theirs ? 401 : 200;
+  if (r.method === 'post') return kind === 'public' ? 200 : who === 'owner' ? 400 : 401;
   // put, delete: only on a reserved address, only its owner or an admin.
   if (kind === 'public') return 400;
-  return mine ? 200 : 403;
+  return mine ? 200 : 401;
 }
 
 test('every API route × every caller × public and private inbox', async () => {

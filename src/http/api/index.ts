@@ -26,6 +26,8 @@ import { registerAddressRoutes } from './addresses.js';
 import { registerAccountRoutes } from './account.js';
 import { registerPrivacyRoutes } from './privacy.js';
 import { registerNotServedRoutes } from './not-served.js';
+import { registerOutgoingRoutes } from './outgoing.js';
+import { registerLegacyRoutes } from './legacy.js';
 
 export { apiError } from './errors.js';
 
@@ -60,6 +62,8 @@ export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: Recorded
   registerAccountRoutes(kit);
   // Data rights and the audit log (issue 4).
   registerPrivacyRoutes(reg, deps, apiError);
+  registerOutgoingRoutes(kit);
+  registerLegacyRoutes(kit);
   registerNotServedRoutes(kit);
 
   const serverUrl = (c: C) => (config.http.publicUrl || new URL(c.req.url).origin) + '/api';

@@ -183,8 +183,7 @@ export const SCHEMAS = {
       described(arr(obj({ name: str, value: str })), 'messageHeadersFormat=json-ordered'),
     ],
   },
-  OutgoingMessage: described(obj({ _id: str, inbox: str, received: dateTime }), 'Mailroom: the message as stored for its first recipient'),
-  OutgoingMessageResult: obj({ messages: arr(obj({ _id: str, inbox: str })), recipients: arr(str) }),
+  OutgoingMessageResult: described(obj({ _id: str, messages: arr(obj({ _id: str, inbox: str })) }), 'Mailroom: the id of the stored copy for the first recipient, and of each copy'),
   AddressDataDeleted: obj({ address: str, deletedMessages: int, walTruncated: bool }),
   UserDataDeleted: obj({ username: str, deletedMessages: int, deletedAddresses: int, deletedKeys: int, walTruncated: bool }),
   AuditEntries: arr(
@@ -205,4 +204,4 @@ export type SchemaName =
   | 'Error' | 'EmailMessage' | 'EmailMessageList' | 'EmailAddress' | 'EmailAddressList' | 'EmailAddressAvailability'
   | 'AttachmentMeta' | 'Domain' | 'DomainsList' | 'DomainInfo' | 'CurrentUserInfo' | 'CurrentUserStats' | 'MessageCount'
   | 'MessageDeleted' | 'MessageLabels' | 'MessageFolder' | 'MessageRead' | 'InboxPage' | 'MessageMatches' | 'SearchResults'
-  | 'AddressReleased' | 'MessageHeaders' | 'OutgoingMessage' | 'OutgoingMessageResult' | 'AddressDataDeleted' | 'UserDataDeleted' | 'AuditEntries';
+  | 'AddressReleased' | 'MessageHeaders' | 'OutgoingMessageResult' | 'AddressDataDeleted' | 'UserDataDeleted' | 'AuditEntries';
