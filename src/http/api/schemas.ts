@@ -165,7 +165,7 @@ export const SCHEMAS = {
   AttachmentMeta: arr(AttachmentMetaItem),
   Domain,
   DomainsList: arr(ref('Domain')),
-  DomainInfo: obj({ domain: ref('Domain'), totalMessages: int, catchAllAddress: nullable(ref('EmailAddress')) }),
+  DomainInfo: obj({ domain: ref('Domain'), totalMessages: int, catchAllAddress: described(nullable(EmailAddress), 'Mailroom has no catch-all addresses for config domains: null') }),
   CurrentUserInfo,
   CurrentUserStats,
   MessageCount: obj({ count: int, inbox: str }),
