@@ -118,6 +118,8 @@ test('send through the API, read it back; a foreign recipient is a 400 and nothi
   const sent = await api(m, 'POST', '/api/outgoing-messages', { key, body: { to, from: 'app@example.org', subject: 'Your code is 123456 ✓', text: 'code 123456', html: '<p>code <b>123456</b></p>' } });
   assert.is(sent.status, 200, sent.text);
   assert.is(sent.json.messages[0].inbox, to);
+  // Stored before the answer, parsed just after (as over SMTP); a read by id waits a moment, a busy machine may need longer.
+  await m.parseQueue.idle();
   const got = await api(m, 'GET', `/api/addresses/${to}/messages/${sent.json._id}`, { key });
   assert.is(got.status, 200);
   assert.is(got.json.subject, 'Your code is 123456 ✓');
@@ -138,6 +140,7 @@ test('send through the API, read it back; a foreign recipient is a 400 and nothi
   // A raw message overrides the other fields, as on Mailsac.
   const rawSent = await api(m, 'POST', '/api/outgoing-messages', { key, body: { to, raw: 'From: raw@example.org\nTo: api.sent@mailroom.test\nSubject: raw one\n\nraw body\n' } });
   assert.is(rawSent.status, 200);
+  await m.parseQueue.idle();
   assert.is((await api(m, 'GET', `/api/addresses/${to}/messages/${rawSent.json._id}`, { key })).json.subject, 'raw one');
 });
 

@@ -13,7 +13,19 @@ export function normalizeApiPath(path: string): string {
   return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.replace(/\/+$/, '') || '/' : collapsed;
 }
 
-/** Hono's getPath with the /api normalization applied: pass as `new Hono({ getPath })`. */
-export function apiAwareGetPath(request: Request): string {
-  return normalizeApiPath(honoGetPath(request));
+/** A request target with `.` or `..` segments, raw or percent-encoded (bad-input 60). */
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|\?|#|$)/i;
+
+/**
+ * Hono's getPath with the /api normalization applied: pass as `new Hono({ getPath })`.
+ * The server has already resolved dot segments (WHATWG URL): `…/messages/..`
+ * arrives as `…/{email}/`. Such a target is routed exactly as resolved, with
+ * no slash normalization, so a message id that is a path still lands nowhere
+ * (404) instead of on the parent resource; real clients never send one.
+ */
+export function apiAwareGetPath(request: Request, options?: { env?: unknown }): string {
+  const path = honoGetPath(request);
+  const raw = (options?.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
+  if (raw !== undefined && DOT_SEGMENT.test(raw.split('?')[0]!)) return path;
+  return normalizeApiPath(path);
 }
