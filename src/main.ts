@@ -12,6 +12,7 @@ import { createApp } from './http/app.js';
 import { ensureAdmin } from './services/accounts.js';
 import { RetentionScheduler } from './jobs/scheduler.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
+import type { TxtResolver } from './services/domains.js';
 
 export interface Mailroom {
   config: Config;
@@ -29,7 +30,12 @@ export interface Mailroom {
   stop(): Promise<void>;
 }
 
-export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level)): Promise<Mailroom> {
+/** Seams for tests: a DNS TXT resolver instead of node:dns (domain verification, issue 12). */
+export interface MailroomOptions {
+  resolveTxt?: TxtResolver;
+}
+
+export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), options: MailroomOptions = {}): Promise<Mailroom> {
   // The main thread's connection serves reads and the web's small writes; it
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
@@ -59,7 +65,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtp = new SmtpReceiver({
     config,
     ingest: (message) => writer.ingest(message),
-    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
+    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
+    acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
     log: log.child({ component: 'smtp' }),
   });
 
@@ -72,6 +79,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     ready,
     // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12).
     ingest: (message) => writer.ingest(message),
+    resolveTxt: options.resolveTxt,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

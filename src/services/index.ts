@@ -6,20 +6,24 @@ import type { MessageEraser } from '../store/bulk-delete.js';
 import { InboxService } from './inboxes.js';
 import { AddressService } from './addresses.js';
 import { AccountService } from './accounts.js';
+import { DomainService, type TxtResolver } from './domains.js';
 
 export interface Services {
   inboxes: InboxService;
   addresses: AddressService;
   accounts: AccountService;
+  /** Domains added by accounts (issue 12). */
+  domains: DomainService;
   /** Bulk deletes: the writer thread in the appliance, the own connection in the CLI. */
   eraser: MessageEraser;
 }
 
-export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser }): Services {
+export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; resolveTxt?: TxtResolver }): Services {
   return {
     inboxes: new InboxService(deps),
     addresses: new AddressService(deps),
     accounts: new AccountService(deps),
+    domains: new DomainService(deps),
     eraser: deps.eraser,
   };
 }

@@ -28,6 +28,8 @@ export interface ReceiverDeps {
    * privacy.unownedHandling "reject"); main.ts passes the store's lookup.
    */
   isOwned?: (inbox: string) => boolean;
+  /** A domain an account added and verified (issue 12): its mail is accepted like a config domain's. */
+  acceptsDomain?: (domain: string) => boolean;
 }
 
 /** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
@@ -247,6 +249,7 @@ export class SmtpReceiver {
         domains: this.deps.config.domains,
         reservedLocalParts: this.deps.config.privacy.reservedLocalParts,
         reservedHandling: this.deps.config.privacy.reservedHandling,
+        acceptsDomain: this.deps.acceptsDomain,
       },
       rcpt,
     );

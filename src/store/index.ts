@@ -7,6 +7,7 @@ import { UserStore } from './users.js';
 import { ApiKeyStore } from './api-keys.js';
 import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
+import { AccountDomainStore } from './account-domains.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
 import { BulkDelete, checkpointTruncate, type MessageEraser } from './bulk-delete.js';
@@ -22,6 +23,8 @@ export interface Store {
   keys: ApiKeyStore;
   sessions: SessionStore;
   addresses: AddressStore;
+  /** Domains added and verified by accounts (issue 12). */
+  domains: AccountDomainStore;
   /** Account-wide lists, starred, filter and full-text search (ids, newest first). */
   queries: MessageQueries;
   /** Who read, exported or deleted what (issue 4). */
@@ -66,6 +69,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     keys: new ApiKeyStore(db),
     sessions: new SessionStore(db),
     addresses: new AddressStore(db),
+    domains: new AccountDomainStore(db),
     queries,
     audit: new AuditStore(db),
     bulk: new BulkDelete(db, messages, queries),

@@ -37,7 +37,11 @@ function scopeSql(scope: Scope): { sql: string; params: unknown[] } {
     case 'all':
       return { sql: '1', params: [] };
     case 'owner':
-      return { sql: 'm.inbox IN (SELECT address FROM addresses WHERE owner_id = ?)', params: [scope.userId] };
+      // Reserved addresses, and every inbox of the account's verified domains (issue 12).
+      return {
+        sql: '(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?) OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ? AND verified IS NOT NULL))',
+        params: [scope.userId, scope.userId],
+      };
     case 'inbox':
       return { sql: 'm.inbox = ?', params: [scope.inbox] };
     case 'domain':

@@ -27,9 +27,11 @@ let owner: { id: number; key: string };
 let routes: RecordedRoute[];
 let doc: any;
 let fresh = 0;
+const txt = new Map<string, string[][]>();
 
 test.before(async () => {
-  m = await startApiMailroom();
+  // DNS answers for domain verification come from this stub, never the network.
+  m = await startApiMailroom({}, { resolveTxt: async (name) => txt.get(name) ?? [] });
   owner = await makeUser(m.store, 'checker');
   m.store.addresses.reserve(PRIVATE, owner.id);
   routes = createApi({ config: m.config, store: m.store, log: silentLogger(), health: () => ({}) as never }).routes;
@@ -92,6 +94,14 @@ async function callFor(r: RecordedRoute): Promise<Call> {
   if (r.path === '/addresses/:email/messages/:messageId/labels') body = { labels: ['one', 'two'] };
   if (r.path === '/inbox-filter') query = '?andSubjectIncludes=hello';
   if (r.path === '/inbox-search') query = '?query=hello';
+  // Your own domains: a fresh one to add; one the owner added for the rest (the admin key may manage it).
+  let domain = 'mailroom.test';
+  if (r.path === '/domains/:domain' && r.method === 'post') domain = `new${n}.example`;
+  else if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean'].includes(r.path) || (r.path === '/domains/:domain' && r.method === 'delete')) {
+    domain = `own${n}.example`;
+    m.store.domains.add(domain, owner.id, `token${n}`);
+    txt.set(domain, [['v=spf1 -all'], [`mailroom-verification=token${n}`]]);
+  }
   const path =
     r.path
       .replace(':email', encodeURIComponent(email))
@@ -100,7 +110,8 @@ async function callFor(r: RecordedRoute): Promise<Call> {
       .replace(':folder', 'spam')
       .replace(':readBoolean', 'true')
       .replace(':attachmentIdentifier', md5(ATTACHMENT))
-      .replace(':domain', 'mailroom.test')
+      .replace(':domain', domain)
+      .replace(':isPrivateBoolean', 'false')
       .replace(':md5sum', md5(ATTACHMENT))
       .replace(':domainOrIP', 'example.org')
       .replace(':username', username) + query;

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { tempDir } from './temp.js';
 import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { startMailroom, type Mailroom } from '../../src/main.js';
+import { startMailroom, type Mailroom, type MailroomOptions } from '../../src/main.js';
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
@@ -31,9 +31,9 @@ function merge(a: any, b: any): any {
   return out;
 }
 
-export async function startTestMailroom(overrides: Parameters<typeof testConfig>[0] = {}): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
+export async function startTestMailroom(overrides: Parameters<typeof testConfig>[0] = {}, options: MailroomOptions = {}): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
-  const m = await startMailroom(config, silentLogger());
+  const m = await startMailroom(config, silentLogger(), options);
   return {
     ...m,
     http: `http://127.0.0.1:${m.httpAddress.port}`,

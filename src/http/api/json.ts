@@ -6,6 +6,7 @@
 import type { Store } from '../../store/index.js';
 import type { MessageView, AttachmentMeta } from '../../store/messages.js';
 import type { OwnedAddress } from '../../store/addresses.js';
+import type { AccountDomain } from '../../store/account-domains.js';
 import type { JsonOf } from './schemas.js';
 import type * as S from './schemas.js';
 
@@ -116,5 +117,23 @@ export function configDomainJson(domain: string, isDefault: boolean): JsonOf<typ
     verificationTxt: '',
     verified: true,
     verifiedMx: true,
+  };
+}
+
+/** A domain an account added (issue 12): private by default, verified once its TXT record was seen. MX is not checked (verifiedMx false). */
+export function accountDomainJson(d: AccountDomain, txt: string): JsonOf<typeof S.Domain> {
+  return {
+    _id: d.domain,
+    created: new Date(d.created).toISOString(),
+    updated: new Date(d.updated).toISOString(),
+    enablews: false,
+    hosted: false,
+    isDefault: false,
+    isPrivate: d.isPrivate,
+    lastVerificationErrors: d.lastError,
+    owner: d.ownerName,
+    verificationTxt: txt,
+    verified: d.verified !== null,
+    verifiedMx: false,
   };
 }

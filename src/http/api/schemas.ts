@@ -166,6 +166,10 @@ export const SCHEMAS = {
   Domain,
   DomainsList: arr(ref('Domain')),
   DomainInfo: obj({ domain: ref('Domain'), totalMessages: int, catchAllAddress: described(nullable(EmailAddress), 'Mailroom has no catch-all addresses for config domains: null') }),
+  DomainSetup: described(
+    obj({ domain: ref('Domain'), records: arr(obj({ type: { type: 'string', enum: ['MX', 'TXT'] } as const, name: str, value: str, priority: int })) }),
+    'Mailroom: the DNS records to publish for your own domain',
+  ),
   CurrentUserInfo,
   CurrentUserStats,
   MessageCount: obj({ count: int, inbox: str }),
@@ -202,6 +206,6 @@ export const SCHEMAS = {
 
 export type SchemaName =
   | 'Error' | 'EmailMessage' | 'EmailMessageList' | 'EmailAddress' | 'EmailAddressList' | 'EmailAddressAvailability'
-  | 'AttachmentMeta' | 'Domain' | 'DomainsList' | 'DomainInfo' | 'CurrentUserInfo' | 'CurrentUserStats' | 'MessageCount'
+  | 'AttachmentMeta' | 'Domain' | 'DomainsList' | 'DomainInfo' | 'DomainSetup' | 'CurrentUserInfo' | 'CurrentUserStats' | 'MessageCount'
   | 'MessageDeleted' | 'MessageLabels' | 'MessageFolder' | 'MessageRead' | 'InboxPage' | 'MessageMatches' | 'SearchResults'
   | 'AddressReleased' | 'MessageHeaders' | 'OutgoingMessageResult' | 'AddressDataDeleted' | 'UserDataDeleted' | 'AuditEntries';
