@@ -67,6 +67,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     ingest: (message) => writer.ingest(message),
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
     acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
+    catchAllFor: (domain) => store.domains.catchAllInbox(domain),
     log: log.child({ component: 'smtp' }),
   });
 

@@ -80,6 +80,12 @@ export class DomainService {
     return this.deps.store.domains.get(d.domain)!;
   }
 
+  /** The catch-all address `*@domain`: on, every message to the domain is also filed there. */
+  setCatchAll(d: AccountDomain, on: boolean): AccountDomain {
+    this.deps.store.domains.setCatchAll(d.domain, on);
+    return this.deps.store.domains.get(d.domain)!;
+  }
+
   remove(d: AccountDomain): void {
     this.deps.store.domains.remove(d.domain);
   }

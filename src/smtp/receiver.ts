@@ -30,6 +30,8 @@ export interface ReceiverDeps {
   isOwned?: (inbox: string) => boolean;
   /** A domain an account added and verified (issue 12): its mail is accepted like a config domain's. */
   acceptsDomain?: (domain: string) => boolean;
+  /** The catch-all inbox (`*@domain`) of a verified account domain that has one on, else null. */
+  catchAllFor?: (domain: string) => string | null;
 }
 
 /** RFC 5321 6.3 suggests 100 hops as the loop threshold. */
@@ -269,6 +271,11 @@ export class SmtpReceiver {
     }
     if (!already) {
       state.recipients.push({ inbox: decision.address.inbox, original: decision.address.original, domain: decision.address.domain });
+    }
+    // An account domain's catch-all (issue 12): a copy is filed under *@domain too, once per message.
+    const catchAll = this.deps.catchAllFor?.(decision.address.domain) ?? null;
+    if (catchAll && !state.recipients.some((r) => r.inbox === catchAll)) {
+      state.recipients.push({ inbox: catchAll, original: decision.address.original, domain: decision.address.domain });
     }
     cb();
   }

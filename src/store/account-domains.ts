@@ -9,6 +9,8 @@ export interface AccountDomain {
   /** Epoch ms of the successful DNS check; null while unverified. */
   verified: number | null;
   isPrivate: boolean;
+  /** Every message is also filed under `*@domain`. */
+  catchAll: boolean;
   lastError: string;
   created: number;
   updated: number;
@@ -21,12 +23,13 @@ interface Row {
   token: string;
   verified: number | null;
   is_private: number;
+  catch_all: number;
   last_error: string;
   created: number;
   updated: number;
 }
 
-const SELECT = `SELECT d.domain, d.owner_id, u.username AS owner_name, d.token, d.verified, d.is_private, d.last_error, d.created, d.updated
+const SELECT = `SELECT d.domain, d.owner_id, u.username AS owner_name, d.token, d.verified, d.is_private, d.catch_all, d.last_error, d.created, d.updated
   FROM account_domains d JOIN users u ON u.id = d.owner_id`;
 
 function fromRow(r: Row): AccountDomain {
@@ -37,6 +40,7 @@ function fromRow(r: Row): AccountDomain {
     token: r.token,
     verified: r.verified,
     isPrivate: r.is_private === 1,
+    catchAll: r.catch_all === 1,
     lastError: r.last_error,
     created: r.created,
     updated: r.updated,
@@ -54,6 +58,8 @@ export class AccountDomainStore {
       verified: db.prepare(`UPDATE account_domains SET verified = ?, last_error = '', updated = ? WHERE domain = ?`),
       failed: db.prepare(`UPDATE account_domains SET last_error = ?, updated = ? WHERE domain = ?`),
       privacy: db.prepare(`UPDATE account_domains SET is_private = ?, updated = ? WHERE domain = ?`),
+      catchAll: db.prepare(`UPDATE account_domains SET catch_all = ?, updated = ? WHERE domain = ?`),
+      catchAllOf: db.prepare(`SELECT catch_all FROM account_domains WHERE domain = ? AND verified IS NOT NULL`).pluck(),
       remove: db.prepare(`DELETE FROM account_domains WHERE domain = ?`),
       verifiedOwner: db.prepare(`SELECT owner_id, is_private FROM account_domains WHERE domain = ? AND verified IS NOT NULL`),
     };
@@ -82,6 +88,15 @@ export class AccountDomainStore {
 
   setPrivate(domain: string, isPrivate: boolean, now = Date.now()): void {
     this.stmts.privacy.run(isPrivate ? 1 : 0, now, domain);
+  }
+
+  setCatchAll(domain: string, on: boolean, now = Date.now()): void {
+    this.stmts.catchAll.run(on ? 1 : 0, now, domain);
+  }
+
+  /** `*@domain` when the verified domain has its catch-all on; null otherwise. */
+  catchAllInbox(domain: string): string | null {
+    return this.stmts.catchAllOf.get(domain) === 1 ? `*@${domain}` : null;
   }
 
   remove(domain: string): void {

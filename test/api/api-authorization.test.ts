@@ -106,7 +106,7 @@ function expected(r: RecordedRoute, who: Who, kind: 'public' | 'private'): numbe
     // Your own domains (issue 12): mailroom.test is the operator's, so it cannot be added, and is no account's to manage.
     if (r.path === '/domains/:domain' && r.method === 'post') return 400;
     if (r.path === '/domains/:domain' && r.method === 'delete') return 404;
-    if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean'].includes(r.path)) return 404;
+    if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean', '/domains/:domain/catch-all/:enabled'].includes(r.path)) return 404;
     return 200;
   }
   // Address routes on a specific address. Owned by another account: 401, as Mailsac documents it (issue 12).

@@ -108,6 +108,22 @@ test('add, see the records, verify through DNS, receive privately, make public, 
   const sent = await api(m, 'POST', '/api/outgoing-messages', { key: owner.key, body: { to: `ops@${DOMAIN}`, subject: 'via api', text: 'x' } });
   assert.is(sent.status, 200, sent.text);
 
+  // The catch-all *@domain: on, each message is also filed there, as private as the rest of the domain.
+  const on = await api(m, 'PUT', `/api/domains/${DOMAIN}/catch-all/true`, { key: owner.key });
+  assert.is(on.status, 200, on.text);
+  assert.is(on.json.catchAllAddress._id, `*@${DOMAIN}`);
+  assert.is(on.json.catchAllAddress.catchAll, DOMAIN);
+  assert.is(await rcpt(`whoever@${DOMAIN}`), 250);
+  await m.parseQueue.idle();
+  const all = await api(m, 'GET', `/api/addresses/${encodeURIComponent('*@' + DOMAIN)}/messages`, { key: owner.key });
+  assert.equal(all.json.map((x: any) => x.subject), [`for whoever@${DOMAIN}`]);
+  assert.is((await api(m, 'GET', `/api/addresses/whoever@${DOMAIN}/messages`, { key: owner.key })).json.length, 1, 'still in its own inbox');
+  assert.is((await api(m, 'GET', `/api/addresses/${encodeURIComponent('*@' + DOMAIN)}/messages`, { key: other.key })).status, 403);
+  assert.is((await api(m, 'PUT', `/api/domains/${DOMAIN}/catch-all/false`, { key: owner.key })).json.catchAllAddress, null);
+  assert.is(await rcpt(`later@${DOMAIN}`), 250);
+  await m.parseQueue.idle();
+  assert.is((await api(m, 'GET', `/api/addresses/${encodeURIComponent('*@' + DOMAIN)}/messages`, { key: owner.key })).json.length, 1, 'off: no more copies');
+
   // Public on request (Mailsac's privacy route); private again on request.
   const pub = await api(m, 'PUT', `/api/domains/${DOMAIN}/privacy/false`, { key: owner.key });
   assert.is(pub.json.isPrivate, false);

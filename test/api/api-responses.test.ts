@@ -97,7 +97,7 @@ async function callFor(r: RecordedRoute): Promise<Call> {
   // Your own domains: a fresh one to add; one the owner added for the rest (the admin key may manage it).
   let domain = 'mailroom.test';
   if (r.path === '/domains/:domain' && r.method === 'post') domain = `new${n}.example`;
-  else if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean'].includes(r.path) || (r.path === '/domains/:domain' && r.method === 'delete')) {
+  else if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean', '/domains/:domain/catch-all/:enabled'].includes(r.path) || (r.path === '/domains/:domain' && r.method === 'delete')) {
     domain = `own${n}.example`;
     m.store.domains.add(domain, owner.id, `token${n}`);
     txt.set(domain, [['v=spf1 -all'], [`mailroom-verification=token${n}`]]);
@@ -112,6 +112,7 @@ async function callFor(r: RecordedRoute): Promise<Call> {
       .replace(':attachmentIdentifier', md5(ATTACHMENT))
       .replace(':domain', domain)
       .replace(':isPrivateBoolean', 'false')
+      .replace(':enabled', 'true')
       .replace(':md5sum', md5(ATTACHMENT))
       .replace(':domainOrIP', 'example.org')
       .replace(':username', username) + query;

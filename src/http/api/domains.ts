@@ -44,6 +44,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
     return apiError(c, 404, 'Mailroom does not receive mail for this domain');
   };
   const accountJson = (d: AccountDomain) => accountDomainJson(d, DomainService.txtValue(d));
+  /** The catch-all address as Mailsac's EmailAddress (catchAll names the domain); null when off. */
+  const catchAllJson = (d: AccountDomain) =>
+    d.catchAll
+      ? { _id: `*@${d.domain}`, owner: d.ownerName, info: '', forward: null, enablews: false, webhook: null, webhookSlack: null, webhookSlackToFrom: false, catchAll: d.domain }
+      : null;
 
   reg.route(
     'get',
@@ -65,7 +70,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       // The owner of an account domain sees all of its mail, as an admin does.
       const whole = isAdmin(p) || d.account !== null;
       const scope: Scope = whole ? { kind: 'domain', domain: d.domain } : { kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 };
-      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope), catchAllAddress: null });
+      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope), catchAllAddress: d.account ? catchAllJson(d.account) : null });
     },
   );
 
@@ -144,6 +149,29 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const v = c.req.param('isPrivateBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'isPrivateBoolean must be true or false');
       return c.json(accountJson(deps.services.domains.setPrivate(d, v === 'true')));
+    },
+  );
+
+  reg.route(
+    'put',
+    '/domains/:domain/catch-all/:enabled',
+    {
+      operationId: 'SetDomainCatchAll',
+      summary: 'Mailroom: turn the catch-all address *@domain on or off',
+      description: 'On: every message to the domain is also filed under *@{domain}, readable like any inbox of the domain.',
+      tags: ['Domains'],
+      auth: 'key',
+      pathDocs: { enabled: 'true or false' },
+      responses: { 200: '{domain, totalMessages, catchAllAddress}', 400: 'Not true or false', 401: 'No key', 404: 'Not added' },
+      returns: 'DomainInfo',
+    },
+    (c) => {
+      const d = ownDomain(c);
+      if (d instanceof Response) return d;
+      const v = c.req.param('enabled');
+      if (v !== 'true' && v !== 'false') return apiError(c, 400, 'enabled must be true or false');
+      const after = deps.services.domains.setCatchAll(d, v === 'true');
+      return c.json({ domain: accountJson(after), totalMessages: store.queries.count({ kind: 'domain', domain: after.domain }), catchAllAddress: catchAllJson(after) });
     },
   );
 

@@ -165,7 +165,7 @@ export const SCHEMAS = {
   AttachmentMeta: arr(AttachmentMetaItem),
   Domain,
   DomainsList: arr(ref('Domain')),
-  DomainInfo: obj({ domain: ref('Domain'), totalMessages: int, catchAllAddress: described(nullable(EmailAddress), 'Mailroom has no catch-all addresses for config domains: null') }),
+  DomainInfo: obj({ domain: ref('Domain'), totalMessages: int, catchAllAddress: described(nullable(EmailAddress), "The catch-all address *@domain of your own domain when it is on; null otherwise (config domains have none)") }),
   DomainSetup: described(
     obj({ domain: ref('Domain'), records: arr(obj({ type: { type: 'string', enum: ['MX', 'TXT'] } as const, name: str, value: str, priority: int })) }),
     'Mailroom: the DNS records to publish for your own domain',

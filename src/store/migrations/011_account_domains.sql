@@ -9,6 +9,7 @@ CREATE TABLE account_domains (
   token         TEXT    NOT NULL,                         -- the TXT value to publish: mailroom-verification=<token>
   verified      INTEGER,                                  -- epoch ms of the successful check, NULL until then
   is_private    INTEGER NOT NULL DEFAULT 1,
+  catch_all     INTEGER NOT NULL DEFAULT 0,                -- 1: every message is also filed under *@domain
   last_error    TEXT    NOT NULL DEFAULT '',              -- what the last failed check saw, for the owner
   created       INTEGER NOT NULL,
   updated       INTEGER NOT NULL
