@@ -81,7 +81,8 @@ export function registerOutgoingRoutes(kit: ApiKit): void {
       let raw: Buffer;
       if (b.raw !== undefined && b.raw !== null && b.raw !== '') {
         if (typeof b.raw !== 'string') return apiError(c, 400, 'raw must be a string');
-        raw = Buffer.from(b.raw.replace(/\r?\n/g, '\r\n'), 'utf8');
+        // The account answers for it here too: its name goes on top, as a trace field would.
+        raw = Buffer.from(`X-Mailroom-Sent-By-Account: ${p.user.username}\r\n` + b.raw.replace(/\r?\n/g, '\r\n'), 'utf8');
       } else {
         const from = headerText(b.from);
         const subject = headerText(b.subject);
