@@ -20,6 +20,7 @@ import { withForwards } from './push/forwarding.js';
 import type { Server } from 'node:http';
 import { createServices, type Services } from './services/index.js';
 import { BillingGraceJob } from './jobs/billing-grace.js';
+import type { TxtResolver } from './services/domains.js';
 
 export interface Mailroom {
   config: Config;
@@ -48,9 +49,12 @@ export interface Mailroom {
   stop(): Promise<void>;
 }
 
+/** Seams for tests. */
 export interface StartOptions {
-  /** Binds the capture listener here instead of capture.port (0: any free port), even when capture.port is 0: for tests. */
+  /** Binds the capture listener here instead of capture.port (0: any free port), even when capture.port is 0. */
   capturePort?: number;
+  /** A DNS TXT resolver instead of node:dns (domain verification, issue 12). */
+  resolveTxt?: TxtResolver;
 }
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<Mailroom> {
@@ -85,7 +89,9 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const smtp = new SmtpReceiver({
     config,
     ingest: (message) => writer.ingest(withForwards(store, config, message)),
-    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
+    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
+    acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
+    catchAllFor: (domain) => store.domains.catchAllInbox(domain),
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
   });
@@ -114,7 +120,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   });
 
   // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
-  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }) });
+  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }), resolveTxt: opts.resolveTxt });
   const app = createApp({
     config,
     store,
@@ -122,6 +128,9 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     eraser: writer,
     services,
     ready,
+    // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12), forwards included.
+    ingest: (message) => writer.ingest(withForwards(store, config, message)),
+    resolveTxt: opts.resolveTxt,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { withServices, type WebDeps, type AppEnv, type HealthReport } from './deps.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { apiAwareGetPath } from './middleware/api-path.js';
 import { uiRoutes } from './pages/inbox.js';
 import { liveInboxRoutes } from '../push/live-inbox.js';
 import { apiRoutes } from './api/index.js';
@@ -18,7 +19,8 @@ const MAX_BODY = 1024 * 1024;
 
 export function createApp(given: WebDeps): Hono<AppEnv> {
   const deps = withServices(given);
-  const app = new Hono<AppEnv>();
+  // Trailing and doubled slashes under /api route like the plain path (middleware/api-path.ts).
+  const app = new Hono<AppEnv>({ getPath: apiAwareGetPath });
   app.use('*', securityHeaders());
   app.use(
     '*',

@@ -6,6 +6,8 @@ import { localEraser } from '../store/index.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
+import type { IncomingMessage, StoredIds } from '../store/messages.js';
+import type { TxtResolver } from '../services/domains.js';
 import type { GuardedInbox } from './middleware/inbox-guard.js';
 
 export interface HealthReport {
@@ -31,6 +33,13 @@ export interface WebDeps {
   readyWaitMs?: number;
   /** Bulk deletes; the appliance passes its writer thread. Default: this connection, in batches. */
   eraser?: MessageEraser;
+  /**
+   * The durable ingest path SMTP uses (the writer thread): POST /api/outgoing-messages
+   * stores through it (issue 12). Absent: that route answers 503.
+   */
+  ingest?: (message: IncomingMessage) => Promise<StoredIds>;
+  /** DNS TXT lookups for domain verification (issue 12); node:dns/promises when absent. */
+  resolveTxt?: TxtResolver;
   /** The use-cases; built from the above when not given. */
   services?: Services;
 }
@@ -41,7 +50,7 @@ export type HttpDeps = WebDeps & { services: Services };
 export function withServices(deps: WebDeps): HttpDeps {
   if (deps.services) return deps as HttpDeps;
   const eraser = deps.eraser ?? localEraser(deps.store);
-  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log }) };
+  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log, resolveTxt: deps.resolveTxt }) };
 }
 
 export type AppEnv = {

@@ -1,6 +1,7 @@
 // Who may read an inbox (issue 3, GUIDE "The product"):
 // - local parts reserved in config (postmaster, abuse, ...): admins only;
-// - an address reserved by an account: its owner and admins;
+// - an address reserved by an account, or under an account's verified private
+//   domain (issue 12): its owner and admins;
 // - every other address: anyone, unless privacy.publicInboxes is false, in
 //   which case any signed-in user or key holder (privacy.unownedHandling
 //   "signed-in") or admins only ("admin-only", "reject").
@@ -37,7 +38,7 @@ export interface InboxAccess {
 export function inboxAccess(deps: { store: Store; config: Config }, inbox: string, p: Principal): InboxAccess {
   const admin = isAdmin(p);
   if (isReservedInbox(deps.config, inbox)) return { kind: 'reserved', ownerId: null, read: admin, change: admin, manage: admin };
-  const ownerId = deps.store.addresses.ownerOf(inbox);
+  const ownerId = deps.store.addresses.ownerOf(inbox) ?? privateDomainOwner(deps.store, inbox);
   if (ownerId !== null) {
     const mine = admin || (p.kind === 'user' && p.user.id === ownerId);
     return { kind: 'owned', ownerId, read: mine, change: mine, manage: mine };
@@ -59,6 +60,16 @@ export function readerFor(p: Principal): Reader {
   return { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) };
 }
 
+/**
+ * The owner of a verified, private account domain the inbox is under (issue
+ * 12: "a verified domain is owned by that account and private by default"):
+ * every address there reads as the owner's, as if each were reserved.
+ */
+export function privateDomainOwner(store: Store, inbox: string): number | null {
+  const d = store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1));
+  return d && d.isPrivate ? d.ownerId : null;
+}
+
 /** Whether this principal may change (delete, star, label, file) messages of the inbox. */
 export function canChangeInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string, p: Principal): boolean {
   return inboxAccess(deps, inbox, p).change;
@@ -71,5 +82,5 @@ export function canReadInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: str
 
 /** Whether the inbox is private (owned or reserved): pages say so, public pages say they are public. */
 export function isPrivateInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string): boolean {
-  return isReservedInbox(deps.config, inbox) || deps.store.addresses.ownerOf(inbox) !== null;
+  return isReservedInbox(deps.config, inbox) || deps.store.addresses.ownerOf(inbox) !== null || privateDomainOwner(deps.store, inbox) !== null;
 }

@@ -10,6 +10,7 @@ import { BillingService } from './billing.js';
 import { stripeClient } from './stripe-client.js';
 import type { Logger } from '../log.js';
 import type Stripe from 'stripe';
+import { DomainService, type TxtResolver } from './domains.js';
 
 export interface Services {
   inboxes: InboxService;
@@ -17,11 +18,13 @@ export interface Services {
   accounts: AccountService;
   /** Plans, Stripe Checkout and webhook, entitlements (issue 15); billing.enabled false while off. */
   billing: BillingService;
+  /** Domains added by accounts (issue 12). */
+  domains: DomainService;
   /** Bulk deletes: the writer thread in the appliance, the own connection in the CLI. */
   eraser: MessageEraser;
 }
 
-export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null }): Services {
+export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver }): Services {
   // Reserving asks billing for credits and billing releases through addresses: the closure breaks the cycle.
   let billing: BillingService | null = null;
   const addresses = new AddressService({ ...deps, credits: (userId) => billing?.creditsFor(userId) ?? null });
@@ -31,6 +34,7 @@ export function createServices(deps: { store: Store; config: Config; eraser: Mes
     addresses,
     accounts: new AccountService(deps),
     billing,
+    domains: new DomainService(deps),
     eraser: deps.eraser,
   };
 }

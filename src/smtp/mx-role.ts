@@ -6,7 +6,8 @@ import type { ListenerRole, RecipientVerdict } from './listener-role.js';
 import { decideRecipient } from './recipient-policy.js';
 import { SmtpError } from './smtp-error.js';
 
-export function mxRole(config: Config, isOwned?: (inbox: string) => boolean): ListenerRole {
+/** acceptsDomain: a domain an account added and verified (issue 12), taken like a config domain. */
+export function mxRole(config: Config, isOwned?: (inbox: string) => boolean, acceptsDomain?: (domain: string) => boolean): ListenerRole {
   return {
     name: 'mx',
     serverOptions: () => ({
@@ -16,7 +17,7 @@ export function mxRole(config: Config, isOwned?: (inbox: string) => boolean): Li
     }),
     recipient(rcpt): RecipientVerdict {
       const decision = decideRecipient(
-        { domains: config.domains, reservedLocalParts: config.privacy.reservedLocalParts, reservedHandling: config.privacy.reservedHandling },
+        { domains: config.domains, reservedLocalParts: config.privacy.reservedLocalParts, reservedHandling: config.privacy.reservedHandling, acceptsDomain },
         rcpt,
       );
       if (!decision.ok) return { ok: false, error: new SmtpError(decision.code, decision.message) };

@@ -43,6 +43,10 @@ export interface ReceiverDeps {
   /** The listen address; smtp.host/smtp.port when absent. */
   port?: number;
   host?: string;
+  /** A domain an account added and verified (issue 12): its mail is accepted like a config domain's. */
+  acceptsDomain?: (domain: string) => boolean;
+  /** The catch-all inbox (`*@domain`) of a verified account domain that has one on, else null. */
+  catchAllFor?: (domain: string) => string | null;
 }
 
 export interface TlsCredentials {
@@ -108,7 +112,7 @@ export class SmtpReceiver {
     this.dataBudget = new DataBudget(smtp.maxDataBytesInFlight);
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
-    this.role = deps.role ?? mxRole(config, deps.isOwned);
+    this.role = deps.role ?? mxRole(config, deps.isOwned, deps.acceptsDomain);
     const tls =
       deps.tls !== undefined ? deps.tls : smtp.tls.cert && smtp.tls.key ? { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } : null;
     const roleOptions = this.role.serverOptions();
@@ -294,6 +298,11 @@ export class SmtpReceiver {
       return cb(new SmtpError(452, '4.5.3 Too many recipients'));
     }
     if (!already) state.recipients.push(recipient);
+    // An account domain's catch-all (issue 12): a copy is filed under *@domain too, once per message.
+    const catchAll = this.deps.catchAllFor?.(recipient.domain) ?? null;
+    if (catchAll && !state.recipients.some((r) => r.inbox === catchAll)) {
+      state.recipients.push({ inbox: catchAll, original: recipient.original, domain: recipient.domain });
+    }
     cb();
   }
 

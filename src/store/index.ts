@@ -7,6 +7,7 @@ import { UserStore } from './users.js';
 import { ApiKeyStore } from './api-keys.js';
 import { SessionStore } from './sessions.js';
 import { AddressStore } from './addresses.js';
+import { AccountDomainStore } from './account-domains.js';
 import { MessageQueries } from './message-queries.js';
 import { AuditStore } from './audit.js';
 import { WebhookStore } from './webhooks.js';
@@ -25,6 +26,8 @@ export interface Store {
   keys: ApiKeyStore;
   sessions: SessionStore;
   addresses: AddressStore;
+  /** Domains added and verified by accounts (issue 12). */
+  domains: AccountDomainStore;
   /** Account-wide lists, starred, filter and full-text search (ids, newest first). */
   queries: MessageQueries;
   /** Who read, exported or deleted what (issue 4). */
@@ -75,6 +78,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     keys: new ApiKeyStore(db),
     sessions: new SessionStore(db),
     addresses: new AddressStore(db),
+    domains: new AccountDomainStore(db),
     queries,
     audit: new AuditStore(db),
     webhooks: new WebhookStore(db),

@@ -40,7 +40,11 @@ function scopeSql(scope: Scope): { sql: string; params: unknown[] } {
     case 'all':
       return { sql: '1', params: [] };
     case 'owner':
-      return { sql: 'm.inbox IN (SELECT address FROM addresses WHERE owner_id = ?)', params: [scope.userId] };
+      // Reserved addresses, and every inbox of the account's verified domains (issue 12).
+      return {
+        sql: '(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?) OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ? AND verified IS NOT NULL))',
+        params: [scope.userId, scope.userId],
+      };
     case 'inbox':
       return { sql: 'm.inbox = ?', params: [scope.inbox] };
     case 'domain':
@@ -188,6 +192,33 @@ export class MessageQueries {
       const ids = this.ids(scope, [matched], opts);
       if (complete || ids.length >= limit) return ids;
     }
+  }
+
+  /**
+   * Mailsac's inbox-search: the text, as typed, is a case-insensitive
+   * substring of the subject, or of a From or To address (header or envelope),
+   * any one of them (issue 12). A LIKE over the rows of the scope, newest
+   * first, stopping at the limit: bounded by the scope's own rows, with no
+   * index to keep (old stores have no FTS5 trigram index). Addresses are read
+   * out of the JSON one by one, so text like `address` or `"` does not match
+   * the JSON's own keys and quotes.
+   */
+  matchAny(scope: Scope, text: string, opts: PageOptions = {}): string[] {
+    if (text === '') return [];
+    const like = contains(text);
+    const s = scopeSql(scope);
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
+    const inAddresses = (col: string) => `EXISTS (SELECT 1 FROM json_each(c.${col}) j WHERE json_extract(j.value, '$.address') LIKE ? ESCAPE '\\')`;
+    return this.db
+      .prepare(
+        `SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
+         WHERE ${s.sql} AND m.ready = 1 AND (
+           c.subject LIKE ? ESCAPE '\\' OR m.inbox LIKE ? ESCAPE '\\' OR c.mail_from LIKE ? ESCAPE '\\'
+           OR ${inAddresses('from_json')} OR ${inAddresses('to_json')})
+         ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
+      )
+      .pluck()
+      .all(...s.params, like, like, like, like, like, limit) as string[];
   }
 
   /** Mailsac's inbox-filter: every given condition must hold (substring, case-insensitive). */

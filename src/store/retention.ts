@@ -3,9 +3,14 @@
 // file only knows how to ask SQLite for them, a page at a time.
 import type { DB } from './db.js';
 
-/** Unowned inboxes: no row in addresses. */
-const PUBLIC = 'NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
-const PRIVATE = 'EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)';
+/**
+ * Private: a reserved address, or any inbox of an account's verified private
+ * domain (issue 12); public: everything else (unowned inboxes).
+ */
+const OWNED = `(EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox)
+  OR EXISTS (SELECT 1 FROM account_domains d WHERE d.domain = m.domain AND d.verified IS NOT NULL AND d.is_private = 1))`;
+const PUBLIC = `NOT ${OWNED}`;
+const PRIVATE = OWNED;
 
 export type Ownership = 'public' | 'private';
 

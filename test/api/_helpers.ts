@@ -12,8 +12,8 @@ export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
 export type TestMailroom = Awaited<ReturnType<typeof startTestMailroom>>;
 
-export async function startApiMailroom(overrides: Parameters<typeof startTestMailroom>[0] = {}) {
-  const m = await startTestMailroom({ auth: { adminKey: ADMIN_KEY }, ...overrides } as Parameters<typeof startTestMailroom>[0]);
+export async function startApiMailroom(overrides: Parameters<typeof startTestMailroom>[0] = {}, options: Parameters<typeof startTestMailroom>[1] = {}) {
+  const m = await startTestMailroom({ auth: { adminKey: ADMIN_KEY }, ...overrides } as Parameters<typeof startTestMailroom>[0], options);
   ensureAdmin(m.store, m.config);
   return m;
 }

@@ -4,7 +4,7 @@ import { selfSignedCertificate, selfSignedPaths } from '../../src/smtp/tls-certi
 import { tempDir } from './temp.js';
 import { configSchema, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { startMailroom, type Mailroom } from '../../src/main.js';
+import { startMailroom, type Mailroom, type StartOptions } from '../../src/main.js';
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
@@ -59,12 +59,12 @@ async function seedCertificate(dataDir: string): Promise<void> {
 export async function startTestMailroom(
   overrides: Parameters<typeof testConfig>[0] = {},
   /** capture: the capture listener on a free port; freshCertificate: let Mailroom make its own self-signed pair. */
-  opts: { capture?: boolean; freshCertificate?: boolean } = {},
+  opts: { capture?: boolean; freshCertificate?: boolean } & Pick<StartOptions, 'resolveTxt'> = {},
 ): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
   if (!opts.freshCertificate && !(config.smtp.tls.cert && config.smtp.tls.key)) await seedCertificate(config.storage.dataDir);
   // capture: the Email Capture listener on a free port of its own.
-  const m = await startMailroom(config, silentLogger(), opts.capture ? { capturePort: 0 } : {});
+  const m = await startMailroom(config, silentLogger(), { resolveTxt: opts.resolveTxt, ...(opts.capture ? { capturePort: 0 } : {}) });
   return {
     ...m,
     http: `http://127.0.0.1:${m.httpAddress.port}`,

@@ -31,7 +31,7 @@ test.after(async () => {
   await m?.cleanup();
 });
 
-const search = (inbox: string, q: string, key?: string) => api(m, 'GET', `/api/inbox-search?inbox=${encodeURIComponent(inbox)}&query=${encodeURIComponent(q)}`, { key });
+const search = (inbox: string, q: string, key?: string) => api(m, 'GET', `/api/inbox-search?fulltext=true&inbox=${encodeURIComponent(inbox)}&query=${encodeURIComponent(q)}`, { key });
 
 test('searching a public copy does not match the private or Bcc co-recipients', async () => {
   for (const q of ['zebracrossing', 'quokkahidden', PRIVATE, BCC]) {

@@ -210,7 +210,7 @@ test('a parse bomb (nested <blockquote>, 1 MB in two parts) next to 10 ordinary 
     const msg = list.find((x: any) => x.subject === o.subject);
     const text = await fetch(`${base}/api/text/${encodeURIComponent(o.to)}/${msg._id}`, { headers: { 'Mailsac-Key': KEY } });
     assert.match(await text.text(), o.word);
-    const found = await apiJson(`/api/inbox-search?query=${o.word}`);
+    const found = await apiJson(`/api/inbox-search?fulltext=true&query=${o.word}`);
     assert.equal(found.json.messages.map((x: any) => x._id), [msg._id], `search for ${o.word}`);
   }
   // The bomb itself: stored (parsed or flagged), and every view of it answers.

@@ -4,6 +4,7 @@ import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { accountScope } from './params.js';
 import { iso } from './json.js';
+import type { JsonOf, CurrentUserInfo, CurrentUserStats } from './schemas.js';
 
 export function registerAccountRoutes(kit: ApiKit): void {
   const { reg, store, config, deps, needUser, principal } = kit;
@@ -15,19 +16,21 @@ export function registerAccountRoutes(kit: ApiKit): void {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
-      return c.json({
+      const me: JsonOf<typeof CurrentUserInfo> = {
         _id: p.user.username,
         email: p.user.email,
         role: p.user.role,
-        created: iso(p.user.created),
+        created: new Date(p.user.created).toISOString(),
         lastLogin: iso(p.user.lastLogin),
         apiKeyName: p.via === 'admin-key' ? 'MAILROOM_ADMIN_KEY' : (p.keyName ?? ''),
         apiAccess: 1,
         manyKeys: 1,
-        // Addresses the plan still allows (issue 15); null while billing is off (no limit).
-        privateAddressCredits: deps.services.billing.addressCredits(p.user),
-        messageLimit: null,
-      });
+        // Mailsac's integers (issue 12): the addresses the plan still allows (issue 15), 0 while
+        // billing is off (no plan limits); messageLimit 0 is "no limit", as in the config.
+        privateAddressCredits: deps.services.billing.addressCredits(p.user) ?? 0,
+        messageLimit: config.retention.private.maxMessagesPerAccount,
+      };
+      return c.json(me);
     },
   );
 
@@ -42,15 +45,16 @@ export function registerAccountRoutes(kit: ApiKit): void {
       const scope = accountScope(p);
       const usage = store.queries.usage(scope);
       const starred = store.queries.starred(scope, isAdmin(p) ? null : p.user.id, { limit: 1000 }).length;
-      return c.json({
+      const stats: JsonOf<typeof CurrentUserStats> = {
         addresses: store.addresses.listForOwner(p.user.id).map((a) => a.address),
         domains: config.domains,
         starredMessages: starred,
         storedMessages: usage.messages,
         inboxBytes: usage.bytes,
         lastMonthOps: 0,
-        defaultDomain: config.domains[0],
-      });
+        defaultDomain: config.domains[0] ?? '',
+      };
+      return c.json(stats);
     },
   );
 }

@@ -18,11 +18,13 @@ type C = Context<AppEnv>;
 export function registerAddressRoutes(kit: ApiKit): void {
   const { reg, store, config, deps, needUser, principal, bodyOf } = kit;
   /** Why an address cannot be reserved, in the API's words (the rules: services/addresses.ts, policy/address.ts). */
-  const REFUSAL: Record<ReserveRefusal, { status: 400 | 403; message: string }> = {
+  // Owned by another account is 401, as Mailsac documents it for these routes
+  // (GetAddress, CreateAddress, UpdateAddress, DeleteAddress); the message routes' 403 is theirs too.
+  const REFUSAL: Record<ReserveRefusal, { status: 400 | 401 | 403; message: string }> = {
     'foreign-domain': { status: 400, message: 'Mailroom does not receive mail for this domain' },
     'reserved-local-part': { status: 400, message: 'This local part is reserved for the operator' },
     'already-yours': { status: 400, message: 'You already own this address' },
-    taken: { status: 403, message: 'This address is owned by another account' },
+    taken: { status: 401, message: OWNED_ELSEWHERE },
     'over-plan': { status: 403, message: UPGRADE_HINT },
   };
   const forwarding = (body: Record<string, unknown>) => parseForwarding(body, config);
@@ -54,11 +56,11 @@ export function registerAddressRoutes(kit: ApiKit): void {
   reg.route(
     'get',
     '/addresses/:email',
-    { operationId: 'GetAddress', summary: 'An address: yours, or not owned by anyone', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: 'The address', 401: 'No key', 403: 'Owned by another account' }, returns: 'EmailAddress' },
+    { operationId: 'GetAddress', summary: 'An address: yours, or not owned by anyone', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: 'The address', 401: 'No key, or owned by another account' }, returns: 'EmailAddress' },
     (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
-      if (t.owned && !t.mine) return apiError(c, 403, 'This address is owned by another account');
+      if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
       return c.json(t.owned ? addressJson(t.owned, true) : unownedAddressJson(t.a.inbox));
     },
   );
@@ -85,7 +87,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       auth: 'key',
       pathDocs: EMAIL_DOC,
       body: FORWARD_BODY,
-      responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key', 403: 'Owned by another account' },
+      responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key, or owned by another account' },
       returns: 'EmailAddress',
     },
     async (c) => {
@@ -102,7 +104,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
   const updateHandler = async (c: C) => {
     const t = addressTarget(c);
     if (t instanceof Response) return t;
-    if (t.owned && !t.mine) return apiError(c, 403, 'This address is owned by another account');
+    if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
     if (!t.owned) return apiError(c, 400, 'Reserve the address first (POST /api/addresses/{email})');
     const f = forwarding(bodyOf(c));
     if (typeof f === 'string') return apiError(c, 400, f);
@@ -115,7 +117,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     auth: 'key',
     pathDocs: EMAIL_DOC,
     body: FORWARD_BODY,
-    responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key', 403: 'Owned by another account' },
+    responses: { 200: 'The address', 400: 'Not reserved, or bad field', 401: 'No key, or owned by another account' },
     returns: 'EmailAddress',
   } satisfies Omit<RouteDoc, 'operationId' | 'summary'>;
   reg.route(
@@ -146,13 +148,14 @@ export function registerAddressRoutes(kit: ApiKit): void {
       auth: 'key',
       pathDocs: EMAIL_DOC,
       query: [{ name: 'deleteAddressMessages', type: 'boolean', description: 'Also delete its messages' }],
-      responses: { 200: '{_id, message}', 400: 'Not reserved', 401: 'No key', 403: 'Owned by another account' },
+      responses: { 200: '{_id, message}', 400: 'Not reserved', 401: 'No key, or owned by another account' },
+      returns: 'AddressReleased',
     },
     async (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
       if (!t.owned) return apiError(c, 400, 'This address is not reserved');
-      if (!t.mine) return apiError(c, 403, 'This address is owned by another account');
+      if (!t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
       const { wiped } = await deps.services.addresses.release(t.a.inbox, { deleteMessages: bool(c.req.query('deleteAddressMessages')) === true });
       return c.json({ _id: t.a.inbox, message: wiped ? 'Address released and its messages deleted.' : 'Address released.' });
     },
@@ -188,6 +191,8 @@ export function registerAddressRoutes(kit: ApiKit): void {
     },
   );
 }
+
+const OWNED_ELSEWHERE = 'This address is owned by another account';
 
 const FORWARD_BODY = {
   info: { type: 'string', description: 'Your notes about this address' },

@@ -6,6 +6,7 @@ import { messageBodiesFor } from '../../services/message-bodies.js';
 import { rawHeaders } from '../../mail/parse.js';
 import type { MessageView } from '../../store/messages.js';
 import type { ApiKit } from './kit.js';
+import type { RouteDoc } from './registry.js';
 import { apiError } from './errors.js';
 import { DOWNLOAD, MSG_DOCS } from './params.js';
 import { contentDisposition, servingHeaders, type Served } from '../../policy/serving.js';
@@ -27,47 +28,47 @@ function textDocument(safeHtml: string): string {
 
 export function registerBodyRoutes(kit: ApiKit): void {
   const { reg, store, guardMessage } = kit;
-  reg.route(
-    'get',
-    '/addresses/:email/messages/:messageId/headers',
-    {
-      operationId: 'GetHeaders',
-      summary: 'Get the message headers',
-      tags: ['Messages'],
-      auth: 'inbox',
-      pathDocs: MSG_DOCS,
-      query: [{ name: 'messageHeadersFormat', type: 'string', enum: ['json', 'json-ordered', 'plain'], description: 'Default json: names lower-cased, values grouped' }, DOWNLOAD],
-      responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
-    },
-    async (c) => {
-      const g = await guardMessage(c);
-      if (g instanceof Response) return g;
-      const format = c.req.query('messageHeadersFormat') || 'json';
-      if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
-      const body = store.messages.body(g.m.contentId);
-      let headers: Array<[string, string]> = body && g.m.parseState !== 'pending' ? body.headers : [];
-      if (!headers.length) {
-        const raw = store.messages.raw(g.m.contentId);
-        headers = raw ? (rawHeaders(raw) as unknown as Array<[string, string]>) : [];
-      }
-      const download = c.req.query('download') === '1';
-      if (format === 'plain') {
-        const text = headers.map(([n, v]) => `${n}: ${v}`).join('\n') + '\n';
-        if (download) return bodyResponse(c, text, 'text/plain; charset=utf-8', true, `${g.m.id}-headers.txt`);
-        return c.text(text);
-      }
-      let out: unknown;
-      if (format === 'json') {
-        const grouped: Record<string, string[]> = Object.create(null);
-        for (const [n, v] of headers) (grouped[n.toLowerCase()] ??= []).push(v);
-        out = { ...grouped };
-      } else {
-        out = headers.map(([name, value]) => ({ name: name.toLowerCase(), value }));
-      }
-      if (download) c.header('Content-Disposition', contentDisposition(`${g.m.id}-headers.json`, 'headers.json'));
-      return c.json(out);
-    },
-  );
+  const headersDoc: RouteDoc = {
+    operationId: 'GetHeaders',
+    summary: 'Get the message headers',
+    tags: ['Messages'],
+    auth: 'inbox',
+    pathDocs: MSG_DOCS,
+    query: [{ name: 'messageHeadersFormat', type: 'string', enum: ['json', 'json-ordered', 'plain'], description: 'Default json: names lower-cased, values grouped' }, DOWNLOAD],
+    responses: { 200: 'Headers', 400: 'Unknown format', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+    returns: 'MessageHeaders',
+  };
+  const headersHandler = async (c: C) => {
+    const g = await guardMessage(c);
+    if (g instanceof Response) return g;
+    const format = c.req.query('messageHeadersFormat') || 'json';
+    if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
+    const body = store.messages.body(g.m.contentId);
+    let headers: Array<[string, string]> = body && g.m.parseState !== 'pending' ? body.headers : [];
+    if (!headers.length) {
+      const raw = store.messages.raw(g.m.contentId);
+      headers = raw ? (rawHeaders(raw) as unknown as Array<[string, string]>) : [];
+    }
+    const download = c.req.query('download') === '1';
+    if (format === 'plain') {
+      const text = headers.map(([n, v]) => `${n}: ${v}`).join('\n') + '\n';
+      if (download) return bodyResponse(c, text, 'text/plain; charset=utf-8', true, `${g.m.id}-headers.txt`);
+      return c.text(text);
+    }
+    let out: unknown;
+    if (format === 'json') {
+      const grouped: Record<string, string[]> = Object.create(null);
+      for (const [n, v] of headers) (grouped[n.toLowerCase()] ??= []).push(v);
+      out = { ...grouped };
+    } else {
+      out = headers.map(([name, value]) => ({ name: name.toLowerCase(), value }));
+    }
+    if (download) c.header('Content-Disposition', contentDisposition(`${g.m.id}-headers.json`, 'headers.json'));
+    return c.json(out);
+  };
+  reg.route('get', '/addresses/:email/messages/:messageId/headers', headersDoc, headersHandler);
+  // The old community client's spelling of the same route (issue 12).
+  reg.route('get', '/headers/:email/:messageId', { ...headersDoc, operationId: 'GetHeadersLegacy', summary: 'Legacy spelling of GET /addresses/{email}/messages/{messageId}/headers' }, headersHandler);
 
   const bodyRoute = (
     path: string,

@@ -1,4 +1,5 @@
-// The domains this Mailroom receives mail for, and their messages.
+// The domains this Mailroom receives mail for (the operator's, from the
+// configuration, and those accounts added and verified, issue 12), and their messages.
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { canonicalDomain } from '../../policy/address.js';
@@ -7,38 +8,182 @@ import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL } from './params.js';
+import { accountDomainJson, configDomainJson } from './json.js';
+import type { Principal } from '../middleware/principal.js';
+import type { AccountDomain } from '../../store/account-domains.js';
+import { DomainService, type DomainRefusal } from '../../services/domains.js';
+
+const DOMAIN_REFUSAL: Record<DomainRefusal, [400 | 401 | 404, string]> = {
+  invalid: [400, 'Invalid domain'],
+  'operator-domain': [400, "This domain is the operator's (configuration)"],
+  taken: [401, 'This domain was added by another account'],
+  'already-yours': [400, 'You already added this domain'],
+  'not-yours': [404, 'Mailroom does not receive mail for this domain'],
+  unknown: [404, 'Mailroom does not receive mail for this domain'],
+  'too-many': [400, 'Too many domains on this account'],
+};
 
 type C = Context<AppEnv>;
 
 export function registerDomainRoutes(kit: ApiKit): void {
   const { reg, store, config, deps, json, needUser, listOf, principal } = kit;
-  const domainJson = (d: string) => ({ _id: d, isPrivate: false, verified: true, verifiedMx: true, hosted: false, enablews: false, isDefault: d === config.domains[0] });
-  const domainParam = (c: C): string | Response => {
+  const domainJson = (d: string) => configDomainJson(d, d === config.domains[0]);
+  const userOf = (c: C) => principal(c, deps) as Extract<Principal, { kind: 'user' }>;
+  /**
+   * The {domain} parameter: a config domain, or an account domain its owner
+   * (or an admin) asks about. Someone else's account domain is 404 like an
+   * unknown one: whether a name is registered here is the owner's business.
+   */
+  const domainParam = (c: C): { domain: string; account: AccountDomain | null } | Response => {
     const d = canonicalDomain(c.req.param('domain') ?? '');
     if (!d) return apiError(c, 400, 'Invalid domain');
-    if (!config.domains.includes(d)) return apiError(c, 404, 'Mailroom does not receive mail for this domain');
-    return d;
+    if (config.domains.includes(d)) return { domain: d, account: null };
+    const p = userOf(c);
+    const acc = store.domains.get(d);
+    if (acc && (acc.ownerId === p.user.id || isAdmin(p))) return { domain: d, account: acc };
+    return apiError(c, 404, 'Mailroom does not receive mail for this domain');
   };
+  const accountJson = (d: AccountDomain) => accountDomainJson(d, DomainService.txtValue(d));
+  /** The catch-all address as Mailsac's EmailAddress (catchAll names the domain); null when off. */
+  const catchAllJson = (d: AccountDomain) =>
+    d.catchAll
+      ? { _id: `*@${d.domain}`, owner: d.ownerName, info: '', forward: null, enablews: false, webhook: null, webhookSlack: null, webhookSlackToFrom: false, catchAll: d.domain }
+      : null;
 
   reg.route(
     'get',
     '/domains',
-    { operationId: 'ListDomains', summary: 'The domains this Mailroom receives mail for', tags: ['Domains'], auth: 'key', responses: { 200: 'Domains', 401: 'No key' }, returns: 'DomainsList' },
-    (c) => needUser(c) ?? c.json(config.domains.map(domainJson)),
+    { operationId: 'ListDomains', summary: "The domains this Mailroom receives mail for, and the account's own", tags: ['Domains'], auth: 'key', responses: { 200: 'Domains', 401: 'No key' }, returns: 'DomainsList' },
+    (c) => needUser(c) ?? c.json([...config.domains.map(domainJson), ...store.domains.listForOwner(userOf(c).user.id).map(accountJson)]),
   );
 
   reg.route(
     'get',
     '/domains/:domain',
-    { operationId: 'GetDomain', summary: 'One domain and how many messages you can see in it', tags: ['Domains'], auth: 'key', responses: { 200: '{domain, totalMessages}', 401: 'No key', 404: 'Not a domain of this Mailroom' } },
+    { operationId: 'GetDomain', summary: 'One domain and how many messages you can see in it', tags: ['Domains'], auth: 'key', responses: { 200: '{domain, totalMessages, catchAllAddress}', 401: 'No key', 404: 'Not a domain of this Mailroom' }, returns: 'DomainInfo' },
     (c) => {
       const no = needUser(c);
       if (no) return no;
       const d = domainParam(c);
       if (d instanceof Response) return d;
       const p = principal(c, deps);
-      const scope: Scope = isAdmin(p) ? { kind: 'domain', domain: d } : { kind: 'domain', domain: d, userId: p.kind === 'user' ? p.user.id : -1 };
-      return c.json({ domain: domainJson(d), totalMessages: store.queries.count(scope) });
+      // The owner of an account domain sees all of its mail, as an admin does.
+      const whole = isAdmin(p) || d.account !== null;
+      const scope: Scope = whole ? { kind: 'domain', domain: d.domain } : { kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 };
+      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope), catchAllAddress: d.account ? catchAllJson(d.account) : null });
+    },
+  );
+
+  reg.route(
+    'post',
+    '/domains/:domain',
+    {
+      operationId: 'AddDomain',
+      summary: 'Mailroom: add your own domain; publish the records shown, then ask for verification',
+      description: 'Mail for the domain is accepted once the TXT record is seen (POST /domains/{domain}/verify). A verified domain is yours and private: every address under it reads as yours.',
+      tags: ['Domains'],
+      auth: 'key',
+      responses: { 200: 'The domain and the DNS records to set', 400: 'Not a domain, or the operator\'s', 401: 'No key, or added by another account' },
+      returns: 'DomainSetup',
+    },
+    (c) => {
+      const no = needUser(c);
+      if (no) return no;
+      const p = userOf(c);
+      const r = deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
+      if (!r.ok) {
+        const [status, message] = DOMAIN_REFUSAL[r.reason];
+        return apiError(c, status, message);
+      }
+      return c.json(setupJson(r.value));
+    },
+  );
+
+  const setupJson = (d: AccountDomain) => ({
+    domain: accountJson(d),
+    records: [
+      { type: 'MX', name: d.domain, value: config.smtp.hostname || 'this Mailroom\'s host name', priority: 10 },
+      { type: 'TXT', name: d.domain, value: DomainService.txtValue(d), priority: 0 },
+    ],
+  });
+
+  const ownDomain = (c: C) => {
+    const no = needUser(c);
+    if (no) return no;
+    const p = userOf(c);
+    const r = deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
+    if (!r.ok) {
+      const [status, message] = DOMAIN_REFUSAL[r.reason];
+      return apiError(c, status, message);
+    }
+    return r.value;
+  };
+
+  reg.route(
+    'get',
+    '/domains/:domain/setup',
+    { operationId: 'GetDomainSetup', summary: 'Mailroom: the DNS records your domain needs', tags: ['Domains'], auth: 'key', responses: { 200: 'The domain and its records', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'DomainSetup' },
+    (c) => {
+      const d = ownDomain(c);
+      return d instanceof Response ? d : c.json(setupJson(d));
+    },
+  );
+
+  reg.route(
+    'post',
+    '/domains/:domain/verify',
+    { operationId: 'VerifyDomain', summary: 'Mailroom: look for the TXT record now', tags: ['Domains'], auth: 'key', responses: { 200: 'The domain (verified, or lastVerificationErrors says why not)', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'Domain' },
+    async (c) => {
+      const d = ownDomain(c);
+      return d instanceof Response ? d : c.json(accountJson(await deps.services.domains.verify(d)));
+    },
+  );
+
+  reg.route(
+    'put',
+    '/domains/:domain/privacy/:isPrivateBoolean',
+    { operationId: 'SetDomainPrivacy', summary: 'Make your domain private (default) or public', tags: ['Domains'], auth: 'key', pathDocs: { isPrivateBoolean: 'true or false' }, responses: { 200: 'The domain', 400: 'Not true or false', 401: 'No key', 404: 'Not added' }, returns: 'Domain' },
+    (c) => {
+      const d = ownDomain(c);
+      if (d instanceof Response) return d;
+      const v = c.req.param('isPrivateBoolean');
+      if (v !== 'true' && v !== 'false') return apiError(c, 400, 'isPrivateBoolean must be true or false');
+      return c.json(accountJson(deps.services.domains.setPrivate(d, v === 'true')));
+    },
+  );
+
+  reg.route(
+    'put',
+    '/domains/:domain/catch-all/:enabled',
+    {
+      operationId: 'SetDomainCatchAll',
+      summary: 'Mailroom: turn the catch-all address *@domain on or off',
+      description: 'On: every message to the domain is also filed under *@{domain}, readable like any inbox of the domain.',
+      tags: ['Domains'],
+      auth: 'key',
+      pathDocs: { enabled: 'true or false' },
+      responses: { 200: '{domain, totalMessages, catchAllAddress}', 400: 'Not true or false', 401: 'No key', 404: 'Not added' },
+      returns: 'DomainInfo',
+    },
+    (c) => {
+      const d = ownDomain(c);
+      if (d instanceof Response) return d;
+      const v = c.req.param('enabled');
+      if (v !== 'true' && v !== 'false') return apiError(c, 400, 'enabled must be true or false');
+      const after = deps.services.domains.setCatchAll(d, v === 'true');
+      return c.json({ domain: accountJson(after), totalMessages: store.queries.count({ kind: 'domain', domain: after.domain }), catchAllAddress: catchAllJson(after) });
+    },
+  );
+
+  reg.route(
+    'delete',
+    '/domains/:domain',
+    { operationId: 'RemoveDomain', summary: 'Mailroom: remove your domain (its stored mail stays, public unless reserved)', tags: ['Domains'], auth: 'key', responses: { 200: '{_id, message}', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'AddressReleased' },
+    (c) => {
+      const d = ownDomain(c);
+      if (d instanceof Response) return d;
+      deps.services.domains.remove(d);
+      return c.json({ _id: d.domain, message: 'Domain removed; its mail is no longer accepted.' });
     },
   );
 
@@ -63,8 +208,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p)) return c.json(store.messages.listDomain(d, { until, limit: limit ?? 20 }).map((m) => json(m, p)));
-      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20 }), p));
+      if (isAdmin(p) || d.account !== null) return c.json(store.messages.listDomain(d.domain, { until, limit: limit ?? 20 }).map((m) => json(m, p)));
+      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20 }), p));
     },
   );
 
@@ -75,10 +220,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
     async (c) => {
       const no = needUser(c);
       if (no) return no;
-      if (!isAdmin(principal(c, deps))) return apiError(c, 403, MSG.admin);
       const d = domainParam(c);
-      if (d instanceof Response) return d;
-      await deps.services.inboxes.deleteDomain(d);
+      if (d instanceof Response && isAdmin(principal(c, deps))) return d;
+      // Admins, and the owner of an account domain (Mailsac: "The domain must be owned domain").
+      if (d instanceof Response || (!isAdmin(principal(c, deps)) && d.account === null)) return apiError(c, 403, MSG.admin);
+      await deps.services.inboxes.deleteDomain(d.domain);
       return c.body(null, 204);
     },
   );

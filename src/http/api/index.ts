@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { withServices, type AppEnv, type WebDeps } from '../deps.js';
 import { apiPrincipal } from '../middleware/api-principal.js';
 import { apiInboxGuard } from '../middleware/inbox-guard.js';
+import { apiCors } from '../middleware/api-cors.js';
 import { ApiRegistry, type RecordedRoute } from './registry.js';
 import { buildOpenApi, renderApiDocs } from './openapi.js';
 import { apiError } from './errors.js';
@@ -26,6 +27,8 @@ import { registerAccountRoutes } from './account.js';
 import { registerPrivacyRoutes } from './privacy.js';
 import { registerNotServedRoutes } from './not-served.js';
 import { registerWebhookRoutes } from '../../push/activity-routes.js';
+import { registerOutgoingRoutes } from './outgoing.js';
+import { registerLegacyRoutes } from './legacy.js';
 
 export { apiError } from './errors.js';
 
@@ -43,6 +46,8 @@ export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: Recorded
   const reg = new ApiRegistry(app, (mode) => apiInboxGuard(deps, mode));
   const { config } = deps;
 
+  // Preflights are answered before anything reads a key or a body.
+  app.use('*', apiCors());
   // Bounded bodies (bad-input 66): nothing the API takes is larger than a bulk list of 100 addresses.
   app.use('*', bodyLimit({ maxSize: 256 * 1024, onError: (c) => apiError(c as C, 413, 'Request body too large') }));
   app.use('*', apiPrincipal(deps));
@@ -59,6 +64,8 @@ export function createApi(given: WebDeps): { app: Hono<AppEnv>; routes: Recorded
   // Data rights and the audit log (issue 4).
   registerPrivacyRoutes(reg, deps, apiError);
   registerWebhookRoutes(reg, deps, apiError);
+  registerOutgoingRoutes(kit);
+  registerLegacyRoutes(kit);
   registerNotServedRoutes(kit);
 
   const serverUrl = (c: C) => (config.http.publicUrl || new URL(c.req.url).origin) + '/api';

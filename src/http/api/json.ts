@@ -1,9 +1,14 @@
 // Mailroom's records in Mailsac's JSON vocabulary (EmailMessage,
-// EmailAddress, AttachmentMeta). Field names and types follow
-// reference/mailsac-openapi.yml; every string is data, escaped by JSON itself.
+// EmailAddress, AttachmentMeta, Domain). The shapes are declared once in
+// schemas.ts; each builder here returns JsonOf<that shape>, so the published
+// OpenAPI schema and the answer cannot drift. Every string is data, escaped by
+// JSON itself.
 import type { Store } from '../../store/index.js';
 import type { MessageView, AttachmentMeta } from '../../store/messages.js';
 import type { OwnedAddress } from '../../store/addresses.js';
+import type { AccountDomain } from '../../store/account-domains.js';
+import type { JsonOf } from './schemas.js';
+import type * as S from './schemas.js';
 
 /** Who is reading a message's JSON, for the fields only some may see. */
 export interface Viewer {
@@ -27,7 +32,14 @@ function savedByFor(store: Store, m: MessageView, viewer: Viewer): string | null
   return entitled ? (store.users.byId(savedById)?.username ?? null) : null;
 }
 
-export function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): Record<string, unknown> {
+/**
+ * `via` is the IP address of the listener that took the message (Mailsac:
+ * "IP address of SMTP server that received the message from ip"); the caller
+ * passes '' when privacy.storeSenderIp is off, with `ip` blanked too.
+ * `read` is null until the message is marked read (Mailsac sets it only when
+ * a reader does); Mailroom keeps one flag, so "marked unread" is null as well.
+ */
+export function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): JsonOf<typeof S.EmailMessage> {
   const savedBy = savedByFor(store, m, viewer);
   return {
     _id: m.id,
@@ -40,14 +52,14 @@ export function messageJson(store: Store, m: MessageView, via: string, viewer: V
     originalInbox: m.originalInbox,
     inbox: m.inbox,
     domain: m.domain,
-    received: iso(m.received),
+    received: new Date(m.received).toISOString(),
     size: m.size,
     attachments: m.attachments.map((a) => a.md5),
     ip: m.ip,
     via,
-    folder: m.folder,
+    folder: m.folder as JsonOf<typeof S.EmailMessage>['folder'],
     labels: m.labels,
-    read: m.read,
+    read: m.read ? true : null,
     rtls: m.tls,
     links: m.links,
     spam: 0,
@@ -57,7 +69,7 @@ export function messageJson(store: Store, m: MessageView, via: string, viewer: V
   };
 }
 
-export function addressJson(a: OwnedAddress, withOwner: boolean): Record<string, unknown> {
+export function addressJson(a: OwnedAddress, withOwner: boolean): JsonOf<typeof S.EmailAddress> {
   return {
     _id: a.address,
     ...(withOwner ? { owner: a.ownerName } : {}),
@@ -68,17 +80,17 @@ export function addressJson(a: OwnedAddress, withOwner: boolean): Record<string,
     webhookSlack: a.webhookSlack,
     webhookSlackToFrom: a.webhookSlackToFrom,
     catchAll: null,
-    created: iso(a.created),
-    updated: iso(a.updated),
+    created: new Date(a.created).toISOString(),
+    updated: new Date(a.updated).toISOString(),
   };
 }
 
 /** The answer for an address nobody owns (Mailsac omits `owner`). */
-export function unownedAddressJson(address: string): Record<string, unknown> {
+export function unownedAddressJson(address: string): JsonOf<typeof S.EmailAddress> {
   return { _id: address, info: '', forward: null, enablews: false, webhook: null, webhookSlack: null, webhookSlackToFrom: false, catchAll: null };
 }
 
-export function attachmentJson(a: AttachmentMeta): Record<string, unknown> {
+export function attachmentJson(a: AttachmentMeta): JsonOf<typeof S.AttachmentMetaItem> {
   return {
     checksum: a.md5,
     contentDisposition: a.inline ? 'inline' : 'attachment',
@@ -87,5 +99,41 @@ export function attachmentJson(a: AttachmentMeta): Record<string, unknown> {
     fileName: a.filename,
     length: a.size,
     transferEncoding: 'base64',
+  };
+}
+
+/** A domain this Mailroom receives mail for (config.domains: the operator's, public, verified by configuration). */
+export function configDomainJson(domain: string, isDefault: boolean): JsonOf<typeof S.Domain> {
+  return {
+    _id: domain,
+    created: null,
+    updated: null,
+    enablews: false,
+    hosted: false,
+    isDefault,
+    isPrivate: false,
+    lastVerificationErrors: '',
+    owner: null,
+    verificationTxt: '',
+    verified: true,
+    verifiedMx: true,
+  };
+}
+
+/** A domain an account added (issue 12): private by default, verified once its TXT record was seen. MX is not checked (verifiedMx false). */
+export function accountDomainJson(d: AccountDomain, txt: string): JsonOf<typeof S.Domain> {
+  return {
+    _id: d.domain,
+    created: new Date(d.created).toISOString(),
+    updated: new Date(d.updated).toISOString(),
+    enablews: false,
+    hosted: false,
+    isDefault: false,
+    isPrivate: d.isPrivate,
+    lastVerificationErrors: d.lastError,
+    owner: d.ownerName,
+    verificationTxt: txt,
+    verified: d.verified !== null,
+    verifiedMx: false,
   };
 }

@@ -2,6 +2,7 @@
 // JSON shape, and the guards that answer 400/401/403/404 the same way
 // everywhere (bad-input 61: one answer for a private inbox, whatever the key).
 import os from 'node:os';
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { readyMessageInInbox } from '../ready-message.js';
@@ -37,16 +38,26 @@ export interface ApiKit {
   listOf: (ids: string[], viewer: Principal) => unknown[];
 }
 
-function viaName(deps: WebDeps): string {
-  return deps.config.smtp.hostname || os.hostname();
+/**
+ * The IP address Mailsac's `via` names: the SMTP listener's own address when
+ * it is bound to one, else this host's first external interface address.
+ */
+export function viaAddress(host: string, interfaces = os.networkInterfaces()): string {
+  if (isIP(host) && host !== '0.0.0.0' && host !== '::') return host;
+  const all = Object.values(interfaces).flatMap((list) => list ?? []);
+  const external = all.filter((i) => !i.internal);
+  return (external.find((i) => i.family === 'IPv4') ?? external[0] ?? all.find((i) => i.family === 'IPv4'))?.address ?? '127.0.0.1';
 }
 
 export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const { store, config } = deps;
-  const via = viaName(deps);
-  // privacy.storeSenderIp off: the sending host is not shown, even for mail stored before it was turned off.
+  const via = viaAddress(config.smtp.host);
+  // privacy.storeSenderIp off: no address is shown, the sender's (even for mail
+  // stored before it was turned off) nor the listener's it connected to.
   const json = (m: MessageView, p: Principal) =>
-    messageJson(store, config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' }, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
+    config.privacy.storeSenderIp
+      ? messageJson(store, m, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) })
+      : messageJson(store, { ...m, ip: '', helo: '' }, '', { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
   const principal = (c: C, d: WebDeps): Principal => principalFrom(c, d);
 
   const needUser = (c: C): Response | null => {

@@ -32,7 +32,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
   reg.route(
     'get',
     '/addresses/:email/message-count',
-    { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' } },
+    { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' }, returns: 'MessageCount' },
     (c) => {
       const g = guarded(c);
       return c.json({ count: store.messages.count(g.inbox, readerFor(g.p)), inbox: g.inbox });
@@ -94,7 +94,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
   reg.route(
     'delete',
     '/addresses/:email/messages/:messageId',
-    { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    { operationId: 'DeleteMessage', summary: 'Delete one message', tags: ['Messages'], auth: 'inbox', pathDocs: MSG_DOCS, responses: { 200: '{_id, inbox, message}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'MessageDeleted' },
     async (c) => {
       const g = await guardMessage(c);
       if (g instanceof Response) return g;
@@ -135,13 +135,13 @@ export function registerMessageRoutes(kit: ApiKit): void {
   reg.route(
     'put',
     '/addresses/:email/messages/:messageId/labels/:label',
-    { operationId: 'AddMessageLabel', summary: 'Add a label to a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 400: 'Bad label', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    { operationId: 'AddMessageLabel', summary: 'Add a label to a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 400: 'Bad label', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'MessageLabels' },
     labelHandler(true),
   );
   reg.route(
     'delete',
     '/addresses/:email/messages/:messageId/labels/:label',
-    { operationId: 'DeleteMessageLabel', summary: 'Remove a label from a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' } },
+    { operationId: 'DeleteMessageLabel', summary: 'Remove a label from a message', tags: ['Messages'], auth: 'inbox', pathDocs: labelDocs, responses: { 200: '{_id, labels}', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' }, returns: 'MessageLabels' },
     labelHandler(false),
   );
 
@@ -155,6 +155,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       auth: 'inbox',
       pathDocs: { ...MSG_DOCS, folder: 'inbox, all, spam or trash' },
       responses: { 200: '{_id, folder}', 400: 'Unknown folder', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+      returns: 'MessageFolder',
     },
     async (c) => {
       const g = await guardMessage(c);
@@ -177,6 +178,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       auth: 'inbox',
       pathDocs: { ...MSG_DOCS, readBoolean: 'true or false' },
       responses: { 200: '{_id, read}', 400: 'Not true or false', 401: 'No key', 403: 'Private and not yours', 404: 'No such message' },
+      returns: 'MessageRead',
     },
     async (c) => {
       const g = await guardMessage(c);

@@ -1,4 +1,5 @@
 // Mailsac operations Mailroom does not serve: listed in the description, answered 501.
+// (Sending: POST /outgoing-messages delivers to this Mailroom's own domains, outgoing.ts.)
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import type { Method } from './registry.js';
@@ -22,7 +23,6 @@ export function registerNotServedRoutes(kit: ApiKit): void {
     ['get', '/mailstats/top-domains', 'ListTopPublicDomains', 'Mail statistics'],
     ['get', '/mailstats/blacklist', 'Denylist', 'Mail statistics'],
     ['get', '/mailstats/blacklist/:domainOrIP', 'CheckDenylist', 'Mail statistics'],
-    ['post', '/outgoing-messages', 'SendMessage', 'Sending mail'],
   ];
   for (const [method, path, operationId, what] of unsupported) {
     reg.route(method, path, { operationId, summary: `${what}: not served by Mailroom (501)`, tags: ['Not served'], auth: 'none', responses: { 501: 'Not implemented' } }, notHere(what));

@@ -1,78 +1,11 @@
 // /api/openapi.json and its readable page /api/docs, built from the routes
 // registered in ApiRegistry (see registry.ts): paths, methods, parameters and
-// summaries come from the same objects that mount the handlers.
+// summaries come from the same objects that mount the handlers, and the
+// response schemas are the shapes the JSON builders are typed by (schemas.ts).
 import { escapeHtml } from '../../mail/text.js';
 import type { ParamDoc, RecordedRoute } from './registry.js';
+import { SCHEMAS } from './schemas.js';
 
-const str = { type: 'string' };
-const bool = { type: 'boolean' };
-const int = { type: 'integer' };
-const addr = { type: 'object', properties: { address: str, name: str } };
-
-/** The JSON shapes Mailroom answers with (Mailsac's names). */
-const SCHEMAS: Record<string, unknown> = {
-  Error: { type: 'object', properties: { status: int, error: str, message: str } },
-  EmailMessage: {
-    type: 'object',
-    properties: {
-      _id: str,
-      from: { type: 'array', items: addr },
-      to: { type: 'array', items: addr },
-      cc: { type: 'array', items: addr },
-      bcc: { type: 'array', items: addr },
-      subject: str,
-      savedBy: { type: 'string', nullable: true },
-      originalInbox: str,
-      inbox: str,
-      domain: str,
-      received: { type: 'string', format: 'date-time' },
-      size: int,
-      attachments: { type: 'array', items: str, description: 'md5 of each attachment' },
-      ip: str,
-      via: str,
-      folder: { type: 'string', enum: ['inbox', 'all', 'spam', 'trash'] },
-      labels: { type: 'array', items: str },
-      read: bool,
-      rtls: bool,
-      links: { type: 'array', items: str },
-      spam: { type: 'number' },
-      starred: bool,
-      parseState: { type: 'string', enum: ['pending', 'ok', 'failed'], description: 'Mailroom: parsed fields are filled once this is not pending' },
-    },
-  },
-  EmailMessageList: { type: 'array', items: { $ref: '#/components/schemas/EmailMessage' } },
-  EmailAddress: {
-    type: 'object',
-    properties: {
-      _id: str,
-      owner: str,
-      info: str,
-      forward: { type: 'string', nullable: true },
-      enablews: bool,
-      webhook: { type: 'string', nullable: true },
-      webhookSlack: { type: 'string', nullable: true },
-      webhookSlackToFrom: bool,
-      created: { type: 'string', format: 'date-time' },
-      updated: { type: 'string', format: 'date-time' },
-    },
-  },
-  EmailAddressList: { type: 'array', items: { $ref: '#/components/schemas/EmailAddress' } },
-  EmailAddressAvailability: { type: 'object', properties: { available: bool, email: str, owned: bool } },
-  AttachmentMeta: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: { checksum: str, contentDisposition: str, contentId: str, contentType: str, fileName: str, length: int, transferEncoding: str },
-    },
-  },
-  Domain: { type: 'object', properties: { _id: str, isPrivate: bool, verified: bool, verifiedMx: bool } },
-  DomainsList: { type: 'array', items: { $ref: '#/components/schemas/Domain' } },
-  CurrentUserInfo: { type: 'object', properties: { _id: str, email: str, role: str, apiKeyName: str } },
-  CurrentUserStats: {
-    type: 'object',
-    properties: { addresses: { type: 'array', items: str }, domains: { type: 'array', items: str }, starredMessages: int, storedMessages: int, inboxBytes: int },
-  },
-};
 
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

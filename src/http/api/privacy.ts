@@ -116,6 +116,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       auth: 'key',
       pathDocs: { email: 'Email address' },
       responses: { 200: '{address, deletedMessages}', 401: 'No key', 403: 'Owned by another account, or unowned and you are not an admin' },
+      returns: 'AddressDataDeleted',
     },
     async (c) => {
       const r = addressRights(c);
@@ -157,6 +158,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       auth: 'key',
       pathDocs: { username: 'User name (yours, or any for admins)' },
       responses: { 200: '{username, deletedMessages, ...}', 400: 'The last admin, or the admin key user', 401: 'No key', 403: 'Not your account', 404: 'No such user' },
+      returns: 'UserDataDeleted',
     },
     async (c) => {
       const r = accountRights(c);
@@ -184,6 +186,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
         { name: 'before', type: 'integer', description: 'Entries with an id below this (paging)' },
       ],
       responses: { 200: 'Entries', 401: 'No key', 403: 'Not an admin' },
+      returns: 'AuditEntries',
     },
     (c) => {
       const p = who(c);

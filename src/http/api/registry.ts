@@ -6,6 +6,7 @@
 import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../deps.js';
 import type { InboxMode } from '../middleware/inbox-guard.js';
+import type { SchemaName } from './schemas.js';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -35,7 +36,7 @@ export interface RouteDoc {
   responses: Record<string, string>;
   produces?: string;
   /** Schema name (components/schemas) of the JSON 200 answer. */
-  returns?: string;
+  returns?: SchemaName;
   /** auth 'inbox' with an {email}: the rights needed; default read for GET, write otherwise. */
   inboxMode?: InboxMode;
 }

@@ -22,6 +22,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       auth: 'key',
       query: [LIMIT, { name: 'since', type: 'string', description: 'Only messages received since this ISO 8601 date' }, { name: 'skip', type: 'integer', description: 'Skip this many' }],
       responses: { 200: '{messages, unread, limit, skip}', 401: 'No key' },
+      returns: 'InboxPage',
     },
     (c) => {
       const no = needUser(c);
@@ -52,6 +53,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
         { name: 'andRead', type: 'boolean', description: 'Read or unread' },
       ],
       responses: { 200: '{messages}', 400: 'No condition', 401: 'No key' },
+      returns: 'MessageMatches',
     },
     (c) => {
       const no = needUser(c);
@@ -74,12 +76,19 @@ export function registerSearchRoutes(kit: ApiKit): void {
     '/inbox-search',
     {
       operationId: 'SearchInboxMessages',
-      summary: "Full-text search of the account's messages: subject, addresses and body (at most 100, newest first)",
-      description: 'Words must all match; a word ending in * matches as a prefix. Any text is accepted: quotes and operators are searched as text.',
+      summary: "Messages of the account whose subject, From or To address contains the query (at most 100, newest first)",
+      description:
+        'As Mailsac: the query, as typed, is a case-insensitive substring of the subject, a From address or a To address; any one matching is enough. ' +
+        'Mailroom: fulltext=true searches words in subject, addresses and body instead (every word must match; word* is a prefix).',
       tags: ['Messages'],
       auth: 'key',
-      query: [{ name: 'query', type: 'string', description: 'Words to find' }, { name: 'inbox', type: 'string', description: 'Mailroom: search only this inbox (any inbox you may read)' }],
+      query: [
+        { name: 'query', type: 'string', description: 'Text to find in to, from and subject' },
+        { name: 'inbox', type: 'string', description: 'Mailroom: search only this inbox (any inbox you may read)' },
+        { name: 'fulltext', type: 'boolean', description: 'Mailroom: full-text word search of subject, addresses and body' },
+      ],
       responses: { 200: '{query, messages}', 401: 'No key', 403: 'inbox is private and not yours' },
+      returns: 'SearchResults',
     },
     (c) => {
       const query = (c.req.query('query') ?? '').slice(0, 1000);
@@ -99,7 +108,9 @@ export function registerSearchRoutes(kit: ApiKit): void {
         if (no) return no;
         scope = accountScope(principal(c, deps));
       }
-      return c.json({ query, messages: listOf(store.queries.search(scope, query, { limit: 100 }), principal(c, deps)) });
+      const fulltext = bool(c.req.query('fulltext')) === true;
+      const ids = fulltext ? store.queries.search(scope, query, { limit: 100 }) : store.queries.matchAny(scope, query.trim(), { limit: 100 });
+      return c.json({ query, messages: listOf(ids, principal(c, deps)) });
     },
   );
 }

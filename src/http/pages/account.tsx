@@ -3,6 +3,7 @@
 // and star, label and file one's own mail. Server-rendered, no inline
 // scripts; every POST carries a CSRF token and is checked against Origin
 // (bad-input 63); GET never changes anything.
+import { DomainService, type DomainRefusal } from '../../services/domains.js';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -171,6 +172,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         keys={accounts.listKeys(p.user.id)}
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
+        ownDomains={store.domains.listForOwner(p.user.id).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
+        mxHost={config.smtp.hostname || (config.http.publicUrl ? new URL(config.http.publicUrl).hostname : "this Mailroom's host name")}
         apiBase={apiBase()}
         webhookSecret={store.webhooks.secretFor(p.user.id)}
         billing={billingProps(p.user)}
@@ -292,6 +295,42 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     const { wiped: wipe } = await deps.services.addresses.release(owned.address, { deleteMessages: f.deleteMessages === 'true' });
     return accountPage(c, p, { notice: wipe ? `${owned.address} released; its messages were deleted.` : `${owned.address} released: it is public again, with its mail.` });
+  });
+
+  // ------------------------------------------------------------------ your domains (issue 12)
+
+  const DOMAIN_ERROR: Record<DomainRefusal, string> = {
+    invalid: 'That is not a domain name.',
+    'operator-domain': "That domain is the operator's.",
+    taken: 'That domain was added by another account.',
+    'already-yours': 'You already added that domain.',
+    'not-yours': 'That domain is not yours.',
+    unknown: 'That domain is not yours.',
+    'too-many': 'Too many domains on this account.',
+  };
+
+  app.post('/account/domains', requireUser, checked, async (c) => {
+    const p = me(c);
+    const r = deps.services.domains.add(p.user.id, formOf(c).domain ?? '');
+    if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 400);
+    return accountPage(c, p, { notice: `${r.value.domain} added: publish its records below, then check DNS.` });
+  });
+
+  app.post('/account/domains/:domain/:action{verify|privacy|remove}', requireUser, checked, async (c) => {
+    const p = me(c);
+    const r = deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
+    if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 403);
+    const action = c.req.param('action');
+    if (action === 'verify') {
+      const d = await deps.services.domains.verify(r.value);
+      return d.verified ? accountPage(c, p, { notice: `${d.domain} is verified: its mail is yours.` }) : accountPage(c, p, { error: `${d.domain} is not verified yet: ${d.lastError}` }, 400);
+    }
+    if (action === 'privacy') {
+      const d = deps.services.domains.setPrivate(r.value, formOf(c).private === 'true');
+      return accountPage(c, p, { notice: `${d.domain} is now ${d.isPrivate ? 'private' : 'public'}.` });
+    }
+    deps.services.domains.remove(r.value);
+    return accountPage(c, p, { notice: `${r.value.domain} removed: its mail is no longer accepted.` });
   });
 
   // ------------------------------------------------------------------ your mail

@@ -7,6 +7,7 @@ import type { OwnedAddress } from '../../../store/addresses.js';
 import { Layout } from '../layout.js';
 import { FormOutcome } from '../parts.js';
 import { BillingSection, type BillingProps } from './billing.js';
+import { OwnDomains, type OwnDomainView } from './domains.js';
 
 export interface AccountProps {
   nonce: string;
@@ -15,6 +16,9 @@ export interface AccountProps {
   keys: ApiKey[];
   addresses: Array<OwnedAddress & { messages: number }>;
   domains: string[];
+  /** Domains this account added (issue 12), with their TXT values; the MX host to point them at. */
+  ownDomains?: OwnDomainView[];
+  mxHost?: string;
   apiBase: string;
   /** A key just created: shown this once. */
   newKey?: { name: string; key: string };
@@ -171,6 +175,7 @@ export function AccountPage(props: AccountProps) {
         <button type="submit">Make private</button>
       </form>
       <p class="muted">Domains: {props.domains.join(', ')}</p>
+      <OwnDomains domains={props.ownDomains ?? []} csrf={props.csrf} mxHost={props.mxHost ?? ''} />
       <h2>Your data</h2>
       <p>
         <a href="/account/data/me/export">Download everything held for your account</a> (an mbox file per address and a manifest).{' '}
