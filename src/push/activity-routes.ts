@@ -7,7 +7,6 @@ import type { AppEnv, WebDeps } from '../http/deps.js';
 import type { ApiRegistry } from '../http/api/registry.js';
 import { canonicalAddress } from '../policy/address.js';
 import { isAdmin, principalFrom } from '../http/middleware/principal.js';
-import { WebhookStore } from '../store/webhooks.js';
 
 type C = Context<AppEnv>;
 type ApiErr = (c: C, status: 400 | 401 | 403 | 404, message: string) => Response;
@@ -25,7 +24,8 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       auth: 'key',
       pathDocs: { email: 'A private address you own' },
       query: [{ name: 'limit', type: 'integer', description: 'At most this many (default 100, max 1000)' }],
-      responses: { 200: 'Attempts', 400: 'Bad address', 401: 'No key', 403: 'Not your address' },
+      responses: { 200: 'Attempts', 400: 'Bad address', 401: 'No key, or an address owned by another account' },
+      returns: 'WebhookActivity',
     },
     (c) => {
       const p = principalFrom(c, deps);
@@ -33,9 +33,9 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const a = canonicalAddress(c.req.param('email') ?? '');
       if (!a) return apiError(c, 400, 'Invalid email address');
       const owner = deps.store.addresses.ownerOf(a.inbox);
-      // Another account's address: 403, as GET /addresses/{email}. An unowned
-      // address has no webhook: its list is empty (an earlier owner's stays theirs).
-      if (!isAdmin(p) && owner !== null && owner !== p.user.id) return apiError(c, 403, 'This address is owned by another account');
+      // Another account's address: 401, as Mailsac documents for GET /addresses/{email}. An
+      // unowned address has no webhook: its list is empty (an earlier owner's stays theirs).
+      if (!isAdmin(p) && owner !== null && owner !== p.user.id) return apiError(c, 401, 'This address is owned by another account');
       const limit = Math.max(1, Math.min(1000, Number(c.req.query('limit')) || 100));
       return c.json(
         webhooks.activity(a.inbox, limit, isAdmin(p) ? undefined : p.user.id).map((x) => ({
@@ -61,6 +61,7 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       tags: ['Account'],
       auth: 'key',
       responses: { 200: '{ secret }', 401: 'No key' },
+      returns: 'WebhookSecret',
     },
     (c) => {
       const p = principalFrom(c, deps);

@@ -3,18 +3,14 @@
 // plus Mailsac's body properties (EmailMessageBodyProps: text, body, raw,
 // headers; the websocket page's example also has html). Every string is
 // message data carried inside JSON, escaped by JSON.stringify.
-import os from 'node:os';
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
 import { messageJson } from '../http/api/json.js';
+import { viaAddress } from '../http/api/kit.js';
 import { rawHeaders } from '../mail/parse.js';
 
 export type MessagePayload = Record<string, unknown>;
-
-export function viaName(config: Config): string {
-  return config.smtp.hostname || os.hostname();
-}
 
 /** Headers as Mailsac's `json` format: names lower-cased, values grouped in arrays. */
 function groupedHeaders(headers: Array<[string, string]>): Record<string, string[]> {
@@ -34,7 +30,7 @@ export function payloadOf(store: Store, config: Config, m: MessageView): Message
   // privacy.storeSenderIp off: the same redaction as the API's answers.
   const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
   // No viewer: `savedBy` (who starred it) is not pushed to anyone (issue 13 item 7).
-  const meta = messageJson(store, view, viaName(config), { userId: null, admin: false });
+  const meta = messageJson(store, view, config.privacy.storeSenderIp ? viaAddress(config.smtp.host) : '', { userId: null, admin: false });
   const body = store.messages.body(m.contentId);
   const raw = store.messages.raw(m.contentId) ?? Buffer.alloc(0);
   let headers = body && m.parseState !== 'pending' ? body.headers : [];

@@ -61,13 +61,13 @@ test('the key in the query string and in the JSON body', async () => {
 
 test('form-encoded PUT, and JSON sent the way curl -d labels it', async () => {
   const form = await api(m, 'PUT', `/api/private-address-forwarding/${INBOX}?_mailsacKey=${key}`, {
-    body: 'enablews=true&info=from+a+form&forward=elsewhere%40example.org',
+    body: 'enablews=true&info=from+a+form&forward=elsewhere%40mailroom.test',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   });
   assert.is(form.status, 200, form.text);
   assert.is(form.json.enablews, true);
   assert.is(form.json.info, 'from a form');
-  assert.is(form.json.forward, 'elsewhere@example.org');
+  assert.is(form.json.forward, 'elsewhere@mailroom.test');
   // websocket.rst: curl -H 'Mailsac-Key: …' -X PUT …/private-address-forwarding/… -d '{"enablews": false}'
   const curlJson = await api(m, 'PUT', `/api/private-address-forwarding/${INBOX}`, { key, body: '{"enablews": false}', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
   assert.is(curlJson.status, 200);

@@ -371,7 +371,8 @@ test('/privacy names Stripe and what Mailroom stores only when billing is on', a
     assert.not.match(without, /Stripe/);
     // Off: no plan section, no limits, no webhook.
     const { user, key } = await newUser(off, 'nobilling');
-    assert.is((await me(off, key)).privateAddressCredits, null);
+    // Mailsac's integer (issue 12): 0 while billing is off, where no plan limits reservations.
+    assert.is((await me(off, key)).privateAddressCredits, 0);
     for (const a of ['f1', 'f2', 'f3']) assert.is((await reserveApi(off, key, `${a}@mailroom.test`)).status, 200);
     assert.is(off.store.addresses.countForOwner(user.id), 3);
     assert.is((await fetch(`${off.http}/billing/stripe/webhook`, { method: 'POST', body: '{}' })).status, 404);

@@ -202,10 +202,16 @@ export const SCHEMAS = {
       ip: str,
     }),
   ),
+  WebhookActivity: described(
+    arr(obj({ time: dateTime, url: str, status: nullable(int), latencyMs: int, attempt: int, error: nullable(str), messageId: str, deliveryId: int })),
+    'Mailroom: webhook and Slack delivery attempts, newest first (issue 11)',
+  ),
+  WebhookSecret: described(obj({ secret: str }), 'Mailroom: the secret webhooks are signed with'),
 } satisfies Record<string, Schema>;
 
 export type SchemaName =
   | 'Error' | 'EmailMessage' | 'EmailMessageList' | 'EmailAddress' | 'EmailAddressList' | 'EmailAddressAvailability'
   | 'AttachmentMeta' | 'Domain' | 'DomainsList' | 'DomainInfo' | 'DomainSetup' | 'CurrentUserInfo' | 'CurrentUserStats' | 'MessageCount'
   | 'MessageDeleted' | 'MessageLabels' | 'MessageFolder' | 'MessageRead' | 'InboxPage' | 'MessageMatches' | 'SearchResults'
-  | 'AddressReleased' | 'MessageHeaders' | 'OutgoingMessageResult' | 'AddressDataDeleted' | 'UserDataDeleted' | 'AuditEntries';
+  | 'AddressReleased' | 'MessageHeaders' | 'OutgoingMessageResult' | 'AddressDataDeleted' | 'UserDataDeleted' | 'AuditEntries'
+  | 'WebhookActivity' | 'WebhookSecret';
