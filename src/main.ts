@@ -60,6 +60,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     config,
     ingest: (message) => writer.ingest(message),
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null,
+    pendingMessages: () => writer.pendingMessages,
     log: log.child({ component: 'smtp' }),
   });
 

@@ -31,6 +31,7 @@ export class ParseQueue {
   private parsing = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private held = false;
   private readonly pool: ParsePool;
   /** Handed to the pool at once: one per worker and one waiting each, so a worker never idles between messages. */
   private readonly maxInFlight: number;
@@ -73,14 +74,21 @@ export class ParseQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Stops handing messages to the pool (true) until told to go on (false); messages in the pool finish. */
+  hold(on: boolean): void {
+    this.held = on;
+    if (!on) this.pump();
+  }
+
   async close(): Promise<void> {
+    this.held = false;
     await this.idle();
     this.closed = true;
     await this.pool.close();
   }
 
   private pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.held) return;
     while (this.parsing < this.maxInFlight && this.queue.length) {
       const job = this.queue.shift()!;
       if (job.raw) this.queuedRawBytes -= job.raw.length;
