@@ -67,7 +67,8 @@ async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> 
   return {
     smtpPort: m.smtpAddress.port,
     httpPort: m.httpAddress.port,
-    backlog: () => m.parseQueue.length,
+    // Acknowledged, not ready: what smtp.maxPendingMessages bounds (issue 16).
+    backlog: () => m.writer.pendingMessages,
     idle: () => m.parseQueue.idle(),
     info: () => ({
       // Commits happen in the writer thread when there is one (its stats), else on the main thread.
