@@ -96,19 +96,19 @@ export class ParseQueue {
       if (!raw) continue; // deleted before it was parsed
       this.inFlight.add(job.contentId);
       this.parsing++;
-      void parseInWalls(this.pool, raw).then(({ parsed, bodyZ }) => {
+      void parseInWalls(this.pool, raw).then(({ parsed, bodyZ, rawZ }) => {
         this.parsing--;
         if (!parsed.ok) this.log.warn({ content: job.contentId, reason: parsed.error }, 'message kept unparsed');
-        this.store(job.contentId, parsed, bodyZ);
+        this.store(job.contentId, parsed, bodyZ, rawZ);
         this.pump();
       });
     }
     this.notifyIdle();
   }
 
-  private store(contentId: number, parsed: ParsedMessage, bodyZ?: Buffer): void {
+  private store(contentId: number, parsed: ParsedMessage, bodyZ?: Buffer, rawZ?: Buffer): void {
     // Parse results ride along with the next group commit instead of paying for an fsync of their own.
-    const committed = this.committer.submitDeferred(() => this.messages.applyParse(contentId, parsed, bodyZ));
+    const committed = this.committer.submitDeferred(() => this.messages.applyParse(contentId, parsed, bodyZ, rawZ));
     // Batching only pays while more results are on their way; the last one
     // need not wait for the batch timer (up to 20 ms of 250→ready, issue 16).
     if (this.parsing === 0 && this.queue.length === 0) this.committer.flushDeferredSoon();
