@@ -39,6 +39,9 @@ export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size
     timeLimitMs: budget.timeLimitMs,
     resourceLimits,
     maxOutputBytes: MAX_PARSE_OUTPUT_BYTES,
+    // Driven from the writer thread, which is often inside a commit when a
+    // worker answers: each worker gets its next message ahead (issue 16).
+    pipeline: true,
   });
 }
 
