@@ -144,6 +144,9 @@ export const configSchema = z.strictObject({
       // DATA bytes buffered across all sessions at once (issue 10: ten 25 MB
       // messages in parallel added 1 GB of RSS); past it 452 4.3.1.
       maxDataBytesInFlight: byteSize().default(256 * 1024 * 1024),
+      // Acknowledged messages not yet ready (processing behind the 250s,
+      // issue 16); past it new mail gets 451 4.3.0 until the backlog drains. 0: no bound.
+      maxPendingMessages: int(0).default(5000),
       greetPauseMs: int(0, 10_000).default(100),
       greetPauseTrustMinutes: int(0).default(1440),
       tls: z

@@ -92,6 +92,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
     acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
     catchAllFor: (domain) => store.domains.catchAllInbox(domain),
+    pendingMessages: () => writer.pendingMessages,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
   });

@@ -31,6 +31,7 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'smtp.dataRateWindowMs': ['test/smtp/abuse.test.ts', 'bad-input 22: a 1 byte/s slowloris is cut off'],
   'smtp.minFreeDiskBytes': ['test/smtp/abuse.test.ts', 'bad-inputs 17, 19, 20, 31'],
   'smtp.maxDataBytesInFlight': ['test/smtp/data-budget.test.ts', 'over smtp.maxDataBytesInFlight a message gets 452 4.3.1, and the budget clears after'],
+  'smtp.maxPendingMessages': ['test/smtp/backlog-gate.test.ts', 'past smtp.maxPendingMessages new mail gets 451 4.3.0, and is accepted again once the backlog drains'],
   'storage.maxDatabaseBytes': ['test/smtp/storage-failure.test.ts', 'at storage.maxDatabaseBytes a write fails with SQLITE_FULL'],
   'http.publicUrl': ['test/web/ui.test.ts', 'CSRF cookie: HttpOnly, SameSite, Secure (and __Host-) behind https'],
   'http.trustedProxies': ['test/auth/login-throttle.test.ts', 'http.trustedProxies: behind a trusted proxy, clients are told apart by X-Forwarded-For'],

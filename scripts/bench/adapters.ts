@@ -67,7 +67,9 @@ async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> 
   return {
     smtpPort: m.smtpAddress.port,
     httpPort: m.httpAddress.port,
-    backlog: () => m.parseQueue.length,
+    // Acknowledged, not ready: what smtp.maxPendingMessages bounds (issue 16);
+    // an older build reports only its parse queue, once a second.
+    backlog: () => (m.writer as { pendingMessages?: number }).pendingMessages ?? m.parseQueue.length,
     idle: () => m.parseQueue.idle(),
     info: () => ({
       // Commits happen in the writer thread when there is one (its stats), else on the main thread.

@@ -27,6 +27,17 @@ export interface IngestCell {
   readyLatency: Summary | null;
   /** Mailroom: acknowledged in the window but no ready seen after the idle wait. */
   readyMissing: number;
+  /**
+   * Messages made readable per second: the window's acknowledged messages
+   * over the time from the first of their 250s to the last of them ready
+   * (issue 16). MailDev and the bare server: their 250 rate (a message is
+   * there when acknowledged).
+   */
+  readyRate: number | null;
+  /** Mailroom: the largest backlog (acknowledged, not ready) sampled every 100 ms during the run. */
+  maxBacklog: number | null;
+  /** Offered messages/s when the cell was paced (LoadOptions.offeredPerSecond). */
+  offered?: number;
   error?: string;
 }
 
@@ -39,6 +50,8 @@ export interface IngestPlan {
   durationMs: number;
   /** Only these (target, size, mode, senders) combinations, when given. */
   filter?: (t: TargetKind, size: BenchSize, mode: Mode, senders: number) => boolean;
+  /** Extra Mailroom cells at an offered rate (persistent connections): 250→ready at a given load, not at saturation. */
+  paced?: Array<{ size: BenchSize; senders: number; rate: number }>;
   workDir: string;
   cpuProfDir?: string;
   log: (s: string) => void;
@@ -67,18 +80,30 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
           { env: { TMPDIR: dataDir }, cpuProfDir: plan.cpuProfDir },
         );
       } catch (err) {
-        for (const { mode, n } of wanted) cells.push({ target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0, error: (err as Error).message.split('\n')[0] });
+        for (const { mode, n } of wanted) cells.push({ target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0, readyRate: null, maxBacklog: null, error: (err as Error).message.split('\n')[0] });
         continue;
       }
+      const paced = kind === 'mailroom' ? (plan.paced ?? []).filter((p) => p.size === size) : [];
+      const runs: Array<{ mode: Mode; n: number; rate?: number }> = [...wanted, ...paced.map((p) => ({ mode: 'persistent' as Mode, n: p.senders, rate: p.rate }))];
       try {
-        for (const { mode, n } of wanted) {
+        for (const { mode, n, rate } of runs) {
           let cpu0: NodeJS.CpuUsage | null = null;
           let cpu1: NodeJS.CpuUsage | null = null;
           let w0 = 0;
           let w1 = 0;
-          const cell: IngestCell = { target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0 };
+          const cell: IngestCell = { target: kind, size, mode, senders: n, load: null, serverCpuPct: NaN, serverRss: NaN, parseLagMs: null, readyLatency: null, readyMissing: 0, readyRate: null, maxBacklog: null, offered: rate };
+          let sampling = true;
+          const sampler = (async () => {
+            let max = 0;
+            while (sampling) {
+              max = Math.max(max, (await target.stats()).backlog);
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            return max;
+          })();
           try {
             cell.load = await runLoad({
+              offeredPerSecond: rate,
               port: target.smtpPort,
               senders: n,
               mode,
@@ -103,28 +128,43 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
               cell.serverCpuPct = cpuPercent({ user: b.user - a.user, system: b.system - a.system }, w1 - w0);
             }
             cell.serverRss = target.memory().rss;
+            sampling = false;
+            if (kind === 'mailroom') cell.maxBacklog = await sampler;
+            else cell.readyRate = cell.load.perSecond;
             if (kind === 'mailroom') {
               cell.parseLagMs = await target.idle(180_000);
               const ids = [...cell.load.acks.keys()];
               const readyAt = await target.readyTimes(ids);
               const samples: number[] = [];
+              let firstAck = Infinity;
+              let lastReady = -Infinity;
               ids.forEach((id, i) => {
                 const at = readyAt[i];
+                const ack = cell.load!.acks.get(id)!;
+                firstAck = Math.min(firstAck, ack);
                 if (at === null || at === undefined) cell.readyMissing++;
-                else samples.push(at - cell.load!.acks.get(id)!);
+                else {
+                  samples.push(at - ack);
+                  lastReady = Math.max(lastReady, at);
+                }
               });
               cell.readyLatency = summarize(samples);
+              if (samples.length && lastReady > firstAck) cell.readyRate = (samples.length / (lastReady - firstAck)) * 1000;
             }
           } catch (err) {
             cell.error = (err as Error).message.split('\n')[0];
+          } finally {
+            sampling = false;
+            await sampler.catch(() => 0);
           }
           cells.push(cell);
           const l = cell.load;
           plan.log(
-            `  ${kind} ${size} ${mode} ×${n}: ` +
+            `  ${kind} ${size} ${mode} ×${n}${rate ? ` at ${rate}/s offered` : ''}: ` +
               (l
                 ? `${l.perSecond.toFixed(0)} msg/s, p50 ${l.latency.p50.toFixed(2)} ms, p99 ${l.latency.p99.toFixed(2)} ms, greet p50 ${l.greeting.p50.toFixed(1)} ms, errors ${l.errors}` +
                   (cell.parseLagMs !== null ? `, parse lag ${(cell.parseLagMs / 1000).toFixed(1)} s` : '') +
+                  (cell.readyRate ? `, ready ${cell.readyRate.toFixed(0)} msg/s, max backlog ${cell.maxBacklog ?? '-'}` : '') +
                   (cell.readyLatency ? `, 250→ready p50 ${cell.readyLatency.p50.toFixed(1)} ms, p99 ${cell.readyLatency.p99.toFixed(1)} ms, never ready ${cell.readyMissing}` : '')
                 : `failed: ${cell.error}`),
           );

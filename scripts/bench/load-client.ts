@@ -217,6 +217,12 @@ export interface LoadOptions {
    * (at most durationMs). The prune bench measures ingest during a prune so.
    */
   during?: () => Promise<unknown>;
+  /**
+   * Offer at most this many messages per second in all (an open-loop pace
+   * shared by the senders), for latency at a given rate rather than at
+   * saturation; unset: each sender sends back to back.
+   */
+  offeredPerSecond?: number;
 }
 
 export interface LoadResult {
@@ -306,7 +312,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     return conn;
   };
 
+  // Start slots spaced 1/rate apart, shared by all senders.
+  let nextSlot = 0;
+  const paced = async (): Promise<void> => {
+    if (!opts.offeredPerSecond) return;
+    const now = performance.now();
+    const slot = Math.max(nextSlot, now);
+    nextSlot = slot + 1000 / opts.offeredPerSecond;
+    if (slot - now >= 1) await pause(slot - now);
+  };
+
   const transaction = async (conn: SmtpConnection): Promise<boolean> => {
+    await paced();
     const payload = opts.payloads[next++ % opts.payloads.length];
     inFlight++;
     try {

@@ -62,13 +62,15 @@ const TARGET_NAMES: Record<string, string> = {
 export function ingestTable(cells: IngestCell[]): string {
   const rows = cells.map((c) => {
     const l = c.load;
-    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', '', '', ''];
+    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', '', '', '', '', ''];
     return [
       TARGET_NAMES[c.target],
       c.size,
-      c.mode,
+      c.offered ? `${c.mode}, ${fmtRate(c.offered)}/s offered` : c.mode,
       String(c.senders),
       fmtRate(l.perSecond),
+      c.readyRate === null ? '' : fmtRate(c.readyRate) + (c.target === 'mailroom' ? '' : ' (at 250)'),
+      c.maxBacklog === null ? '' : fmtCount(c.maxBacklog),
       fmtMs(l.latency.p50),
       fmtMs(l.latency.p99),
       c.mode === 'per-message' ? fmtMs(l.greeting.p50) : '',
@@ -81,7 +83,7 @@ export function ingestTable(cells: IngestCell[]): string {
     ];
   });
   return table(
-    ['receiver', 'size', 'connections', 'senders', 'msg/s', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', '250→ready p50 ms', '250→ready p99 ms', 'errors'],
+    ['receiver', 'size', 'connections', 'senders', '250 msg/s', 'ready msg/s', 'max backlog', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', '250→ready p50 ms', '250→ready p99 ms', 'errors'],
     rows,
     ['l', 'l', 'l'],
   );
@@ -146,7 +148,7 @@ export function formatReport(r: Report): string {
   parts.push(`Load average before: ${m.loadBefore.map((x) => x.toFixed(2)).join(' ')}${m.loadAfter ? `; after: ${m.loadAfter.map((x) => x.toFixed(2)).join(' ')}` : ''}`);
   if (r.ingest.length) {
     parts.push('');
-    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window; 250→ready: the 250 at the client to the ready event in Mailroom (issue 10).');
+    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window; 250→ready: the 250 at the client to the ready event in Mailroom (issue 10); ready msg/s: the window\'s acknowledged messages over first 250 → last ready (issue 16; MailDev and the bare server keep a message when they answer 250, so theirs is the 250 rate); max backlog: acknowledged and not ready, sampled every 100 ms.');
     parts.push('');
     parts.push(ingestTable(r.ingest));
   }
@@ -162,9 +164,9 @@ export function formatReport(r: Report): string {
     parts.push('');
     parts.push(pruneTable(r.prunes));
   }
-  const goals = evaluateGoals(r.ingest, r.reads);
+  const goals = evaluateGoals(r.ingest, r.reads, r.prunes);
   parts.push('');
-  parts.push('Targets (issue 7):');
+  parts.push('Targets (issues 7 and 16):');
   parts.push('');
   parts.push(table(['target', 'measured', 'verdict'], goals.map((g) => [g.goal, g.measured, g.verdict]), ['l', 'l', 'l']));
   if (r.notes.length) {

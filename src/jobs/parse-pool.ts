@@ -39,6 +39,9 @@ export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size
     timeLimitMs: budget.timeLimitMs,
     resourceLimits,
     maxOutputBytes: MAX_PARSE_OUTPUT_BYTES,
+    // Driven from the writer thread, which is often inside a commit when a
+    // worker answers: each worker gets its next message ahead (issue 16).
+    pipeline: true,
   });
 }
 
@@ -54,6 +57,8 @@ export interface ParseOutcome {
   parsed: ParsedMessage;
   /** The stored body document, when the worker made it. */
   bodyZ?: Buffer;
+  /** The raw source deflated, when the worker made it (large messages, stored uncompressed). */
+  rawZ?: Buffer;
 }
 
 /**
@@ -68,7 +73,8 @@ export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: n
     const parsed = out.parsed;
     // Structured clone turns Buffers into Uint8Arrays.
     for (const a of parsed.attachments) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
-    return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength) };
+    const rawZ = out.rawZ ? Buffer.from(out.rawZ.buffer, out.rawZ.byteOffset, out.rawZ.byteLength) : undefined;
+    return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength), rawZ };
   } catch (err) {
     const reason = err instanceof WalledJobFailed ? REASONS[err.reason] : 'unparseable';
     return { parsed: unparsedMessage(raw, reason) };

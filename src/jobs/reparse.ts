@@ -23,8 +23,8 @@ export async function reparse(
     for (const contentId of contentIds) {
       const raw = messages.raw(contentId);
       if (!raw) continue; // deleted meanwhile
-      const { parsed, bodyZ } = await parseInWalls(pool, raw, budget.timeLimitMs);
-      messages.applyParse(contentId, parsed, bodyZ);
+      const { parsed, bodyZ, rawZ } = await parseInWalls(pool, raw, budget.timeLimitMs);
+      messages.applyParse(contentId, parsed, bodyZ, rawZ);
       const r = { contentId, ok: parsed.ok, error: parsed.error };
       results.push(r);
       onEach(r);

@@ -21,6 +21,7 @@ import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
 import { GreetPauseMemory, installGreetPause } from './greet-pause.js';
 import { DataBudget } from './data-budget.js';
+import { BacklogGate } from './backlog-gate.js';
 
 export interface ReceiverDeps {
   config: Config;
@@ -47,6 +48,8 @@ export interface ReceiverDeps {
   acceptsDomain?: (domain: string) => boolean;
   /** The catch-all inbox (`*@domain`) of a verified account domain that has one on, else null. */
   catchAllFor?: (domain: string) => string | null;
+  /** Acknowledged messages not yet ready (issue 16 back-pressure, backlog-gate.ts); absent: no bound. */
+  pendingMessages?: () => number;
 }
 
 export interface TlsCredentials {
@@ -86,12 +89,15 @@ export interface ReceiverStats extends GuardCounters {
   dataBudgetFull: number;
   /** DATA bytes held right now across all sessions. */
   dataBytesInFlight: number;
+  /** Messages told 451 4.3.0 because smtp.maxPendingMessages were waiting to be processed. */
+  backlogFull: number;
 }
 
 export class SmtpReceiver {
   readonly server: SMTPServer;
   private readonly counts = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0, diskFloor: 0, dataBudgetFull: 0 };
   private readonly dataBudget: DataBudget;
+  private readonly backlog: BacklogGate;
   /** DATA bytes each session holds against the budget, by session id. */
   private readonly heldBytes = new Map<string, number>();
   private readonly sessions = new Map<string, SessionState>();
@@ -110,6 +116,7 @@ export class SmtpReceiver {
     this.guard = new ConnectionGuard(smtp, (key, socket, message) => this.hangUp(key, socket, message));
     this.disk = new DiskSpaceCheck(config.storage.dataDir, smtp.minFreeDiskBytes);
     this.dataBudget = new DataBudget(smtp.maxDataBytesInFlight);
+    this.backlog = new BacklogGate(deps.pendingMessages ? smtp.maxPendingMessages : 0, deps.pendingMessages ?? (() => 0));
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
     this.role = deps.role ?? mxRole(config, deps.isOwned, deps.acceptsDomain);
@@ -182,7 +189,7 @@ export class SmtpReceiver {
   }
 
   get stats(): ReceiverStats {
-    return { ...this.counts, ...this.guard.counters, dataBytesInFlight: this.dataBudget.inFlight };
+    return { ...this.counts, ...this.guard.counters, dataBytesInFlight: this.dataBudget.inFlight, backlogFull: this.backlog.refused };
   }
 
   get connections(): number {
@@ -355,6 +362,8 @@ export class SmtpReceiver {
         this.counts.loops++;
         return this.finish(session, cb, new SmtpError(554, '5.4.6 Routing loop detected: too many Received headers'));
       }
+      const behind = this.backlog.refusal();
+      if (behind) return this.finish(session, cb, new SmtpError(behind.code, behind.message));
       this.store(raw, session, state?.recipients ?? []).then(
         (message) => this.finish(session, cb, null, message),
         (err) => this.finish(session, cb, err),

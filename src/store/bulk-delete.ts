@@ -1,5 +1,6 @@
 // Deleting many messages without holding the write lock for long (issue 10
-// part 3): ids are taken BATCH at a time, each batch is its own IMMEDIATE
+// part 3): ids are taken a time-sliced batch at a time (time-slice.ts, at most
+// DELETE_BATCH), each batch is its own IMMEDIATE
 // transaction (it takes the lock up front, so a group commit in between can
 // never turn it into SQLITE_BUSY half-way, bad-input 33), with a turn of the
 // event loop between batches. In the appliance this runs on the writer thread
@@ -9,6 +10,7 @@ import type { DB } from './db.js';
 import type { MessageStore } from './messages.js';
 import type { MessageQueries } from './message-queries.js';
 import { scrubOnce } from './scrub.js';
+import { TimeSlicer, yieldToCommits } from './time-slice.js';
 
 export type MessageSelection =
   /** Every message of an inbox; keepStarred: Mailsac's "delete all" keeps starred ones. */
@@ -36,7 +38,6 @@ export interface MessageEraser {
 }
 
 export const DELETE_BATCH = 200;
-const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class BulkDelete {
   private readonly tx: (ids: string[]) => number;
@@ -67,13 +68,15 @@ export class BulkDelete {
   }
 
   async run(s: MessageSelection, opts: { batchSize?: number; pause?: () => Promise<void> } = {}): Promise<number> {
-    const batch = Math.max(1, opts.batchSize ?? DELETE_BATCH);
-    const pause = opts.pause ?? yieldTurn;
+    const slicer = new TimeSlicer(Math.max(1, opts.batchSize ?? DELETE_BATCH));
+    const pause = opts.pause ?? yieldToCommits;
     let total = 0;
     for (;;) {
-      const ids = this.nextIds(s, batch);
+      const t0 = performance.now();
+      const ids = this.nextIds(s, slicer.next);
       if (!ids.length) return total;
       const n = this.deleteIds(ids);
+      slicer.took(ids.length, performance.now() - t0);
       total += n;
       // Ids that vanished meanwhile would be selected again only if still there; none deleted means none left to take.
       if (n === 0) return total;

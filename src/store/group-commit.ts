@@ -63,6 +63,18 @@ export class GroupCommitter {
     while (this.urgent.length) this.commitBatch(this.urgent.splice(0, this.maxBatchSize));
   }
 
+  /**
+   * Commits the deferred writes waiting now, on the next turn, instead of
+   * after DEFER_MS: for a caller that knows no more are coming soon (the
+   * parse queue when nothing else is being parsed), so a lone message is not
+   * kept from being ready by a timer (issue 16).
+   */
+  flushDeferredSoon(): void {
+    if (!this.deferred.length) return;
+    clearTimeout(this.deferTimer);
+    this.deferTimer = setTimeout(() => this.flushDeferred(), 0);
+  }
+
   private flushDeferred(): void {
     clearTimeout(this.deferTimer);
     this.deferTimer = undefined;

@@ -1,13 +1,13 @@
 // Messages: the raw bytes and envelope (contents), one entry per recipient
 // inbox (messages), attachments and their deduplicated bytes (blobs).
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
+import { inflateRaw, inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
 
 const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
-import { decodeBody, encodeBody } from './body-codec.js';
+import { decodeBody, encodeBody, encodeRaw, RAW_DEFLATE_INLINE_MAX } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 
@@ -128,18 +128,6 @@ export interface ListOptions {
   reader?: Reader;
 }
 
-// Compressing raw source keeps the database no larger than the mail it holds
-// (issue 7); level 1 costs tens of microseconds for typical messages.
-const COMPRESS_MIN = 512;
-
-function encodeRaw(raw: Buffer): { data: Buffer; encoding: 'identity' | 'deflate' } {
-  if (raw.length >= COMPRESS_MIN) {
-    const z = deflateRawSync(raw, { level: 1 });
-    if (z.length < raw.length * 0.9) return { data: z, encoding: 'deflate' };
-  }
-  return { data: raw, encoding: 'identity' };
-}
-
 const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.domain, m.received, m.read, m.starred, m.folder, m.labels_json, m.captured_by,
   c.size, c.mail_from, c.rcpt_to, c.ip, c.helo, c.tls, c.parse_state, c.parse_error, c.subject, c.from_json, c.to_json,
   c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
@@ -167,6 +155,7 @@ export class MessageStore {
       ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
       ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) SELECT id, ?, mail_from || ' ' || ?, ? FROM contents WHERE id = ?`),
       markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
+      compressRaw: db.prepare(`UPDATE contents SET raw = ?, raw_encoding = 'deflate' WHERE id = ? AND raw_encoding = 'identity'`),
       copiesOf: db.prepare(`SELECT id, inbox, domain, captured_by AS capturedBy FROM messages WHERE content_id = ? ORDER BY seq`),
       receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
       pendingCount: db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck(),
@@ -209,7 +198,8 @@ export class MessageStore {
    * inside a transaction (GroupCommitter) and answer 250 only once that commits.
    */
   insertReceived(msg: IncomingMessage): StoredIds {
-    const { data, encoding } = encodeRaw(msg.raw);
+    // A large message is stored as received and compressed after its 250 (applyParse's rawZ).
+    const { data, encoding } = msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw) : { data: msg.raw, encoding: 'identity' as const };
     const sha = createHash('sha256').update(msg.raw).digest('hex');
     const info = this.stmts.insertContent.run(
       msg.received,
@@ -241,11 +231,14 @@ export class MessageStore {
    * Stores what the parser derived from the raw bytes. Idempotent: re-parsing
    * replaces it. `bodyZ` is encodeBody(p) when the caller already computed it
    * (the parse worker does, so the writer thread does not spend time on it).
+   * `rawZ`: the raw source deflated, for a message stored uncompressed
+   * (larger than RAW_DEFLATE_INLINE_MAX); it replaces the stored raw bytes.
    * The message becomes ready (listed, counted, searched) in the same
    * transaction; the copies returned are whom to tell, none if it was deleted.
    */
-  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p)): ReadyCopies {
+  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p), rawZ?: Buffer): ReadyCopies {
     const tx = this.db.transaction((): ReadyCopies => {
+      if (rawZ) this.stmts.compressRaw.run(rawZ, contentId);
       this.stmts.applyParse.run(
         p.ok ? 'ok' : 'failed',
         p.error,

@@ -54,7 +54,9 @@ export class RetentionStore {
         .prepare(`SELECT m.id FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ? AND m.starred = 0 ORDER BY m.seq LIMIT ?`)
         .pluck(),
       oldestPublic: db.prepare(`SELECT m.seq, m.id FROM messages m WHERE m.seq > ? AND m.starred = 0 AND ${PUBLIC} ORDER BY m.seq LIMIT ?`),
-      mergeSearch: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 500)`),
+      // Pages merged per step: small enough that a step stays within a time
+      // slice between group commits (issue 16), MERGE_STEPS of them per prune.
+      mergeSearch: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 100)`),
       totalChanges: db.prepare('SELECT total_changes()').pluck(),
     };
   }

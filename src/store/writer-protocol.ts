@@ -30,14 +30,19 @@ export type ToWriter =
   | { type: 'scrub'; id: number }
   /** A delete committed on another connection: scrub within a minute (store/scrub.ts, issue 13 item 8). */
   | { type: 'scrub-soon' }
+  /** Holds processing back (true) or lets it go on (false): for tests and tools that need a backlog. */
+  | { type: 'hold-parsing'; on: boolean }
   | { type: 'close' };
 
 export type FromWriter =
   | { type: 'ready'; stats: WriterStats }
   | { type: 'fatal'; message: string; code: string }
-  | { type: 'stored'; id: number; ids: StoredIds }
+  /** backlog: acknowledged messages not yet ready, this one included (issue 16 back-pressure). */
+  | { type: 'stored'; id: number; ids: StoredIds; backlog: number }
   /** A message's processing result committed: it is listed from now on (issue 10). */
-  | { type: 'message-ready'; notice: ReadyNotice }
+  | { type: 'message-ready'; notice: ReadyNotice; backlog: number }
+  /** The backlog after a processing result for a message deleted meanwhile (no ready notice). */
+  | { type: 'backlog'; backlog: number }
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }

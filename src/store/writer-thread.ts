@@ -24,8 +24,10 @@ function send(msg: FromWriter): void {
 try {
   const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
   const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies }) => {
-    // Deleted before its processing committed: nobody to tell.
-    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies } });
+    // Deleted before its processing committed: nobody to tell, but the backlog shrank.
+    const backlog = parseQueue.length;
+    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies }, backlog });
+    else send({ type: 'backlog', backlog });
   });
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
@@ -113,13 +115,16 @@ try {
         const incoming: IncomingMessage = { ...msg.message, raw };
         store.committer.submit(() => store.messages.insertReceived(incoming)).then(
           (ids) => {
-            send({ type: 'stored', id: msg.id, ids });
             parseQueue.enqueue(ids.contentId, raw);
+            send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length });
           },
           (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),
         );
         break;
       }
+      case 'hold-parsing':
+        parseQueue.hold(msg.on);
+        break;
       case 'idle':
         void parseQueue.idle().then(() => send({ type: 'idle', id: msg.id, stats: stats() }));
         break;

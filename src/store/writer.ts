@@ -29,6 +29,8 @@ export class StoreWriter implements MessageEraser {
   private readonly deletes = new Map<number, Pending<{ count: number; walTruncated: boolean }>>();
   private closing: Promise<void> | null = null;
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
+  /** Acknowledged messages not yet ready, as the writer thread last told (issue 16 back-pressure). */
+  private reportedBacklog = 0;
 
   private constructor(
     private readonly options: WriterOptions,
@@ -85,11 +87,16 @@ export class StoreWriter implements MessageEraser {
   private onMessage(msg: FromWriter): void {
     switch (msg.type) {
       case 'stored':
+        this.reportedBacklog = msg.backlog;
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
         break;
       case 'message-ready':
+        this.reportedBacklog = msg.backlog;
         this.ready?.publish(msg.notice);
+        break;
+      case 'backlog':
+        this.reportedBacklog = msg.backlog;
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
@@ -117,6 +124,7 @@ export class StoreWriter implements MessageEraser {
       case 'stats':
       case 'closed':
         this.stats = msg.stats;
+        this.reportedBacklog = msg.stats.parseQueue;
         break;
     }
   }
@@ -144,6 +152,19 @@ export class StoreWriter implements MessageEraser {
         reject(err as Error);
       }
     });
+  }
+
+  /**
+   * Messages past their final dot that are not ready yet: those the writer
+   * thread holds unprocessed, plus those on their way to it (not committed yet).
+   */
+  get pendingMessages(): number {
+    return this.reportedBacklog + this.ingests.size;
+  }
+
+  /** Holds processing back or lets it go on (tests and tools that need a backlog). */
+  holdParsing(on: boolean): void {
+    if (this.worker) this.post({ type: 'hold-parsing', on });
   }
 
   /** Resolves once every stored message has been parsed and its result committed. */

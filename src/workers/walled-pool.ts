@@ -21,6 +21,15 @@ export interface WalledPoolOptions {
   resourceLimits: ResourceLimits;
   /** Largest answer a job may return (strings count 2 bytes per char, buffers their length). */
   maxOutputBytes: number;
+  /**
+   * Hand each worker its next job while it still runs the current one, so it
+   * does not idle until this thread gets round to the reply (issue 16: the
+   * parse pool is driven from the writer thread, which spends its time in
+   * commits). The worker runs its jobs one after the other, so when it dies
+   * the job it had started is still the culprit; the one waiting behind it
+   * never started and goes back to the front of the queue.
+   */
+  pipeline?: boolean;
 }
 
 export type WallReason = 'time' | 'memory' | 'output' | 'crashed' | 'error';
@@ -43,6 +52,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** Posted behind `job` (pipeline): not started until `job` is answered. */
+  next: { job: Job; reqId: number } | null;
   timer: NodeJS.Timeout | undefined;
   /** Set once we terminate it ourselves, so its exit is not read as a crash. */
   ending: WallReason | null;
@@ -71,7 +82,7 @@ export class WalledPool<I, O> {
   }
 
   get pending(): number {
-    return this.queue.length + [...this.slots].filter((s) => s.job).length;
+    return this.queue.length + [...this.slots].reduce((n, s) => n + (s.job ? 1 : 0) + (s.next ? 1 : 0), 0);
   }
 
   /**
@@ -96,7 +107,9 @@ export class WalledPool<I, O> {
         s.ending = 'error';
         clearTimeout(s.timer);
         s.job?.reject(new WalledJobFailed('error', 'pool closed'));
+        s.next?.job.reject(new WalledJobFailed('error', 'pool closed'));
         s.job = null;
+        s.next = null;
         return s.worker.terminate();
       }),
     );
@@ -108,6 +121,11 @@ export class WalledPool<I, O> {
       const slot = [...this.slots].find((s) => s.ready && !s.job && !s.ending);
       if (slot) {
         this.dispatch(slot, this.queue.shift()!);
+        continue;
+      }
+      const busy = this.opts.pipeline ? [...this.slots].find((s) => s.ready && s.job && !s.next && !s.ending) : undefined;
+      if (busy && this.slots.size >= this.size) {
+        this.prepost(busy, this.queue.shift()!);
         continue;
       }
       // Start workers for the jobs waiting, up to the pool size; each one
@@ -128,7 +146,7 @@ export class WalledPool<I, O> {
     });
     // Booting for a waiting job: a caller awaits it, so the process stays up
     // (idle workers are unref'd below, and must not keep a CLI or a test alive).
-    const slot: Slot = { worker, job: null, timer: undefined, ending: null, reqId: 0, ready: false };
+    const slot: Slot = { worker, job: null, next: null, timer: undefined, ending: null, reqId: 0, ready: false };
     worker.on('message', (reply: WalledReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
@@ -150,6 +168,26 @@ export class WalledPool<I, O> {
     slot.worker.ref();
     const req: WalledRequest = { id: nextId++, input: job.input };
     slot.reqId = req.id;
+    this.startClock(slot, job);
+    this.post(slot, req, job);
+  }
+
+  /** Posts a job behind the one the worker runs; its clock starts when that one is answered. */
+  private prepost(slot: Slot, job: Job): void {
+    const req: WalledRequest = { id: nextId++, input: job.input };
+    slot.next = { job, reqId: req.id };
+    this.post(slot, req, job);
+  }
+
+  private post(slot: Slot, req: WalledRequest, job: Job): void {
+    try {
+      slot.worker.postMessage(req, job.transfer);
+    } catch {
+      slot.worker.postMessage(req);
+    }
+  }
+
+  private startClock(slot: Slot, job: Job): void {
     slot.timer = setTimeout(() => {
       // Wall time: the worker may be stuck in synchronous code, so it is
       // terminated, not asked. Its replacement starts on the next job.
@@ -158,11 +196,6 @@ export class WalledPool<I, O> {
       void slot.worker.terminate();
     }, job.timeLimitMs);
     slot.timer.unref?.();
-    try {
-      slot.worker.postMessage(req, job.transfer);
-    } catch {
-      slot.worker.postMessage(req);
-    }
   }
 
   private onReply(slot: Slot, reply: WalledReply): void {
@@ -170,7 +203,13 @@ export class WalledPool<I, O> {
     if (!job || reply.id !== slot.reqId) return;
     clearTimeout(slot.timer);
     slot.job = null;
-    slot.worker.unref();
+    if (slot.next) {
+      // The worker has moved on to the job posted behind this one: its clock starts now.
+      slot.job = slot.next.job;
+      slot.reqId = slot.next.reqId;
+      slot.next = null;
+      this.startClock(slot, slot.job);
+    } else slot.worker.unref();
     if (reply.ok) {
       this.stats.done++;
       job.resolve(reply.output);
@@ -186,6 +225,12 @@ export class WalledPool<I, O> {
     this.slots.delete(slot);
     const job = slot.job;
     slot.job = null;
+    // The job posted behind the culprit never started: it runs elsewhere.
+    if (slot.next) {
+      if (this.closed) slot.next.job.reject(new WalledJobFailed('error', 'pool closed'));
+      else this.queue.unshift(slot.next.job);
+      slot.next = null;
+    }
     if (job) {
       // Only this worker's own job: the culprit. Queued jobs are untouched.
       this.stats.failed++;

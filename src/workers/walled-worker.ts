@@ -23,7 +23,14 @@ export function serveWalledJobs<I, O>(handler: (input: I) => Promise<WalledAnswe
   if (!parentPort) throw new Error('a walled worker must run in a worker thread');
   const port = parentPort;
   const maxOutputBytes = (workerData as { maxOutputBytes?: number } | null)?.maxOutputBytes ?? Number.POSITIVE_INFINITY;
-  port.on('message', async (req: WalledRequest) => {
+  // One job at a time, in the order posted, also when the pool posts the next
+  // one early (WalledPoolOptions.pipeline): the pool blames a dead worker's
+  // death on the job it was answering, so no other job may have started.
+  let turn: Promise<void> = Promise.resolve();
+  port.on('message', (req: WalledRequest) => {
+    turn = turn.then(() => serve(req));
+  });
+  const serve = async (req: WalledRequest): Promise<void> => {
     let reply: WalledReply;
     let transfer: Transferable[] = [];
     try {
@@ -43,7 +50,7 @@ export function serveWalledJobs<I, O>(handler: (input: I) => Promise<WalledAnswe
       // Buffers from Node's shared pool cannot be transferred; copy instead.
       port.postMessage(reply);
     }
-  });
+  };
   // Modules loaded: the pool may start the clock on a job now.
   port.postMessage({ ready: true });
 }

@@ -7,10 +7,11 @@ import type { TestJob } from './test-worker.js';
 
 const entry = new URL('./test-worker.ts', import.meta.url);
 
-function pool(size = 1) {
+function pool(size = 1, pipeline = false) {
   return new WalledPool<TestJob, string>({
     entry,
     size,
+    pipeline,
     timeLimitMs: 1500,
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
     maxOutputBytes: 1024 * 1024,
@@ -80,6 +81,36 @@ test('two workers: a stuck job does not hold up the other worker', async () => {
     for (let i = 0; i < 5; i++) answers.push(await p.run({ kind: 'echo', value: String(i) }));
     assert.equal(answers, ['0', '1', '2', '3', '4']);
     assert.is(await reason(spin), 'time');
+  } finally {
+    await p.close();
+  }
+});
+
+test('pipelined: the job posted behind a runaway one never started, and is answered by the replacement', async () => {
+  const p = pool(1, true);
+  try {
+    const first = p.run({ kind: 'echo', value: 'a' });
+    const spin = p.run({ kind: 'spin' });
+    // Posted to the worker while the spin runs (pipeline): it must not fail with it.
+    const behind = p.run({ kind: 'echo', value: 'b' });
+    const later = p.run({ kind: 'echo', value: 'c' });
+    assert.is(await first, 'a');
+    assert.is(await reason(spin), 'time');
+    assert.equal(await Promise.all([behind, later]), ['b', 'c']);
+    assert.is(p.stats.killed, 1);
+    assert.is(p.stats.failed, 1);
+  } finally {
+    await p.close();
+  }
+});
+
+test('pipelined: a memory blow-up fails alone, and answers keep their order', async () => {
+  const p = pool(1, true);
+  try {
+    const grow = p.run({ kind: 'grow' }, { timeLimitMs: 30_000 });
+    const rest = ['x', 'y', 'z'].map((value) => p.run({ kind: 'echo', value }));
+    assert.is(await reason(grow), 'memory');
+    assert.equal(await Promise.all(rest), ['x', 'y', 'z']);
   } finally {
     await p.close();
   }
