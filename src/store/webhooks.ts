@@ -20,14 +20,6 @@ export interface Delivery {
   state: 'pending' | 'delivered' | 'failed';
 }
 
-export interface NewDelivery {
-  userId: number;
-  address: string;
-  messageId: string;
-  kind: DeliveryKind;
-  url: string;
-}
-
 export interface Activity {
   id: number;
   deliveryId: number;
@@ -53,8 +45,19 @@ export class WebhookStore {
       secret: db.prepare(`SELECT secret FROM webhook_secrets WHERE user_id = ?`).pluck(),
       insertSecret: db.prepare(`INSERT OR IGNORE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
       replaceSecret: db.prepare(`INSERT OR REPLACE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
-      enqueue: db.prepare(
-        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      // The copies of one content about to become ready (ready = 0 still, so a
+      // re-parse of a ready message queues nothing again), joined with their
+      // inbox's settings. A forwarded copy is a copy like any other: its
+      // target's settings apply (push/forwarding.ts).
+      enqueueReadyWebhooks: db.prepare(
+        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+         SELECT a.owner_id, a.address, m.id, 'webhook', a.webhook, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
+         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook, '') != '' ORDER BY m.seq`,
+      ),
+      enqueueReadySlack: db.prepare(
+        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+         SELECT a.owner_id, a.address, m.id, 'slack', a.webhook_slack, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
+         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != '' ORDER BY m.seq`,
       ),
       due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
@@ -88,12 +91,15 @@ export class WebhookStore {
     return s;
   }
 
-  /** Queues deliveries in one commit of their own; due at once. */
-  enqueue(items: NewDelivery[], now = Date.now()): void {
-    if (!items.length) return;
-    this.db.transaction(() => {
-      for (const d of items) this.stmts.enqueue.run(d.userId, d.address, d.messageId, d.kind, d.url, now, now);
-    })();
+  /**
+   * Queues the webhook and Slack deliveries the copies of `contentId` ask for.
+   * Call it inside the transaction that makes them ready, before it marks
+   * them (MessageStore.applyParse): the message and its deliveries commit
+   * together, so no crash can leave a ready message without them (issue 11,
+   * "delivered at least once"). Returns how many were queued.
+   */
+  enqueueForReady(contentId: number, now = Date.now()): number {
+    return this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes + this.stmts.enqueueReadySlack.run({ contentId, now }).changes;
   }
 
   due(now: number, limit: number): Delivery[] {
