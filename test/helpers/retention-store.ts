@@ -1,0 +1,38 @@
+// What the retention tests share (test/jobs/retention*.test.ts): a fixed
+// clock, a policy with every rule off (each test turns on the one it checks),
+// and a fresh store in a temp directory per test.
+import { rmSync } from 'node:fs';
+import { openStore, type Store } from '../../src/store/index.js';
+import type { RetentionPolicy } from '../../src/jobs/retention.js';
+import { tempDir } from './temp.js';
+
+export const H = 3_600_000;
+export const NOW = Date.UTC(2025, 5, 15, 12, 0, 0);
+
+/** Every rule off; a small batch so the tests cross batch boundaries. */
+export const OFF: RetentionPolicy = {
+  publicMaxAgeMs: 0,
+  publicMaxPerInbox: 0,
+  privateMaxAgeMs: 0,
+  privateMaxPerAccount: 0,
+  batchSize: 3,
+  maxDatabaseBytes: 0,
+  diskHighWater: 0.9,
+  diskLowWater: 0.8,
+  auditLogDays: 0,
+  loginRecordDays: 0,
+};
+
+/** A uvu test body that gets a store of its own, closed and removed afterwards. */
+export function withStore(fn: (store: Store) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = tempDir();
+    const store = openStore(dir);
+    try {
+      await fn(store);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
