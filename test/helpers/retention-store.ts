@@ -1,6 +1,7 @@
 // What the retention tests share (test/jobs/retention*.test.ts): a fixed
 // clock, a policy with every rule off (each test turns on the one it checks),
-// and a fresh store in a temp directory per test.
+// a fresh store in a temp directory per test, and messages stored with a
+// given arrival time.
 import { rmSync } from 'node:fs';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { RetentionPolicy } from '../../src/jobs/retention.js';
@@ -36,3 +37,20 @@ export function withStore(fn: (store: Store) => Promise<void>): () => Promise<vo
     }
   };
 }
+
+/** Stores one message for `inbox` as arrived at `received` (unparsed: retention needs no more); returns its id. */
+export function storeAt(store: Store, inbox: string, received: number): string {
+  const ids = store.messages.insertReceived({
+    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
+    mailFrom: 'a@example.org',
+    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
+    ip: '192.0.2.1',
+    helo: 'client.example',
+    tls: false,
+    received,
+  });
+  return ids.messageIds[0]!;
+}
+
+/** The ids among `ids` still stored. */
+export const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);

@@ -8,27 +8,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Store } from '../../src/store/index.js';
 import { prune } from '../../src/jobs/retention.js';
-import { H, NOW, OFF, withStore } from '../helpers/retention-store.js';
+import { H, NOW, OFF, alive, storeAt, withStore } from '../helpers/retention-store.js';
 
 function put(store: Store, inbox: string, received: number, savedBy?: number): string {
-  const ids = store.messages.insertReceived({
-    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
-    mailFrom: 'a@example.org',
-    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
-    ip: '192.0.2.1',
-    helo: 'client.example',
-    tls: false,
-    received,
-  });
-  const id = ids.messageIds[0]!;
+  const id = storeAt(store, inbox, received);
   if (savedBy !== undefined) {
     store.messages.setStarred(id, true);
     store.queries.setSavedBy(id, savedBy);
   }
   return id;
 }
-
-const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);
 
 test(
   'six stars in a public inbox do not make later mail there be deleted',

@@ -9,25 +9,14 @@ import { prune, policyFromConfig } from '../../src/jobs/retention.js';
 import { RetentionScheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/mailroom.js';
-import { H, NOW, OFF, withStore } from '../helpers/retention-store.js';
+import { H, NOW, OFF, alive, storeAt, withStore } from '../helpers/retention-store.js';
 
 /** Stores one message; returns its id. */
 function put(store: Store, inbox: string, received: number, opts: { starred?: boolean } = {}): string {
-  const ids = store.messages.insertReceived({
-    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
-    mailFrom: 'a@example.org',
-    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
-    ip: '192.0.2.1',
-    helo: 'client.example',
-    tls: false,
-    received,
-  });
-  const id = ids.messageIds[0]!;
+  const id = storeAt(store, inbox, received);
   if (opts.starred) store.messages.setStarred(id, true);
   return id;
 }
-
-const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);
 
 async function owner(store: Store, name: string, addresses: string[]): Promise<number> {
   const u = store.users.createWithoutPassword({ username: name });
