@@ -6,7 +6,9 @@
 //
 //   --quick              a few minutes: 5 KB and 200 KB at 16 and 64 persistent
 //                        senders, the cells the targets need, 10k stored for read and prune
-//   --only=a,b           ingest, read, prune, profile (default: the first three)
+//   --only=a,b           ingest, read, prune, push, profile (default: the first four)
+//                        push: 100 websocket listeners × 1,000 messages (quick: 200),
+//                        250→frame p50/p99, webhook throughput (bench/push.ts)
 //   --read-sizes=N,...   stored messages for the read bench (default 10000,100000,1000000)
 //   --profile[=DIR]      also profile the Mailroom child (node --cpu-prof) for
 //                        5 KB ×16 persistent, ×64 one-per-message and 200 KB ×16
@@ -27,6 +29,7 @@ import { benchMessages, type BenchSize } from './bench/messages.js';
 import { formatProfile, isLoaderThread, loadProfile, summarizeProfile } from './bench/profile.js';
 import { PRUNE_METHOD, runPruneBench, type PruneBenchResult } from './bench/prune.js';
 import { runReadBench, type ReadSample } from './bench/read.js';
+import { formatPush, runPushBench, type PushBenchResult } from './bench/push.js';
 import { formatReport, machine, type ReadStage } from './bench/report.js';
 import { Seeder } from './bench/seed.js';
 import { rng, zipf } from './bench/stats.js';
@@ -49,7 +52,7 @@ function parseArgs(argv: string[]): Args {
   const get = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const val = (name: string) => get(name)?.split('=').slice(1).join('=') || '';
   const quick = Boolean(get('quick'));
-  const only = new Set((val('only') || 'ingest,read,prune').split(',').map((s) => s.trim()));
+  const only = new Set((val('only') || 'ingest,read,prune,push').split(',').map((s) => s.trim()));
   const readSizes = (val('read-sizes') || (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
   const profile = get('profile') || only.has('profile') ? val('profile') || path.resolve('bench-profiles') : null;
   const durationMs = Number(val('duration') || (quick ? 1500 : 3000));
@@ -240,12 +243,18 @@ async function main(): Promise<void> {
   let reads: ReadStage[] = [];
   let prunes: PruneBenchResult[] = [];
   let profiles: string[] = [];
+  let push: PushBenchResult | null = null;
   try {
     if (args.only.has('ingest')) {
       log('ingest …');
       ingestCells = await ingest(args, workDir);
     }
     if (args.only.has('read') || args.only.has('prune')) ({ reads, prunes } = await readAndPrune(args, workDir, notes));
+    if (args.only.has('push')) {
+      log('push …');
+      // The issue's figure is 100 listeners × 1,000 messages; --quick keeps the listeners and sends fewer.
+      push = await runPushBench({ listeners: 100, messages: args.quick ? 200 : 1000, webhooks: args.quick ? 200 : 1000, log });
+    }
     if (args.profile) profiles = await profileRuns(args, workDir);
   } finally {
     cleanup();
@@ -255,8 +264,9 @@ async function main(): Promise<void> {
   notes.push(`whole run took ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   const report = formatReport({ machine: m, ingest: ingestCells, reads, prunes, pruneMethod: PRUNE_METHOD, profiles, notes });
   console.log('\n' + report);
+  if (push) console.log('\n' + formatPush(push));
   if (profiles.length) console.log('\n' + profiles.join('\n\n'));
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: m, ingest: ingestCells, reads, prunes, notes }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: m, ingest: ingestCells, reads, prunes, push, notes }, null, 2));
 }
 
 main().catch((err) => {

@@ -1,7 +1,9 @@
 // Push (issue 11): what happens when a message becomes ready. The websocket
 // hub sends it to watching sockets and the webhook queue commits its
 // deliveries and works them off. Both hear the same ReadyEvents (issue 10's
-// seam), so a multi-node store can feed them the same way.
+// seam), so a multi-node store can feed them the same way. The deliveries
+// themselves were committed with the message (store/webhooks.ts); the event
+// only wakes the queue.
 import type { Server } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -32,7 +34,6 @@ export function startPush(opts: PushOptions): Push {
   const hub = new WebsocketHub({ config: opts.config, store: opts.store, log: opts.log.child({ component: 'websocket' }) });
   hub.attach(opts.server);
   const webhooks = new WebhookQueue({ config: opts.config, store: opts.store, log: opts.log.child({ component: 'webhooks' }), resolve: opts.resolve });
-  // Webhooks first: their deliveries are committed before anything else happens.
   const offWebhooks = opts.ready.subscribe((n) => webhooks.onReady(n));
   const offHub = opts.ready.subscribe((n) => hub.publish(n));
   webhooks.start();

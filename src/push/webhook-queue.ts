@@ -1,13 +1,15 @@
 // Webhooks and Slack posts for ready messages (issue 11), delivered at least
-// once: a ready message's deliveries are committed to the queue table first,
-// then attempted; an attempt leases its row until its deadline, so a crash
+// once: a ready message's deliveries are committed to the queue table in the
+// very transaction that makes it ready (WebhookStore.enqueueForReady, on the
+// writer thread), so a kill -9 at any point leaves them due; this queue only
+// claims due rows and attempts them; an attempt leases its row until its deadline, so a crash
 // mid-attempt leaves the row due again. Failures are retried with exponential
 // backoff until webhooks.retryHours after the message was queued. Every
 // attempt is logged for the owner (time, URL, status, latency, attempt, error).
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { WebhookStore, type Delivery, type NewDelivery } from '../store/webhooks.js';
+import { WebhookStore, type Delivery } from '../store/webhooks.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
 import { checkTarget, TargetRefused, type Resolver, type TargetPolicy } from './safe-target.js';
 import { postJson } from './deliver.js';
@@ -59,24 +61,8 @@ export class WebhookQueue {
     this.pump();
   }
 
-  /** Queues the deliveries a ready message asks for (its inboxes' webhook and webhookSlack settings). */
-  onReady(notice: ReadyNotice): void {
-    const items: NewDelivery[] = [];
-    for (const copy of notice.copies) {
-      const a = this.opts.store.addresses.get(copy.inbox);
-      if (!a) continue;
-      // Captured mail is its capturer's alone (issue 12): never pushed to another owner's webhook.
-      if ((copy.capturedBy ?? null) !== null && copy.capturedBy !== a.ownerId) continue;
-      if (a.webhook) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'webhook', url: a.webhook });
-      if (a.webhookSlack) items.push({ userId: a.ownerId, address: a.address, messageId: copy.id, kind: 'slack', url: a.webhookSlack });
-    }
-    if (!items.length) return;
-    try {
-      this.webhooks.enqueue(items);
-    } catch (err) {
-      this.opts.log.error({ err: { message: (err as Error).message }, count: items.length }, 'webhook deliveries not queued');
-      return;
-    }
+  /** A message became ready: its deliveries (if any) are already committed, so look for due rows now rather than at the next poll. */
+  onReady(_notice: ReadyNotice): void {
     this.pump();
   }
 

@@ -3,12 +3,14 @@
 // - exportData(): everything held for an address or an account, streamed as
 //   a ZIP holding one mbox per address (mboxrd) and manifest.json (metadata,
 //   labels, flags, the account and its keys' metadata, audit entries about
-//   them). Never held whole in memory.
+//   them, webhook activity and queued deliveries, and whether a webhook
+//   signing secret exists, never the secret). Never held whole in memory.
 // - eraseData(): everything held for an address (its messages, raw source,
 //   parsed text, attachments no other message shares, search index entries,
 //   whose index pages are merged at once so the deleted words go too)
 //   or an account (that for each of its addresses, then the addresses, keys,
-//   sessions and the user), then the WAL is checkpointed and truncated so the
+//   sessions, webhook secret and the user), webhook deliveries and activity
+//   lines of the address or account (issue 11), then the WAL is checkpointed and truncated so the
 //   deleted bytes are in neither the file nor the WAL (secure_delete is on,
 //   and the search index deletes its terms at once, migration 004).
 //   Idempotent: erasing again finds nothing and succeeds.
@@ -19,6 +21,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
 import type { AuditEntry } from '../store/audit.js';
+import type { Activity, Delivery } from '../store/webhooks.js';
 import type { User } from '../store/users.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { ZipWriter, safeEntryName } from '../privacy/zip.js';
@@ -109,6 +112,25 @@ function auditJson(e: AuditEntry, showIp: boolean): Record<string, unknown> {
   return { at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, target: e.target, detail: e.detail, ip: showIp ? e.ip : '' };
 }
 
+/**
+ * Webhook records (issue 11): queued deliveries and the activity log, from
+ * `since` on (an address's previous owner's are not the subject's), and only
+ * whether a signing secret exists: the secret itself is a credential.
+ */
+function webhooksJson(w: { secretCreated: number | null; deliveries: Delivery[]; activity: Activity[] }, since: number, account: boolean): Record<string, unknown> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    // The secret is the account's, not an address's.
+    ...(account ? { signingSecret: w.secretCreated === null ? { exists: false } : { exists: true, created: iso(w.secretCreated) } } : {}),
+    deliveries: w.deliveries
+      .filter((d) => d.created >= since)
+      .map((d) => ({ id: d.id, address: d.address, messageId: d.messageId, kind: d.kind, url: d.url, created: iso(d.created), attempts: d.attempts, state: d.state })),
+    activity: w.activity
+      .filter((a) => a.at >= since)
+      .map((a) => ({ at: iso(a.at), deliveryId: a.deliveryId, address: a.address, messageId: a.messageId, url: a.url, attempt: a.attempt, status: a.status, latencyMs: a.latencyMs, error: a.error })),
+  };
+}
+
 /** Streams the export ZIP to `emit`. Returns how many messages it holds. */
 export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer) => void | Promise<void>, opts: ExportOptions): Promise<{ messages: number }> {
   const showIp = opts.config.privacy.storeSenderIp;
@@ -184,6 +206,10 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
     for (const e of store.audit.byActor(s.userId)) if (!seen.has(e.id) && e.at >= created) audit.push(e);
     audit.sort((a, b) => a.id - b.id);
   }
+  const webhooks =
+    s.kind === 'account'
+      ? webhooksJson(store.webhooks.exportOf({ userId: s.userId }), store.users.byId(s.userId)?.created ?? Number.MAX_SAFE_INTEGER, true)
+      : webhooksJson(store.webhooks.exportOf({ address: s.inbox }), since.get(s.inbox) ?? 0, false);
   const manifest = {
     format: 'mailroom-export/1',
     generated: new Date(now).toISOString(),
@@ -196,6 +222,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
     // Stripe ids, plan and status (issue 15); null when the account never bought anything.
     ...(s.kind === 'account' ? { billing: opts.billingRecords?.(s.userId) ?? null } : {}),
     addresses,
+    webhooks,
     messages: manifestMessages,
     audit: audit.map((e) => auditJson(e, showIp)),
   };
@@ -213,6 +240,8 @@ export interface EraseResult {
   user: boolean;
   /** Subscriptions canceled at Stripe and local billing rows deleted (issue 15). */
   billing: { canceled: number; records: number };
+  /** Webhook deliveries and activity lines deleted (issue 11). */
+  webhooks: { deliveries: number; activity: number };
   /** False when the WAL could not be truncated at once (a reader held it); the next checkpoint does it. */
   walTruncated: boolean;
 }
@@ -223,12 +252,21 @@ export async function eraseData(
   s: Subject,
 ): Promise<EraseResult> {
   const { store, eraser } = deps;
-  const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, billing: { canceled: 0, records: 0 }, walTruncated: false };
+  const result: EraseResult = { messages: 0, addresses: 0, keys: 0, sessions: 0, user: false, billing: { canceled: 0, records: 0 }, webhooks: { deliveries: 0, activity: 0 }, walTruncated: false };
   // Subscriptions are canceled at Stripe before anything is deleted (issue 15):
   // if Stripe cannot be reached the deletion stops here, with nothing gone and
   // nobody billed for an account that no longer exists.
   if (s.kind === 'account' && deps.billing) result.billing = await deps.billing.forgetAccount(s.userId);
-  for (const inbox of inboxesOf(store, s)) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
+  const inboxes = inboxesOf(store, s);
+  for (const inbox of inboxes) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
+  // After the messages: an attempt that found its message gone meanwhile
+  // logged a line, which goes too. One still in flight logs nothing once its
+  // delivery is gone (WebhookStore.settle).
+  const forgotten = [...inboxes.map((address) => ({ address })), ...(s.kind === 'account' ? [{ userId: s.userId }] : [])].map((w) => store.webhooks.forget(w));
+  for (const f of forgotten) {
+    result.webhooks.deliveries += f.deliveries;
+    result.webhooks.activity += f.activity;
+  }
   if (s.kind === 'account') Object.assign(result, store.users.eraseAccount(s.userId));
   // Search index merged, WAL truncated: no deleted word or page lingers (see the top of this file).
   result.walTruncated = (await eraser.scrub()).walTruncated;

@@ -68,7 +68,8 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxDatabaseBytes / pageSize))}`);
   }
   if (opts.cacheKiB) db.pragma(`cache_size = -${Math.floor(opts.cacheKiB)}`);
-  const messages = new MessageStore(db);
+  const webhooks = new WebhookStore(db);
+  const messages = new MessageStore(db, webhooks);
   const queries = new MessageQueries(db);
   return {
     file,
@@ -81,7 +82,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     domains: new AccountDomainStore(db),
     queries,
     audit: new AuditStore(db),
-    webhooks: new WebhookStore(db),
+    webhooks,
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
     billing: new BillingStore(db),

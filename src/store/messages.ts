@@ -10,6 +10,7 @@ import { newMessageId } from './ids.js';
 import { decodeBody, encodeBody, encodeRaw, RAW_DEFLATE_INLINE_MAX } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
+import type { WebhookStore } from './webhooks.js';
 
 export interface IncomingRecipient {
   inbox: string;
@@ -137,7 +138,11 @@ type Row = Record<string, any>;
 export class MessageStore {
   private readonly stmts;
 
-  constructor(private readonly db: DB) {
+  constructor(
+    private readonly db: DB,
+    /** Queues a ready message's webhook deliveries in the transaction that makes it ready (issue 11). */
+    private readonly webhooks?: Pick<WebhookStore, 'enqueueForReady'>,
+  ) {
     this.stmts = {
       insertContent: db.prepare(
         `INSERT INTO contents (received, size, raw, raw_encoding, sha256, mail_from, rcpt_to, ip, helo, tls)
@@ -234,7 +239,9 @@ export class MessageStore {
    * `rawZ`: the raw source deflated, for a message stored uncompressed
    * (larger than RAW_DEFLATE_INLINE_MAX); it replaces the stored raw bytes.
    * The message becomes ready (listed, counted, searched) in the same
-   * transaction; the copies returned are whom to tell, none if it was deleted.
+   * transaction, with the webhook deliveries its inboxes ask for (so a crash
+   * after this commit cannot lose them); the copies returned are whom to
+   * tell, none if it was deleted.
    */
   applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p), rawZ?: Buffer): ReadyCopies {
     const tx = this.db.transaction((): ReadyCopies => {
@@ -260,6 +267,7 @@ export class MessageStore {
         this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);
         this.stmts.insertAttachment.run(contentId, idx, a.sha256, a.md5, a.filename, a.contentType, a.size, a.cid, a.inline ? 1 : 0);
       });
+      this.webhooks?.enqueueForReady(contentId);
       this.stmts.markReady.run(contentId);
       const received = (this.stmts.receivedOf.get(contentId) as number | undefined) ?? 0;
       return { received, copies: this.stmts.copiesOf.all(contentId) as ReadyCopies['copies'] };

@@ -20,14 +20,6 @@ export interface Delivery {
   state: 'pending' | 'delivered' | 'failed';
 }
 
-export interface NewDelivery {
-  userId: number;
-  address: string;
-  messageId: string;
-  kind: DeliveryKind;
-  url: string;
-}
-
 export interface Activity {
   id: number;
   deliveryId: number;
@@ -53,8 +45,22 @@ export class WebhookStore {
       secret: db.prepare(`SELECT secret FROM webhook_secrets WHERE user_id = ?`).pluck(),
       insertSecret: db.prepare(`INSERT OR IGNORE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
       replaceSecret: db.prepare(`INSERT OR REPLACE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
-      enqueue: db.prepare(
-        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      // The copies of one content about to become ready (ready = 0 still, so a
+      // re-parse of a ready message queues nothing again), joined with their
+      // inbox's settings. A forwarded copy is a copy like any other: its
+      // target's settings apply (push/forwarding.ts).
+      // Captured mail is its capturer's alone (issue 12): never queued for another owner's webhook.
+      enqueueReadyWebhooks: db.prepare(
+        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+         SELECT a.owner_id, a.address, m.id, 'webhook', a.webhook, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
+         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook, '') != ''
+           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
+      ),
+      enqueueReadySlack: db.prepare(
+        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+         SELECT a.owner_id, a.address, m.id, 'slack', a.webhook_slack, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
+         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != ''
+           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
       ),
       due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
@@ -67,6 +73,16 @@ export class WebhookStore {
       ),
       activityOf: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? ORDER BY at DESC, id DESC LIMIT ?`),
       activityOfUser: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? AND user_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
+      secretCreated: db.prepare(`SELECT created FROM webhook_secrets WHERE user_id = ?`).pluck(),
+      activityOfAccount: db.prepare(`SELECT * FROM webhook_activity WHERE user_id = ? ORDER BY id`),
+      activityOfAddress: db.prepare(`SELECT * FROM webhook_activity WHERE address = ? ORDER BY id`),
+      deliveriesOfAccount: db.prepare(`SELECT * FROM webhook_deliveries WHERE user_id = ? ORDER BY id`),
+      deliveriesOfAddress: db.prepare(`SELECT * FROM webhook_deliveries WHERE address = ? ORDER BY id`),
+      forgetDeliveriesOfAddress: db.prepare(`DELETE FROM webhook_deliveries WHERE address = ?`),
+      forgetActivityOfAddress: db.prepare(`DELETE FROM webhook_activity WHERE address = ?`),
+      forgetDeliveriesOfAccount: db.prepare(`DELETE FROM webhook_deliveries WHERE user_id = ?`),
+      forgetActivityOfAccount: db.prepare(`DELETE FROM webhook_activity WHERE user_id = ?`),
+      forgetSecret: db.prepare(`DELETE FROM webhook_secrets WHERE user_id = ?`),
       pending: db.prepare(`SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
       pruneDeliveries: db.prepare(`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created < ?`),
       pruneActivity: db.prepare(`DELETE FROM webhook_activity WHERE at < ?`),
@@ -88,12 +104,15 @@ export class WebhookStore {
     return s;
   }
 
-  /** Queues deliveries in one commit of their own; due at once. */
-  enqueue(items: NewDelivery[], now = Date.now()): void {
-    if (!items.length) return;
-    this.db.transaction(() => {
-      for (const d of items) this.stmts.enqueue.run(d.userId, d.address, d.messageId, d.kind, d.url, now, now);
-    })();
+  /**
+   * Queues the webhook and Slack deliveries the copies of `contentId` ask for.
+   * Call it inside the transaction that makes them ready, before it marks
+   * them (MessageStore.applyParse): the message and its deliveries commit
+   * together, so no crash can leave a ready message without them (issue 11,
+   * "delivered at least once"). Returns how many were queued.
+   */
+  enqueueForReady(contentId: number, now = Date.now()): number {
+    return this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes + this.stmts.enqueueReadySlack.run({ contentId, now }).changes;
   }
 
   due(now: number, limit: number): Delivery[] {
@@ -119,27 +138,39 @@ export class WebhookStore {
   /** Records one attempt and what follows it: delivered, failed for good, or due again at `retryAt`. */
   settle(d: Delivery, a: { at: number; status: number | null; latencyMs: number; error: string }, outcome: 'delivered' | 'failed' | { retryAt: number }): void {
     this.db.transaction(() => {
+      const changed =
+        outcome === 'delivered' || outcome === 'failed' ? this.stmts.settle.run(outcome, d.nextAt, d.id) : this.stmts.settle.run('pending', outcome.retryAt, d.id);
+      // Erased while the attempt was in flight (data-rights.ts): its line must not come back.
+      if (changed.changes === 0) return;
       this.stmts.record.run(d.id, d.userId, d.address, d.messageId, d.url, a.at, d.attempts, a.status, a.latencyMs, a.error.slice(0, 500));
-      if (outcome === 'delivered' || outcome === 'failed') this.stmts.settle.run(outcome, d.nextAt, d.id);
-      else this.stmts.settle.run('pending', outcome.retryAt, d.id);
     })();
   }
 
   /** Newest first; with `userId`, only that account's deliveries (a released and re-reserved address keeps them apart). */
   activity(address: string, limit = 100, userId?: number): Activity[] {
     const rows = userId === undefined ? this.stmts.activityOf.all(address, limit) : this.stmts.activityOfUser.all(address, userId, limit);
-    return (rows as Row[]).map((r) => ({
-      id: r.id,
-      deliveryId: r.delivery_id,
-      address: r.address,
-      messageId: r.message_id,
-      url: r.url,
-      at: r.at,
-      attempt: r.attempt,
-      status: r.status ?? null,
-      latencyMs: r.latency_ms,
-      error: r.error,
-    }));
+    return (rows as Row[]).map(activityView);
+  }
+
+  /** What an export shows (services/data-rights.ts): every activity line and queued delivery of an account or an address, and whether the account has a signing secret (never the secret). */
+  exportOf(s: { userId: number } | { address: string }): { secretCreated: number | null; deliveries: Delivery[]; activity: Activity[] } {
+    const byUser = 'userId' in s;
+    return {
+      secretCreated: byUser ? ((this.stmts.secretCreated.get(s.userId) as number | undefined) ?? null) : null,
+      deliveries: ((byUser ? this.stmts.deliveriesOfAccount.all(s.userId) : this.stmts.deliveriesOfAddress.all(s.address)) as Row[]).map(view),
+      activity: ((byUser ? this.stmts.activityOfAccount.all(s.userId) : this.stmts.activityOfAddress.all(s.address)) as Row[]).map(activityView),
+    };
+  }
+
+  /** Deletes the queued deliveries and activity lines of an address (whoever owned it), or of an account along with its secret. */
+  forget(s: { userId: number } | { address: string }): { deliveries: number; activity: number } {
+    return this.db.transaction(() => {
+      if ('userId' in s) {
+        this.stmts.forgetSecret.run(s.userId);
+        return { deliveries: this.stmts.forgetDeliveriesOfAccount.run(s.userId).changes, activity: this.stmts.forgetActivityOfAccount.run(s.userId).changes };
+      }
+      return { deliveries: this.stmts.forgetDeliveriesOfAddress.run(s.address).changes, activity: this.stmts.forgetActivityOfAddress.run(s.address).changes };
+    })();
   }
 
   pendingCount(): number {
@@ -155,6 +186,21 @@ export class WebhookStore {
 
 function newSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64url');
+}
+
+function activityView(r: Row): Activity {
+  return {
+    id: r.id,
+    deliveryId: r.delivery_id,
+    address: r.address,
+    messageId: r.message_id,
+    url: r.url,
+    at: r.at,
+    attempt: r.attempt,
+    status: r.status ?? null,
+    latencyMs: r.latency_ms,
+    error: r.error,
+  };
 }
 
 function view(r: Row): Delivery {

@@ -6,58 +6,18 @@
 //   quota (private.maxMessagesPerAccount), nobody else's.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync } from 'node:fs';
-import { openStore, type Store } from '../../src/store/index.js';
-import { prune, type RetentionPolicy } from '../../src/jobs/retention.js';
-import { tempDir } from '../helpers/temp.js';
-
-const H = 3_600_000;
-const NOW = Date.UTC(2025, 5, 15, 12, 0, 0);
-const OFF: RetentionPolicy = {
-  publicMaxAgeMs: 0,
-  publicMaxPerInbox: 0,
-  privateMaxAgeMs: 0,
-  privateMaxPerAccount: 0,
-  batchSize: 3,
-  maxDatabaseBytes: 0,
-  diskHighWater: 0.9,
-  diskLowWater: 0.8,
-  auditLogDays: 0,
-  loginRecordDays: 0,
-};
-
-function withStore(fn: (store: Store) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = tempDir();
-    const store = openStore(dir);
-    try {
-      await fn(store);
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+import type { Store } from '../../src/store/index.js';
+import { prune } from '../../src/jobs/retention.js';
+import { H, NOW, OFF, alive, storeAt, withStore } from '../helpers/retention-store.js';
 
 function put(store: Store, inbox: string, received: number, savedBy?: number): string {
-  const ids = store.messages.insertReceived({
-    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
-    mailFrom: 'a@example.org',
-    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
-    ip: '192.0.2.1',
-    helo: 'client.example',
-    tls: false,
-    received,
-  });
-  const id = ids.messageIds[0]!;
+  const id = storeAt(store, inbox, received);
   if (savedBy !== undefined) {
     store.messages.setStarred(id, true);
     store.queries.setSavedBy(id, savedBy);
   }
   return id;
 }
-
-const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);
 
 test(
   'six stars in a public inbox do not make later mail there be deleted',

@@ -4,60 +4,19 @@
 process.env.TZ = 'Europe/Berlin';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync } from 'node:fs';
-import { openStore, type Store } from '../../src/store/index.js';
-import { prune, policyFromConfig, type RetentionPolicy } from '../../src/jobs/retention.js';
+import type { Store } from '../../src/store/index.js';
+import { prune, policyFromConfig } from '../../src/jobs/retention.js';
 import { RetentionScheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/mailroom.js';
-import { tempDir } from '../helpers/temp.js';
-
-const H = 3_600_000;
-const NOW = Date.UTC(2025, 5, 15, 12, 0, 0);
-
-const OFF: RetentionPolicy = {
-  publicMaxAgeMs: 0,
-  publicMaxPerInbox: 0,
-  privateMaxAgeMs: 0,
-  privateMaxPerAccount: 0,
-  batchSize: 3,
-  maxDatabaseBytes: 0,
-  diskHighWater: 0.9,
-  diskLowWater: 0.8,
-  auditLogDays: 0,
-  loginRecordDays: 0,
-};
-
-function withStore(fn: (store: Store) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = tempDir();
-    const store = openStore(dir);
-    try {
-      await fn(store);
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+import { H, NOW, OFF, alive, storeAt, withStore } from '../helpers/retention-store.js';
 
 /** Stores one message; returns its id. */
 function put(store: Store, inbox: string, received: number, opts: { starred?: boolean } = {}): string {
-  const ids = store.messages.insertReceived({
-    raw: Buffer.from(`Subject: t\r\n\r\nbody ${inbox} ${received}\r\n`),
-    mailFrom: 'a@example.org',
-    recipients: [{ inbox, original: inbox, domain: inbox.split('@')[1]! }],
-    ip: '192.0.2.1',
-    helo: 'client.example',
-    tls: false,
-    received,
-  });
-  const id = ids.messageIds[0]!;
+  const id = storeAt(store, inbox, received);
   if (opts.starred) store.messages.setStarred(id, true);
   return id;
 }
-
-const alive = (store: Store, ids: string[]) => ids.filter((id) => store.messages.get(id) !== null);
 
 async function owner(store: Store, name: string, addresses: string[]): Promise<number> {
   const u = store.users.createWithoutPassword({ username: name });
