@@ -53,7 +53,7 @@ export interface Mailroom {
 export interface StartOptions {
   /** Binds the capture listener here instead of capture.port (0: any free port), even when capture.port is 0. */
   capturePort?: number;
-  /** A DNS TXT resolver instead of node:dns (domain verification, issue 12). */
+  /** A DNS TXT resolver instead of the system one (domain verification, issue 12). */
   resolveTxt?: TxtResolver;
 }
 

@@ -67,7 +67,7 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'webhooks.retryHours': ['test/push/webhooks.test.ts', 'webhooks.retryHours: 0 gives up after the first failure'],
   // Issue 15: billing through Stripe.
   'billing.stripe.secretKey': ['test/billing/billing.test.ts', '/privacy names Stripe and what Mailroom stores only when billing is on'],
-  'billing.stripe.webhookSecret': ['test/billing/billing.test.ts', 'webhook: a wrong or missing signature is 400 and nothing changes'],
+  'billing.stripe.webhookSecret': ['test/billing/billing.test.ts', 'bad-input 67: webhook: a wrong, missing, stale or tampered signature is 400 and nothing changes'],
   'billing.stripe.apiBase': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
   'billing.gracePeriodDays': ['test/billing/billing.test.ts', 'lapse -> grace -> release'],
   'billing.plans': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],

@@ -38,7 +38,7 @@ export interface WebDeps {
    * stores through it (issue 12). Absent: that route answers 503.
    */
   ingest?: (message: IncomingMessage) => Promise<StoredIds>;
-  /** DNS TXT lookups for domain verification (issue 12); node:dns/promises when absent. */
+  /** DNS TXT lookups for domain verification (issue 12); the system resolver when absent. */
   resolveTxt?: TxtResolver;
   /** The use-cases; built from the above when not given. */
   services?: Services;

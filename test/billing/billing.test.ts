@@ -99,7 +99,7 @@ async function subscribe(m: Room, stripe: StripeStandIn, userId: number, price: 
 const reserveApi = (m: Room, key: Record<string, string>, address: string) => fetch(`${m.http}/api/addresses/${address}`, { method: 'POST', headers: key });
 const me = async (m: Room, key: Record<string, string>) => (await (await fetch(`${m.http}/api/me`, { headers: key })).json()) as Record<string, unknown>;
 
-test('webhook: a wrong or missing signature is 400 and nothing changes', async () => {
+test('bad-input 67: webhook: a wrong, missing, stale or tampered signature is 400 and nothing changes', async () => {
   const stripe = await StripeStandIn.start();
   const m = await billingRoom(stripe);
   try {
@@ -115,6 +115,9 @@ test('webhook: a wrong or missing signature is 400 and nothing changes', async (
     const good = signedEvent(WHSEC, 'customer.subscription.created', obj);
     const tampered = await fetch(`${m.http}/billing/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': good.signature }, body: good.body.replace('active', 'trialing') });
     assert.is(tampered.status, 400);
+    // Signed right, but ten minutes ago: outside Stripe's 300 s tolerance, a replay.
+    const stale = signedEvent(WHSEC, 'customer.subscription.created', obj, { signedAt: Math.floor(Date.now() / 1000) - 600 });
+    assert.is((await fetch(`${m.http}/billing/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': stale.signature }, body: stale.body })).status, 400);
     assert.is(m.store.billing.eventCount(), 0);
     assert.equal(m.store.billing.subscriptionsOf(user.id), []);
     assert.is(stripe.calls('GET /v1/subscriptions/*').length, 0, 'nothing was fetched for an unverified event');

@@ -104,9 +104,9 @@ export class StripeStandIn {
 }
 
 /** A webhook delivery as Stripe sends it: the JSON body and its Stripe-Signature header, signed with the package's own helper. */
-export function signedEvent(secret: string, type: string, object: Record<string, unknown>, opts: { id?: string; created?: number } = {}): { body: string; signature: string; id: string } {
+export function signedEvent(secret: string, type: string, object: Record<string, unknown>, opts: { id?: string; created?: number; signedAt?: number } = {}): { body: string; signature: string; id: string } {
   const id = opts.id ?? `evt_${Math.random().toString(36).slice(2)}`;
   const body = JSON.stringify({ id, object: 'event', api_version: '2026-10-28.endive', created: opts.created ?? Math.floor(Date.now() / 1000), type, livemode: false, data: { object } });
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret, ...(opts.signedAt !== undefined ? { timestamp: opts.signedAt } : {}) });
   return { body, signature, id };
 }

@@ -18,10 +18,12 @@ export function splitTrace(raw: Buffer | null | undefined): SplitTrace {
   assert.ok(raw, 'raw bytes stored');
   const text = raw!.toString('latin1');
   assert.ok(text.startsWith('Received: '), `stored raw starts with our Received: field (got ${JSON.stringify(text.slice(0, 40))})`);
-  // The field ends at the first CRLF not followed by folding whitespace.
-  const end = /\r\n(?![ \t])/.exec(text);
-  assert.ok(end, 'the Received: field ends in CRLF');
-  const fieldEnd = end!.index + 2;
+  // The field ends after its date (RFC 5321 §4.4: the date comes last). Not at
+  // the first CRLF without folding whitespace after it: a message that itself
+  // starts with a space or tab would read as a continuation of our field.
+  const end = /; (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\n/.exec(text);
+  assert.ok(end, 'the Received: field ends with its date and CRLF');
+  const fieldEnd = end!.index + end![0].length;
   const field = text.slice(0, fieldEnd);
   const value = field.slice('Received: '.length).replace(/\r\n[ \t]+/g, ' ').trim();
   // RFC 5321 §4.4: by-domain, with-protocol, id, and a date after ';'.

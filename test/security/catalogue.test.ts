@@ -41,9 +41,6 @@ export const NOT_APPLICABLE: Record<number, Exemption> = {
     reason: 'covered by issue 4\'s retention test: 190,000 of 200,000 messages pruned while SMTP keeps receiving, every 250 stored',
     coveredBy: { file: 'test/jobs/retention-scale.test.ts', title: '200,000 messages, 190,000 pruned while SMTP keeps receiving' },
   },
-  // No Stripe integration exists: private addresses are reserved by the admin,
-  // the CLI or the API only. The paid-state path this line protects is absent.
-  67: { reason: 'not applicable: no Stripe (or any payment) webhook exists in src/ (checked below)' },
   69: {
     reason: 'covered by issue 4\'s data-rights test: marker gone from every route, search, export, SQL and the bytes of the file and WAL; idempotent',
     coveredBy: { file: 'test/privacy/data-rights.test.ts', title: 'delete everything for an address: no route, search, export, count or byte of the file and WAL keeps its marker' },
@@ -111,13 +108,6 @@ test('every "covered by" names a test that exists', () => {
   }
   // The clock-stepped-back half of line 70.
   assert.ok(readFileSync(path.join(ROOT, 'test/jobs/retention.test.ts'), 'utf8').includes('clock stepped back'));
-});
-
-test('the "not applicable" reasons still hold: no Stripe', () => {
-  const src = path.join(ROOT, 'src');
-  const all = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? all(path.join(d, n)) : [path.join(d, n)]));
-  const text = all(src).map((f) => readFileSync(f, 'utf8')).join('\n');
-  assert.not.match(text, /stripe/i, 'a Stripe integration exists: write bad-input 67 tests');
 });
 
 test('the title parser reads single, "and" and comma forms', () => {
