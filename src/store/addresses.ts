@@ -32,7 +32,7 @@ const SELECT = `SELECT a.*, u.username AS owner_name FROM addresses a JOIN users
 export class AddressStore {
   private readonly stmts;
 
-  constructor(private readonly db: DB) {
+  constructor(db: DB) {
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO addresses (address, owner_id, info, forward, enablews, webhook, webhook_slack, webhook_slack_to_from, created, updated)

@@ -31,7 +31,7 @@ export function generateKey(): string {
 export class ApiKeyStore {
   private readonly stmts;
 
-  constructor(private readonly db: DB) {
+  constructor(db: DB) {
     this.stmts = {
       insert: db.prepare(`INSERT INTO api_keys (user_id, name, hint, hash, created) VALUES (?, ?, ?, ?, ?)`),
       byHash: db.prepare(`SELECT * FROM api_keys WHERE hash = ? AND revoked IS NULL`),

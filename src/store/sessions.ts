@@ -14,7 +14,7 @@ const hash = (token: string) => createHash('sha256').update(token, 'utf8').diges
 export class SessionStore {
   private readonly stmts;
 
-  constructor(private readonly db: DB) {
+  constructor(db: DB) {
     this.stmts = {
       insert: db.prepare(`INSERT INTO sessions (hash, user_id, created, expires, last_seen) VALUES (?, ?, ?, ?, ?)`),
       get: db.prepare(`SELECT user_id, created, expires, last_seen FROM sessions WHERE hash = ?`),

@@ -44,7 +44,6 @@ export class WebhookStore {
     this.stmts = {
       secret: db.prepare(`SELECT secret FROM webhook_secrets WHERE user_id = ?`).pluck(),
       insertSecret: db.prepare(`INSERT OR IGNORE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
-      replaceSecret: db.prepare(`INSERT OR REPLACE INTO webhook_secrets (user_id, secret, created) VALUES (?, ?, ?)`),
       // The copies of one content about to become ready (ready = 0 still, so a
       // re-parse of a ready message queues nothing again), joined with their
       // inbox's settings. A forwarded copy is a copy like any other: its
@@ -95,13 +94,6 @@ export class WebhookStore {
     if (existing) return existing;
     this.stmts.insertSecret.run(userId, newSecret(), Date.now());
     return this.stmts.secret.get(userId) as string;
-  }
-
-  /** A new secret; the old one stops verifying at once. */
-  rotateSecret(userId: number): string {
-    const s = newSecret();
-    this.stmts.replaceSecret.run(userId, s, Date.now());
-    return s;
   }
 
   /**

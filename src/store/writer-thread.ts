@@ -8,7 +8,7 @@ import { openStore } from './index.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
 import { prune, type PruneResult } from '../jobs/retention.js';
-import { ScrubScheduler, scrubOnce } from './scrub.js';
+import { ScrubScheduler } from './scrub.js';
 import type { IncomingMessage } from './messages.js';
 import type { ToWriter, FromWriter, WriterOptions } from './writer-protocol.js';
 

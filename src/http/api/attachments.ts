@@ -1,13 +1,10 @@
 // Attachments of a message: their index and the bytes, downloaded, never rendered.
-import type { Context } from 'hono';
-import type { AppEnv } from '../deps.js';
 import type { ApiKit } from './kit.js';
 import { apiError } from './errors.js';
 import { MSG_DOCS } from './params.js';
 import { attachmentJson } from './json.js';
 import { servingHeaders } from '../../policy/serving.js';
 
-type C = Context<AppEnv>;
 
 
 export function registerAttachmentRoutes(kit: ApiKit): void {

@@ -11,7 +11,7 @@ import { dateParam, intParam, LIMIT, UNTIL, EMAIL_DOC, MSG_DOCS } from './params
 type C = Context<AppEnv>;
 
 export function registerMessageRoutes(kit: ApiKit): void {
-  const { reg, store, deps, json, needUser, guarded, guardMessage, listOf, principal } = kit;
+  const { reg, store, deps, json, needUser, guarded, guardMessage, principal } = kit;
 
   // Registered before /addresses/:email/... so "starred" is never read as an address.
   reg.route(

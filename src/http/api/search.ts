@@ -1,6 +1,4 @@
 // Account-wide reads: all messages of the account, filter and full-text search.
-import type { Context } from 'hono';
-import type { AppEnv } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { inboxAccess } from '../../policy/inbox-access.js';
 import { searchableInput, type Scope } from '../../store/message-queries.js';
@@ -8,7 +6,6 @@ import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { bool, dateParam, intParam, LIMIT, accountScope } from './params.js';
 
-type C = Context<AppEnv>;
 
 export function registerSearchRoutes(kit: ApiKit): void {
   const { reg, store, deps, needUser, listOf, principal } = kit;

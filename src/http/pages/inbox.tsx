@@ -11,7 +11,6 @@ import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { contentFields } from '../../log.js';
 import { canonicalAddress } from '../../policy/address.js';
 import { linkHost } from '../../mail/sanitize.js';
-import { escapeHtml } from '../../mail/text.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
