@@ -8,7 +8,7 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { Principal } from '../http/middleware/principal.js';
-import { canChangeInbox, canReadInbox } from '../policy/inbox-access.js';
+import { canChangeInbox, canReadInbox, readerFor } from '../policy/inbox-access.js';
 import { isAdmin } from '../http/middleware/principal.js';
 import type { MessageView, ListOptions } from '../store/messages.js';
 import type { PageOptions, Scope } from '../store/message-queries.js';
@@ -70,8 +70,9 @@ export class InboxService {
   async starred(actor: Principal, opts: PageOptions = {}): Promise<MessageView[]> {
     if (actor.kind !== 'user') return [];
     const admin = isAdmin(actor);
-    const scope: Scope = admin ? { kind: 'all' } : { kind: 'owner', userId: actor.user.id };
-    const ids = this.store.queries.starred(scope, admin ? null : actor.user.id, opts);
+    // Its own inboxes and the mail it captured (issue 12); captured copies of other accounts never.
+    const scope: Scope = admin ? { kind: 'all' } : { kind: 'account', userId: actor.user.id };
+    const ids = this.store.queries.starred(scope, admin ? null : actor.user.id, { ...opts, reader: readerFor(actor) });
     return (await this.load(ids)).filter((m) => canReadInbox(this.deps, m.inbox, actor));
   }
 

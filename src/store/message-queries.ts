@@ -10,6 +10,15 @@ import { capturedVisible, type Reader } from './messages.js';
 export type Scope =
   | { kind: 'all' }
   | { kind: 'owner'; userId: number }
+  /**
+   * What an account reads account-wide (its lists, search, starred, filters):
+   * its own inboxes, plus the mail it sent through Email Capture wherever it
+   * was filed (issue 12), except in an inbox that is another account's
+   * private one (the sender may not open that inbox, so it is not listed
+   * either). Captured copies still pass capturedVisible: given no reader,
+   * none shows.
+   */
+  | { kind: 'account'; userId: number }
   | { kind: 'inbox'; inbox: string }
   | { kind: 'domain'; domain: string; userId?: number };
 
@@ -44,6 +53,14 @@ function scopeSql(scope: Scope): { sql: string; params: unknown[] } {
       return {
         sql: '(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?) OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ? AND verified IS NOT NULL))',
         params: [scope.userId, scope.userId],
+      };
+    case 'account':
+      return {
+        sql: `(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?) OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ? AND verified IS NOT NULL)
+          OR (m.captured_by = ?
+            AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id <> ?)
+            AND NOT EXISTS (SELECT 1 FROM account_domains d WHERE d.domain = m.domain AND d.owner_id <> ? AND d.verified IS NOT NULL AND d.is_private = 1)))`,
+        params: [scope.userId, scope.userId, scope.userId, scope.userId, scope.userId],
       };
     case 'inbox':
       return { sql: 'm.inbox = ?', params: [scope.inbox] };
@@ -207,18 +224,20 @@ export class MessageQueries {
     if (text === '') return [];
     const like = contains(text);
     const s = scopeSql(scope);
+    // Captured mail (issue 12) only for its account and admins, as in every other list.
+    const visible = capturedVisible(opts.reader);
     const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
     const inAddresses = (col: string) => `EXISTS (SELECT 1 FROM json_each(c.${col}) j WHERE json_extract(j.value, '$.address') LIKE ? ESCAPE '\\')`;
     return this.db
       .prepare(
         `SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
-         WHERE ${s.sql} AND m.ready = 1 AND (
+         WHERE ${s.sql} AND m.ready = 1 AND ${visible.sql} AND (
            c.subject LIKE ? ESCAPE '\\' OR m.inbox LIKE ? ESCAPE '\\' OR c.mail_from LIKE ? ESCAPE '\\'
            OR ${inAddresses('from_json')} OR ${inAddresses('to_json')})
          ORDER BY m.received DESC, m.seq DESC LIMIT ?`,
       )
       .pluck()
-      .all(...s.params, like, like, like, like, like, limit) as string[];
+      .all(...s.params, ...visible.params, like, like, like, like, like, limit) as string[];
   }
 
   /** Mailsac's inbox-filter: every given condition must hold (substring, case-insensitive). */

@@ -3,6 +3,7 @@ import type { Principal } from '../middleware/principal.js';
 import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { accountScope } from './params.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import { iso } from './json.js';
 import type { JsonOf, CurrentUserInfo, CurrentUserStats } from './schemas.js';
 
@@ -44,7 +45,7 @@ export function registerAccountRoutes(kit: ApiKit): void {
       const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
       const scope = accountScope(p);
       const usage = store.queries.usage(scope);
-      const starred = store.queries.starred(scope, isAdmin(p) ? null : p.user.id, { limit: 1000 }).length;
+      const starred = store.queries.starred(scope, isAdmin(p) ? null : p.user.id, { limit: 1000, reader: readerFor(p) }).length;
       const stats: JsonOf<typeof CurrentUserStats> = {
         addresses: store.addresses.listForOwner(p.user.id).map((a) => a.address),
         domains: config.domains,

@@ -5,6 +5,7 @@ import type { AppEnv } from '../deps.js';
 import { canonicalDomain } from '../../policy/address.js';
 import type { Scope } from '../../store/message-queries.js';
 import { isAdmin } from '../middleware/principal.js';
+import { readerFor } from '../../policy/inbox-access.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL } from './params.js';
@@ -70,7 +71,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       // The owner of an account domain sees all of its mail, as an admin does.
       const whole = isAdmin(p) || d.account !== null;
       const scope: Scope = whole ? { kind: 'domain', domain: d.domain } : { kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 };
-      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope), catchAllAddress: d.account ? catchAllJson(d.account) : null });
+      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope, readerFor(p)), catchAllAddress: d.account ? catchAllJson(d.account) : null });
     },
   );
 
@@ -171,7 +172,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const v = c.req.param('enabled');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'enabled must be true or false');
       const after = deps.services.domains.setCatchAll(d, v === 'true');
-      return c.json({ domain: accountJson(after), totalMessages: store.queries.count({ kind: 'domain', domain: after.domain }), catchAllAddress: catchAllJson(after) });
+      return c.json({ domain: accountJson(after), totalMessages: store.queries.count({ kind: 'domain', domain: after.domain }, readerFor(principal(c, deps))), catchAllAddress: catchAllJson(after) });
     },
   );
 
@@ -208,8 +209,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p) || d.account !== null) return c.json(store.messages.listDomain(d.domain, { until, limit: limit ?? 20 }).map((m) => json(m, p)));
-      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20 }), p));
+      if (isAdmin(p) || d.account !== null) return c.json(store.messages.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) }).map((m) => json(m, p)));
+      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20, reader: readerFor(p) }), p));
     },
   );
 

@@ -53,7 +53,8 @@ export function intParam(v: string | undefined, min: number, max: number): numbe
 /** Scope of "the account's messages": everything for admins, the owned addresses for users. */
 export function accountScope(p: Principal): Scope {
   if (isAdmin(p)) return { kind: 'all' };
-  return { kind: 'owner', userId: p.kind === 'user' ? p.user.id : -1 };
+  // The account's inboxes and the mail it captured (issue 12); readers pass readerFor(p) too.
+  return { kind: 'account', userId: p.kind === 'user' ? p.user.id : -1 };
 }
 
 export const DOWNLOAD: ParamDoc = { name: 'download', type: 'integer', enum: ['1'], description: 'Set to 1 to download as a file' };

@@ -1,6 +1,6 @@
 // Account-wide reads: all messages of the account, filter and full-text search.
 import { canonicalAddress } from '../../policy/address.js';
-import { inboxAccess } from '../../policy/inbox-access.js';
+import { inboxAccess, readerFor } from '../../policy/inbox-access.js';
 import { searchableInput, type Scope } from '../../store/message-queries.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
@@ -30,8 +30,9 @@ export function registerSearchRoutes(kit: ApiKit): void {
       const skip = intParam(c.req.query('skip'), 0, 1_000_000);
       if (since === null || limit === null || skip === null) return apiError(c, 400, 'since must be a date, limit and skip numbers');
       const scope = accountScope(p);
-      const ids = store.queries.list(scope, { limit: limit ?? 20, since, skip: skip ?? 0 });
-      return c.json({ messages: listOf(ids, p), unread: store.queries.unread(scope), limit: limit ?? 20, skip: skip ?? 0 });
+      const reader = readerFor(p);
+      const ids = store.queries.list(scope, { limit: limit ?? 20, since, skip: skip ?? 0, reader });
+      return c.json({ messages: listOf(ids, p), unread: store.queries.unread(scope, reader), limit: limit ?? 20, skip: skip ?? 0 });
     },
   );
 
@@ -64,7 +65,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       if (read !== undefined && read !== '' && f.read === undefined) return apiError(c, 400, 'andRead must be true or false');
       if (f.subject === undefined && f.from === undefined && f.to === undefined && f.read === undefined) return apiError(c, 400, 'Give at least one of andSubjectIncludes, andFrom, andTo, andRead');
       const p = principal(c, deps);
-      return c.json({ messages: listOf(store.queries.filter(accountScope(p), f, { limit: 100 }), p) });
+      return c.json({ messages: listOf(store.queries.filter(accountScope(p), f, { limit: 100, reader: readerFor(p) }), p) });
     },
   );
 
@@ -106,8 +107,11 @@ export function registerSearchRoutes(kit: ApiKit): void {
         scope = accountScope(principal(c, deps));
       }
       const fulltext = bool(c.req.query('fulltext')) === true;
-      const ids = fulltext ? store.queries.search(scope, query, { limit: 100 }) : store.queries.matchAny(scope, query.trim(), { limit: 100 });
-      return c.json({ query, messages: listOf(ids, principal(c, deps)) });
+      const p = principal(c, deps);
+      // Captured mail (issue 12): listed for the account that sent it and admins, nobody else.
+      const opts = { limit: 100, reader: readerFor(p) };
+      const ids = fulltext ? store.queries.search(scope, query, opts) : store.queries.matchAny(scope, query.trim(), opts);
+      return c.json({ query, messages: listOf(ids, p) });
     },
   );
 }

@@ -14,7 +14,7 @@ import { canonicalAddress } from '../../policy/address.js';
 import type { MessageView } from '../../store/messages.js';
 import { searchableInput, type Scope } from '../../store/message-queries.js';
 import { isAdmin, principalFrom, sessionCookieName, type Principal } from '../middleware/principal.js';
-import { inboxAccess } from '../../policy/inbox-access.js';
+import { inboxAccess, readerFor } from '../../policy/inbox-access.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import { FOLDERS, MAX_LABEL } from '../../services/inboxes.js';
 import { loginThrottleFor } from '../middleware/rate-limit.js';
@@ -335,7 +335,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ your mail
 
-  const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'owner', userId: p.user.id });
+  // The account's inboxes and the mail it captured (issue 12), with readerFor(p) so nobody else's captured mail shows.
+  const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'account', userId: p.user.id });
   const load = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null);
 
   app.get('/account/mail', requireUser, async (c) => {
@@ -344,7 +345,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const starredOnly = c.req.query('starred') === '1';
     const messages = starredOnly
       ? await deps.services.inboxes.starred(p, { limit: 100 })
-      : load(store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined }));
+      : load(store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined, reader: readerFor(p) }));
     return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={messages} folder={folder} starredOnly={starredOnly} />);
   });
 
@@ -402,13 +403,13 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       if (!inboxAccess(deps, a.inbox, p).read) return page(null, 'This inbox is private.', 403);
       scope = { kind: 'inbox', inbox: a.inbox };
     } else if (p.kind === 'user') {
-      scope = isAdmin(p) ? { kind: 'all' } : { kind: 'owner', userId: p.user.id };
+      scope = scopeOf(p);
     } else {
       return page(null, query ? 'Give an inbox to search, or sign in to search your addresses.' : undefined);
     }
     if (!searchableInput(query)) return page(null, 'Search words cannot contain control characters.', 400);
     if (!query.trim()) return page(null);
-    return page(load(store.queries.search(scope, query, { limit: 100 })));
+    return page(load(store.queries.search(scope, query, { limit: 100, reader: readerFor(p) })));
   });
 
   return app;
