@@ -32,6 +32,20 @@ export interface TraceFields {
   recipients: string[];
   id: string;
   date: Date;
+  /**
+   * The `with` keyword when the message did not come over SMTP: 'HTTP' or
+   * 'HTTPS' for POST /api/outgoing-messages (issue 12), as webmail systems
+   * write it. Absent: ESMTP and its RFC 3848 variants from tlsVersion and
+   * authenticated.
+   */
+  protocol?: string;
+}
+
+/** An address as an RFC 5321 §4.1.3 address literal: [192.0.2.1], [IPv6:2001:db8::1]. */
+function addressLiteral(ip: string): string {
+  const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4mapped) return `[${v4mapped[1]}]`;
+  return ip.includes(':') ? `[IPv6:${ip}]` : `[${ip}]`;
 }
 
 /**
@@ -65,9 +79,12 @@ function clean(s: string, max = 255): string {
 export function receivedHeader(f: TraceFields): string {
   const lines: string[] = [];
   const helo = clean(f.helo);
-  if (helo || f.ip) lines.push(`from ${helo || 'unknown'}${f.ip ? ` ([${clean(f.ip, 64)}])` : ''}`);
+  const ip = clean(f.ip, 64);
+  // No HELO name (a client that did not speak SMTP): the address literal stands in for it (RFC 5321 Extended-Domain).
+  if (helo || ip) lines.push(`from ${helo || addressLiteral(ip)}${ip ? ` ([${ip}])` : ''}`);
   const tls = f.tlsVersion ? ` (${clean(f.tlsVersion, 32)}${f.cipher ? `:${clean(f.cipher, 100)}` : ''})` : '';
-  lines.push(`by ${clean(f.by)} with ${withProtocol(Boolean(f.tlsVersion), f.authenticated)}${tls} id ${clean(f.id, 64)}`);
+  const protocol = f.protocol ? clean(f.protocol, 16) : withProtocol(Boolean(f.tlsVersion), f.authenticated);
+  lines.push(`by ${clean(f.by)} with ${protocol}${tls} id ${clean(f.id, 64)}`);
   if (f.recipients.length === 1) lines.push(`for <${f.recipients[0].replace(/[\x00-\x20<>]/g, '')}>`);
   lines[lines.length - 1] += `; ${rfc5322Date(f.date)}`;
   return `Received: ${lines.join('\r\n\t')}\r\n`;

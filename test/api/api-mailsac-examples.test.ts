@@ -142,7 +142,7 @@ test('send through the API, read it back; a foreign recipient is a 400 and nothi
   assert.is(rawSent.status, 200);
   await m.parseQueue.idle();
   assert.is((await api(m, 'GET', `/api/addresses/${to}/messages/${rawSent.json._id}`, { key })).json.subject, 'raw one');
-  assert.match((await api(m, 'GET', `/api/raw/${to}/${rawSent.json._id}`, { key })).text, /^X-Mailroom-Sent-By-Account: example\r\nFrom: raw@example.org/);
+  assert.match((await api(m, 'GET', `/api/raw/${to}/${rawSent.json._id}`, { key })).text, /^Received: [^]*?\r\nX-Mailroom-Sent-By-Account: example\r\nFrom: raw@example.org/, 'our trace field, then the account, then the raw message');
 });
 
 test('inbox-search matches a substring of to, from or subject, any of them', async () => {

@@ -4,6 +4,8 @@
 // thread), so an example that "sends through the API and reads it back" has
 // something to read. Any other recipient is refused with a 400 that says so,
 // and nothing is stored.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
@@ -12,6 +14,8 @@ import { composeMessage } from '../../mail/compose.js';
 import type { Principal } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { apiError } from './errors.js';
+import { receivedHeader } from '../../smtp/trace.js';
+import { clientIp } from '../middleware/client-ip.js';
 
 type C = Context<AppEnv>;
 
@@ -103,6 +107,25 @@ export function registerOutgoingRoutes(kit: ApiKit): void {
           headers: [['X-Mailroom-Sent-By-Account', p.user.username]],
         });
       }
+      // RFC 5321 §4.4: every stored message gets the trace field of the hop
+      // that put it here, from SMTP or not (issue 12). Here the hop is HTTP,
+      // written as webmail systems write it ("with HTTP"); the client's
+      // address only where privacy.storeSenderIp keeps addresses, otherwise
+      // no from clause at all, as the SMTP listeners do.
+      const received = Date.now();
+      const trace = receivedHeader({
+        helo: '',
+        ip: config.privacy.storeSenderIp ? clientIp(c, config.http.trustedProxies) : '',
+        by: config.smtp.hostname || os.hostname(),
+        tlsVersion: '',
+        cipher: '',
+        authenticated: true,
+        recipients: recipients.map((r) => r.original),
+        id: randomBytes(6).toString('hex'),
+        date: new Date(received),
+        protocol: new URL(c.req.url).protocol === 'https:' ? 'HTTPS' : 'HTTP',
+      });
+      raw = Buffer.concat([Buffer.from(trace, 'latin1'), raw]);
       const ids = await ingest({
         raw,
         mailFrom: headerText(b.from) || p.user.username,
@@ -110,7 +133,7 @@ export function registerOutgoingRoutes(kit: ApiKit): void {
         ip: '',
         helo: '',
         tls: false,
-        received: Date.now(),
+        received,
       });
       return c.json({ _id: ids.messageIds[0] ?? '', messages: ids.messageIds.map((id, i) => ({ _id: id, inbox: recipients[i]?.inbox ?? '' })) });
     },
