@@ -46,6 +46,8 @@ const GRANTING = new Set(['active', 'trialing', 'past_due']);
 
 /** The words both the account page and the API use when a reservation is over the plan. */
 export const UPGRADE_HINT = 'All the private addresses your plan allows are in use. To reserve more, upgrade your plan on your account page (/account).';
+/** The same for adding a custom domain (customDomains). */
+export const DOMAIN_UPGRADE_HINT = 'All the custom domains your plan allows are in use. To add more, upgrade your plan on your account page (/account).';
 
 const DAY = 86_400_000;
 
@@ -131,6 +133,24 @@ export class BillingService {
     if (!this.enabled) return null;
     const user = this.deps.store.users.byId(userId);
     return user ? this.addressCredits(user, now) : 0;
+  }
+
+  /**
+   * How many more custom domains the account may add (customDomains, issue
+   * 15): every domain it added counts, verified or not, since adding one is
+   * what the plan limits. 0 in a grant means none (config.ts). null: no limit.
+   */
+  domainCredits(user: Pick<User, 'id' | 'role'>, now = Date.now()): number | null {
+    const allowed = this.entitlements(user, now).customDomains;
+    if (allowed === null) return null;
+    return Math.max(0, allowed - this.deps.store.domains.listForOwner(user.id).length);
+  }
+
+  /** domainCredits by user id (the domain service asks this before adding); null: no limit. */
+  domainCreditsFor(userId: number, now = Date.now()): number | null {
+    if (!this.enabled) return null;
+    const user = this.deps.store.users.byId(userId);
+    return user ? this.domainCredits(user, now) : 0;
   }
 
   // ------------------------------------------------------------------ buying

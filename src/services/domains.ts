@@ -14,7 +14,8 @@ import { ok, refuse, type Outcome } from './result.js';
 /** Resolves the TXT records of a name: each record as its character-strings (node:dns's shape). */
 export type TxtResolver = (name: string) => Promise<string[][]>;
 
-export type DomainRefusal = 'invalid' | 'operator-domain' | 'taken' | 'already-yours' | 'not-yours' | 'unknown' | 'too-many';
+/** over-plan: billing is on and the account's plan allows no more domains (issue 15; the words: billing.ts DOMAIN_UPGRADE_HINT). */
+export type DomainRefusal = 'invalid' | 'operator-domain' | 'taken' | 'already-yours' | 'not-yours' | 'unknown' | 'too-many' | 'over-plan';
 
 /** Domains one account may hold; a bound, not a product limit (bad-input 66 spirit: no unbounded growth from one key). */
 export const MAX_DOMAINS_PER_ACCOUNT = 100;
@@ -23,7 +24,8 @@ const TXT_PREFIX = 'mailroom-verification=';
 export class DomainService {
   private readonly resolveTxt: TxtResolver;
 
-  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver }) {
+  /** credits: how many more domains the account may add (null: no limit); billing sets it (issue 15). */
+  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver; credits?: (userId: number) => number | null }) {
     this.resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
   }
 
@@ -41,6 +43,7 @@ export class DomainService {
     const existing = store.domains.get(domain);
     if (existing) return refuse(existing.ownerId === userId ? 'already-yours' : 'taken');
     if (store.domains.listForOwner(userId).length >= MAX_DOMAINS_PER_ACCOUNT) return refuse('too-many');
+    if ((this.deps.credits?.(userId) ?? 1) < 1) return refuse('over-plan');
     store.domains.add(domain, userId, randomBytes(16).toString('hex'));
     return ok(store.domains.get(domain)!);
   }

@@ -34,7 +34,7 @@ export function createServices(deps: { store: Store; config: Config; eraser: Mes
     addresses,
     accounts: new AccountService(deps),
     billing,
-    domains: new DomainService(deps),
+    domains: new DomainService({ ...deps, credits: (userId) => billing?.domainCreditsFor(userId) ?? null }),
     eraser: deps.eraser,
   };
 }

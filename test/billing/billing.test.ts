@@ -163,9 +163,13 @@ test('purchase: Checkout from the account page, checkout completed, the plan gra
 
     for (const a of ['b1', 'b2', 'b3']) assert.is((await reserveApi(m, key, `${a}@mailroom.test`)).status, 200);
     assert.is((await me(m, key)).privateAddressCredits, 0);
+    // 402 Payment Required: a bigger plan lifts it (plan-limit.ts); Mailsac's error body, its credit field filled.
     const over = await reserveApi(m, key, 'b4@mailroom.test');
-    assert.is(over.status, 403);
-    assert.is(((await over.json()) as { message: string }).message, UPGRADE_HINT);
+    assert.is(over.status, 402);
+    assert.equal(await over.json(), { status: 402, error: 'Payment Required', message: UPGRADE_HINT, privateAddressCredits: 0, privateAddresses: 3 });
+    const bulk = await fetch(`${m.http}/api/private-addresses-bulk`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: JSON.stringify({ addresses: ['b7@mailroom.test'] }) });
+    assert.is(bulk.status, 402);
+    assert.equal(await bulk.json(), { status: 402, error: 'Payment Required', message: `b7@mailroom.test: ${UPGRADE_HINT}`, privateAddressCredits: 0, privateAddresses: 3 });
     const ui = await browser.post('/account/addresses', { address: 'b5@mailroom.test' });
     assert.is(ui.res.status, 400);
     assert.ok(ui.text.includes(UPGRADE_HINT.replace(/'/g, '&#39;')) || ui.text.includes(UPGRADE_HINT), 'the page says how to upgrade');
@@ -189,7 +193,7 @@ test('purchase: Checkout from the account page, checkout completed, the plan gra
     stripe.subscriptions.get(`sub_${user.id}_${STARTER}`)!.price = STARTER;
     await deliver(m, 'customer.subscription.updated', { id: `sub_${user.id}_${STARTER}`, object: 'subscription' });
     assert.is((await me(m, key)).privateAddressCredits, 0);
-    assert.is((await reserveApi(m, key, 'b6@mailroom.test')).status, 403);
+    assert.is((await reserveApi(m, key, 'b6@mailroom.test')).status, 402);
     assert.is(m.store.addresses.countForOwner(user.id), 4);
   } finally {
     await m.cleanup();

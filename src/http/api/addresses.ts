@@ -6,6 +6,7 @@ import { isReservedInbox, reservationProblem } from '../../policy/address.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import type { ReserveRefusal } from '../../services/addresses.js';
 import { UPGRADE_HINT } from '../../services/billing.js';
+import { planLimitError } from './plan-limit.js';
 import { isAdmin, type Principal } from '../middleware/principal.js';
 import type { RouteDoc } from './registry.js';
 import type { ApiKit } from './kit.js';
@@ -20,6 +21,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
   /** Why an address cannot be reserved, in the API's words (the rules: services/addresses.ts, policy/address.ts). */
   // Owned by another account is 401, as Mailsac documents it for these routes
   // (GetAddress, CreateAddress, UpdateAddress, DeleteAddress); the message routes' 403 is theirs too.
+  // over-plan: 402 or 403 with the plan's numbers (plan-limit.ts).
   const REFUSAL: Record<ReserveRefusal, { status: 400 | 401 | 403; message: string }> = {
     'foreign-domain': { status: 400, message: 'Mailroom does not receive mail for this domain' },
     'reserved-local-part': { status: 400, message: 'This local part is reserved for the operator' },
@@ -87,7 +89,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       auth: 'key',
       pathDocs: EMAIL_DOC,
       body: FORWARD_BODY,
-      responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key, or owned by another account' },
+      responses: { 200: 'The address', 400: 'Already yours, reserved name or foreign domain', 401: 'No key, or owned by another account', 402: 'Over the plan, billing on: upgrade on /account', 403: 'Over the plan, billing off' },
       returns: 'EmailAddress',
     },
     async (c) => {
@@ -96,6 +98,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       const f = forwarding(bodyOf(c));
       if (typeof f === 'string') return apiError(c, 400, f);
       const r = await deps.services.addresses.reserve(t.p.user.id, t.a, f);
+      if (!r.ok && r.reason === 'over-plan') return planLimitError(c, deps, t.p.user.id, 'addresses');
       if (!r.ok) return apiError(c, REFUSAL[r.reason].status, REFUSAL[r.reason].message);
       return c.json(addressJson(store.addresses.get(t.a.inbox)!, true));
     },
@@ -170,7 +173,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       tags: ['Addresses'],
       auth: 'key',
       body: { addresses: { type: 'array', items: 'string', description: 'Email addresses' } },
-      responses: { 200: 'The addresses', 400: 'Bad list, or one is unavailable (none reserved)', 401: 'No key' },
+      responses: { 200: 'The addresses', 400: 'Bad list, or one is unavailable (none reserved)', 401: 'No key', 402: 'Over the plan, billing on: upgrade on /account', 403: 'Over the plan, billing off' },
       returns: 'EmailAddressList',
     },
     async (c) => {
@@ -186,7 +189,8 @@ export function registerAddressRoutes(kit: ApiKit): void {
         if (!wanted.some((w) => w.inbox === a.inbox)) wanted.push({ inbox: a.inbox, domain: a.domain });
       }
       const r = await deps.services.addresses.reserveAll(p.user.id, wanted);
-      if (!r.ok) return apiError(c, r.reason.reason === 'over-plan' ? 403 : 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
+      if (!r.ok && r.reason.reason === 'over-plan') return planLimitError(c, deps, p.user.id, 'addresses', `${r.reason.inbox}: `);
+      if (!r.ok) return apiError(c, 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
       return c.json(wanted.map((w) => addressJson(store.addresses.get(w.inbox)!, true)));
     },
   );

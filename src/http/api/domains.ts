@@ -6,6 +6,8 @@ import { canonicalDomain } from '../../policy/address.js';
 import type { Scope } from '../../store/message-queries.js';
 import { isAdmin } from '../middleware/principal.js';
 import { readerFor } from '../../policy/inbox-access.js';
+import { planLimitError } from './plan-limit.js';
+import { DOMAIN_UPGRADE_HINT } from '../../services/billing.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL } from './params.js';
@@ -14,7 +16,8 @@ import type { Principal } from '../middleware/principal.js';
 import type { AccountDomain } from '../../store/account-domains.js';
 import { DomainService, type DomainRefusal } from '../../services/domains.js';
 
-const DOMAIN_REFUSAL: Record<DomainRefusal, [400 | 401 | 404, string]> = {
+// over-plan is answered 402/403 with the plan's numbers (plan-limit.ts) before this table is read.
+const DOMAIN_REFUSAL: Record<DomainRefusal, [400 | 401 | 403 | 404, string]> = {
   invalid: [400, 'Invalid domain'],
   'operator-domain': [400, "This domain is the operator's (configuration)"],
   taken: [401, 'This domain was added by another account'],
@@ -22,6 +25,7 @@ const DOMAIN_REFUSAL: Record<DomainRefusal, [400 | 401 | 404, string]> = {
   'not-yours': [404, 'Mailroom does not receive mail for this domain'],
   unknown: [404, 'Mailroom does not receive mail for this domain'],
   'too-many': [400, 'Too many domains on this account'],
+  'over-plan': [403, DOMAIN_UPGRADE_HINT],
 };
 
 type C = Context<AppEnv>;
@@ -84,7 +88,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       description: 'Mail for the domain is accepted once the TXT record is seen (POST /domains/{domain}/verify). A verified domain is yours and private: every address under it reads as yours.',
       tags: ['Domains'],
       auth: 'key',
-      responses: { 200: 'The domain and the DNS records to set', 400: 'Not a domain, or the operator\'s', 401: 'No key, or added by another account' },
+      responses: { 200: 'The domain and the DNS records to set', 400: 'Not a domain, or the operator\'s', 401: 'No key, or added by another account', 402: 'Over the plan (customDomains), billing on: upgrade on /account', 403: 'Over the plan, billing off' },
       returns: 'DomainSetup',
     },
     (c) => {
@@ -92,6 +96,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       if (no) return no;
       const p = userOf(c);
       const r = deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
+      if (!r.ok && r.reason === 'over-plan') return planLimitError(c, deps, p.user.id, 'domains');
       if (!r.ok) {
         const [status, message] = DOMAIN_REFUSAL[r.reason];
         return apiError(c, status, message);

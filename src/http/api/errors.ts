@@ -7,6 +7,7 @@ type C = Context<AppEnv>;
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   413: 'Payload Too Large',
@@ -14,8 +15,9 @@ const STATUS_TEXT: Record<number, string> = {
   501: 'Not Implemented',
 };
 
-export function apiError(c: C, status: 400 | 401 | 403 | 404 | 413 | 429 | 501, message: string): Response {
-  return c.json({ status, error: STATUS_TEXT[status], message }, status);
+/** extra: fields beside Mailsac's three, declared as optional in the Error schema (schemas.ts). */
+export function apiError(c: C, status: 400 | 401 | 402 | 403 | 404 | 413 | 429 | 501, message: string, extra: Record<string, number> = {}): Response {
+  return c.json({ status, error: STATUS_TEXT[status], message, ...extra }, status);
 }
 
 export const MSG = {

@@ -156,7 +156,18 @@ const messages = arr(ref('EmailMessage'));
 
 /** Every named shape, as published under components/schemas. */
 export const SCHEMAS = {
-  Error: obj({ status: int, error: str, message: str }),
+  Error: obj(
+    {
+      status: int,
+      error: str,
+      message: str,
+      privateAddressCredits: described(int, 'Over the plan (402/403): private addresses the plan still allows (Mailsac /me field)'),
+      privateAddresses: described(int, 'Mailroom, over the plan: private addresses the plan allows in all'),
+      privateDomain: described(int, 'Over the plan (402/403): custom domains the plan still allows (Mailsac /me field)'),
+      customDomains: described(int, 'Mailroom, over the plan: custom domains the plan allows in all'),
+    },
+    ['privateAddressCredits', 'privateAddresses', 'privateDomain', 'customDomains'],
+  ),
   EmailMessage,
   EmailMessageList: messages,
   EmailAddress,

@@ -24,7 +24,7 @@ import { audit } from '../audit.js';
 import { LoginPage } from '../views/account/login.js';
 import { AccountPage } from '../views/account/account.js';
 import { MailPage, PrivateInboxPage, SearchPage } from '../views/account/search.js';
-import { UPGRADE_HINT, STRIPE_HOSTED_PAGES } from '../../services/billing.js';
+import { UPGRADE_HINT, DOMAIN_UPGRADE_HINT, STRIPE_HOSTED_PAGES } from '../../services/billing.js';
 import { pageCsp } from '../middleware/security-headers.js';
 import type { User } from '../../store/users.js';
 
@@ -307,6 +307,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     'not-yours': 'That domain is not yours.',
     unknown: 'That domain is not yours.',
     'too-many': 'Too many domains on this account.',
+    'over-plan': DOMAIN_UPGRADE_HINT,
   };
 
   app.post('/account/domains', requireUser, checked, async (c) => {
