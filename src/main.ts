@@ -96,6 +96,9 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
   });
+  // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
+  // Built before the capture listener, which asks billing for each account's monthly allowance.
+  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }), resolveTxt: opts.resolveTxt });
   const capture =
     config.capture.port > 0 || opts.capturePort !== undefined
       ? new SmtpReceiver({
@@ -112,6 +115,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
             log: log.child({ component: 'capture' }),
             // One throttle with the web login (keyed by the store, as the web keys it).
             throttle: loginThrottleFor(store),
+            // A plan's captureMessagesPerMonth (issue 15); null while billing is off.
+            monthlyAllowance: (userId) => services.billing.captureAllowanceFor(userId),
           }),
         })
       : null;
@@ -120,8 +125,6 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     capture?.updateTls(tls);
   });
 
-  // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
-  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }), resolveTxt: opts.resolveTxt });
   const app = createApp({
     config,
     store,
@@ -146,6 +149,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     store,
     log: log.child({ component: 'retention' }),
     runner: { prune: (policy, now) => writer.prune(policy, now), abort: () => writer.abortPrune() },
+    // Plans' storageMessages and retentionDays, per account (issue 15).
+    accountRetention: (now) => services.billing.retentionOverrides(now),
   });
   retention.start();
   const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }) });

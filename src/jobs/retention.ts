@@ -12,6 +12,10 @@
 //     unstarred of their private mail go. The count is their private mail
 //     (starred too, kept, as Mailsac's storage does) plus the public mail
 //     they starred: a star on public mail costs the starrer's quota only;
+//   - an account whose billing plan sets retentionDays or storageMessages
+//     (issue 15, policy.accounts) is kept by those instead of
+//     private.maxAgeHours / private.maxMessagesPerAccount, longer or shorter,
+//     by the same two rules; a plan's 0 leaves the retention settings in force;
 //   - past diskHighWater of storage.maxDatabaseBytes, the oldest public mail
 //     until diskLowWater;
 //   - audit entries, login records and expired sessions past their days.
@@ -41,6 +45,17 @@ import type { Store } from '../store/index.js';
 import type { GroupCount, Ownership, SeqId } from '../store/retention.js';
 import { TimeSlicer, yieldToCommits } from '../store/time-slice.js';
 
+/**
+ * One account's own limits (a billing plan's retentionDays and
+ * storageMessages, issue 15); 0: the policy's private rule applies to it.
+ * Plain data: the policy is posted to the writer thread.
+ */
+export interface AccountRetention {
+  userId: number;
+  maxAgeMs: number;
+  maxMessages: number;
+}
+
 export interface RetentionPolicy {
   /** 0: rule off. */
   publicMaxAgeMs: number;
@@ -54,6 +69,8 @@ export interface RetentionPolicy {
   diskLowWater: number;
   auditLogDays: number;
   loginRecordDays: number;
+  /** Accounts with limits of their own, replacing privateMaxAgeMs / privateMaxPerAccount for them. */
+  accounts?: AccountRetention[];
 }
 
 export function policyFromConfig(config: Config): RetentionPolicy {
@@ -153,12 +170,27 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     };
   };
 
-  const ageRule = async (maxAgeMs: number, which: Ownership): Promise<number> => {
+  const accounts = policy.accounts ?? [];
+  const ownAge = accounts.filter((a) => a.maxAgeMs > 0);
+  const ownCount = accounts.filter((a) => a.maxMessages > 0);
+
+  const ageRule = async (maxAgeMs: number, which: Ownership, exceptOwners: number[] = []): Promise<number> => {
     if (maxAgeMs <= 0) return 0;
     const cutoff = now - maxAgeMs;
     // Everything that arrived before this seq is past the cutoff (see "Time" above).
     const limitSeq = rows.firstYoungSeq(cutoff);
+    if (which === 'private' && exceptOwners.length > 0) {
+      return drain(bySeq((after, n) => rows.agedPrivateExcept(exceptOwners, after, limitSeq, cutoff, n)));
+    }
     return drain(bySeq((after, n) => rows.agedPage(which, after, limitSeq, cutoff, n)));
+  };
+
+  /** An account's own age limit: its unstarred private mail past it, by the same "Time" rule. */
+  const accountAgeRule = async (a: AccountRetention): Promise<number> => {
+    if (result.aborted) return 0;
+    const cutoff = now - a.maxAgeMs;
+    const limitSeq = rows.firstYoungSeq(cutoff);
+    return drain(bySeq((after, n) => rows.agedOfAccount(a.userId, after, limitSeq, cutoff, n)));
   };
 
   /** Groups over `max` (messages per group); the oldest unstarred of each go until the group fits. */
@@ -176,7 +208,8 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
 
   // 1. Age.
   result.publicAge = await ageRule(policy.publicMaxAgeMs, 'public');
-  result.privateAge = await ageRule(policy.privateMaxAgeMs, 'private');
+  result.privateAge = await ageRule(policy.privateMaxAgeMs, 'private', ownAge.map((a) => a.userId));
+  for (const a of ownAge) result.privateAge += await accountAgeRule(a);
 
   // 2. Counts: public inboxes, then private accounts.
   if (policy.publicMaxPerInbox > 0 && !result.aborted) {
@@ -184,8 +217,15 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     result.publicCount = await countRule(groups, policy.publicMaxPerInbox, (inbox, excess) => rows.oldestInInbox(inbox, excess));
   }
   if (policy.privateMaxPerAccount > 0 && !result.aborted) {
-    const groups = rows.accountsOver(policy.privateMaxPerAccount);
+    const own = new Set(ownCount.map((a) => a.userId));
+    const groups = rows.accountsOver(policy.privateMaxPerAccount).filter((g) => !own.has(g.key));
     result.privateQuota = await countRule(groups, policy.privateMaxPerAccount, (owner, excess) => rows.oldestOfAccount(owner, excess));
+  }
+  // Accounts with a storage limit of their own: counted the same way, the oldest unstarred go.
+  for (const a of ownCount) {
+    if (result.aborted) break;
+    const n = rows.accountCount(a.userId);
+    if (n > a.maxMessages) result.privateQuota += await countRule([{ key: a.userId, n }], a.maxMessages, (owner, excess) => rows.oldestOfAccount(owner, excess));
   }
 
   // 3. The disk budget: the oldest public mail, whatever its age, until below low water.

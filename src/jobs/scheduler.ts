@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { policyFromConfig, prune, type PruneResult, type RetentionPolicy } from './retention.js';
+import { policyFromConfig, prune, type AccountRetention, type PruneResult, type RetentionPolicy } from './retention.js';
 
 export interface SchedulerDeps {
   config: Config;
@@ -29,6 +29,8 @@ export interface SchedulerDeps {
    * on `store`.
    */
   runner?: { prune(policy: RetentionPolicy, now: number): Promise<PruneResult>; abort(): void };
+  /** Accounts kept by their own rules (billing plans, issue 15), asked afresh at each run. */
+  accountRetention?: (now: number) => AccountRetention[];
 }
 
 export class RetentionScheduler {
@@ -78,8 +80,8 @@ export class RetentionScheduler {
     const { store, config, log } = this.deps;
     const started = performance.now();
     try {
-      const policy = policyFromConfig(config);
       const now = (this.deps.now ?? Date.now)();
+      const policy = { ...policyFromConfig(config), accounts: this.deps.accountRetention?.(now) ?? [] };
       const r = this.deps.runner ? await this.deps.runner.prune(policy, now) : await prune(store, policy, now, { aborted: () => this.stopping });
       this.runs++;
       this.last = r;

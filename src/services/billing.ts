@@ -21,6 +21,7 @@ import type { BillingSubscription } from '../store/billing.js';
 import type { User } from '../store/users.js';
 import type { AddressService } from './addresses.js';
 import { ok, refuse, type Outcome } from './result.js';
+import type { AccountRetention } from '../jobs/retention.js';
 
 type Grant = Config['billing']['free'];
 export type Plan = Config['billing']['plans'][number];
@@ -151,6 +152,34 @@ export class BillingService {
     if (!this.enabled) return null;
     const user = this.deps.store.users.byId(userId);
     return user ? this.domainCredits(user, now) : 0;
+  }
+
+  /**
+   * Messages a month the account may send through Email Capture
+   * (captureMessagesPerMonth; the capture port counts them per UTC month).
+   * 0 in a grant means the plan has no capture (config.ts). null: no limit.
+   */
+  captureAllowanceFor(userId: number, now = Date.now()): number | null {
+    if (!this.enabled) return null;
+    const user = this.deps.store.users.byId(userId);
+    return user ? this.entitlements(user, now).captureMessagesPerMonth : 0;
+  }
+
+  /**
+   * What retention keeps of each account whose grant sets storageMessages or
+   * retentionDays (issue 15); 0 in a grant leaves the retention settings in
+   * force for that account, so it is not listed. Admins and billing off: none.
+   */
+  retentionOverrides(now = Date.now()): AccountRetention[] {
+    if (!this.enabled) return [];
+    const out: AccountRetention[] = [];
+    for (const user of this.deps.store.users.list()) {
+      const e = this.entitlements(user, now);
+      const maxAgeMs = (e.retentionDays ?? 0) * DAY;
+      const maxMessages = e.storageMessages ?? 0;
+      if (maxAgeMs > 0 || maxMessages > 0) out.push({ userId: user.id, maxAgeMs, maxMessages });
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ buying

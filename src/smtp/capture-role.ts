@@ -16,6 +16,7 @@ import { LoginThrottle } from '../http/middleware/rate-limit.js';
 import type { ListenerRole, RecipientVerdict } from './listener-role.js';
 import { SmtpError } from './smtp-error.js';
 import { installBareSender } from './bare-sender.js';
+import { nextCaptureMonth } from '../store/capture-usage.js';
 
 /** What smtp-server keeps as session.user once AUTH succeeded. */
 export interface CaptureUser {
@@ -31,6 +32,12 @@ export interface CaptureRoleDeps {
   /** Shared with the web login so a guesser gets no fresh budget by switching doors; a new one when absent. */
   throttle?: LoginThrottle;
   now?: () => number;
+  /**
+   * Messages the account may capture per calendar month (UTC); null: no
+   * limit (billing off, or an admin). Billing gives its plan's
+   * captureMessagesPerMonth (issue 15), where 0 means the plan has no capture.
+   */
+  monthlyAllowance?: (userId: number) => number | null;
 }
 
 const HOUR = 3_600_000;
@@ -56,6 +63,22 @@ class HourlyCounter {
 export function captureUser(session: SMTPServerSession): CaptureUser | null {
   const u = session.user as unknown;
   return u && typeof u === 'object' && typeof (u as CaptureUser).id === 'number' ? (u as CaptureUser) : null;
+}
+
+/**
+ * The refusal past the monthly allowance. 550 5.7.1, not 452 4.2.2: RFC 3463
+ * X.2.2 is "mailbox full", a quota of the recipient's mailbox, and no
+ * recipient's mailbox is full here; it is the sending account's plan that
+ * does not allow more, a policy refusal of this sender ("delivery not
+ * authorized", X.7.1). Permanent (5yz, RFC 5321 §4.2.1): retrying does not
+ * help within any client's retry horizon, the allowance comes back only
+ * with the next month or a bigger plan, so the client should report it
+ * rather than queue it for days.
+ */
+function overAllowance(allowance: number, at: number): SmtpError {
+  if (allowance === 0) return new SmtpError(550, '5.7.1 Your plan includes no Email Capture: subscribe to a plan that does on your account page (/account)');
+  const renews = new Date(nextCaptureMonth(at)).toISOString().slice(0, 10);
+  return new SmtpError(550, `5.7.1 Monthly capture limit reached: your plan allows ${allowance} captured messages a month (renews ${renews} UTC); upgrade your plan on your account page (/account)`);
 }
 
 export function captureRole(deps: CaptureRoleDeps): ListenerRole {
@@ -117,12 +140,21 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
       if (capture.maxStoredMessages > 0 && store.messages.capturedCount(user.id) >= capture.maxStoredMessages) {
         return new SmtpError(452, `4.2.2 Storage limit: this account keeps at most ${capture.maxStoredMessages} captured messages; delete some first`);
       }
+      const allowance = deps.monthlyAllowance?.(user.id) ?? null;
+      if (allowance !== null && store.captureUsage.used(user.id, now()) >= allowance) return overAllowance(allowance, now());
       void declared;
       return null;
     },
-    recipient(rcpt): RecipientVerdict {
+    recipient(rcpt, session): RecipientVerdict {
       const a = canonicalAddress(rcpt);
       if (!a) return { ok: false, error: new SmtpError(553, '5.1.3 Recipient address syntax not accepted here') };
+      // Each recipient is a stored message (one copy per inbox), so each counts
+      // against the month: the ones already accepted in this transaction too.
+      const user = captureUser(session);
+      const allowance = user ? (deps.monthlyAllowance?.(user.id) ?? null) : null;
+      if (user && allowance !== null && store.captureUsage.used(user.id, now()) + session.envelope.rcptTo.length >= allowance) {
+        return { ok: false, error: overAllowance(allowance, now()) };
+      }
       // postmaster@, abuse@ of our own domains stay the operator's (RFC 2142), on this port too.
       if (config.domains.includes(a.domain) && isReservedInbox(config, a.inbox)) {
         return { ok: false, error: new SmtpError(550, '5.1.1 Mailbox unavailable') };
@@ -131,9 +163,12 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
     },
     maxMessageSize: () => (capture.maxMessageSize > 0 ? Math.min(capture.maxMessageSize, config.smtp.maxMessageSize) : config.smtp.maxMessageSize),
     stamp: (session) => ({ capturedBy: captureUser(session)?.id ?? null }),
-    stored(session) {
+    stored(session, _bytes, copies) {
       const user = captureUser(session);
-      if (user) hourly.add(user.id);
+      if (!user) return;
+      hourly.add(user.id);
+      // Counted once stored, one per recipient copy; only while an allowance applies.
+      if (deps.monthlyAllowance?.(user.id) != null) store.captureUsage.add(user.id, now(), copies);
     },
     authenticated: (session) => captureUser(session) !== null,
   };

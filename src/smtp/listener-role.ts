@@ -23,8 +23,8 @@ export interface ListenerRole {
   maxMessageSize(session: SMTPServerSession): number;
   /** Fields stored with the message beyond what the receiver knows (the capturing account). */
   stamp?(session: SMTPServerSession): Pick<IncomingMessage, 'capturedBy'>;
-  /** Told once a message is stored (per-account counters). */
-  stored?(session: SMTPServerSession, bytes: number): void;
+  /** Told once a message is stored, as `copies` inbox copies (per-account counters). */
+  stored?(session: SMTPServerSession, bytes: number, copies: number): void;
   /** Whether the session authenticated: the trace header's ESMTPA (RFC 3848). */
   authenticated(session: SMTPServerSession): boolean;
 }

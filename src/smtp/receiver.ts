@@ -439,7 +439,7 @@ export class SmtpReceiver {
       throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
     }
     this.counts.accepted++;
-    this.role.stored?.(session, size);
+    this.role.stored?.(session, size, ids.messageIds.length);
     log.info(
       { session: session.id, content: ids.contentId, messages: ids.messageIds, bytes: size, ...contentFields(config.log.content, { from: envelopeFrom, to: recipients.map((r) => r.original) }) },
       'message stored',

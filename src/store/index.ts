@@ -16,6 +16,7 @@ import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
 import { checkpointTruncate, ScrubScheduler, scrubOnce, type ScrubResult } from './scrub.js';
 import { BillingStore } from './billing.js';
+import { CaptureUsageStore } from './capture-usage.js';
 
 export interface Store {
   /** The database file (backups, tests that open it themselves to inspect it). */
@@ -40,6 +41,8 @@ export interface Store {
   retention: RetentionStore;
   /** Stripe customers, subscriptions and applied webhook events (issue 15). */
   billing: BillingStore;
+  /** Messages captured per account and month (issue 15, captureMessagesPerMonth). */
+  captureUsage: CaptureUsageStore;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -86,6 +89,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
     billing: new BillingStore(db),
+    captureUsage: new CaptureUsageStore(db),
     transaction: (fn) => db.transaction(fn)(),
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),

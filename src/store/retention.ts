@@ -50,6 +50,31 @@ export class RetentionStore {
            SELECT m.saved_by AS key FROM messages m WHERE m.starred = 1 AND m.saved_by IS NOT NULL AND ${PUBLIC}
          ) GROUP BY key HAVING n > ?`,
       ),
+      // One account's private mail past an age: its reserved addresses and its verified private domains.
+      agedOfAccount: db.prepare(
+        `SELECT m.seq, m.id FROM messages m
+         WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND m.starred = 0
+           AND (m.inbox IN (SELECT address FROM addresses WHERE owner_id = ?)
+             OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ? AND verified IS NOT NULL AND is_private = 1))
+         ORDER BY m.seq LIMIT ?`,
+      ),
+      // Private mail past an age, but not that of the accounts listed (JSON), which have their own age (issue 15).
+      agedPrivateExcept: db.prepare(
+        `SELECT m.seq, m.id FROM messages m
+         WHERE m.seq > ? AND m.seq < ? AND m.received < ? AND m.starred = 0 AND ${PRIVATE}
+           AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id IN (SELECT value FROM json_each(?)))
+           AND NOT EXISTS (SELECT 1 FROM account_domains d WHERE d.domain = m.domain AND d.verified IS NOT NULL AND d.is_private = 1
+                           AND d.owner_id IN (SELECT value FROM json_each(?))
+                           AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox))
+         ORDER BY m.seq LIMIT ?`,
+      ),
+      // The count accountsOver groups by, for one account.
+      accountCount: db
+        .prepare(
+          `SELECT (SELECT count(*) FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ?)
+                + (SELECT count(*) FROM messages m WHERE m.starred = 1 AND m.saved_by = ? AND ${PUBLIC})`,
+        )
+        .pluck(),
       oldestOfAccount: db
         .prepare(`SELECT m.id FROM messages m JOIN addresses a ON a.address = m.inbox WHERE a.owner_id = ? AND m.starred = 0 ORDER BY m.seq LIMIT ?`)
         .pluck(),
@@ -84,6 +109,22 @@ export class RetentionStore {
   /** Accounts holding more than `max` messages: their private mail and the public mail they starred. */
   accountsOver(max: number): Array<GroupCount<number>> {
     return this.stmts.accountsOver.all(max) as Array<GroupCount<number>>;
+  }
+
+  /** One account's unstarred private mail with afterSeq < seq < beforeSeq received before `cutoff`, in arrival order. */
+  agedOfAccount(ownerId: number, afterSeq: number, beforeSeq: number, cutoff: number, limit: number): SeqId[] {
+    return this.stmts.agedOfAccount.all(afterSeq, beforeSeq, cutoff, ownerId, ownerId, limit) as SeqId[];
+  }
+
+  /** agedPage('private', ...) without the mail of these accounts (they have an age of their own). */
+  agedPrivateExcept(ownerIds: number[], afterSeq: number, beforeSeq: number, cutoff: number, limit: number): SeqId[] {
+    const ids = JSON.stringify(ownerIds);
+    return this.stmts.agedPrivateExcept.all(afterSeq, beforeSeq, cutoff, ids, ids, limit) as SeqId[];
+  }
+
+  /** An account's count as accountsOver counts it: its private mail plus the public mail it starred. */
+  accountCount(ownerId: number): number {
+    return this.stmts.accountCount.get(ownerId, ownerId) as number;
   }
 
   /** The oldest `n` unstarred messages across an account's addresses. */

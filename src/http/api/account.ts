@@ -29,7 +29,8 @@ export function registerAccountRoutes(kit: ApiKit): void {
         // Mailsac's integers (issue 12): the addresses the plan still allows (issue 15), 0 while
         // billing is off (no plan limits); messageLimit 0 is "no limit", as in the config.
         privateAddressCredits: deps.services.billing.addressCredits(p.user) ?? 0,
-        messageLimit: config.retention.private.maxMessagesPerAccount,
+        // A plan's storageMessages replaces the retention setting for the account (issue 15).
+        messageLimit: deps.services.billing.entitlements(p.user).storageMessages || config.retention.private.maxMessagesPerAccount,
       };
       return c.json(me);
     },

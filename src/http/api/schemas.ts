@@ -139,7 +139,7 @@ export const CurrentUserInfo = obj({
   apiAccess: int,
   manyKeys: int,
   privateAddressCredits: described(int, 'Mailroom: 0, addresses are not counted against credits'),
-  messageLimit: described(int, 'retention.private.maxMessagesPerAccount; 0 means no limit'),
+  messageLimit: described(int, "The plan's storageMessages when billing sets one, else retention.private.maxMessagesPerAccount; 0 means no limit"),
 });
 
 export const CurrentUserStats = obj({
