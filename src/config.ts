@@ -61,7 +61,8 @@ const grant = () =>
   z.strictObject({
     privateAddresses: int(0, 1_000_000).default(0),
     customDomains: int(0, 10_000).default(0),
-    // 0: none (capture) / the retention settings apply (storage, retention).
+    // 0: none (domains, capture) / the retention settings apply (storage, retention).
+    // Enforced while billing is on (docs/billing.md "What each grant does").
     captureMessagesPerMonth: int(0).default(0),
     storageMessages: int(0).default(0),
     retentionDays: int(0, 36500).default(0),

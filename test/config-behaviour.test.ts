@@ -72,10 +72,10 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'billing.gracePeriodDays': ['test/billing/billing.test.ts', 'lapse -> grace -> release'],
   'billing.plans': ['test/billing/billing.test.ts', 'purchase: Checkout from the account page'],
   'billing.free.privateAddresses': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
-  'billing.free.customDomains': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
-  'billing.free.captureMessagesPerMonth': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
-  'billing.free.storageMessages': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
-  'billing.free.retentionDays': ['test/billing/billing.test.ts', 'the free grant applies to accounts without a plan and is shown on the account page'],
+  'billing.free.customDomains': ['test/billing/plan-limits.test.ts', 'customDomains: adding one over the plan is 402'],
+  'billing.free.captureMessagesPerMonth': ['test/billing/plan-limits.test.ts', 'captureMessagesPerMonth: counted per recipient copy and calendar month (UTC)'],
+  'billing.free.storageMessages': ['test/billing/plan-limits.test.ts', 'storageMessages and retentionDays replace the retention settings for the account'],
+  'billing.free.retentionDays': ['test/billing/plan-limits.test.ts', 'storageMessages and retentionDays replace the retention settings for the account'],
 };
 
 /** Keys shown by the tests in this file: filled in as the tests are declared. */
