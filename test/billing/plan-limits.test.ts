@@ -39,9 +39,37 @@ async function room(stripe: StripeStandIn, retention: Record<string, unknown> = 
   );
 }
 
+const PASSWORD = 'plan-limits-password-1';
+
 async function user(m: Room, username: string, role: 'user' | 'admin' = 'user') {
-  const u = await m.store.users.create({ username, role });
+  const u = await m.store.users.create({ username, role, password: PASSWORD });
   return { id: u.id, key: m.store.keys.create(u.id, 'app').key };
+}
+
+/** The account page as the key's account sees it. */
+async function accountPage(m: Room, key: string): Promise<string> {
+  const res = await fetch(`${m.http}/account`, { headers: { 'Mailsac-Key': key }, redirect: 'manual' });
+  assert.is(res.status, 200);
+  return res.text();
+}
+
+/** A signed-in browser session (cookie and CSRF token) that posts the account page's forms. */
+async function signIn(m: Room, username: string) {
+  let cookie = '';
+  let csrf = '';
+  const keep = async (res: Response) => {
+    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+    if (set.length) cookie = [...cookie.split('; ').filter(Boolean).filter((c) => !set.some((s) => s.split('=')[0] === c.split('=')[0])), ...set].join('; ');
+    const text = await res.text();
+    csrf = /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? csrf;
+    return { status: res.status, text };
+  };
+  const post = async (path: string, fields: Record<string, string>) =>
+    keep(await fetch(`${m.http}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: m.http, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, ...fields }).toString() }));
+  await keep(await fetch(`${m.http}/login`, { redirect: 'manual' }));
+  assert.is((await post('/login', { username, password: PASSWORD })).status, 303, 'signed in');
+  await keep(await fetch(`${m.http}/account`, { headers: { cookie }, redirect: 'manual' }));
+  return { post };
 }
 
 /** Stripe has an active subscription for the account and the checkout completes (a signed webhook). */
@@ -89,6 +117,8 @@ test('captureMessagesPerMonth: counted per recipient copy and calendar month (UT
     assert.equal(split.rejected, ['four@example.com']);
     assert.is(m.store.captureUsage.used(paid.id, Date.now()), 3);
     assert.is(m.store.messages.capturedCount(paid.id), 3);
+    assert.match(await accountPage(m, paid.key), 'id="billing-captured">3 of 3 (UTC month)');
+    assert.match(await accountPage(m, free.key), 'id="billing-captured">0 of 0 (no Email Capture) (UTC month)');
 
     const over = await refusal(t.sendMail({ from: 'capper', to: 'five@example.com', subject: 'five', text: 'x' }));
     assert.is(over.code, 550);
@@ -130,6 +160,12 @@ test('customDomains: adding one over the plan is 402 with Mailsac’s privateDom
     assert.is(second.status, 402);
     assert.equal(await second.json(), { status: 402, error: 'Payment Required', message: DOMAIN_UPGRADE_HINT, privateDomain: 0, customDomains: 1 });
     assert.is(m.store.domains.get('second.example'), null);
+    assert.match(await accountPage(m, u.key), 'id="billing-domains">1 of 1 added');
+    // The page's form: the same refusal, in the same words.
+    const page = await (await signIn(m, 'domainer')).post('/account/domains', { domain: 'third.example' });
+    assert.is(page.status, 400);
+    assert.ok(page.text.includes(DOMAIN_UPGRADE_HINT), 'the page says how to upgrade');
+    assert.is(m.store.domains.get('third.example'), null);
     // Removing one makes room again.
     assert.is((await fetch(`${m.http}/api/domains/first.example`, { method: 'DELETE', headers: { 'Mailsac-Key': u.key } })).status < 300, true);
     assert.is((await add('second.example')).status, 200);

@@ -192,7 +192,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!billing.enabled) return undefined;
     const s = billing.summary(u);
     const usage = store.queries.usage({ kind: 'owner', userId: u.id });
-    return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { addresses: store.addresses.countForOwner(u.id), ...usage } };
+    const counts = { addresses: store.addresses.countForOwner(u.id), domains: store.domains.listForOwner(u.id).length, captured: store.captureUsage.used(u.id, Date.now()) };
+    return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { ...counts, ...usage } };
   }
   /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */
   const siteBase = (c: C) => config.http.publicUrl || new URL(c.req.url).origin;

@@ -12,7 +12,8 @@ export interface BillingProps {
   subscription: BillingSubscription | null;
   hasCustomer: boolean;
   releases: BillingRelease[];
-  usage: { addresses: number; messages: number; bytes: number };
+  /** captured: messages captured this UTC month (captureMessagesPerMonth); domains: custom domains added. */
+  usage: { addresses: number; messages: number; bytes: number; captured: number; domains: number };
   /** Private addresses the free grant allows (billing.free.privateAddresses). */
   freeAddresses: number;
 }
@@ -51,6 +52,14 @@ export function BillingSection(props: BillingProps) {
         <dt>Private addresses</dt>
         <dd id="billing-addresses">
           {props.usage.addresses} of {limit(e.privateAddresses, '0')} reserved
+        </dd>
+        <dt>Custom domains</dt>
+        <dd id="billing-domains">
+          {props.usage.domains} of {limit(e.customDomains, '0')} added
+        </dd>
+        <dt>Captured this month</dt>
+        <dd id="billing-captured">
+          {props.usage.captured} of {limit(e.captureMessagesPerMonth, '0 (no Email Capture)')} (UTC month)
         </dd>
         <dt>Storage used</dt>
         <dd id="billing-storage">
