@@ -387,7 +387,8 @@ export class BillingService {
     const customer = store.billing.customerOf(userId);
     const subs = store.billing.subscriptionsOf(userId);
     const releases = store.billing.releasesOf(userId, 1000);
-    if (!customer && !subs.length && !releases.length) return null;
+    const captured = store.captureUsage.months(userId);
+    if (!customer && !subs.length && !releases.length && !captured.length) return null;
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
       processor: 'Stripe',
@@ -404,6 +405,8 @@ export class BillingService {
         updated: iso(s.updated),
       })),
       releasedAddresses: releases.map((r) => ({ address: r.address, mailDeleted: r.wiped, at: iso(r.at) })),
+      // What the plan's captureMessagesPerMonth was counted against (UTC months).
+      capturedPerMonth: captured,
     };
   }
 

@@ -20,6 +20,7 @@ export class CaptureUsageStore {
   constructor(db: DB) {
     this.stmts = {
       get: db.prepare(`SELECT messages FROM capture_usage WHERE user_id = ? AND month = ?`).pluck(),
+      ofUser: db.prepare(`SELECT month, messages FROM capture_usage WHERE user_id = ? ORDER BY month`),
       add: db.prepare(
         `INSERT INTO capture_usage (user_id, month, messages) VALUES (?, ?, ?)
          ON CONFLICT (user_id, month) DO UPDATE SET messages = messages + excluded.messages`,
@@ -30,6 +31,11 @@ export class CaptureUsageStore {
   /** Messages the account captured in the month `at` is in. */
   used(userId: number, at: number): number {
     return (this.stmts.get.get(userId, captureMonth(at)) as number | undefined) ?? 0;
+  }
+
+  /** Every month the account captured in, oldest first (its data export). */
+  months(userId: number): Array<{ month: string; messages: number }> {
+    return this.stmts.ofUser.all(userId) as Array<{ month: string; messages: number }>;
   }
 
   add(userId: number, at: number, messages: number): void {

@@ -11,7 +11,8 @@ import { StripeStandIn, signedEvent } from '../helpers/stripe-standin.js';
 import { storeRaw, rawMessage } from '../api/_helpers.js';
 import { DOMAIN_UPGRADE_HINT } from '../../src/services/billing.js';
 import { captureMonth } from '../../src/store/capture-usage.js';
-import { withDatabaseFile } from '../helpers/database-file.js';
+import { withDatabaseFile, sqlValue } from '../helpers/database-file.js';
+import { exportData } from '../../src/services/data-rights.js';
 
 const WHSEC = 'whsec_plan_limits_secret';
 const STARTER = 'price_starter';
@@ -137,6 +138,13 @@ test('captureMessagesPerMonth: counted per recipient copy and calendar month (UT
     const root = await user(m, 'root', 'admin');
     assert.match((await capture(m, 'root', root.key).sendMail({ from: 'root', to: 'r@example.com', subject: 'r', text: 'x' })).response, /^250 /);
     t.close();
+
+    // The counts are the account's data: in its export, and gone with it.
+    const chunks: Buffer[] = [];
+    await exportData(m.store, { kind: 'account', userId: paid.id }, (c) => void chunks.push(c), { config: m.config, billingRecords: (id) => m.services.billing.exportRecords(id) });
+    assert.match(Buffer.concat(chunks).toString('utf8'), `"month": "${captureMonth(Date.now())}"`);
+    assert.is((await fetch(`${m.http}/api/users/capper/data`, { method: 'DELETE', headers: { 'Mailsac-Key': root.key } })).status, 200);
+    assert.is(sqlValue(m.store, 'SELECT count(*) FROM capture_usage WHERE user_id = ?', paid.id), 0);
   } finally {
     await m.cleanup();
     await stripe.close();
