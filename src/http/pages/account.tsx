@@ -252,11 +252,12 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const r = await deps.services.addresses.reserve(p.user.id, a);
     if (!r.ok) {
       const error = {
-        'foreign-domain': `Mailroom receives mail only for ${config.domains.join(', ')}.`,
+        'foreign-domain': `Mailroom receives mail only for ${config.domains.join(', ')} and the verified domains of accounts.`,
         'reserved-local-part': 'That local part is reserved for the operator.',
         'already-yours': `${a.inbox} is already yours.`,
         taken: `${a.inbox} is not available.`,
         'over-plan': `${a.inbox} was not reserved. ${UPGRADE_HINT}`,
+        'catch-all': `${a.inbox} is your domain's catch-all address: its settings are the domain's.`,
       }[r.reason];
       return accountPage(c, p, { error }, 400);
     }
