@@ -84,6 +84,7 @@ export class AccountDomainStore {
     this.stmts = {
       get: db.prepare(`${SELECT} WHERE d.domain = ?`),
       listForOwner: db.prepare(`${SELECT} WHERE d.owner_id = ? ORDER BY d.domain`),
+      all: db.prepare(`${SELECT} ORDER BY d.domain`),
       insert: db.prepare(`INSERT INTO account_domains (domain, owner_id, token, created, updated) VALUES (?, ?, ?, ?, ?)`),
       verified: db.prepare(`UPDATE account_domains SET verified = ?, last_error = '', updated = ? WHERE domain = ?`),
       failed: db.prepare(`UPDATE account_domains SET last_error = ?, updated = ? WHERE domain = ?`),
@@ -109,6 +110,11 @@ export class AccountDomainStore {
 
   listForOwner(ownerId: number): AccountDomain[] {
     return (this.stmts.listForOwner.all(ownerId) as Row[]).map(fromRow);
+  }
+
+  /** Every account's domains (the operator's CLI). */
+  list(): AccountDomain[] {
+    return (this.stmts.all.all() as Row[]).map(fromRow);
   }
 
   add(domain: string, ownerId: number, token: string, now = Date.now()): void {
