@@ -100,7 +100,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
   const setupJson = (d: AccountDomain) => ({
     domain: accountJson(d),
     records: [
-      { type: 'MX', name: d.domain, value: config.smtp.hostname || 'this Mailroom\'s host name', priority: 10 },
+      // The name verification's MX check looks for (smtp.hostname, else the public URL's host).
+      { type: 'MX', name: d.domain, value: deps.services.domains.mxHosts()[0] ?? 'this Mailroom\'s host name', priority: 10 },
       { type: 'TXT', name: d.domain, value: DomainService.txtValue(d), priority: 0 },
     ],
   });
