@@ -112,13 +112,14 @@ export class DomainService {
       : !ours.length
         ? 'MX not checked: set smtp.hostname so Mailroom knows the name its MX record should carry'
         : `No MX record at ${d.domain} points at ${ours.join(' or ')}${mx.error ? ` (${mx.error})` : ''}: mail may not reach this Mailroom`;
-    if (txtSeen) {
-      store.domains.markVerified(d.domain);
-      // Verified, but the owner should still hear that mail may go elsewhere.
-      if (mxNote) store.domains.markFailed(d.domain, mxNote);
-    } else if (d.verified === null) {
-      store.domains.markFailed(d.domain, [txt.error || `No TXT record ${want} found at ${d.domain}`, mxNote].filter(Boolean).join('; '));
-    }
+    if (txtSeen) store.domains.markVerified(d.domain);
+    const txtNote = txtSeen
+      ? ''
+      : d.verified === null
+        ? txt.error || `No TXT record ${want} found at ${d.domain}`
+        : `The TXT record ${want} was not found at ${d.domain}${txt.error ? ` (${txt.error})` : ''}; the domain stays verified`;
+    // What the check saw, even on a verified domain: the owner should hear that mail may go elsewhere.
+    store.domains.markFailed(d.domain, [txtNote, mxNote].filter(Boolean).join('; '));
     return store.domains.get(d.domain)!;
   }
 

@@ -99,6 +99,11 @@ test('TXT without MX: verified and accepting, verifiedMx false and the reason gi
   mx.set(D, [{ exchange: 'mx.elsewhere.example', priority: 10 }]);
   assert.is((await verify(D)).verifiedMx, false, 'answer without us: cleared');
   assert.is((await verify(D)).verified, true, 'TXT verification is not undone by MX');
+  // The TXT record gone later: still verified (a DNS hiccup must not publish its mail), and said so.
+  txt.delete(D);
+  const gone = await verify(D);
+  assert.is(gone.verified, true);
+  assert.match(gone.lastVerificationErrors, /was not found at txt-only\.example; the domain stays verified; No MX record/);
 });
 
 test.run();
