@@ -79,6 +79,11 @@ test('domain verify: exit 1 until the TXT record is there, then verified; MX rep
   assert.match(r.out, /shop\.example is verified \(MX points here\); its mail is accepted/);
   assert.is(store.domains.verifiedOwner('shop.example')?.ownerId, store.users.byName('acme')!.id);
   assert.is((await cli('domain', 'verify', 'unknown.example')).code, 'error');
+  // Verified: its owner may reserve any local part there, nobody else may.
+  assert.is((await cli('address', 'reserve', 'sales@shop.example', '--user', 'acme')).code, 0);
+  assert.is(store.addresses.ownerOf('sales@shop.example'), store.users.byName('acme')!.id);
+  assert.is((await cli('address', 'reserve', 'other@shop.example', '--user', 'rival')).message, "shop.example is acme's domain: only that account may reserve addresses there");
+  assert.match((await cli('address', 'reserve', '*@shop.example', '--user', 'acme')).message ?? '', /catch-all address of shop\.example/);
   assert.is((await cli('domain', 'verify')).code, 'usage');
 });
 
