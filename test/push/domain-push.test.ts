@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { startApiMailroom, makeUser, sendMail, api, type TestMailroom } from '../api/_helpers.js';
 import { connectWs, startReceiver, until, type Receiver } from './_helpers.js';
 import { verifySignature } from '../../src/push/signature.js';
+import nodemailer from 'nodemailer';
 
 const D = 'push-owned.example';
 const CATCH_ALL = encodeURIComponent(`*@${D}`);
@@ -21,6 +22,7 @@ test.before(async () => {
   r = await startReceiver();
   m = await startApiMailroom({ webhooks: { allowPrivateNetworks: true, allowedPorts: [r.port], timeoutMs: 2000 } } as never, {
     resolveTxt: async (name) => txt.get(name) ?? [],
+    capture: true,
   });
   owner = await makeUser(m.store, 'domainowner');
   other = await makeUser(m.store, 'someoneelse');
@@ -108,6 +110,21 @@ test('mail to any address of the domain: webhook and Slack once per message, for
   assert.is(act.status, 200);
   assert.ok(act.json.some((x: any) => x.url === `${r.url}/slack` && x.status === 200));
   assert.equal(((await api(m, 'GET', `/api/addresses/${CATCH_ALL}/webhook-activity`, { key: other.key })).json as any[]).length, 0);
+});
+
+test("captured mail: the domain's settings push only what the domain's owner captured", async () => {
+  const capture = (user: string, key: string, subject: string) => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: m.captureAddress!.port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user, pass: key } });
+    return t.sendMail({ from: user, to: `captured@${D}`, subject, text: 'x' }).finally(() => t.close());
+  };
+  await capture('someoneelse', other.key, "another account's capture");
+  await capture('domainowner', owner.key, "the owner's capture");
+  await m.parseQueue.idle();
+  await settled();
+  const hooked = subjectsAt('/hook').map((b) => b.subject);
+  assert.ok(hooked.includes("the owner's capture"));
+  assert.not.ok(hooked.includes("another account's capture"), "another account's captured mail is never sent to the domain's webhook");
+  assert.not.ok(subjectsAt('/slack').some((b) => /another account/.test(b.text)));
 });
 
 test('catch-all on: the catch-all copy carries the domain settings, still once per message however many recipients', async () => {
