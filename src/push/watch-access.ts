@@ -35,11 +35,11 @@ export function watchRefusal(deps: { store: Store; config: Config }, inbox: stri
  * comes), or an account's verified domain its owner (or an admin) watches
  * with the domain's enablews on.
  */
-export function domainWatchRefusal(deps: { store: Store; config: Config }, domain: string, p: Principal): string | null {
+export function domainWatchRefusal(deps: { store: Store; config: Config }, domain: string, p: Principal): { status: 400 | 403; error: string } | null {
   if (deps.config.domains.includes(domain)) return null;
   const d = deps.store.domains.get(domain);
-  if (!d || d.verified === null) return `Mailroom does not receive mail for ${domain}`;
-  if (p.kind !== 'user' || (d.ownerId !== p.user.id && !isAdmin(p))) return `${domain} is another account's domain`;
-  if (!d.enablews) return `websocket publishing is off for ${domain}: set enablews (PUT /api/domains/${domain})`;
+  if (!d || d.verified === null) return { status: 400, error: `Mailroom does not receive mail for ${domain}` };
+  if (p.kind !== 'user' || (d.ownerId !== p.user.id && !isAdmin(p))) return { status: 403, error: `${domain} is another account's domain` };
+  if (!d.enablews) return { status: 403, error: `websocket publishing is off for ${domain}: set enablews (PUT /api/domains/${domain})` };
   return null;
 }

@@ -115,7 +115,7 @@ export class WebsocketHub {
         const d = canonicalDomain(w);
         if (!d) return this.refuse(ws, 400, `Mailroom does not receive mail for ${w}`);
         const why = domainWatchRefusal({ store, config }, d, p);
-        if (why) return this.refuse(ws, why.startsWith('Mailroom does not') ? 400 : 403, why);
+        if (why) return this.refuse(ws, why.status, why.error);
         // Only the domain's inboxes this key may watch are pushed, judged per message.
         domains.add(d);
       }

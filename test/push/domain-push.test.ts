@@ -164,6 +164,10 @@ test("websocket: addresses=domain follows the domain's enablews; only the owner 
   assert.is((await theirs.next()).status, 403, "another account's domain");
   await theirs.closed;
 
+  const unverified = connectWs(url(owner.key, 'not-yet.example'));
+  assert.equal(await unverified.next(), { status: 400, error: 'Mailroom does not receive mail for not-yet.example' });
+  await unverified.closed;
+
   const c = connectWs(url(owner.key, `${D},sentinel@mailroom.test`));
   assert.equal(await c.next(), { status: 200, msg: 'Listening', addresses: ['sentinel@mailroom.test'], domains: [D] });
   const addr = connectWs(url(owner.key, `anyone@${D}`));
