@@ -1,5 +1,5 @@
 // Domains added by accounts (migration 011, issue 12 "Your own domains"),
-// with their push settings (migration 014, issue 11).
+// with their push settings (migration 015, issue 11).
 import type { DB } from './db.js';
 import type { ForwardingFields } from './addresses.js';
 

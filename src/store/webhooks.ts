@@ -77,7 +77,7 @@ export class WebhookStore {
          WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != ''
            AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
       ),
-      // An account domain's own webhook and Slack post (issue 11, migration 014):
+      // An account domain's own webhook and Slack post (issue 11, migration 015):
       // once per message for each verified domain among its copies, on the
       // catch-all copy when there is one (it is the domain's address), else the
       // first copy in the domain, and logged under *@domain. A URL one of the
