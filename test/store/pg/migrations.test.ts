@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { postgresForTests } from '../../helpers/postgres.js';
 import { loadPgMigrations, runPgMigrations } from '../../../src/store/pg/migrate.js';
 
-const pg = await postgresForTests({ migrate: false });
+const pg = await postgresForTests(test, { migrate: false });
 
 if (pg) {
   test.after(() => pg.drop());

@@ -1,0 +1,103 @@
+// Ready events across nodes (issue 14): a message made ready by one node's
+// writer is heard by a listener on another node's pool, after the commit,
+// with its copies; a message with too many copies for a NOTIFY payload is
+// heard too, its copies read from the database.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { postgresForTests } from '../../helpers/postgres.js';
+import { PgMessageWriter } from '../../../src/store/pg/message-writer.js';
+import { encodeReadyPayload, PgReadyEvents } from '../../../src/ingest/pg-ready-events.js';
+import type { ReadyNotice } from '../../../src/ingest/ready-events.js';
+import { parseMessage } from '../../../src/mail/parse.js';
+import { incoming } from './_incoming.js';
+
+const pg = await postgresForTests(test);
+
+/** Resolves with the first notice for `contentId`. */
+function heard(events: PgReadyEvents, contentId: number): Promise<ReadyNotice> {
+  return new Promise((resolve) => {
+    const off = events.subscribe((n) => {
+      if (n.contentId !== contentId) return;
+      off();
+      resolve(n);
+    });
+  });
+}
+
+if (pg) {
+  const nodeA = pg.pool();
+  const nodeB = pg.pool();
+  const writerA = new PgMessageWriter(nodeA);
+  const eventsB = await PgReadyEvents.start(nodeB);
+  const eventsA = await PgReadyEvents.start(nodeA);
+  test.after(async () => {
+    await writerA.close();
+    await eventsA.close();
+    await eventsB.close();
+    await pg.drop();
+  });
+
+  test('a message received and made ready on node A is heard on node B, and on A itself, once committed', async () => {
+    const msg = incoming({ to: ['one@mailroom.test', 'two@mailroom.test'], subject: 'cross-node' });
+    const ids = await writerA.ingest(msg);
+    const onB = heard(eventsB, ids.contentId);
+    const onA = heard(eventsA, ids.contentId);
+    const [{ ready: before }] = await nodeB<{ ready: boolean }[]>`SELECT ready FROM messages WHERE id = ${ids.messageIds[0]}`;
+    assert.is(before, false);
+    await writerA.applyParse(ids.contentId, await parseMessage(msg.raw));
+    const [b, a] = await Promise.all([onB, onA]);
+    assert.is(b.state, 'ok');
+    assert.is(b.received, msg.received);
+    assert.equal(b.copies, [
+      { id: ids.messageIds[0], inbox: 'one@mailroom.test', domain: 'mailroom.test', capturedBy: null },
+      { id: ids.messageIds[1], inbox: 'two@mailroom.test', domain: 'mailroom.test', capturedBy: null },
+    ]);
+    assert.equal(a, b, 'every node hears the same event');
+    // What the event names is committed: node B reads it from its own connections.
+    const [row] = await nodeB<{ ready: boolean }[]>`SELECT ready FROM messages WHERE id = ${b.copies[0].id}`;
+    assert.is(row.ready, true);
+  });
+
+  test('a message with more copies than a NOTIFY payload holds: the event carries its id and node B reads the copies', async () => {
+    const to = Array.from({ length: 150 }, (_, i) => `recipient-with-a-long-name-${i}@mailroom.test`);
+    const notice = { contentId: 1, state: 'ok' as const, received: 1, copies: to.map((t) => ({ id: 'x'.repeat(20), inbox: t, domain: 'mailroom.test', capturedBy: null })) };
+    assert.not.ok(JSON.parse(encodeReadyPayload(notice)).p, 'too large to carry the copies');
+    const msg = incoming({ to, subject: 'many' });
+    const ids = await writerA.ingest(msg);
+    const onB = heard(eventsB, ids.contentId);
+    const before = eventsB.fetched;
+    await writerA.applyParse(ids.contentId, await parseMessage(msg.raw));
+    const b = await onB;
+    assert.is(eventsB.fetched, before + 1);
+    assert.equal(b.copies.map((c) => c.id), ids.messageIds);
+    assert.is(b.copies.length, 150);
+  });
+
+  test('a processing result that rolls back sends no event', async () => {
+    const msg = incoming({ subject: 'rolled back' });
+    const ids = await writerA.ingest(msg);
+    let heardIt = false;
+    const off = eventsB.subscribe((n) => {
+      if (n.contentId === ids.contentId) heardIt = true;
+    });
+    const parsed = await parseMessage(msg.raw);
+    // NUL in a text column fails the UPDATE, so the whole transaction (and its NOTIFY) rolls back.
+    parsed.subject = 'bad\u0000subject';
+    await writerA.applyParse(ids.contentId, parsed).then(
+      () => assert.unreachable('must fail'),
+      () => {},
+    );
+    // A later event from the same writer is delivered after any earlier one would have been (NOTIFY is in commit order).
+    const later = incoming({ subject: 'later' });
+    const laterIds = await writerA.ingest(later);
+    const onLater = heard(eventsB, laterIds.contentId);
+    await writerA.applyParse(laterIds.contentId, await parseMessage(later.raw));
+    await onLater;
+    off();
+    assert.not.ok(heardIt);
+    const [row] = await nodeB<{ ready: boolean }[]>`SELECT ready FROM messages WHERE content_id = ${ids.contentId}`;
+    assert.is(row.ready, false, 'still not ready: parsed again later');
+  });
+}
+
+test.run();
