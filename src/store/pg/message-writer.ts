@@ -212,10 +212,14 @@ export class PgMessageWriter {
         const now = Date.now();
         const stored = await Promise.all(batch.map((p) => storeParse(tx, p.input)));
         const after: Promise<unknown>[] = [];
-        batch.forEach((p, i) => {
-          if (stored[i]) after.push(...attachmentsAndReady(tx, p.input, now));
+        const flipped = batch.map((p, i) => {
+          if (!stored[i]) return Promise.resolve(0);
+          const { writes, becameReady } = attachmentsAndReady(tx, p.input, now);
+          after.push(...writes, becameReady);
+          return becameReady;
         });
         await Promise.all(after);
+        const readyNow = await Promise.all(flipped);
         const results = await Promise.all(
           batch.map(async (p, i): Promise<ReadyCopies> => {
             if (!stored[i]) return { received: 0, copies: [] };
@@ -224,9 +228,12 @@ export class PgMessageWriter {
             return { received: stored[i]!.received, copies: [...copies] };
           }),
         );
+        // An event only for copies that became ready here: a second parse of
+        // the same message (a node resuming another's pending mail at start,
+        // `reparse`) changes its fields but pushes nothing twice.
         const payloads = batch
           .map((p, i) =>
-            results[i].copies.length
+            results[i].copies.length && readyNow[i] > 0
               ? encodeReadyPayload({ contentId: p.input.contentId, state: p.input.parsed.ok ? 'ok' : 'failed', received: results[i].received, copies: results[i].copies })
               : null,
           )
@@ -315,17 +322,23 @@ async function storeParse(tx: TransactionSql, r: ParseResult): Promise<{ receive
 }
 
 /** Attachments (bytes once per sha256), webhook deliveries, then `ready`: the rest of MessageStore.applyParse. */
-function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): Promise<unknown>[] {
+function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): { writes: Promise<unknown>[]; becameReady: Promise<number> } {
   const id = r.contentId;
-  const writes: Promise<unknown>[] = [tx`DELETE FROM attachments WHERE content_id = ${id}`];
+  // postgres.js sends a query when it is first awaited or executed: execute()
+  // each now, so they run in this order (pipelined) whoever awaits them.
+  const writes: Promise<unknown>[] = [];
+  const run = <Q extends { execute(): Q }>(q: Q) => {
+    writes.push(q.execute() as unknown as Promise<unknown>);
+  };
+  run(tx`DELETE FROM attachments WHERE content_id = ${id}`);
   r.parsed.attachments.forEach((a, idx) => {
-    writes.push(tx`INSERT INTO blobs (sha256, md5, size, data) VALUES (${a.sha256}, ${a.md5}, ${a.size}, ${a.content}) ON CONFLICT (sha256) DO NOTHING`);
-    writes.push(tx`
+    run(tx`INSERT INTO blobs (sha256, md5, size, data) VALUES (${a.sha256}, ${a.md5}, ${a.size}, ${a.content}) ON CONFLICT (sha256) DO NOTHING`);
+    run(tx`
       INSERT INTO attachments (content_id, idx, sha256, md5, filename, content_type, size, cid, inline)
       VALUES (${id}, ${idx}, ${a.sha256}, ${a.md5}, ${a.filename}, ${a.contentType}, ${a.size}, ${a.cid}, ${a.inline})`);
   });
   // The same rows WebhookStore.enqueueForReady queues, before `ready` flips (it selects copies not ready yet).
-  writes.push(tx`
+  run(tx`
     INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
     SELECT a.owner_id, a.address, m.id, k.kind, k.url, ${now}, ${now}
     FROM messages m JOIN addresses a ON a.address = m.inbox
@@ -333,8 +346,8 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): P
     WHERE m.content_id = ${id} AND NOT m.ready AND coalesce(k.url, '') <> ''
       AND (m.captured_by IS NULL OR m.captured_by = a.owner_id)
     ORDER BY k.kind = 'slack', m.seq`);
-  writes.push(tx`UPDATE messages SET ready = true WHERE content_id = ${id}`);
-  return writes;
+  const becameReady = tx`UPDATE messages SET ready = true WHERE content_id = ${id} AND NOT ready`.execute().then((r) => r.count);
+  return { writes, becameReady };
 }
 
 function asWriteError(err: unknown): StoreWriteError {
