@@ -73,6 +73,28 @@ if (pg) {
     assert.is(b.copies.length, 150);
   });
 
+  test('a second result for a message already ready (a node resuming another node\'s pending mail) sends no second event', async () => {
+    const msg = incoming({ subject: 'twice' });
+    const ids = await writerA.ingest(msg);
+    let events = 0;
+    const off = eventsB.subscribe((n) => {
+      if (n.contentId === ids.contentId) events++;
+    });
+    const parsed = await parseMessage(msg.raw);
+    const first = heard(eventsB, ids.contentId);
+    await writerA.applyParse(ids.contentId, parsed);
+    await first;
+    const again = await writerA.applyParse(ids.contentId, parsed);
+    assert.is(again.copies.length, 1, 'the caller still learns the copies');
+    const later = incoming({ subject: 'after twice' });
+    const laterIds = await writerA.ingest(later);
+    const onLater = heard(eventsB, laterIds.contentId);
+    await writerA.applyParse(laterIds.contentId, await parseMessage(later.raw));
+    await onLater;
+    off();
+    assert.is(events, 1);
+  });
+
   test('a processing result that rolls back sends no event', async () => {
     const msg = incoming({ subject: 'rolled back' });
     const ids = await writerA.ingest(msg);
