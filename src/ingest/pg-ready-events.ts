@@ -5,41 +5,17 @@
 // Push (websocket, webhooks, live pages) subscribes here exactly as it does
 // to LocalReadyEvents on a single node.
 //
-// The payload is small: NOTIFY carries at most 8000 bytes, so a message with
-// many recipients sends only its content id and every listener reads the
-// copies from the database (one indexed query).
+// The payload is small (store/pg/ready-payload.ts): NOTIFY carries at most
+// 8000 bytes, so a message with many recipients sends only its content id
+// and every listener reads the copies from the database (one indexed query).
 //
 // What LISTEN cannot give: an event sent while a node's listening connection
 // was down is not replayed to that node (postgres.js reconnects and listens
 // again). Its push clients miss that event as they would across a restart;
 // the stored message is listed and readable everywhere regardless.
 import type { Sql } from '../store/pg/driver.js';
+import { decodeReadyPayload, READY_CHANNEL } from '../store/pg/ready-payload.js';
 import type { ReadyCopy, ReadyEvents, ReadyListener, ReadyNotice } from './ready-events.js';
-
-export const READY_CHANNEL = 'mailroom_ready';
-
-/** Below PostgreSQL's 8000-byte NOTIFY limit, with room for the channel name. */
-const MAX_PAYLOAD_BYTES = 7000;
-
-/** On the wire: c content id, s state, r received, p copies as [id, inbox, domain, capturedBy] (absent: fetch them). */
-interface Payload {
-  c: number;
-  s: 'ok' | 'failed';
-  r: number;
-  p?: Array<[string, string, string, number | null]>;
-}
-
-export function encodeReadyPayload(notice: ReadyNotice): string {
-  const whole: Payload = {
-    c: notice.contentId,
-    s: notice.state,
-    r: notice.received,
-    p: notice.copies.map((c) => [c.id, c.inbox, c.domain, c.capturedBy ?? null]),
-  };
-  const text = JSON.stringify(whole);
-  if (Buffer.byteLength(text) <= MAX_PAYLOAD_BYTES) return text;
-  return JSON.stringify({ c: notice.contentId, s: notice.state, r: notice.received } satisfies Payload);
-}
 
 export class PgReadyEvents implements ReadyEvents {
   private readonly listeners = new Set<ReadyListener>();
@@ -71,25 +47,23 @@ export class PgReadyEvents implements ReadyEvents {
   }
 
   private async receive(text: string): Promise<void> {
-    let p: Payload;
-    try {
-      p = JSON.parse(text) as Payload;
-    } catch {
-      return; // not ours: someone else NOTIFYing on the channel
-    }
+    const p = decodeReadyPayload(text);
+    if (!p) return; // not ours: someone else NOTIFYing on the channel
     let copies: ReadyCopy[];
-    if (p.p) copies = p.p.map(([id, inbox, domain, capturedBy]) => ({ id, inbox, domain, capturedBy }));
+    if (p.copies) copies = p.copies;
     else {
       try {
-        copies = await this.sql<ReadyCopy[]>`
-          SELECT id, inbox, domain, captured_by AS "capturedBy" FROM messages WHERE content_id = ${p.c} ORDER BY seq`;
+        copies = [
+          ...(await this.sql<ReadyCopy[]>`
+          SELECT id, inbox, domain, captured_by AS "capturedBy" FROM messages WHERE content_id = ${p.contentId} ORDER BY seq`),
+        ];
         this.fetched++;
       } catch {
         this.fetchFailed++;
         return;
       }
     }
-    const notice: ReadyNotice = { contentId: p.c, state: p.s, received: p.r, copies };
+    const notice: ReadyNotice = { contentId: p.contentId, state: p.state, received: p.received, copies };
     for (const l of this.listeners) {
       try {
         l(notice);

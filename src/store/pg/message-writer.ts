@@ -26,7 +26,7 @@ import { encodeBody, encodeRaw, RAW_DEFLATE_INLINE_MAX } from '../body-codec.js'
 import { newMessageId } from '../ids.js';
 import { headerAddresses } from '../search-addresses.js';
 import { searchText } from './search-text.js';
-import { encodeReadyPayload, READY_CHANNEL } from '../../ingest/pg-ready-events.js';
+import { encodeReadyPayload, READY_CHANNEL } from './ready-payload.js';
 
 interface Pending<I, R> {
   input: I;
