@@ -179,8 +179,8 @@ export class PgMessageWriter {
     } catch (err) {
       // One failing message must not fail its neighbours: each alone, so only
       // the ones that really cannot be stored are refused (their client gets a 4xx).
-      if (batch.length > 1) for (const p of batch) await this.commitReceived([p]);
-      else batch[0].reject(asWriteError(err));
+      if (batch.length > 1 && refusedRows(err)) for (const p of batch) await this.commitReceived([p]);
+      else for (const p of batch) p.reject(asWriteError(err));
       return;
     }
     this.stats.commits++;
@@ -243,8 +243,8 @@ export class PgMessageWriter {
         return results;
       });
     } catch (err) {
-      if (batch.length > 1) for (const p of batch) await this.commitParsed([p]);
-      else batch[0].reject(asWriteError(err));
+      if (batch.length > 1 && refusedRows(err)) for (const p of batch) await this.commitParsed([p]);
+      else for (const p of batch) p.reject(asWriteError(err));
       return;
     }
     this.stats.readyCommits++;
@@ -348,6 +348,18 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
     ORDER BY k.kind = 'slack', m.seq`);
   const becameReady = tx`UPDATE messages SET ready = true WHERE content_id = ${id} AND NOT ready`.execute().then((r) => r.count);
   return { writes, becameReady };
+}
+
+/**
+ * Whether PostgreSQL refused the rows themselves (bad data, a constraint, a
+ * value too large: SQLSTATE classes 22, 23 and 54), which one message can
+ * cause alone. A lost connection, a full disk or a server shutting down
+ * fails every retry as well: retrying 256 messages one by one would only
+ * keep their clients waiting, so the whole batch is refused at once.
+ */
+function refusedRows(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 function asWriteError(err: unknown): StoreWriteError {

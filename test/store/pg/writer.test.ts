@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { inflateRawSync } from 'node:zlib';
 import { postgresForTests } from '../../helpers/postgres.js';
 import { PgMessageWriter } from '../../../src/store/pg/message-writer.js';
+import { openPool } from '../../../src/store/pg/driver.js';
 import { parseMessage } from '../../../src/mail/parse.js';
 import { decodeBody } from '../../../src/store/body-codec.js';
 import { incoming } from './_incoming.js';
@@ -76,6 +77,16 @@ if (pg) {
     const [{ n }] = await reader<{ n: number }[]>`SELECT count(*)::int AS n FROM contents WHERE id IN ${reader(stored)}`;
     assert.is(n, 2);
     await writer.close();
+  });
+
+  test('when the database does not answer, every message of the batch is refused with the connection error', async () => {
+    const nowhere = openPool('postgres://postgres@127.0.0.1:1/none', { max: 2 });
+    const writer = new PgMessageWriter(nowhere);
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => writer.ingest(incoming({ subject: `lost ${i}` }))));
+    assert.equal(outcomes.map((o) => o.status), Array(8).fill('rejected'));
+    for (const o of outcomes) assert.is(((o as PromiseRejectedResult).reason as { code: string }).code, 'ECONNREFUSED');
+    assert.is(writer.stats.commits, 0);
+    await nowhere.end({ timeout: 1 });
   });
 
   test('the processing result makes the message ready in the same transaction, with its body, attachment and webhook delivery', async () => {
