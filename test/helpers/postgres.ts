@@ -35,7 +35,9 @@ function withDatabase(url: string, database: string): string {
 export async function postgresForTests(test: Test, opts: { migrate?: boolean } = {}): Promise<TestPostgres | null> {
   const serverUrl = process.env.MAILROOM_TEST_POSTGRES_URL || DEFAULT_TEST_POSTGRES_URL;
   const admin = openPool(serverUrl, { max: 1, applicationName: 'mailroom-test' });
-  const name = `mailroom_test_${randomBytes(6).toString('hex')}`;
+  // The creation time is in the name, so a later run can tell the database
+  // of a test process killed before its drop() from one still in use.
+  const name = `mailroom_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   try {
     await admin.unsafe(`CREATE DATABASE ${name}`);
   } catch (err) {
@@ -48,6 +50,7 @@ export async function postgresForTests(test: Test, opts: { migrate?: boolean } =
     });
     return null;
   }
+  await dropAbandoned(admin);
   const url = withDatabase(serverUrl, name);
   const pools: Sql[] = [];
   const pool = (o: PoolOptions = {}) => {
@@ -65,4 +68,17 @@ export async function postgresForTests(test: Test, opts: { migrate?: boolean } =
       await admin.end({ timeout: 5 });
     },
   };
+}
+
+/** No test file runs this long (scripts/test.ts times one out after 10 minutes). */
+const ABANDONED_AFTER_S = 3600;
+
+/** Drops test databases left by killed test processes: older than an hour, nobody connected. */
+async function dropAbandoned(admin: Sql): Promise<void> {
+  const cutoff = Math.floor(Date.now() / 1000) - ABANDONED_AFTER_S;
+  const stale = await admin<{ datname: string }[]>`
+    SELECT datname FROM pg_database d
+    WHERE datname ~ '^mailroom_test_[0-9]+_[0-9a-f]+$' AND split_part(datname, '_', 3)::bigint < ${cutoff}
+      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`;
+  for (const { datname } of stale) await admin.unsafe(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});
 }
