@@ -33,7 +33,7 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: { 
     if (applied.length) log.info({ versions: applied }, 'postgres migrations applied');
     const writer = new PgMessageWriter(sql);
     const ingest = new PgIngest(sql, writer, log.child({ component: 'parse' }));
-    const ready = await PgReadyEvents.start(sql);
+    const ready = await PgReadyEvents.start(config.storage.postgresUrl, sql, { log: log.child({ component: 'ready-events' }) });
     const resumed = await ingest.resume();
     if (resumed) log.info({ count: resumed }, 'parsing messages received but not processed');
     const smtp = new SmtpReceiver({

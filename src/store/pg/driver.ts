@@ -73,3 +73,30 @@ export function describeConnectError(err: unknown): string {
   const e = err as { code?: string; message?: string };
   return [e.code, e.message].filter(Boolean).join(' ');
 }
+
+export interface ListenHandlers {
+  onNotify: (channel: string, payload: string) => void;
+  /** The connection closed (server restart, network, terminated): LISTEN is gone until it is sent again. */
+  onClose: () => void;
+}
+
+/**
+ * One connection for LISTEN, outside the pool, whose loss the caller hears
+ * (postgres.js's own sql.listen re-listens once after a loss and gives up
+ * silently if the server is not back yet). A query on it reconnects.
+ */
+export function openListenConnection(url: string, handlers: ListenHandlers, applicationName = 'mailroom-listen'): Sql {
+  return postgres(url, {
+    max: 1,
+    idle_timeout: null as unknown as undefined,
+    max_lifetime: null,
+    fetch_types: false,
+    connect_timeout: 10,
+    onnotice: () => {},
+    onclose: () => handlers.onClose(),
+    // Accepted by postgres.js (as its own listen() uses it), missing from its types.
+    ...({ onnotify: (channel: string, payload: string) => handlers.onNotify(channel, payload) } as object),
+    types: { bigint: int8AsNumber },
+    connection: { application_name: applicationName },
+  }) as unknown as Sql;
+}

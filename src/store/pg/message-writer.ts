@@ -213,13 +213,13 @@ export class PgMessageWriter {
         const stored = await Promise.all(batch.map((p) => storeParse(tx, p.input)));
         const after: Promise<unknown>[] = [];
         const flipped = batch.map((p, i) => {
-          if (!stored[i]) return Promise.resolve(0);
+          if (!stored[i]) return Promise.resolve(null);
           const { writes, becameReady } = attachmentsAndReady(tx, p.input, now);
           after.push(...writes, becameReady);
           return becameReady;
         });
         await Promise.all(after);
-        const readyNow = await Promise.all(flipped);
+        const readyAt = await Promise.all(flipped);
         const results = await Promise.all(
           batch.map(async (p, i): Promise<ReadyCopies> => {
             if (!stored[i]) return { received: 0, copies: [] };
@@ -233,8 +233,11 @@ export class PgMessageWriter {
         // `reparse`) changes its fields but pushes nothing twice.
         const payloads = batch
           .map((p, i) =>
-            results[i].copies.length && readyNow[i] > 0
-              ? encodeReadyPayload({ contentId: p.input.contentId, state: p.input.parsed.ok ? 'ok' : 'failed', received: results[i].received, copies: results[i].copies })
+            results[i].copies.length && readyAt[i] !== null
+              ? encodeReadyPayload(
+                  { contentId: p.input.contentId, state: p.input.parsed.ok ? 'ok' : 'failed', received: results[i].received, copies: results[i].copies },
+                  readyAt[i]!,
+                )
               : null,
           )
           .filter((x): x is string => x !== null);
@@ -322,7 +325,7 @@ async function storeParse(tx: TransactionSql, r: ParseResult): Promise<{ receive
 }
 
 /** Attachments (bytes once per sha256), webhook deliveries, then `ready`: the rest of MessageStore.applyParse. */
-function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): { writes: Promise<unknown>[]; becameReady: Promise<number> } {
+function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): { writes: Promise<unknown>[]; becameReady: Promise<number | null> } {
   const id = r.contentId;
   // postgres.js sends a query when it is first awaited or executed: execute()
   // each now, so they run in this order (pipelined) whoever awaits them.
@@ -346,7 +349,13 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
     WHERE m.content_id = ${id} AND NOT m.ready AND coalesce(k.url, '') <> ''
       AND (m.captured_by IS NULL OR m.captured_by = a.owner_id)
     ORDER BY k.kind = 'slack', m.seq`);
-  const becameReady = tx`UPDATE messages SET ready = true WHERE content_id = ${id} AND NOT ready`.execute().then((r) => r.count);
+  run(tx`UPDATE messages SET ready = true WHERE content_id = ${id} AND NOT ready`);
+  // The moment it became ready, by the database's clock; null when it already was (a second parse).
+  const becameReady = tx<{ ready_at: number }[]>`
+    UPDATE contents SET ready_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+    WHERE id = ${id} AND ready_at IS NULL RETURNING ready_at`
+    .execute()
+    .then((rows) => (rows.length ? rows[0].ready_at : null));
   return { writes, becameReady };
 }
 

@@ -29,8 +29,8 @@ if (pg) {
   const nodeA = pg.pool();
   const nodeB = pg.pool();
   const writerA = new PgMessageWriter(nodeA);
-  const eventsB = await PgReadyEvents.start(nodeB);
-  const eventsA = await PgReadyEvents.start(nodeA);
+  const eventsB = await PgReadyEvents.start(pg.url, nodeB, { reconnectDelayMs: 200 });
+  const eventsA = await PgReadyEvents.start(pg.url, nodeA);
   test.after(async () => {
     await writerA.close();
     await eventsA.close();
@@ -62,7 +62,7 @@ if (pg) {
   test('a message with more copies than a NOTIFY payload holds: the event carries its id and node B reads the copies', async () => {
     const to = Array.from({ length: 150 }, (_, i) => `recipient-with-a-long-name-${i}@mailroom.test`);
     const notice = { contentId: 1, state: 'ok' as const, received: 1, copies: to.map((t) => ({ id: 'x'.repeat(20), inbox: t, domain: 'mailroom.test', capturedBy: null })) };
-    assert.not.ok(JSON.parse(encodeReadyPayload(notice)).p, 'too large to carry the copies');
+    assert.not.ok(JSON.parse(encodeReadyPayload(notice, 1)).p, 'too large to carry the copies');
     const msg = incoming({ to, subject: 'many' });
     const ids = await writerA.ingest(msg);
     const onB = heard(eventsB, ids.contentId);
@@ -94,6 +94,41 @@ if (pg) {
     await onLater;
     off();
     assert.is(events, 1);
+  });
+
+  test('a node\'s LISTEN connection is lost: it listens again, and what became ready meanwhile is published once', async () => {
+    let reopen!: () => void;
+    const down = new Promise<void>((r) => (reopen = r));
+    const eventsC = await PgReadyEvents.start(pg.url, nodeB, { reconnectDelayMs: 10, beforeRelisten: () => down });
+    try {
+      // Every node's listener is cut (A and B listen again by themselves); C stays down until `reopen`.
+      await nodeB`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mailroom-listen' AND datname = current_database()`;
+      while (eventsC.listening) await new Promise((r) => setTimeout(r, 10));
+      const msg = incoming({ subject: 'while C was not listening' });
+      const ids = await writerA.ingest(msg);
+      let times = 0;
+      eventsC.subscribe((n) => {
+        if (n.contentId === ids.contentId) times++;
+      });
+      const onC = heard(eventsC, ids.contentId);
+      await writerA.applyParse(ids.contentId, await parseMessage(msg.raw));
+      assert.is(times, 0, 'not heard while down');
+      reopen();
+      const c = await onC;
+      assert.equal(c.copies.map((x) => x.id), ids.messageIds);
+      assert.is(eventsC.caughtUp, 1, 'published by the catch-up');
+      assert.ok(eventsC.listening);
+      // A message made ready after the reconnect arrives by NOTIFY again, and the first is not repeated.
+      const next = incoming({ subject: 'after C is back' });
+      const nextIds = await writerA.ingest(next);
+      const onNext = heard(eventsC, nextIds.contentId);
+      await writerA.applyParse(nextIds.contentId, await parseMessage(next.raw));
+      await onNext;
+      assert.is(times, 1);
+      assert.is(eventsC.caughtUp, 1);
+    } finally {
+      await eventsC.close();
+    }
   });
 
   test('a processing result that rolls back sends no event', async () => {

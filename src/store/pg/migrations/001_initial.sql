@@ -48,9 +48,13 @@ CREATE TABLE contents (
   body_z        bytea,
   -- Subject (A), envelope sender and header addresses (B), text body (C);
   -- never the envelope recipients (SQLite migration 009). NULL until parsed.
-  search        tsvector
+  search        tsvector,
+  -- When it became ready, by the database's clock (epoch ms): a node whose
+  -- LISTEN connection dropped catches up on the ready events it missed.
+  ready_at      bigint
 );
 CREATE INDEX contents_pending ON contents (id) WHERE parse_state = 'pending';
+CREATE INDEX contents_ready_at ON contents (ready_at) WHERE ready_at IS NOT NULL;
 CREATE INDEX contents_search ON contents USING gin (search);
 -- Large raw and body values are stored compressed already: keep PostgreSQL
 -- from trying again (TOAST) and store them out of line at once.
