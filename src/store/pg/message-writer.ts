@@ -290,10 +290,10 @@ function receivedRow(msg: IncomingMessage): ReceivedRow {
       raw: data,
       raw_encoding: encoding,
       sha256: createHash('sha256').update(msg.raw).digest('hex'),
-      mail_from: msg.mailFrom,
+      mail_from: pgText(msg.mailFrom),
       rcpt_to: JSON.stringify(msg.recipients.map((r) => r.original)),
-      ip: msg.ip,
-      helo: msg.helo,
+      ip: pgText(msg.ip),
+      helo: pgText(msg.helo),
       tls: msg.tls,
     },
     copies,
@@ -309,18 +309,21 @@ function receivedRow(msg: IncomingMessage): ReceivedRow {
 async function storeParse(tx: TransactionSql, r: ParseResult): Promise<{ received: number } | null> {
   const p = r.parsed;
   const addresses = searchText(headerAddresses([...p.from, ...p.to, ...p.cc]));
+  // A large message was stored as received; the parse worker deflated it (as MessageStore.applyParse's rawZ).
+  const compressed = r.rawZ
+    ? tx`UPDATE contents SET raw = ${r.rawZ}, raw_encoding = 'deflate' WHERE id = ${r.contentId} AND raw_encoding = 'identity'`.execute()
+    : null;
   const rows = await tx<{ received: number }[]>`
     UPDATE contents SET
-      raw = CASE WHEN ${r.rawZ ?? null}::bytea IS NOT NULL AND raw_encoding = 'identity' THEN ${r.rawZ ?? null}::bytea ELSE raw END,
-      raw_encoding = CASE WHEN ${r.rawZ ?? null}::bytea IS NOT NULL THEN 'deflate' ELSE raw_encoding END,
-      parse_state = ${p.ok ? 'ok' : 'failed'}, parse_error = ${p.error}, subject = ${p.subject},
+      parse_state = ${p.ok ? 'ok' : 'failed'}, parse_error = ${pgText(p.error)}, subject = ${pgText(p.subject)},
       from_json = ${JSON.stringify(p.from)}, to_json = ${JSON.stringify(p.to)}, cc_json = ${JSON.stringify(p.cc)}, bcc_json = ${JSON.stringify(p.bcc)},
-      date = ${p.date}, message_id = ${p.messageId}, body_z = ${r.bodyZ}, links_json = ${JSON.stringify(p.links)},
+      date = ${p.date}, message_id = ${pgText(p.messageId)}, body_z = ${r.bodyZ}, links_json = ${JSON.stringify(p.links)},
       search = setweight(to_tsvector('mailroom', ${searchText(p.subject)}), 'A')
         || setweight(to_tsvector('mailroom', regexp_replace(mail_from, '[^[:alnum:]]+', ' ', 'g') || ' ' || ${addresses}), 'B')
         || setweight(to_tsvector('mailroom', ${searchText(p.text)}), 'C')
     WHERE id = ${r.contentId}
     RETURNING received`;
+  await compressed;
   return rows.length ? { received: rows[0].received } : null;
 }
 
@@ -338,7 +341,7 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
     run(tx`INSERT INTO blobs (sha256, md5, size, data) VALUES (${a.sha256}, ${a.md5}, ${a.size}, ${a.content}) ON CONFLICT (sha256) DO NOTHING`);
     run(tx`
       INSERT INTO attachments (content_id, idx, sha256, md5, filename, content_type, size, cid, inline)
-      VALUES (${id}, ${idx}, ${a.sha256}, ${a.md5}, ${a.filename}, ${a.contentType}, ${a.size}, ${a.cid}, ${a.inline})`);
+      VALUES (${id}, ${idx}, ${a.sha256}, ${a.md5}, ${pgText(a.filename)}, ${pgText(a.contentType)}, ${a.size}, ${pgText(a.cid)}, ${a.inline})`);
   });
   // The same rows WebhookStore.enqueueForReady queues, before `ready` flips (it selects copies not ready yet).
   run(tx`
@@ -357,6 +360,16 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
     .execute()
     .then((rows) => (rows.length ? rows[0].ready_at : null));
   return { writes, becameReady };
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, which a hostile message can put in a
+ * subject or a filename (SQLite stores it): replaced by U+FFFD, so the
+ * message is stored and made ready instead of failing its commit at every
+ * attempt. JSON columns need nothing: JSON.stringify escapes NUL.
+ */
+function pgText(s: string): string {
+  return s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
 }
 
 /**

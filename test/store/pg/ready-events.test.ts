@@ -139,8 +139,8 @@ if (pg) {
       if (n.contentId === ids.contentId) heardIt = true;
     });
     const parsed = await parseMessage(msg.raw);
-    // NUL in a text column fails the UPDATE, so the whole transaction (and its NOTIFY) rolls back.
-    parsed.subject = 'bad\u0000subject';
+    // A date past bigint fails the UPDATE, so the whole transaction (and its NOTIFY) rolls back.
+    parsed.date = 1e300;
     await writerA.applyParse(ids.contentId, parsed).then(
       () => assert.unreachable('must fail'),
       () => {},

@@ -65,8 +65,8 @@ if (pg) {
 
   test('a message the database refuses fails alone; the others in its batch are stored', async () => {
     const writer = new PgMessageWriter(writerPool);
-    // PostgreSQL text cannot hold NUL: this insert fails inside the shared batch.
-    const bad = incoming({ mailFrom: 'bad\u0000sender@example.org' });
+    // Past bigint: this insert fails inside the shared batch (SQLSTATE 22003).
+    const bad = { ...incoming(), received: 1e300 };
     const outcomes = await Promise.allSettled([
       writer.ingest(incoming({ subject: 'before' })),
       writer.ingest(bad),
@@ -135,6 +135,36 @@ if (pg) {
     assert.is(c.blob.toString(), 'attachment bytes');
     const hooks = await reader<{ address: string; message_id: string; url: string }[]>`SELECT address, message_id, url FROM webhook_deliveries`;
     assert.equal(hooks.map((h) => [h.address, h.message_id, h.url]), [['hooked@mailroom.test', ids.messageIds[0], 'https://hooks.example/in']]);
+    await writer.close();
+  });
+
+  test('NUL in a subject, an envelope sender or an attachment name does not keep a message from being stored and ready', async () => {
+    const writer = new PgMessageWriter(writerPool);
+    const msg = incoming({ mailFrom: 'nul\u0000@example.org' });
+    const ids = await writer.ingest(msg);
+    const parsed = await parseMessage(msg.raw);
+    parsed.subject = 'a\u0000b';
+    parsed.attachments = [{ ...parsed.attachments[0], filename: 'x\u0000.txt', contentType: 'text/plain', cid: '', inline: false, size: 1, md5: 'm', sha256: 'nul-test', content: Buffer.from('x') } as (typeof parsed.attachments)[number]];
+    const ready = await writer.applyParse(ids.contentId, parsed);
+    assert.is(ready.copies.length, 1);
+    const [row] = await reader<{ subject: string; mail_from: string; filename: string }[]>`
+      SELECT c.subject, c.mail_from, a.filename FROM contents c JOIN attachments a ON a.content_id = c.id WHERE c.id = ${ids.contentId}`;
+    assert.equal({ ...row }, { subject: 'a\uFFFDb', mail_from: 'nul\uFFFD@example.org', filename: 'x\uFFFD.txt' });
+    await writer.close();
+  });
+
+  test('a large message stored as received is replaced by its deflated form with the processing result', async () => {
+    const writer = new PgMessageWriter(writerPool);
+    const msg = incoming({ body: 'large line of text\r\n'.repeat(2000) });
+    const original = Buffer.from(msg.raw);
+    const ids = await writer.ingest(msg);
+    const [before] = await reader<{ raw_encoding: string }[]>`SELECT raw_encoding FROM contents WHERE id = ${ids.contentId}`;
+    assert.is(before.raw_encoding, 'identity', 'over RAW_DEFLATE_INLINE_MAX: not compressed before the 250');
+    const { deflateRawSync } = await import('node:zlib');
+    await writer.applyParse(ids.contentId, await parseMessage(original), undefined, deflateRawSync(original));
+    const [after] = await reader<{ raw: Buffer; raw_encoding: string }[]>`SELECT raw, raw_encoding FROM contents WHERE id = ${ids.contentId}`;
+    assert.is(after.raw_encoding, 'deflate');
+    assert.ok(inflateRawSync(after.raw).equals(original));
     await writer.close();
   });
 
