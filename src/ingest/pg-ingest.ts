@@ -13,6 +13,7 @@ import type { IncomingMessage, StoredIds } from '../store/messages.js';
 import type { Sql } from '../store/pg/driver.js';
 import type { PgMessageWriter } from '../store/pg/message-writer.js';
 import { createParsePool, parseInWalls, type ParsePool } from '../jobs/parse-pool.js';
+import { runOnOneNode } from '../store/pg/cluster-lock.js';
 
 const inflateRawAsync = promisify(inflateRaw);
 
@@ -29,6 +30,9 @@ export class PgIngest {
   private queuedRawBytes = 0;
   /** Handed to the pool, or being committed. */
   private readonly inFlight = new Set<number>();
+  /** Content ids queued or in flight here: a sweep does not queue them again. */
+  private readonly known = new Set<number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   private parsing = 0;
   private readonly maxInFlight: number;
   private idleWaiters: Array<() => void> = [];
@@ -69,8 +73,40 @@ export class PgIngest {
    */
   async resume(): Promise<number> {
     const rows = await this.sql<{ id: number }[]>`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`;
-    for (const r of rows) this.enqueue(r.id);
+    for (const r of rows) if (!this.known.has(r.id)) this.enqueue(r.id);
     return rows.length;
+  }
+
+  /**
+   * Queues messages pending for longer than `staleMs` that this node does not
+   * hold: those of a node that died and is not coming back, or whose result
+   * a database failover lost (results commit without waiting for a standby).
+   * Runs on one node at a time (cluster-lock.ts); returns how many it queued,
+   * or null when another node was sweeping.
+   */
+  async sweep(staleMs = 60_000): Promise<number | null> {
+    const r = await runOnOneNode(this.sql, 'sweep-pending', async () => {
+      const rows = await this.sql<{ id: number }[]>`
+        SELECT id FROM contents WHERE parse_state = 'pending' AND received < ${Date.now() - staleMs} ORDER BY id LIMIT 10000`;
+      let queued = 0;
+      for (const row of rows) {
+        if (this.known.has(row.id)) continue;
+        this.enqueue(row.id);
+        queued++;
+      }
+      return queued;
+    });
+    if (r.ran && r.value) this.log.info({ count: r.value }, 'parsing messages left pending by another node');
+    return r.ran ? r.value : null;
+  }
+
+  /** Sweeps every `intervalMs` until close(). */
+  startSweeping(intervalMs = 60_000, staleMs = 60_000): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = setInterval(() => {
+      this.sweep(staleMs).catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'sweep of pending messages failed'));
+    }, intervalMs);
+    this.sweepTimer.unref();
   }
 
   /** Resolves once everything queued is parsed and committed (tests, shutdown). */
@@ -81,6 +117,7 @@ export class PgIngest {
 
   /** Finishes what is queued, then stops the parse workers. The writer and the pool of connections are the caller's. */
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     // Messages still being committed are queued for parsing once they are.
     do {
       while (this.writer.pendingMessages > 0) await new Promise((r) => setTimeout(r, 5));
@@ -94,6 +131,7 @@ export class PgIngest {
     const keep = raw && this.queuedRawBytes + raw.length <= QUEUE_RAW_BYTES ? raw : null;
     if (keep) this.queuedRawBytes += keep.length;
     this.queue.push({ contentId, raw: keep });
+    this.known.add(contentId);
     this.pump();
   }
 
@@ -106,6 +144,7 @@ export class PgIngest {
       this.parsing++;
       void this.process(job).finally(() => {
         this.inFlight.delete(job.contentId);
+        this.known.delete(job.contentId);
         this.pump();
         this.notifyIdle();
       });

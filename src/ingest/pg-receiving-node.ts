@@ -25,7 +25,14 @@ export interface PgReceivingNode {
   stop(): Promise<void>;
 }
 
-export async function startPgReceivingNode(config: Config, log: Logger, opts: { smtpPort?: number } = {}): Promise<PgReceivingNode> {
+export interface PgNodeOptions {
+  smtpPort?: number;
+  /** How often a node looks for mail another node left pending, and how old it must be (default a minute each). */
+  sweepIntervalMs?: number;
+  sweepStaleMs?: number;
+}
+
+export async function startPgReceivingNode(config: Config, log: Logger, opts: PgNodeOptions = {}): Promise<PgReceivingNode> {
   if (!config.storage.postgresUrl) throw new Error('storage.postgresUrl is required for the postgres engine');
   const sql = openPool(config.storage.postgresUrl, { onNotice: (m) => log.debug({ notice: m }, 'postgres notice') });
   try {
@@ -36,6 +43,8 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: { 
     const ready = await PgReadyEvents.start(config.storage.postgresUrl, sql, { log: log.child({ component: 'ready-events' }) });
     const resumed = await ingest.resume();
     if (resumed) log.info({ count: resumed }, 'parsing messages received but not processed');
+    // A node that dies and does not come back leaves its pending mail to the others.
+    ingest.startSweeping(opts.sweepIntervalMs, opts.sweepStaleMs);
     const smtp = new SmtpReceiver({
       config,
       ingest: (message) => ingest.ingest(message),
