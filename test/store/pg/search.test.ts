@@ -67,6 +67,13 @@ if (pg) {
     assert.equal(await searchMessageIds(sql, '(xylophone'), [body]);
   });
 
+  test('a body of 200,000 distinct words (a tsvector of over 1 MB) is stored and ready; its first words are searchable', async () => {
+    // Past a tsvector's 1 MB whole; the index holds the first INDEXED_TEXT_CHARS characters.
+    const words = Array.from({ length: 200_000 }, (_, i) => `w${i.toString(36)}q`).join(' ');
+    const id = await stored({ to: ['huge@mailroom.test'], subject: 'huge', body: `firstword ${words}` });
+    assert.equal(await searchMessageIds(sql, 'firstword'), [id]);
+  });
+
   test('the search uses the GIN index', async () => {
     await sql`SET enable_seqscan = off`;
     const plan = await sql.unsafe(`EXPLAIN SELECT id FROM contents WHERE search @@ phraseto_tsquery('mailroom', 'xylophone')`);
