@@ -20,7 +20,7 @@ import { withForwards } from './push/forwarding.js';
 import type { Server } from 'node:http';
 import { createServices, type Services } from './services/index.js';
 import { BillingGraceJob } from './jobs/billing-grace.js';
-import type { TxtResolver } from './services/domains.js';
+import type { MxResolver, TxtResolver } from './services/domains.js';
 
 export interface Mailroom {
   config: Config;
@@ -55,6 +55,8 @@ export interface StartOptions {
   capturePort?: number;
   /** A DNS TXT resolver instead of the system one (domain verification, issue 12). */
   resolveTxt?: TxtResolver;
+  /** A DNS MX resolver instead of the system one (verifiedMx); with only resolveTxt given, MX lookups find nothing. */
+  resolveMx?: MxResolver;
 }
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<Mailroom> {
@@ -127,7 +129,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   });
 
   // Bulk deletes (delete all, release with delete, data rights) run on the writer thread, in batches.
-  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }), resolveTxt: opts.resolveTxt });
+  const services = createServices({ store, config, eraser: writer, log: log.child({ component: 'billing' }), resolveTxt: opts.resolveTxt, resolveMx: opts.resolveMx });
   const app = createApp({
     config,
     store,
@@ -138,6 +140,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12), forwards included.
     ingest: (message) => writer.ingest(withForwards(store, config, message)),
     resolveTxt: opts.resolveTxt,
+    resolveMx: opts.resolveMx,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
   });
 

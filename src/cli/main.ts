@@ -13,6 +13,7 @@ import { ensureAdmin } from '../services/accounts.js';
 import { createServices } from '../services/index.js';
 import { parseArgs, UsageError, type Io } from './args.js';
 import { COMMANDS } from './commands/index.js';
+import type { MxResolver, TxtResolver } from '../services/domains.js';
 
 export { UsageError };
 
@@ -27,6 +28,10 @@ const USAGE = `usage: mailroom <command> [options]
   address reserve <email> --user <name>
   address release <email> [--delete-messages]
   address list [<user>]
+  domain list [<user>]                  accounts' own domains: verified, MX, private, catch-all, push
+  domain add <domain> --user <name>     add a domain for an account; prints the DNS records to set
+  domain verify <domain>                look up its TXT (and MX) records now; exit 1 while unverified
+  domain remove <domain>                stop accepting its mail (stored mail stays)
   user role <name> <admin|user>
   export address <email> [--out FILE]   everything held for an address: ZIP (mbox + manifest.json)
   export account <user> [--out FILE]    everything held for an account
@@ -39,10 +44,11 @@ const USAGE = `usage: mailroom <command> [options]
 
 Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
 
-export async function runCli(argv: string[], deps: { store: Store; config: Config }, io: Io): Promise<number> {
+export async function runCli(argv: string[], deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver }, io: Io): Promise<number> {
   const { store, config } = deps;
   // A separate process: bulk deletes run on its own connection, in batches (busy_timeout waits for the appliance's writer).
-  const services = createServices({ store, config, eraser: localEraser(store) });
+  // The resolvers are a seam for tests (domain verify); the system's DNS otherwise.
+  const services = createServices({ store, config, eraser: localEraser(store), resolveTxt: deps.resolveTxt, resolveMx: deps.resolveMx });
   const { pos, opts } = parseArgs(argv);
   const [group, cmd, ...rest] = pos;
   if (!group || opts.help) {

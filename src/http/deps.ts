@@ -7,7 +7,7 @@ import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
 import type { IncomingMessage, StoredIds } from '../store/messages.js';
-import type { TxtResolver } from '../services/domains.js';
+import type { MxResolver, TxtResolver } from '../services/domains.js';
 import type { GuardedInbox } from './middleware/inbox-guard.js';
 
 export interface HealthReport {
@@ -40,6 +40,8 @@ export interface WebDeps {
   ingest?: (message: IncomingMessage) => Promise<StoredIds>;
   /** DNS TXT lookups for domain verification (issue 12); the system resolver when absent. */
   resolveTxt?: TxtResolver;
+  /** DNS MX lookups for domain verification's verifiedMx; see services/domains.ts for the default. */
+  resolveMx?: MxResolver;
   /** The use-cases; built from the above when not given. */
   services?: Services;
 }
@@ -50,7 +52,7 @@ export type HttpDeps = WebDeps & { services: Services };
 export function withServices(deps: WebDeps): HttpDeps {
   if (deps.services) return deps as HttpDeps;
   const eraser = deps.eraser ?? localEraser(deps.store);
-  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log, resolveTxt: deps.resolveTxt }) };
+  return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log, resolveTxt: deps.resolveTxt, resolveMx: deps.resolveMx }) };
 }
 
 export type AppEnv = {

@@ -89,7 +89,7 @@ export function privacyFacts(config: Config, cookieNames: { session: string; csr
         p.storeSenderIp
           ? "The sending server's IP address and the name it introduced itself with (HELO); the API shows the IP address with each message."
           : "Not the sending server's IP address or HELO name: storing them is turned off (privacy.storeSenderIp).",
-        'For accounts: the user name, an email address if one was given, the role, a password hash (scrypt), API keys as hashes only, the private addresses reserved and their settings, and when the account last signed in.',
+        'For accounts: the user name, an email address if one was given, the role, a password hash (scrypt), API keys as hashes only, the private addresses reserved and their settings, the domains it added (with their verification token and push settings), and when the account last signed in.',
         `An audit log: every administrator read of a private inbox or message, every export and deletion of data, every API key created and every role change, with who, what and when${p.storeSenderIp ? ', and the IP address it came from' : ' (no IP addresses: privacy.storeSenderIp is off)'}. Sign-ins are recorded the same way.`,
         config.log.content
           ? 'Logs may contain subjects and addresses (log.content is on).'

@@ -41,7 +41,7 @@ export function parseBoolean(v: unknown): boolean | undefined {
  * The fields present in `body`, checked; a string says what is wrong. Absent
  * fields are left out (unchanged); "" or null turns a field off.
  */
-export function parseForwarding(body: Record<string, unknown>, config: Pick<Config, 'domains' | 'privacy'>): ForwardingFields | string {
+export function parseForwarding(body: Record<string, unknown>, config: Pick<Config, 'domains' | 'privacy'>, self?: string): ForwardingFields | string {
   const f: ForwardingFields = {};
   const s = (k: string, max: number): string | null | undefined | false => {
     const v = body[k];
@@ -55,7 +55,7 @@ export function parseForwarding(body: Record<string, unknown>, config: Pick<Conf
   if (info !== undefined) f.info = info ?? '';
   const forward = s('forward', 320);
   if (forward === false) return 'forward must be an email address';
-  const forwardWhy = forward ? forwardRefusal(config, forward) : null;
+  const forwardWhy = forward ? forwardRefusal(config, forward, self) : null;
   if (forwardWhy) return forwardWhy;
   if (forward !== undefined) f.forward = forward ? canonicalAddress(forward)!.original : null;
   for (const k of ['webhook', 'webhookSlack'] as const) {

@@ -9,6 +9,11 @@
 // becomes ready with the others, so the target's websocket and webhook
 // settings apply to it. One hop only: a forwarded copy is not forwarded
 // again, so two addresses forwarding to each other cannot loop.
+//
+// An account domain's `forward` (issue 11; what Mailsac keeps on the domain's
+// catch-all address) applies to every message for the domain, besides the
+// address's own: the target gets one copy per message whichever of the two
+// (or how many of the domain's recipients) asked for it.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { IncomingMessage } from '../store/messages.js';
@@ -19,14 +24,17 @@ import { forwardRefusal } from '../policy/forwarding.js';
 export function withForwards(store: Store, config: Config, msg: IncomingMessage): IncomingMessage {
   let extra: IncomingMessage['recipients'] | null = null;
   const inboxes = new Set(msg.recipients.map((r) => r.inbox));
+  const domainForward = new Map<string, string | null>();
   for (const r of msg.recipients) {
-    const fwd = store.addresses.get(r.inbox)?.forward;
-    // Checked again here: the domains in the config may have changed since it was set.
-    if (!fwd || forwardRefusal(config, fwd, r.inbox)) continue;
-    const t = canonicalAddress(fwd)!;
-    if (inboxes.has(t.inbox)) continue;
-    inboxes.add(t.inbox);
-    (extra ??= []).push({ inbox: t.inbox, original: r.original, domain: t.domain });
+    if (!domainForward.has(r.domain)) domainForward.set(r.domain, store.domains.pushSettings(r.domain)?.forward ?? null);
+    for (const fwd of [store.addresses.get(r.inbox)?.forward, domainForward.get(r.domain)]) {
+      // Checked again here: the domains in the config may have changed since it was set.
+      if (!fwd || forwardRefusal(config, fwd, r.inbox)) continue;
+      const t = canonicalAddress(fwd)!;
+      if (inboxes.has(t.inbox)) continue;
+      inboxes.add(t.inbox);
+      (extra ??= []).push({ inbox: t.inbox, original: r.original, domain: t.domain });
+    }
   }
   return extra ? { ...msg, recipients: [...msg.recipients, ...extra] } : msg;
 }

@@ -118,7 +118,7 @@ export class WebhookQueue {
     let body: string;
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Mailroom-Webhook/1' };
     if (d.kind === 'slack') {
-      body = JSON.stringify(slackPayload(payload, store.addresses.get(d.address)?.webhookSlackToFrom ?? false, config.http.publicUrl));
+      body = JSON.stringify(slackPayload(payload, slackToFrom(store, d.address), config.http.publicUrl));
     } else {
       body = JSON.stringify(payload);
       headers[SIGNATURE_HEADER] = signatureHeader(this.webhooks.secretFor(d.userId), body);
@@ -147,4 +147,10 @@ export class WebhookQueue {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** webhookSlackToFrom of the address a Slack delivery was queued for: `*@domain` is an account domain's (its catch-all address). */
+function slackToFrom(store: Store, address: string): boolean {
+  if (address.startsWith('*@')) return store.domains.get(address.slice(2))?.webhookSlackToFrom ?? false;
+  return store.addresses.get(address)?.webhookSlackToFrom ?? false;
 }

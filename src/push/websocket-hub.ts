@@ -21,7 +21,7 @@ import { canonicalAddress, canonicalDomain } from '../policy/address.js';
 import { isAdmin, principalForKey, type Principal } from '../http/middleware/principal.js';
 import { mayReadCaptured } from '../store/messages.js';
 import { limiterFor } from '../http/middleware/rate-limit.js';
-import { watchRefusal } from './watch-access.js';
+import { domainWatchRefusal, watchRefusal } from './watch-access.js';
 import { payloadOf } from './message-payload.js';
 
 export const WEBSOCKET_PATH = '/incoming-messages';
@@ -113,7 +113,9 @@ export class WebsocketHub {
         addresses.add(a.inbox);
       } else {
         const d = canonicalDomain(w);
-        if (!d || !config.domains.includes(d)) return this.refuse(ws, 400, `Mailroom does not receive mail for ${w}`);
+        if (!d) return this.refuse(ws, 400, `Mailroom does not receive mail for ${w}`);
+        const why = domainWatchRefusal({ store, config }, d, p);
+        if (why) return this.refuse(ws, why.status, why.error);
         // Only the domain's inboxes this key may watch are pushed, judged per message.
         domains.add(d);
       }

@@ -5,11 +5,14 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { ForwardingFields, OwnedAddress } from '../store/addresses.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
-import { reservationProblem, type ReservationProblem } from '../policy/address.js';
+import { isReservedInbox, localPartOf, reservationProblem, type ReservationProblem } from '../policy/address.js';
 import { ok, refuse, type Outcome } from './result.js';
 
-/** over-plan: billing is on and the account's plan has no address left (issue 15; the words: billing.ts UPGRADE_HINT). */
-export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken' | 'over-plan';
+/**
+ * over-plan: billing is on and the account's plan has no address left (issue 15; the words: billing.ts UPGRADE_HINT).
+ * catch-all: `*@domain` of an account's own domain is the domain's catch-all; its settings are the domain's.
+ */
+export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken' | 'over-plan' | 'catch-all';
 
 export interface AddressServiceDeps {
   store: Store;
@@ -22,8 +25,22 @@ export interface AddressServiceDeps {
 export class AddressService {
   constructor(private readonly deps: AddressServiceDeps) {}
 
+  /** Why userId may not reserve this canonical address, or null when it may. */
+  refusal(userId: number, a: { inbox: string; domain: string }): ReserveRefusal | null {
+    return this.check(a.inbox, a.domain, userId);
+  }
+
   private check(inbox: string, domain: string, userId: number): ReserveRefusal | null {
-    const problem = reservationProblem(this.deps.config, { inbox, domain });
+    let problem = reservationProblem(this.deps.config, { inbox, domain });
+    // An account's own verified domain (issue 12) is as good as a configured
+    // one for its owner, who may reserve any local part there; to everyone
+    // else every address under it is already the owner's.
+    const own = problem === 'foreign-domain' ? this.deps.store.domains.verifiedOwner(domain) : null;
+    if (own) {
+      if (own.ownerId !== userId) return 'taken';
+      problem = isReservedInbox(this.deps.config, inbox) ? 'reserved-local-part' : null;
+      if (!problem && localPartOf(inbox) === '*') return 'catch-all';
+    }
     if (problem) return problem;
     const owner = this.deps.store.addresses.ownerOf(inbox);
     if (owner === userId) return 'already-yours';

@@ -187,6 +187,21 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
           lastUsed: k.lastUsed === null ? null : new Date(k.lastUsed).toISOString(),
           revoked: k.revoked === null ? null : new Date(k.revoked).toISOString(),
         })),
+        // Domains the account added (issue 12) and their push settings: held for it, so exported with it.
+        domains: store.domains.listForOwner(u.id).map((d) => ({
+          domain: d.domain,
+          verificationToken: d.token,
+          verified: d.verified === null ? null : new Date(d.verified).toISOString(),
+          verifiedMx: d.verifiedMx,
+          private: d.isPrivate,
+          catchAll: d.catchAll,
+          forward: d.forward,
+          enablews: d.enablews,
+          webhook: d.webhook,
+          webhookSlack: d.webhookSlack,
+          webhookSlackToFrom: d.webhookSlackToFrom,
+          created: new Date(d.created).toISOString(),
+        })),
       };
     }
   }

@@ -1,18 +1,29 @@
 // Your own domains (issue 12): an account adds a domain, publishes the TXT
 // record it is given, and asks for a check; once the record is seen the
 // domain is verified, owned by that account, private by default, and
-// Mailroom accepts its mail. The DNS resolver is injected (node:dns/promises
-// by default), so tests need no network.
+// Mailroom accepts its mail. The same check looks at the MX records: one
+// pointing at this Mailroom's host name sets verifiedMx, which tells the
+// owner mail will arrive, but only the TXT record gates acceptance (an
+// operator behind a relay or a load balancer may have MX elsewhere). The DNS
+// resolvers are injected (node:dns/promises by default), so tests need no network.
 import { randomBytes } from 'node:crypto';
-import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
+import { resolveMx as dnsResolveMx, resolveTxt as dnsResolveTxt } from 'node:dns/promises';
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { AccountDomain } from '../store/account-domains.js';
+import type { ForwardingFields } from '../store/addresses.js';
 import { canonicalDomain } from '../policy/address.js';
 import { ok, refuse, type Outcome } from './result.js';
 
 /** Resolves the TXT records of a name: each record as its character-strings (node:dns's shape). */
 export type TxtResolver = (name: string) => Promise<string[][]>;
+/** Resolves the MX records of a name (node:dns's shape). */
+export type MxResolver = (name: string) => Promise<Array<{ exchange: string; priority: number }>>;
+
+/** What an injected resolver that has no MX answers gives: no data, as DNS says it. */
+const noMx: MxResolver = async () => {
+  throw Object.assign(new Error('queryMx ENODATA'), { code: 'ENODATA' });
+};
 
 export type DomainRefusal = 'invalid' | 'operator-domain' | 'taken' | 'already-yours' | 'not-yours' | 'unknown' | 'too-many';
 
@@ -22,9 +33,32 @@ const TXT_PREFIX = 'mailroom-verification=';
 
 export class DomainService {
   private readonly resolveTxt: TxtResolver;
+  private readonly resolveMx: MxResolver;
 
-  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver }) {
+  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver }) {
     this.resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
+    // An injected resolver replaces the system's DNS altogether: a stub that
+    // answers TXT only must not send the MX question to the network.
+    this.resolveMx = deps.resolveMx ?? (deps.resolveTxt ? noMx : dnsResolveMx);
+  }
+
+  /** The host names an MX record may name to count as this Mailroom's: smtp.hostname and http.publicUrl's host. */
+  mxHosts(): string[] {
+    const { config } = this.deps;
+    const hosts = new Set<string>();
+    const add = (h: string) => {
+      const d = canonicalDomain(h);
+      if (d) hosts.add(d);
+    };
+    if (config.smtp.hostname) add(config.smtp.hostname);
+    if (config.http.publicUrl) {
+      try {
+        add(new URL(config.http.publicUrl).hostname);
+      } catch {
+        // Validated by the config schema; nothing to add otherwise.
+      }
+    }
+    return [...hosts];
   }
 
   /** The TXT record that proves control of the domain. */
@@ -62,17 +96,41 @@ export class DomainService {
    */
   async verify(d: AccountDomain): Promise<AccountDomain> {
     const { store } = this.deps;
-    let records: string[][] = [];
-    let error = '';
-    try {
-      records = await this.resolveTxt(d.domain);
-    } catch (err) {
-      error = `DNS lookup failed: ${(err as { code?: string }).code ?? (err as Error).message}`;
-    }
+    const lookupError = (err: unknown) => `DNS lookup failed: ${(err as { code?: string }).code ?? (err as Error).message}`;
+    const [txt, mx] = await Promise.all([
+      this.resolveTxt(d.domain).then((records) => ({ records, error: '' }), (err) => ({ records: [] as string[][], error: lookupError(err) })),
+      this.resolveMx(d.domain).then((records) => ({ records, error: '' }), (err) => ({ records: [] as Array<{ exchange: string }>, error: lookupError(err) })),
+    ]);
     const want = DomainService.txtValue(d);
-    if (records.some((chunks) => chunks.join('').trim() === want)) store.domains.markVerified(d.domain);
-    else if (d.verified === null) store.domains.markFailed(d.domain, error || `No TXT record ${want} found at ${d.domain}`);
+    const txtSeen = txt.records.some((chunks) => chunks.join('').trim() === want);
+    const ours = this.mxHosts();
+    const mxSeen = mx.records.some((r) => ours.includes(canonicalDomain(r.exchange) ?? ''));
+    // A failed MX lookup leaves the last answer standing, like a failed TXT lookup does.
+    if (mxSeen || !mx.error) store.domains.setVerifiedMx(d.domain, mxSeen);
+    const mxNote = mxSeen
+      ? ''
+      : !ours.length
+        ? 'MX not checked: set smtp.hostname so Mailroom knows the name its MX record should carry'
+        : `No MX record at ${d.domain} points at ${ours.join(' or ')}${mx.error ? ` (${mx.error})` : ''}: mail may not reach this Mailroom`;
+    if (txtSeen) store.domains.markVerified(d.domain);
+    const txtNote = txtSeen
+      ? ''
+      : d.verified === null
+        ? txt.error || `No TXT record ${want} found at ${d.domain}`
+        : `The TXT record ${want} was not found at ${d.domain}${txt.error ? ` (${txt.error})` : ''}; the domain stays verified`;
+    // What the check saw, even on a verified domain: the owner should hear that mail may go elsewhere.
+    store.domains.markFailed(d.domain, [txtNote, mxNote].filter(Boolean).join('; '));
     return store.domains.get(d.domain)!;
+  }
+
+  /**
+   * Sets the domain's push settings (issue 11): webhook, webhookSlack,
+   * webhookSlackToFrom, enablews, forward, already checked by
+   * policy/forwarding.ts parseForwarding. They apply to every message for the
+   * domain and are what its catch-all address `*@domain` shows.
+   */
+  updateSettings(d: AccountDomain, fields: ForwardingFields): AccountDomain {
+    return this.deps.store.domains.updateSettings(d.domain, fields)!;
   }
 
   setPrivate(d: AccountDomain, isPrivate: boolean): AccountDomain {

@@ -10,7 +10,7 @@ import { BillingService } from './billing.js';
 import { stripeClient } from './stripe-client.js';
 import type { Logger } from '../log.js';
 import type Stripe from 'stripe';
-import { DomainService, type TxtResolver } from './domains.js';
+import { DomainService, type MxResolver, type TxtResolver } from './domains.js';
 
 export interface Services {
   inboxes: InboxService;
@@ -24,7 +24,7 @@ export interface Services {
   eraser: MessageEraser;
 }
 
-export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver }): Services {
+export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver; resolveMx?: MxResolver }): Services {
   // Reserving asks billing for credits and billing releases through addresses: the closure breaks the cycle.
   let billing: BillingService | null = null;
   const addresses = new AddressService({ ...deps, credits: (userId) => billing?.creditsFor(userId) ?? null });

@@ -37,6 +37,22 @@ type Row = Record<string, any>;
 
 export const SECRET_PREFIX = 'whsec_';
 
+/** The queue row an account domain's setting `column` asks for, per ready message (see enqueueReadyDomainWebhooks). */
+function domainEnqueueSql(kind: DeliveryKind, column: 'webhook' | 'webhook_slack'): string {
+  // Captured mail is its capturer's alone (issue 12): only a copy the domain's owner may read counts.
+  const readable = `m.content_id = @contentId AND m.ready = 0 AND m.domain = d.domain AND (m.captured_by IS NULL OR m.captured_by = d.owner_id)`;
+  return `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+    SELECT user_id, address, message_id, '${kind}', url, @now, @now FROM (
+      SELECT d.owner_id AS user_id, '*@' || d.domain AS address, d.${column} AS url,
+        (SELECT m.id FROM messages m WHERE ${readable} ORDER BY m.inbox = '*@' || d.domain DESC, m.seq LIMIT 1) AS message_id
+      FROM (SELECT DISTINCT domain FROM messages WHERE content_id = @contentId AND ready = 0) md
+      JOIN account_domains d ON d.domain = md.domain
+      WHERE d.verified IS NOT NULL AND coalesce(d.${column}, '') != ''
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w
+          WHERE w.kind = '${kind}' AND w.url = d.${column} AND w.message_id IN (SELECT id FROM messages WHERE content_id = @contentId))
+    ) WHERE message_id IS NOT NULL GROUP BY url`;
+}
+
 export class WebhookStore {
   private readonly stmts;
 
@@ -61,6 +77,15 @@ export class WebhookStore {
          WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != ''
            AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
       ),
+      // An account domain's own webhook and Slack post (issue 11, migration 015):
+      // once per message for each verified domain among its copies, on the
+      // catch-all copy when there is one (it is the domain's address), else the
+      // first copy in the domain, and logged under *@domain. A URL one of the
+      // message's copies already goes to (an address's webhook set to the same
+      // URL) is not sent the message a second time; GROUP BY does the same
+      // between two domains of one message with the same URL.
+      enqueueReadyDomainWebhooks: db.prepare(domainEnqueueSql('webhook', 'webhook')),
+      enqueueReadyDomainSlack: db.prepare(domainEnqueueSql('slack', 'webhook_slack')),
       due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
       lease: db.prepare(`UPDATE webhook_deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ? AND state = 'pending' AND next_at <= ?`),
@@ -104,7 +129,13 @@ export class WebhookStore {
    * "delivered at least once"). Returns how many were queued.
    */
   enqueueForReady(contentId: number, now = Date.now()): number {
-    return this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes + this.stmts.enqueueReadySlack.run({ contentId, now }).changes;
+    // Addresses first: the domains' statements skip URLs the addresses already got.
+    return (
+      this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes +
+      this.stmts.enqueueReadySlack.run({ contentId, now }).changes +
+      this.stmts.enqueueReadyDomainWebhooks.run({ contentId, now }).changes +
+      this.stmts.enqueueReadyDomainSlack.run({ contentId, now }).changes
+    );
   }
 
   due(now: number, limit: number): Delivery[] {

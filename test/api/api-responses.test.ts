@@ -92,12 +92,13 @@ async function callFor(r: RecordedRoute): Promise<Call> {
   if (r.path === '/private-addresses-bulk') body = { addresses: [`bulk${n}@mailroom.test`] };
   if (r.path === '/outgoing-messages') body = { to: `sent${n}@mailroom.test`, from: 'app@example.org', subject: 'Sent through the API', text: 'hello' };
   if (r.path === '/addresses/:email/messages/:messageId/labels') body = { labels: ['one', 'two'] };
+  if (r.path === '/domains/:domain' && r.method === 'put') body = { enablews: true, webhook: 'https://hooks.example/in' };
   if (r.path === '/inbox-filter') query = '?andSubjectIncludes=hello';
   if (r.path === '/inbox-search') query = '?query=hello';
   // Your own domains: a fresh one to add; one the owner added for the rest (the admin key may manage it).
   let domain = 'mailroom.test';
   if (r.path === '/domains/:domain' && r.method === 'post') domain = `new${n}.example`;
-  else if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean', '/domains/:domain/catch-all/:enabled'].includes(r.path) || (r.path === '/domains/:domain' && r.method === 'delete')) {
+  else if (['/domains/:domain/setup', '/domains/:domain/verify', '/domains/:domain/privacy/:isPrivateBoolean', '/domains/:domain/catch-all/:enabled'].includes(r.path) || (r.path === '/domains/:domain' && (r.method === 'delete' || r.method === 'put'))) {
     domain = `own${n}.example`;
     m.store.domains.add(domain, owner.id, `token${n}`);
     txt.set(domain, [['v=spf1 -all'], [`mailroom-verification=token${n}`]]);

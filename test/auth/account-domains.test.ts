@@ -53,6 +53,26 @@ test('add a domain on the account page, see its records, verify, toggle privacy,
   assert.ok(verified.text.includes('is verified'));
   assert.ok(m.store.domains.get(DOMAIN)!.verified !== null);
 
+  // Push settings from the page (issue 11): checked like the API's, saved, shown back; not another account's to set.
+  const outside = await b.req('POST', `/account/domains/${DOMAIN}/settings`, { csrf: t, forward: 'someone@gmail.com' });
+  assert.is(outside.status, 400);
+  assert.ok(outside.text.includes('never sends mail out'));
+  assert.is((await mal.req('POST', `/account/domains/${DOMAIN}/settings`, { csrf: mt, enablews: 'true' })).status, 403);
+  const saved = await b.req('POST', `/account/domains/${DOMAIN}/settings`, {
+    csrf: t,
+    forward: 'team@mailroom.test',
+    webhook: 'https://hooks.example/domain',
+    webhookSlack: '',
+    enablews: 'true',
+  });
+  assert.is(saved.status, 200);
+  assert.ok(saved.text.includes('value="https://hooks.example/domain"'), 'shown back in the form');
+  const after = m.store.domains.get(DOMAIN)!;
+  assert.equal([after.forward, after.webhook, after.webhookSlack, after.enablews, after.webhookSlackToFrom], ['team@mailroom.test', 'https://hooks.example/domain', null, true, false]);
+  // Unticked and emptied: off.
+  await b.req('POST', `/account/domains/${DOMAIN}/settings`, { csrf: t, forward: '', webhook: '' });
+  assert.equal([m.store.domains.get(DOMAIN)!.webhook, m.store.domains.get(DOMAIN)!.enablews], [null, false]);
+
   assert.is((await b.req('POST', `/account/domains/${DOMAIN}/privacy`, { csrf: t, private: 'false' })).status, 200);
   assert.is(m.store.domains.get(DOMAIN)!.isPrivate, false);
   assert.is((await b.req('POST', `/account/domains/${DOMAIN}/privacy`, { csrf: t, private: 'true' })).status, 200);

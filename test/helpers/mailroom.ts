@@ -59,12 +59,12 @@ async function seedCertificate(dataDir: string): Promise<void> {
 export async function startTestMailroom(
   overrides: Parameters<typeof testConfig>[0] = {},
   /** capture: the capture listener on a free port; freshCertificate: let Mailroom make its own self-signed pair. */
-  opts: { capture?: boolean; freshCertificate?: boolean } & Pick<StartOptions, 'resolveTxt'> = {},
+  opts: { capture?: boolean; freshCertificate?: boolean } & Pick<StartOptions, 'resolveTxt' | 'resolveMx'> = {},
 ): Promise<Mailroom & { cleanup(): Promise<void>; http: string }> {
   const config = testConfig(overrides);
   if (!opts.freshCertificate && !(config.smtp.tls.cert && config.smtp.tls.key)) await seedCertificate(config.storage.dataDir);
   // capture: the Email Capture listener on a free port of its own.
-  const m = await startMailroom(config, silentLogger(), { resolveTxt: opts.resolveTxt, ...(opts.capture ? { capturePort: 0 } : {}) });
+  const m = await startMailroom(config, silentLogger(), { resolveTxt: opts.resolveTxt, resolveMx: opts.resolveMx, ...(opts.capture ? { capturePort: 0 } : {}) });
   return {
     ...m,
     http: `http://127.0.0.1:${m.httpAddress.port}`,

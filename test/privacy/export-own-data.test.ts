@@ -69,6 +69,26 @@ test('an address export holds audit entries only from the requester\'s ownership
   }
 });
 
+test('an account export holds its own domains and their push settings, not another account\'s', async () => {
+  const dir = tempDir();
+  const store = openStore(dir);
+  try {
+    const owner = await store.users.create({ username: 'domainowner', role: 'user' });
+    const other = await store.users.create({ username: 'neighbour', role: 'user' });
+    store.domains.add('mine.example', owner.id, 'token-mine');
+    store.domains.add('theirs.example', other.id, 'token-theirs');
+    store.domains.updateSettings('mine.example', { forward: null, enablews: true, webhook: 'https://hooks.example/in', webhookSlack: null, webhookSlackToFrom: false });
+    const manifest = await manifestOf(store, { kind: 'account', userId: owner.id });
+    assert.equal(
+      manifest.account.domains.map((d: any) => [d.domain, d.verificationToken, d.webhook, d.enablews]),
+      [['mine.example', 'token-mine', 'https://hooks.example/in', true]],
+    );
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('migration 010 rebuilds users with AUTOINCREMENT and keeps keys, sessions, addresses and stars', async () => {
   const dir = tempDir();
   const file = databaseFile(dir);

@@ -15,6 +15,7 @@ import { deleteCommand } from './delete.js';
 import { audit } from './audit.js';
 import { backup } from './backup.js';
 import { reparse } from './reparse.js';
+import { domainAdd, domainList, domainRemove, domainVerify } from './domain.js';
 
 /** Two-word commands ("user create"), and the one-word ones ("audit", "backup") under their word. */
 export const COMMANDS: Record<string, Command> = {
@@ -28,6 +29,10 @@ export const COMMANDS: Record<string, Command> = {
   'address reserve': addressReserve,
   'address release': addressRelease,
   'address list': addressList,
+  'domain list': domainList,
+  'domain add': domainAdd,
+  'domain verify': domainVerify,
+  'domain remove': domainRemove,
   'export address': exportCommand('address'),
   'export account': exportCommand('account'),
   'delete address': deleteCommand('address'),

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { canonicalAddress } from '../../policy/address.js';
-import { isReservedInbox, reservationProblem } from '../../policy/address.js';
+import { isReservedInbox } from '../../policy/address.js';
 import { parseForwarding } from '../../policy/forwarding.js';
 import type { ReserveRefusal } from '../../services/addresses.js';
 import { UPGRADE_HINT } from '../../services/billing.js';
@@ -11,7 +11,7 @@ import type { RouteDoc } from './registry.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { bool, EMAIL_DOC } from './params.js';
-import { addressJson, unownedAddressJson } from './json.js';
+import { addressJson, catchAllAddressJson, unownedAddressJson } from './json.js';
 
 type C = Context<AppEnv>;
 
@@ -26,6 +26,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'already-yours': { status: 400, message: 'You already own this address' },
     taken: { status: 401, message: OWNED_ELSEWHERE },
     'over-plan': { status: 403, message: UPGRADE_HINT },
+    'catch-all': { status: 400, message: "This is your domain's catch-all address: set its forwarding with PUT /api/addresses/{email} or PUT /api/domains/{domain}" },
   };
   const forwarding = (body: Record<string, unknown>) => parseForwarding(body, config);
 
@@ -50,7 +51,12 @@ export function registerAddressRoutes(kit: ApiKit): void {
     const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
     const owned = store.addresses.get(a.inbox);
     const mine = owned !== null && (owned.ownerId === p.user.id || isAdmin(p));
-    return { a, p, owned, mine };
+    // `*@domain` of an account's own domain is the domain's catch-all address:
+    // its forwarding fields are the domain's push settings (Mailsac keeps them
+    // on the catch-all address; Mailroom applies them to all of the domain's mail).
+    const domain = a.local === '*' ? store.domains.get(a.domain) : null;
+    const catchAll = domain ? { domain, mine: domain.ownerId === p.user.id || isAdmin(p) } : null;
+    return { a, p, owned, mine, catchAll };
   };
 
   reg.route(
@@ -60,6 +66,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
+      if (t.catchAll) return t.catchAll.mine ? c.json(catchAllAddressJson(t.catchAll.domain)) : apiError(c, 401, OWNED_ELSEWHERE);
       if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
       return c.json(t.owned ? addressJson(t.owned, true) : unownedAddressJson(t.a.inbox));
     },
@@ -72,8 +79,10 @@ export function registerAddressRoutes(kit: ApiKit): void {
     (c) => {
       const t = addressTarget(c);
       if (t instanceof Response) return t;
-      const owned = t.owned !== null || isReservedInbox(config, t.a.inbox);
-      return c.json({ available: !owned && reservationProblem(config, t.a) === null, email: t.a.inbox, owned });
+      const refusal = deps.services.addresses.refusal(t.p.user.id, t.a);
+      // Under another account's domain every address is already that account's.
+      const owned = t.owned !== null || isReservedInbox(config, t.a.inbox) || refusal === 'taken';
+      return c.json({ available: !owned && refusal === null, email: t.a.inbox, owned });
     },
   );
 
@@ -104,6 +113,12 @@ export function registerAddressRoutes(kit: ApiKit): void {
   const updateHandler = async (c: C) => {
     const t = addressTarget(c);
     if (t instanceof Response) return t;
+    if (t.catchAll) {
+      if (!t.catchAll.mine) return apiError(c, 401, OWNED_ELSEWHERE);
+      const f = parseForwarding(bodyOf(c), config, t.a.inbox);
+      if (typeof f === 'string') return apiError(c, 400, f);
+      return c.json(catchAllAddressJson(deps.services.domains.updateSettings(t.catchAll.domain, f)));
+    }
     if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
     if (!t.owned) return apiError(c, 400, 'Reserve the address first (POST /api/addresses/{email})');
     const f = forwarding(bodyOf(c));
@@ -125,7 +140,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
     '/addresses/:email',
     {
       operationId: 'UpdateAddress',
-      summary: 'Set the forwarding fields of a private address (stored; delivery by them comes later)',
+      summary: 'Set the forwarding and push fields of a private address; for *@{your domain}, of your domain (its catch-all address)',
       ...updateDocs,
     },
     updateHandler,

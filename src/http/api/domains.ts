@@ -8,7 +8,8 @@ import { isAdmin } from '../middleware/principal.js';
 import type { ApiKit } from './kit.js';
 import { apiError, MSG } from './errors.js';
 import { dateParam, intParam, LIMIT, UNTIL } from './params.js';
-import { accountDomainJson, configDomainJson } from './json.js';
+import { accountDomainJson, catchAllAddressJson, configDomainJson } from './json.js';
+import { parseForwarding } from '../../policy/forwarding.js';
 import type { Principal } from '../middleware/principal.js';
 import type { AccountDomain } from '../../store/account-domains.js';
 import { DomainService, type DomainRefusal } from '../../services/domains.js';
@@ -44,11 +45,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
     return apiError(c, 404, 'Mailroom does not receive mail for this domain');
   };
   const accountJson = (d: AccountDomain) => accountDomainJson(d, DomainService.txtValue(d));
-  /** The catch-all address as Mailsac's EmailAddress (catchAll names the domain); null when off. */
-  const catchAllJson = (d: AccountDomain) =>
-    d.catchAll
-      ? { _id: `*@${d.domain}`, owner: d.ownerName, info: '', forward: null, enablews: false, webhook: null, webhookSlack: null, webhookSlackToFrom: false, catchAll: d.domain }
-      : null;
+  /** The catch-all address as Mailsac's EmailAddress (catchAll names the domain, its settings are the domain's); null when off. */
+  const catchAllJson = (d: AccountDomain) => (d.catchAll ? catchAllAddressJson(d) : null);
 
   reg.route(
     'get',
@@ -102,7 +100,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
   const setupJson = (d: AccountDomain) => ({
     domain: accountJson(d),
     records: [
-      { type: 'MX', name: d.domain, value: config.smtp.hostname || 'this Mailroom\'s host name', priority: 10 },
+      // The name verification's MX check looks for (smtp.hostname, else the public URL's host).
+      { type: 'MX', name: d.domain, value: deps.services.domains.mxHosts()[0] ?? 'this Mailroom\'s host name', priority: 10 },
       { type: 'TXT', name: d.domain, value: DomainService.txtValue(d), priority: 0 },
     ],
   });
@@ -149,6 +148,29 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const v = c.req.param('isPrivateBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'isPrivateBoolean must be true or false');
       return c.json(accountJson(deps.services.domains.setPrivate(d, v === 'true')));
+    },
+  );
+
+  reg.route(
+    'put',
+    '/domains/:domain',
+    {
+      operationId: 'UpdateDomain',
+      summary: "Mailroom: your domain's push settings (webhook, webhookSlack, webhookSlackToFrom, enablews, forward)",
+      description:
+        "They apply to every message for the domain, in addition to an address's own settings (a URL gets each message once). They are also what the catch-all address *@{domain} shows, and PUT /api/addresses/*@{domain} sets the same fields. Fields left out keep their value; \"\" or null turns one off.",
+      tags: ['Domains'],
+      auth: 'key',
+      body: DOMAIN_SETTINGS_BODY,
+      responses: { 200: 'The domain', 400: 'A field is not valid', 401: 'No key', 404: 'Not added' },
+      returns: 'Domain',
+    },
+    (c) => {
+      const d = ownDomain(c);
+      if (d instanceof Response) return d;
+      const f = parseForwarding(kit.bodyOf(c), config, `*@${d.domain}`);
+      if (typeof f === 'string') return apiError(c, 400, f);
+      return c.json(accountJson(deps.services.domains.updateSettings(d, f)));
     },
   );
 
@@ -229,3 +251,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
     },
   );
 }
+
+const DOMAIN_SETTINGS_BODY = {
+  forward: { type: 'string', description: 'Also file every message in this inbox of this Mailroom ("" or null: off)' },
+  enablews: { type: 'boolean', description: "Publish the domain's messages to web sockets watching the domain or its addresses" },
+  webhook: { type: 'string', description: 'POST every message to this URL ("" or null: off)' },
+  webhookSlack: { type: 'string', description: 'Slack incoming-webhook URL' },
+  webhookSlackToFrom: { type: 'boolean', description: 'Include To and From in Slack posts' },
+};

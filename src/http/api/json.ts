@@ -85,6 +85,27 @@ export function addressJson(a: OwnedAddress, withOwner: boolean): JsonOf<typeof 
   };
 }
 
+/**
+ * The catch-all address `*@domain` of an account's domain, as Mailsac's
+ * EmailAddress (catchAll names the domain). Its forwarding fields are the
+ * domain's push settings: they apply to every message for the domain.
+ */
+export function catchAllAddressJson(d: AccountDomain): JsonOf<typeof S.EmailAddress> {
+  return {
+    _id: `*@${d.domain}`,
+    owner: d.ownerName,
+    info: '',
+    forward: d.forward,
+    enablews: d.enablews,
+    webhook: d.webhook,
+    webhookSlack: d.webhookSlack,
+    webhookSlackToFrom: d.webhookSlackToFrom,
+    catchAll: d.domain,
+    created: new Date(d.created).toISOString(),
+    updated: new Date(d.updated).toISOString(),
+  };
+}
+
 /** The answer for an address nobody owns (Mailsac omits `owner`). */
 export function unownedAddressJson(address: string): JsonOf<typeof S.EmailAddress> {
   return { _id: address, info: '', forward: null, enablews: false, webhook: null, webhookSlack: null, webhookSlackToFrom: false, catchAll: null };
@@ -117,16 +138,20 @@ export function configDomainJson(domain: string, isDefault: boolean): JsonOf<typ
     verificationTxt: '',
     verified: true,
     verifiedMx: true,
+    forward: null,
+    webhook: null,
+    webhookSlack: null,
+    webhookSlackToFrom: false,
   };
 }
 
-/** A domain an account added (issue 12): private by default, verified once its TXT record was seen. MX is not checked (verifiedMx false). */
+/** A domain an account added (issue 12): private by default, verified once its TXT record was seen; verifiedMx once an MX record naming this Mailroom was; its push settings (issue 11). */
 export function accountDomainJson(d: AccountDomain, txt: string): JsonOf<typeof S.Domain> {
   return {
     _id: d.domain,
     created: new Date(d.created).toISOString(),
     updated: new Date(d.updated).toISOString(),
-    enablews: false,
+    enablews: d.enablews,
     hosted: false,
     isDefault: false,
     isPrivate: d.isPrivate,
@@ -134,6 +159,10 @@ export function accountDomainJson(d: AccountDomain, txt: string): JsonOf<typeof 
     owner: d.ownerName,
     verificationTxt: txt,
     verified: d.verified !== null,
-    verifiedMx: false,
+    verifiedMx: d.verifiedMx,
+    forward: d.forward,
+    webhook: d.webhook,
+    webhookSlack: d.webhookSlack,
+    webhookSlackToFrom: d.webhookSlackToFrom,
   };
 }

@@ -126,7 +126,11 @@ export const Domain = obj({
   owner: described(nullable(str), 'The account that owns it; null for the operator\'s domains (config)'),
   verificationTxt: str,
   verified: bool,
-  verifiedMx: bool,
+  verifiedMx: described(bool, 'The last check saw an MX record naming this Mailroom (smtp.hostname or the public URL\'s host); informational: the TXT record alone decides whether mail is accepted'),
+  forward: described(nullable(str), 'Mailroom: every message for the domain is also filed in this inbox of this Mailroom (the settings Mailsac keeps on the catch-all address)'),
+  webhook: described(nullable(str), 'Mailroom: every message for the domain is POSTed here'),
+  webhookSlack: described(nullable(str), 'Mailroom: every message for the domain is announced to this Slack incoming webhook'),
+  webhookSlackToFrom: described(bool, 'Mailroom: the Slack post names To and From'),
 });
 
 export const CurrentUserInfo = obj({

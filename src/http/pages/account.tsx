@@ -173,7 +173,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
         domains={config.domains}
         ownDomains={store.domains.listForOwner(p.user.id).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
-        mxHost={config.smtp.hostname || (config.http.publicUrl ? new URL(config.http.publicUrl).hostname : "this Mailroom's host name")}
+        mxHost={deps.services.domains.mxHosts()[0] ?? "this Mailroom's host name"}
         apiBase={apiBase()}
         webhookSecret={store.webhooks.secretFor(p.user.id)}
         billing={billingProps(p.user)}
@@ -252,11 +252,12 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const r = await deps.services.addresses.reserve(p.user.id, a);
     if (!r.ok) {
       const error = {
-        'foreign-domain': `Mailroom receives mail only for ${config.domains.join(', ')}.`,
+        'foreign-domain': `Mailroom receives mail only for ${config.domains.join(', ')} and the verified domains of accounts.`,
         'reserved-local-part': 'That local part is reserved for the operator.',
         'already-yours': `${a.inbox} is already yours.`,
         taken: `${a.inbox} is not available.`,
         'over-plan': `${a.inbox} was not reserved. ${UPGRADE_HINT}`,
+        'catch-all': `${a.inbox} is your domain's catch-all address: its settings are the domain's.`,
       }[r.reason];
       return accountPage(c, p, { error }, 400);
     }
@@ -316,7 +317,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     return accountPage(c, p, { notice: `${r.value.domain} added: publish its records below, then check DNS.` });
   });
 
-  app.post('/account/domains/:domain/:action{verify|privacy|remove}', requireUser, checked, async (c) => {
+  app.post('/account/domains/:domain/:action{verify|privacy|settings|remove}', requireUser, checked, async (c) => {
     const p = me(c);
     const r = deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
     if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 403);
@@ -324,6 +325,24 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     if (action === 'verify') {
       const d = await deps.services.domains.verify(r.value);
       return d.verified ? accountPage(c, p, { notice: `${d.domain} is verified: its mail is yours.` }) : accountPage(c, p, { error: `${d.domain} is not verified yet: ${d.lastError}` }, 400);
+    }
+    if (action === 'settings') {
+      const f = formOf(c);
+      // The form always sends every field: empty turns it off, an unticked box is false.
+      const fields = parseForwarding(
+        {
+          forward: (f.forward ?? '').trim(),
+          webhook: (f.webhook ?? '').trim(),
+          webhookSlack: (f.webhookSlack ?? '').trim(),
+          webhookSlackToFrom: f.webhookSlackToFrom === 'true',
+          enablews: f.enablews === 'true',
+        },
+        config,
+        `*@${r.value.domain}`,
+      );
+      if (typeof fields === 'string') return accountPage(c, p, { error: fields.charAt(0).toUpperCase() + fields.slice(1) + '.' }, 400);
+      const d = deps.services.domains.updateSettings(r.value, fields);
+      return accountPage(c, p, { notice: `Saved the settings of ${d.domain}.` });
     }
     if (action === 'privacy') {
       const d = deps.services.domains.setPrivate(r.value, formOf(c).private === 'true');

@@ -153,7 +153,6 @@ export function AccountPage(props: AccountProps) {
               </label>{' '}
               <button type="submit">Save</button>
             </form>
-            <p class="muted">Forwarding settings are stored now; delivery by them comes in a later release.</p>
             <AddressDataRights address={a.address} csrf={props.csrf} />
             <form method="post" action={`/account/addresses/${encodeURIComponent(a.address)}/release`}>
               <Csrf token={props.csrf} />

@@ -1,5 +1,6 @@
 // "Your domains" on the account page (issue 12): add a domain, see the MX and
-// TXT records to publish, check DNS, make it public or private, remove it.
+// TXT records to publish, check DNS, make it public or private, set its push
+// settings (issue 11: forward, webhook, Slack, web socket), remove it.
 import type { AccountDomain } from '../../../store/account-domains.js';
 
 export interface OwnDomainView extends AccountDomain {
@@ -24,8 +25,9 @@ export function OwnDomains(props: { domains: OwnDomainView[]; csrf: string; mxHo
           <section class="card">
             <h3 class="addr">{d.domain}</h3>
             <p>
-              {d.verified ? <strong>Verified</strong> : <strong>Not verified yet</strong>} · {d.isPrivate ? 'private' : 'public'}
-              {d.lastError && !d.verified ? <span class="muted"> · last check: {d.lastError}</span> : null}
+              {d.verified ? <strong>Verified</strong> : <strong>Not verified yet</strong>} · {d.isPrivate ? 'private' : 'public'} ·{' '}
+              {d.verifiedMx ? 'MX points here' : 'MX not seen pointing here'}
+              {d.lastError ? <span class="muted"> · last check: {d.lastError}</span> : null}
             </p>
             <table class="list">
               <thead>
@@ -59,6 +61,26 @@ export function OwnDomains(props: { domains: OwnDomainView[]; csrf: string; mxHo
             <form method="post" action={`${path}/verify`}>
               <Csrf token={props.csrf} />
               <button type="submit">Check DNS now</button>
+            </form>
+            <form method="post" action={`${path}/settings`} class="stack">
+              <Csrf token={props.csrf} />
+              <span class="muted">For every message to the domain, besides each address's own settings:</span>{' '}
+              <label>
+                Forward to <input type="email" name="forward" value={d.forward ?? ''} />
+              </label>{' '}
+              <label>
+                Webhook <input type="url" name="webhook" value={d.webhook ?? ''} />
+              </label>{' '}
+              <label>
+                Slack webhook <input type="url" name="webhookSlack" value={d.webhookSlack ?? ''} />
+              </label>{' '}
+              <label>
+                <input type="checkbox" name="webhookSlackToFrom" value="true" checked={d.webhookSlackToFrom} /> To and From in Slack
+              </label>{' '}
+              <label>
+                <input type="checkbox" name="enablews" value="true" checked={d.enablews} /> Web socket
+              </label>{' '}
+              <button type="submit">Save</button>
             </form>
             <form method="post" action={`${path}/privacy`}>
               <Csrf token={props.csrf} />
