@@ -343,7 +343,8 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
       INSERT INTO attachments (content_id, idx, sha256, md5, filename, content_type, size, cid, inline)
       VALUES (${id}, ${idx}, ${a.sha256}, ${a.md5}, ${pgText(a.filename)}, ${pgText(a.contentType)}, ${a.size}, ${pgText(a.cid)}, ${a.inline})`);
   });
-  // The same rows WebhookStore.enqueueForReady queues, before `ready` flips (it selects copies not ready yet).
+  // The same rows WebhookStore.enqueueForReady queues, before `ready` flips
+  // (it selects copies not ready yet): first each address's own settings.
   run(tx`
     INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
     SELECT a.owner_id, a.address, m.id, k.kind, k.url, ${now}, ${now}
@@ -352,6 +353,27 @@ function attachmentsAndReady(tx: TransactionSql, r: ParseResult, now: number): {
     WHERE m.content_id = ${id} AND NOT m.ready AND coalesce(k.url, '') <> ''
       AND (m.captured_by IS NULL OR m.captured_by = a.owner_id)
     ORDER BY k.kind = 'slack', m.seq`);
+  // Then each verified account domain's own webhook and Slack post, as
+  // WebhookStore's enqueueReadyDomain* (SQLite migration 015): once per
+  // message, on the catch-all copy if there is one, else the domain's first
+  // copy, logged under *@domain; not to a URL the message already goes to.
+  for (const [kind, column] of [['webhook', 'webhook'], ['slack', 'webhook_slack']] as const) {
+    run(tx`
+      INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
+      SELECT DISTINCT ON (x.url) x.user_id, x.address, x.message_id, ${kind}, x.url, ${now}, ${now} FROM (
+        SELECT d.owner_id AS user_id, '*@' || d.domain AS address, d.${tx(column)} AS url, d.domain,
+          (SELECT m.id FROM messages m
+           WHERE m.content_id = ${id} AND NOT m.ready AND m.domain = d.domain AND (m.captured_by IS NULL OR m.captured_by = d.owner_id)
+           ORDER BY m.inbox = '*@' || d.domain DESC, m.seq LIMIT 1) AS message_id
+        FROM (SELECT DISTINCT domain FROM messages WHERE content_id = ${id} AND NOT ready) md
+        JOIN account_domains d ON d.domain = md.domain
+        WHERE d.verified IS NOT NULL AND coalesce(d.${tx(column)}, '') <> ''
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w
+            WHERE w.kind = ${kind} AND w.url = d.${tx(column)} AND w.message_id IN (SELECT id FROM messages WHERE content_id = ${id}))
+      ) x
+      WHERE x.message_id IS NOT NULL
+      ORDER BY x.url, x.domain`);
+  }
   run(tx`UPDATE messages SET ready = true WHERE content_id = ${id} AND NOT ready`);
   // The moment it became ready, by the database's clock; null when it already was (a second parse).
   const becameReady = tx<{ ready_at: number }[]>`

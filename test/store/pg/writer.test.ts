@@ -94,6 +94,11 @@ if (pg) {
     const [{ id: owner }] = await writerPool<{ id: number }[]>`
       INSERT INTO users (username, created, updated) VALUES ('hookowner', 0, 0) RETURNING id`;
     await writerPool`INSERT INTO addresses (address, owner_id, webhook, created, updated) VALUES ('hooked@mailroom.test', ${owner}, 'https://hooks.example/in', 0, 0)`;
+    // An own domain's webhook (SQLite migration 015): once per message, under *@domain; its Slack URL is the address's webhook URL but another kind.
+    await writerPool`INSERT INTO account_domains (domain, owner_id, token, verified, webhook, webhook_slack, created, updated)
+      VALUES ('own.example', ${owner}, 't', 1, 'https://hooks.example/domain', 'https://hooks.example/in', 0, 0)`;
+    await writerPool`INSERT INTO account_domains (domain, owner_id, token, verified, webhook, created, updated)
+      VALUES ('unverified.example', ${owner}, 't', NULL, 'https://hooks.example/never', 0, 0)`;
     const raw = Buffer.from(
       [
         'From: Carol <carol@example.org>',
@@ -116,11 +121,11 @@ if (pg) {
         '',
       ].join('\r\n'),
     );
-    const ids = await writer.ingest(incoming({ to: ['hooked@mailroom.test', 'other@mailroom.test'], raw }));
+    const ids = await writer.ingest(incoming({ to: ['hooked@mailroom.test', 'other@mailroom.test', 'a@own.example', 'b@own.example', 'x@unverified.example'], raw }));
     const parsed = await parseMessage(raw);
     const ready = await writer.applyParse(ids.contentId, parsed);
     assert.equal(ready.copies.map((c) => c.id), ids.messageIds);
-    assert.equal(ready.copies.map((c) => c.inbox), ['hooked@mailroom.test', 'other@mailroom.test']);
+    assert.equal(ready.copies.map((c) => c.inbox), ['hooked@mailroom.test', 'other@mailroom.test', 'a@own.example', 'b@own.example', 'x@unverified.example']);
     const [c] = await reader<{ parse_state: string; subject: string; body_z: Buffer; n_ready: number; n_att: number; blob: Buffer }[]>`
       SELECT parse_state, subject, body_z,
         (SELECT count(*)::int FROM messages WHERE content_id = c.id AND ready) AS n_ready,
@@ -130,11 +135,15 @@ if (pg) {
     assert.is(c.parse_state, 'ok');
     assert.is(c.subject, 'with attachment');
     assert.match(decodeBody(c.body_z).text, /the body text/);
-    assert.is(c.n_ready, 2);
+    assert.is(c.n_ready, 5);
     assert.is(c.n_att, 1);
     assert.is(c.blob.toString(), 'attachment bytes');
-    const hooks = await reader<{ address: string; message_id: string; url: string }[]>`SELECT address, message_id, url FROM webhook_deliveries`;
-    assert.equal(hooks.map((h) => [h.address, h.message_id, h.url]), [['hooked@mailroom.test', ids.messageIds[0], 'https://hooks.example/in']]);
+    const hooks = await reader<{ address: string; message_id: string; kind: string; url: string }[]>`SELECT address, message_id, kind, url FROM webhook_deliveries ORDER BY id`;
+    assert.equal(hooks.map((h) => [h.address, h.message_id, h.kind, h.url]), [
+      ['hooked@mailroom.test', ids.messageIds[0], 'webhook', 'https://hooks.example/in'],
+      ['*@own.example', ids.messageIds[2], 'webhook', 'https://hooks.example/domain'],
+      ['*@own.example', ids.messageIds[2], 'slack', 'https://hooks.example/in'],
+    ]);
     await writer.close();
   });
 
