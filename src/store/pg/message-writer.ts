@@ -313,6 +313,8 @@ async function storeParse(tx: TransactionSql, r: ParseResult): Promise<{ receive
   const compressed = r.rawZ
     ? tx`UPDATE contents SET raw = ${r.rawZ}, raw_encoding = 'deflate' WHERE id = ${r.contentId} AND raw_encoding = 'identity'`.execute()
     : null;
+  // Awaited below; if the UPDATE fails first, its failure (the same aborted transaction) must not go unhandled.
+  compressed?.catch(() => {});
   const rows = await tx<{ received: number }[]>`
     UPDATE contents SET
       parse_state = ${p.ok ? 'ok' : 'failed'}, parse_error = ${pgText(p.error)}, subject = ${pgText(p.subject)},
