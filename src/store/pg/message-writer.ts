@@ -18,7 +18,7 @@
 // The SMTP receiver needs only ingest() and pendingMessages (ReceiverDeps),
 // so this class can stand where StoreWriter stands once the read side runs
 // on PostgreSQL too.
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import type { Sql, TransactionSql } from './driver.js';
 import type { IncomingMessage, ReadyCopies, StoredIds } from '../messages.js';
 import type { ParsedMessage } from '../../mail/types.js';
@@ -64,13 +64,15 @@ export interface PgWriterStats {
 }
 
 export class PgMessageWriter {
-  private readonly urgent: Pending<IncomingMessage, StoredIds>[] = [];
+  private readonly urgent: Pending<ReceivedRow, StoredIds>[] = [];
   private readonly deferred: Pending<ParseResult, ReadyCopies>[] = [];
   private committing = false;
   private scheduled = false;
   private deferring = false;
   private deferTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Messages being hashed before they join the queue. */
+  private preparing = 0;
   private closed = false;
   readonly stats: PgWriterStats = { commits: 0, maxBatch: 0, readyCommits: 0 };
 
@@ -85,17 +87,24 @@ export class PgMessageWriter {
    * contents row and one messages row per distinct inbox, as
    * MessageStore.insertReceived writes them.
    */
-  ingest(message: IncomingMessage): Promise<StoredIds> {
-    if (this.closed) return Promise.reject(new StoreWriteError('EWRITER', 'writer closed'));
+  async ingest(message: IncomingMessage): Promise<StoredIds> {
+    if (this.closed) throw new StoreWriteError('EWRITER', 'writer closed');
+    this.preparing++;
+    let row: ReceivedRow;
+    try {
+      row = await receivedRow(message);
+    } finally {
+      this.preparing--;
+    }
     return new Promise((resolve, reject) => {
-      this.urgent.push({ input: message, resolve, reject });
+      this.urgent.push({ input: row, resolve, reject });
       this.schedule();
     });
   }
 
   /** Received messages not committed yet (back-pressure, as StoreWriter.pendingMessages counts its own). */
   get pendingMessages(): number {
-    return this.urgent.length + this.inFlight;
+    return this.preparing + this.urgent.length + this.inFlight;
   }
 
   /**
@@ -123,7 +132,7 @@ export class PgMessageWriter {
   /** Waits for what was handed in to be committed, then refuses more. The pool is the caller's to end. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.committing || this.deferring || this.urgent.length || this.deferred.length) {
+    while (this.preparing || this.committing || this.deferring || this.urgent.length || this.deferred.length) {
       if (this.deferred.length) this.flushDeferredSoon();
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -156,8 +165,8 @@ export class PgMessageWriter {
     }
   }
 
-  private async commitReceived(batch: Pending<IncomingMessage, StoredIds>[]): Promise<void> {
-    const rows = batch.map((p) => receivedRow(p.input));
+  private async commitReceived(batch: Pending<ReceivedRow, StoredIds>[]): Promise<void> {
+    const rows = batch.map((p) => p.input);
     let ids: number[];
     try {
       ids = await this.sql.begin(async (tx) => {
@@ -271,8 +280,14 @@ interface ReceivedRow {
   copies: Array<{ id: string; inbox: string; original_inbox: string; domain: string; received: number; captured_by: number | null }>;
 }
 
-/** The rows insertReceived writes in SQLite, for one message: raw deflated when small (body-codec.ts), one copy per distinct inbox. */
-function receivedRow(msg: IncomingMessage): ReceivedRow {
+/**
+ * The rows insertReceived writes in SQLite, for one message: raw deflated
+ * when small (body-codec.ts, bounded work), one copy per distinct inbox. The
+ * SHA-256 of up to 25 MB runs on libuv's thread pool (WebCrypto digest), not
+ * on the event loop that answers SMTP, where SQLite's writer thread ran it.
+ */
+async function receivedRow(msg: IncomingMessage): Promise<ReceivedRow> {
+  const sha256 = Buffer.from(await webcrypto.subtle.digest('SHA-256', msg.raw)).toString('hex');
   // A large message is stored as received and compressed after its 250 (applyParse's rawZ).
   const { data, encoding } = msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw) : { data: msg.raw, encoding: 'identity' as const };
   const seen = new Set<string>();
@@ -289,7 +304,7 @@ function receivedRow(msg: IncomingMessage): ReceivedRow {
       size: msg.raw.length,
       raw: data,
       raw_encoding: encoding,
-      sha256: createHash('sha256').update(msg.raw).digest('hex'),
+      sha256,
       mail_from: pgText(msg.mailFrom),
       rcpt_to: JSON.stringify(msg.recipients.map((r) => r.original)),
       ip: pgText(msg.ip),

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inflateRawSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { postgresForTests } from '../../helpers/postgres.js';
 import { PgMessageWriter } from '../../../src/store/pg/message-writer.js';
 import { openPool } from '../../../src/store/pg/driver.js';
@@ -32,8 +33,9 @@ if (pg) {
     const original = Buffer.from(msg.raw);
     const ids = await writer.ingest(msg);
     assert.is(ids.messageIds.length, 2, 'the same inbox twice is one copy');
-    const [c] = await reader<{ raw: Buffer; raw_encoding: string; size: number; parse_state: string; rcpt_to: string }[]>`
-      SELECT raw, raw_encoding, size, parse_state, rcpt_to FROM contents WHERE id = ${ids.contentId}`;
+    const [c] = await reader<{ raw: Buffer; raw_encoding: string; size: number; parse_state: string; rcpt_to: string; sha256: string }[]>`
+      SELECT raw, raw_encoding, size, parse_state, rcpt_to, sha256 FROM contents WHERE id = ${ids.contentId}`;
+    assert.is(c.sha256, createHash('sha256').update(original).digest('hex'));
     assert.is(c.raw_encoding, 'deflate', 'compressed in the database (body-codec.ts encodeRaw)');
     assert.ok(c.raw.length < original.length);
     assert.ok(inflateRawSync(c.raw).equals(original));
