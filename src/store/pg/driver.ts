@@ -6,8 +6,8 @@
 //     round trip each; in its own and third-party benchmarks it is the faster
 //     of the two by a wide margin for many small queries (our ingest shape);
 //   - upkeep: one package with no dependencies and its own TypeScript types
-//     (pg needs pg-pool, pg-types, pgpass, ... and @types/pg); LISTEN with
-//     re-listen after a lost connection is built in (pg leaves that to us),
+//     (pg needs pg-pool, pg-types, pgpass, ... and @types/pg); notifications
+//     and a lost connection arrive as plain callbacks (openListenConnection),
 //     and tagged-template queries cannot be built by string concatenation.
 // The rest of store/pg sees only `Sql` and openPool(), so swapping the
 // client later touches this file and the queries' syntax, nothing else.
