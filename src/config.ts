@@ -200,8 +200,21 @@ export const configSchema = z.strictObject({
     .strictObject({
       dataDir: z.string().min(1).default('./data'),
       maxDatabaseBytes: int(0).default(0),
+      // sqlite: the embedded store in dataDir (one node). postgres: a shared
+      // PostgreSQL at postgresUrl, for several nodes (issue 14, docs/scaling.md).
+      engine: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      postgresUrl: z
+        .string()
+        .trim()
+        .default('')
+        .refine((u) => u === '' || /^postgres(ql)?:\/\/\S+$/.test(u), { message: 'must be a postgres:// (or postgresql://) URL' }),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((s, ctx) => {
+      if (s.engine === 'postgres' && s.postgresUrl === '') {
+        ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'required when storage.engine is postgres (postgres://user@host:5432/database)' });
+      }
+    }),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

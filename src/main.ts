@@ -60,6 +60,12 @@ export interface StartOptions {
 }
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<Mailroom> {
+  // The PostgreSQL store (store/pg, issue 14) can take writes and carry
+  // ready events, but the services still read through the synchronous SQLite
+  // repositories: starting would serve an empty store beside the shared one.
+  if (config.storage.engine === 'postgres') {
+    throw new Error('storage.engine postgres is not yet wired for serving (the read side still runs on SQLite; docs/scaling.md): set storage.engine to sqlite');
+  }
   // The main thread's connection serves reads and the web's small writes; it
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);

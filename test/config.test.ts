@@ -81,6 +81,22 @@ test('environment overrides win over the file, with the documented names', () =>
   assert.equal(c.privacy.reservedLocalParts, ['postmaster', 'abuse']);
 });
 
+test('storage.engine postgres: the URL comes from the environment, and naming postgres without one stops the start', () => {
+  const c = loadConfig({
+    file: writeConfig('{}\n'),
+    cwd: ROOT,
+    env: { MAILROOM_STORAGE_ENGINE: 'postgres', MAILROOM_STORAGE_POSTGRES_URL: 'postgres://mailroom@db:5432/mailroom' },
+  });
+  assert.is(c.storage.engine, 'postgres');
+  assert.is(c.storage.postgresUrl, 'postgres://mailroom@db:5432/mailroom');
+  assert.is(loadConfig({ file: writeConfig('{}\n'), env: {}, cwd: ROOT }).storage.engine, 'sqlite');
+  const missing = problemsOf(() => loadConfig({ file: writeConfig('storage:\n  engine: postgres\n'), env: {}, cwd: ROOT }));
+  assert.ok(missing.some((p) => p.startsWith('storage.postgresUrl:') && /required when storage.engine is postgres/.test(p)), missing.join('\n'));
+  const wrong = problemsOf(() => loadConfig({ file: writeConfig('storage:\n  engine: mysql\n  postgresUrl: http://x\n'), env: {}, cwd: ROOT }));
+  assert.ok(wrong.some((p) => p.startsWith('storage.engine:')), wrong.join('\n'));
+  assert.ok(wrong.some((p) => p.startsWith('storage.postgresUrl:')), wrong.join('\n'));
+});
+
 test('MAILROOM_CONFIG names the file; a named file that is missing is an error', () => {
   const file = writeConfig('domains: [from-env-file.example]\n');
   assert.equal(loadConfig({ env: { MAILROOM_CONFIG: file }, cwd: ROOT }).domains, ['from-env-file.example']);

@@ -435,7 +435,8 @@ export class SmtpReceiver {
       const code = (err as { code?: string }).code ?? '';
       log.error({ err: { message: (err as Error).message, code }, session: session.id }, 'message not stored');
       // Generic text: the internal error is for the log, not for strangers (GUIDE, "Durability").
-      if (code === 'SQLITE_FULL') throw new SmtpError(452, '4.3.1 Insufficient system storage, try again later');
+      // SQLite past storage.maxDatabaseBytes; PostgreSQL's disk_full (SQLSTATE 53100).
+      if (code === 'SQLITE_FULL' || code === '53100') throw new SmtpError(452, '4.3.1 Insufficient system storage, try again later');
       throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
     }
     this.counts.accepted++;
