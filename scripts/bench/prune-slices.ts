@@ -48,13 +48,17 @@ try {
   const stretches: number[] = [];
   // Messages per delete batch and the time of the delete itself, to tell a large batch from a slow one.
   const batches: Array<{ n: number; ms: number }> = [];
-  const deleteIds = store.bulk.deleteIds.bind(store.bulk);
-  store.bulk.deleteIds = (ids: string[]) => {
-    const t1 = performance.now();
-    const n = deleteIds(ids);
-    batches.push({ n: ids.length, ms: performance.now() - t1 });
-    return n;
-  };
+  const bulk = store.bulk as unknown as Record<string, (ids: string[]) => number>;
+  for (const name of ['deleteIds', 'deleteIdsUnsynced']) {
+    const original = bulk[name]?.bind(store.bulk);
+    if (!original) continue;
+    bulk[name] = (ids: string[]) => {
+      const t1 = performance.now();
+      const n = original(ids);
+      batches.push({ n: ids.length, ms: performance.now() - t1 });
+      return n;
+    };
+  }
   let last = performance.now();
   const pause = () =>
     new Promise<void>((resolve) => {
