@@ -49,17 +49,15 @@ export class WebhookStore {
       // inbox's settings. A forwarded copy is a copy like any other: its
       // target's settings apply (push/forwarding.ts).
       // Captured mail is its capturer's alone (issue 12): never queued for another owner's webhook.
-      enqueueReadyWebhooks: db.prepare(
+      // One statement for both kinds (a webhook row first, then Slack, per copy in arrival order): it runs in every ready commit.
+      enqueueReady: db.prepare(
         `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
-         SELECT a.owner_id, a.address, m.id, 'webhook', a.webhook, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
-         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook, '') != ''
-           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
-      ),
-      enqueueReadySlack: db.prepare(
-        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
-         SELECT a.owner_id, a.address, m.id, 'slack', a.webhook_slack, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
-         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != ''
-           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
+         SELECT a.owner_id, a.address, m.id, k.kind, CASE k.kind WHEN 'webhook' THEN a.webhook ELSE a.webhook_slack END, @now, @now
+         FROM messages m JOIN addresses a ON a.address = m.inbox
+           JOIN (SELECT 'webhook' AS kind, 0 AS ord UNION ALL SELECT 'slack', 1) k
+             ON coalesce(CASE k.kind WHEN 'webhook' THEN a.webhook ELSE a.webhook_slack END, '') != ''
+         WHERE m.content_id = @contentId AND m.ready = 0
+           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY k.ord, m.seq`,
       ),
       due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
@@ -104,7 +102,7 @@ export class WebhookStore {
    * "delivered at least once"). Returns how many were queued.
    */
   enqueueForReady(contentId: number, now = Date.now()): number {
-    return this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes + this.stmts.enqueueReadySlack.run({ contentId, now }).changes;
+    return this.stmts.enqueueReady.run({ contentId, now }).changes;
   }
 
   due(now: number, limit: number): Delivery[] {
