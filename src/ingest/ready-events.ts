@@ -29,6 +29,12 @@ export interface ReadyNotice {
   /** When the 250 was earned (epoch ms), so 250→ready can be measured. */
   received: number;
   copies: ReadyCopy[];
+  /**
+   * Webhook and Slack deliveries queued in the commit that made it ready;
+   * absent when not known. 0 lets the webhook queue skip looking for due
+   * rows on the main thread (issue 16: one query per ready message there).
+   */
+  deliveries?: number;
 }
 
 export type ReadyListener = (notice: ReadyNotice) => void;

@@ -54,6 +54,7 @@ const REASONS: Record<WallReason, string> = {
 };
 
 export interface ParseOutcome {
+  /** When bodyZ is given, parsed.html and parsed.headers are empty: they are in bodyZ (parse-worker.ts). */
   parsed: ParsedMessage;
   /** The stored body document, when the worker made it. */
   bodyZ?: Buffer;

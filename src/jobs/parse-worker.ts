@@ -13,6 +13,7 @@ export interface ParseRequest {
 }
 
 export interface ParseAnswer {
+  /** html and headers are '' and [] here: they are in bodyZ. */
   parsed: ParsedMessage;
   bodyZ: Uint8Array;
   /** The raw source deflated, for a message the writer stored uncompressed (issue 16); absent when it did or when it does not compress. */
@@ -30,5 +31,9 @@ serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   const rawZ = packed && packed.encoding === 'deflate' ? packed.data : undefined;
   // Attachment bytes go back as transferable buffers, not copied element by element.
   const transfer = parsed.attachments.map((a) => a.content.buffer).filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
-  return { output: { parsed, bodyZ, rawZ }, transfer };
+  // HTML and headers travel inside bodyZ only: nothing after the worker reads
+  // them from `parsed` (applyParse stores bodyZ), and copying them out of the
+  // worker and back into the writer thread was the largest part of the
+  // answer's structured clone (issue 16).
+  return { output: { parsed: { ...parsed, html: '', headers: [] }, bodyZ, rawZ }, transfer };
 });

@@ -62,7 +62,9 @@ export class WebhookQueue {
   }
 
   /** A message became ready: its deliveries (if any) are already committed, so look for due rows now rather than at the next poll. */
-  onReady(_notice: ReadyNotice): void {
+  onReady(notice: ReadyNotice): void {
+    // None queued with it: nothing new is due (retries have their own timer and the poll).
+    if (notice.deliveries === 0) return;
     this.pump();
   }
 

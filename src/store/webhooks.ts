@@ -65,17 +65,15 @@ export class WebhookStore {
       // inbox's settings. A forwarded copy is a copy like any other: its
       // target's settings apply (push/forwarding.ts).
       // Captured mail is its capturer's alone (issue 12): never queued for another owner's webhook.
-      enqueueReadyWebhooks: db.prepare(
+      // One statement for both kinds (a webhook row first, then Slack, per copy in arrival order): it runs in every ready commit.
+      enqueueReady: db.prepare(
         `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
-         SELECT a.owner_id, a.address, m.id, 'webhook', a.webhook, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
-         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook, '') != ''
-           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
-      ),
-      enqueueReadySlack: db.prepare(
-        `INSERT INTO webhook_deliveries (user_id, address, message_id, kind, url, created, next_at)
-         SELECT a.owner_id, a.address, m.id, 'slack', a.webhook_slack, @now, @now FROM messages m JOIN addresses a ON a.address = m.inbox
-         WHERE m.content_id = @contentId AND m.ready = 0 AND coalesce(a.webhook_slack, '') != ''
-           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY m.seq`,
+         SELECT a.owner_id, a.address, m.id, k.kind, CASE k.kind WHEN 'webhook' THEN a.webhook ELSE a.webhook_slack END, @now, @now
+         FROM messages m JOIN addresses a ON a.address = m.inbox
+           JOIN (SELECT 'webhook' AS kind, 0 AS ord UNION ALL SELECT 'slack', 1) k
+             ON coalesce(CASE k.kind WHEN 'webhook' THEN a.webhook ELSE a.webhook_slack END, '') != ''
+         WHERE m.content_id = @contentId AND m.ready = 0
+           AND (m.captured_by IS NULL OR m.captured_by = a.owner_id) ORDER BY k.ord, m.seq`,
       ),
       // An account domain's own webhook and Slack post (issue 11, migration 015):
       // once per message for each verified domain among its copies, on the
@@ -131,8 +129,7 @@ export class WebhookStore {
   enqueueForReady(contentId: number, now = Date.now()): number {
     // Addresses first: the domains' statements skip URLs the addresses already got.
     return (
-      this.stmts.enqueueReadyWebhooks.run({ contentId, now }).changes +
-      this.stmts.enqueueReadySlack.run({ contentId, now }).changes +
+      this.stmts.enqueueReady.run({ contentId, now }).changes +
       this.stmts.enqueueReadyDomainWebhooks.run({ contentId, now }).changes +
       this.stmts.enqueueReadyDomainSlack.run({ contentId, now }).changes
     );

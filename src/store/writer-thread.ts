@@ -23,10 +23,10 @@ function send(msg: FromWriter): void {
 
 try {
   const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
-  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies }) => {
+  const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies, deliveries }) => {
     // Deleted before its processing committed: nobody to tell, but the backlog shrank.
     const backlog = parseQueue.length;
-    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies }, backlog });
+    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies, deliveries }, backlog });
     else send({ type: 'backlog', backlog });
   });
   const resumed = parseQueue.resume();

@@ -59,9 +59,13 @@ test('applyParse commits the webhook and Slack deliveries of every copy that ask
       ].sort(),
     );
 
+    // The ready notice carries the count, so the main thread's webhook queue looks for due rows only when there are new ones.
+    assert.is(ready.deliveries, 3);
+
     // A re-parse (mailroom reparse) of a message already ready is not new mail: nothing is queued twice.
-    store.messages.applyParse(contentId, await parseMessage(store.messages.raw(contentId)!));
+    const again = store.messages.applyParse(contentId, await parseMessage(store.messages.raw(contentId)!));
     assert.equal(rows(store).map((r) => r.id), queued.map((r) => r.id));
+    assert.is(again.deliveries, 0);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
