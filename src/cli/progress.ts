@@ -46,7 +46,8 @@ export function progressReporter(io: Io, unit: string, opts: { lineEveryMs?: num
     if (u.label !== label) {
       label = u.label;
       started = now;
-      lastShown = 0;
+      // A terminal shows the new part at once; a log gets its first line after a while, or when it is done.
+      lastShown = live ? 0 : now;
     }
     if (!u.finished && now - lastShown < every) return;
     lastShown = now;

@@ -37,8 +37,6 @@ export interface CopiedTable {
   name: string;
   /** Primary key columns: the copy order and the resume point. */
   key: string[];
-  /** Byte columns whose SHA-256 goes into the checksum beside the key. */
-  checksumBytes?: string[];
 }
 
 /**
@@ -51,8 +49,8 @@ export const COPIED_TABLES: CopiedTable[] = [
   { name: 'sessions', key: ['hash'] },
   { name: 'addresses', key: ['address'] },
   { name: 'account_domains', key: ['domain'] },
-  { name: 'contents', key: ['id'], checksumBytes: ['raw'] },
-  { name: 'blobs', key: ['sha256'], checksumBytes: ['data'] },
+  { name: 'contents', key: ['id'] },
+  { name: 'blobs', key: ['sha256'] },
   { name: 'attachments', key: ['content_id', 'idx'] },
   { name: 'messages', key: ['seq'] },
   { name: 'audit_log', key: ['id'] },
@@ -201,6 +199,13 @@ function contentsExtras(src: Row, out: Row): { id: number; subject: string; addr
   return { id: Number(src.id), subject: searchText(String(src.subject ?? '')), addresses: searchText(headerAddrs), body: searchText(text) };
 }
 
+/** A SQLite row as PostgreSQL stores it, and for contents the words of its search vector. */
+function toPgRow(table: string, r: Row, cols: ColumnInfo[]): { out: Row; search: ReturnType<typeof contentsExtras> } {
+  const out: Row = {};
+  for (const c of cols) out[c.name] = convert(r[c.name], c.pgType);
+  return { out, search: table === 'contents' ? contentsExtras(r, out) : null };
+}
+
 async function ensureProgressTable(sql: Sql): Promise<void> {
   await sql.unsafe(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
     table_name  text    PRIMARY KEY,
@@ -280,12 +285,8 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
       const search: Array<[number, string, string, string]> = [];
       let bytes = 0;
       for (const r of (lastKey ? after.iterate(...lastKey) : first.iterate()) as IterableIterator<Row>) {
-        const out: Row = {};
-        for (const c of cols) out[c.name] = convert(r[c.name], c.pgType);
-        if (t.name === 'contents') {
-          const s = contentsExtras(r, out);
-          if (s) search.push([s.id, s.subject, s.addresses, s.body]);
-        }
+        const { out, search: s } = toPgRow(t.name, r, cols);
+        if (s) search.push([s.id, s.subject, s.addresses, s.body]);
         rows.push(out);
         for (const v of Object.values(out)) bytes += Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? v.length : 8;
         lastKey = t.key.map((k) => r[k] as string | number);
@@ -347,35 +348,34 @@ export interface TableCheck {
 }
 
 /**
- * Per table: row counts, and a SHA-256 over the primary keys in order with,
- * for the raw messages and attachment bytes, each value's own SHA-256
- * (computed by PostgreSQL on its side, so the bytes are not read back).
- * Text keys are ordered bytewise on both sides (SQLite's BINARY, COLLATE "C").
+ * Per table: row counts, and a SHA-256 over every row in primary key order:
+ * each column both engines have, the SQLite side converted as the copy
+ * converts it (so a message marked read or a key revoked after it was copied
+ * is a difference), byte columns by their own SHA-256 (computed by
+ * PostgreSQL on its side, so raw messages are not read back). Text keys are
+ * ordered bytewise on both sides (SQLite's BINARY, COLLATE "C"). The search
+ * vector and ready_at are PostgreSQL's own and not compared.
  */
 export async function verifyCopy(snap: SqliteSnapshot, sql: Sql): Promise<TableCheck[]> {
   const checks: TableCheck[] = [];
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   for (const t of COPIED_TABLES) {
-    const bytesCols = t.checksumBytes ?? [];
+    const cols = await sharedColumns(snap.db, sql, t.name);
     const sqliteHash = createHash('sha256');
     let sqliteRows = 0;
     const order = t.key.map((k) => `"${k}"`).join(', ');
-    const select = [...t.key, ...bytesCols].map((k) => `"${k}"`).join(', ');
-    for (const r of snap.db.prepare(`SELECT ${select} FROM "${t.name}" ORDER BY ${order}`).raw().iterate() as IterableIterator<unknown[]>) {
-      const line = [...r.slice(0, t.key.length), ...r.slice(t.key.length).map((b) => (b == null ? null : createHash('sha256').update(b as Buffer).digest('hex')))];
+    const selectCols = t.name === 'contents' ? '*' : cols.map((c) => `"${c.name}"`).join(', ');
+    for (const r of snap.db.prepare(`SELECT ${selectCols} FROM "${t.name}" ORDER BY ${order}`).iterate() as IterableIterator<Row>) {
+      const { out } = toPgRow(t.name, r, cols);
+      const line = cols.map((c) => (Buffer.isBuffer(out[c.name]) ? sha(out[c.name] as Buffer) : out[c.name]));
       sqliteHash.update(JSON.stringify(line) + '\n');
       sqliteRows++;
     }
     const pgHash = createHash('sha256');
     let pgRows = 0;
-    const textKeys = new Set(
-      (
-        await sql<{ column_name: string }[]>`
-        SELECT column_name FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = ${t.name} AND data_type = 'text'`
-      ).map((c) => c.column_name),
-    );
-    const pgOrder = t.key.map((k) => (textKeys.has(k) ? `"${k}" COLLATE "C"` : `"${k}"`)).join(', ');
-    const pgSelect = [...t.key.map((k) => `"${k}"`), ...bytesCols.map((b) => `encode(sha256("${b}"), 'hex')`)].join(', ');
+    const type = new Map(cols.map((c) => [c.name, c.pgType]));
+    const pgOrder = t.key.map((k) => (type.get(k) === 'text' ? `"${k}" COLLATE "C"` : `"${k}"`)).join(', ');
+    const pgSelect = cols.map((c) => (c.pgType === 'bytea' ? `encode(sha256("${c.name}"), 'hex')` : `"${c.name}"`)).join(', ');
     const cursor = sql.unsafe(`SELECT ${pgSelect} FROM "${t.name}" ORDER BY ${pgOrder}`).values().cursor(2000);
     for await (const batch of cursor) {
       for (const r of batch as unknown[][]) {

@@ -14,6 +14,7 @@ import { openStore } from '../../../src/store/index.js';
 import { Seeder } from '../../../scripts/bench/seed.js';
 import { searchMessageIds } from '../../../src/store/pg/message-search.js';
 import { COPIED_TABLES } from '../../../src/store/pg/copy-from-sqlite.js';
+import { decodeBody } from '../../../src/store/body-codec.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const MESSAGES = 10_000;
@@ -51,6 +52,16 @@ function seedStore(dir: string, messages: number): { raw: Map<number, Buffer>; s
   const subjectWord = seeder.searchQueries()[2]!;
   store.close();
   const raw = new Map<number, Buffer>();
+  withDatabaseFile(
+    store,
+    (db) => {
+      // A message parsed before SQLite migration 005 keeps its body in the plain columns (PostgreSQL has only body_z),
+      db.prepare(`UPDATE contents SET body_z = NULL, text = 'legacy body quetzalcoatlus', html = '<p>legacy</p>', headers_json = '[["subject","old"]]' WHERE id = 7`).run();
+      // and a hostile subject holds a NUL, which PostgreSQL text cannot.
+      db.prepare(`UPDATE contents SET subject = 'before' || char(0) || 'after' WHERE id = 8`).run();
+    },
+    { write: true },
+  );
   withDatabaseFile(store, (db) => {
     for (const id of [1, 2, Math.floor(messages / 2), messages]) raw.set(id, db.prepare('SELECT raw FROM contents WHERE id = ?').pluck().get(id) as Buffer);
   });
@@ -115,6 +126,11 @@ if (pg && other) {
     }
     // The search vector is rebuilt: a rare word of the seeded text is found.
     assert.ok((await searchMessageIds(sql, seeded.subjectWord, { limit: 1000 })).length > 0, 'migrated mail is searchable');
+    const [legacy] = await sql<{ body_z: Buffer }[]>`SELECT body_z FROM contents WHERE id = 7`;
+    assert.equal(decodeBody(legacy!.body_z), { text: 'legacy body quetzalcoatlus', html: '<p>legacy</p>', headers: [['subject', 'old']] });
+    assert.is((await searchMessageIds(sql, 'quetzalcoatlus')).length, (await sql`SELECT 1 FROM messages WHERE content_id = 7`).length);
+    const [{ subject }] = await sql<{ subject: string }[]>`SELECT subject FROM contents WHERE id = 8`;
+    assert.is(subject, 'before\uFFFDafter');
     const [{ n: notSearchable }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM contents WHERE search IS NULL AND parse_state <> 'pending'`;
     assert.is(notSearchable, 0);
     // Identity sequences continue past the copied ids, and past the removed account's id.
@@ -139,11 +155,21 @@ if (pg && other) {
 
   test('a change on the SQLite side after the copy fails the verification', async () => {
     // The copy is of a snapshot: a row deleted afterwards is a difference the verification must show.
-    withDatabaseFile({ file: path.join(dir, 'mailroom.db') }, (db) => db.prepare(`DELETE FROM api_keys WHERE name = 'laptop'`).run(), { write: true });
+    // A row gone, and a column of a copied row changed (not a key, not bytes: a message marked read).
+    withDatabaseFile(
+      { file: path.join(dir, 'mailroom.db') },
+      (db) => {
+        db.prepare(`DELETE FROM api_keys WHERE name = 'laptop'`).run();
+        db.prepare(`UPDATE messages SET read = 1 - read WHERE seq = 5`).run();
+      },
+      { write: true },
+    );
     const run = runCommand(dir, pg.url);
     assert.is(await run.exited, 1, run.output());
     assert.match(run.output(), /api_keys\s+1\s+2\s+\S+\s+DIFFERS/);
-    assert.match(run.output(), /verification FAILED: api_keys/);
+    assert.match(run.output(), /messages\s+(\d+)\s+\1\s+\S+\s+DIFFERS/);
+    assert.match(run.output(), /verification FAILED: api_keys, messages differ/);
+    assert.match(run.output(), /users\s+\d+\s+\d+\s+\S+\s+ok/);
   });
 
   test('a target holding another store copy is refused', async () => {
