@@ -68,6 +68,15 @@ function seedStore(dir: string, messages: number): { raw: Map<number, Buffer>; s
   return { raw, subjectWord };
 }
 
+test('every data table of the SQLite schema is copied (a new table must be added to COPIED_TABLES)', () => {
+  const store = openStore(tempDir());
+  store.close();
+  const tables = withDatabaseFile(store, (db) => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]);
+  // Not data: the FTS5 index and its shadow tables (rebuilt as the tsvector), SQLite's own, and each engine's migration record.
+  const data = tables.filter((t) => !t.startsWith('message_fts') && !t.startsWith('sqlite_') && t !== 'schema_migrations').sort();
+  assert.equal(COPIED_TABLES.map((t) => t.name).sort(), data);
+});
+
 if (pg && other) {
   test.after(async () => {
     await pg.drop();
