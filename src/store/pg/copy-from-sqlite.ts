@@ -180,7 +180,12 @@ function contentsExtras(src: Row, out: Row): { id: number; subject: string; addr
   const parsed = src.parse_state !== 'pending';
   let text = '';
   if (src.body_z) {
-    if (parsed) text = decodeBody(src.body_z as Buffer).text;
+    try {
+      if (parsed) text = decodeBody(src.body_z as Buffer).text;
+    } catch {
+      // A body that does not inflate is copied as it is; the search then has
+      // its subject and addresses only (the raw message is the source of truth).
+    }
   } else if (parsed) {
     let headers: Array<[string, string]> = [];
     try {
@@ -281,8 +286,9 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
     const insertCols = [...cols.map((c) => c.name), ...(t.name === 'contents' ? ['ready_at'] : [])];
     opts.onProgress?.({ table: t.name, done, total, copiedNow, finished: false });
     for (;;) {
+      const batchStart = lastKey;
       const rows: Row[] = [];
-      const search: Array<[number, string, string, string]> = [];
+      const search: SearchRow[] = [];
       let bytes = 0;
       for (const r of (lastKey ? after.iterate(...lastKey) : first.iterate()) as IterableIterator<Row>) {
         const { out, search: s } = toPgRow(t.name, r, cols);
@@ -293,21 +299,7 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
         if (rows.length >= batchRows || bytes >= batchBytes) break;
       }
       if (!rows.length) break;
-      await sql.begin(async (tx) => {
-        await tx`INSERT INTO ${tx(t.name)} ${tx(rows as Array<Record<string, string | number | boolean | Buffer | null>>, insertCols)}`;
-        if (search.length) {
-          // As message-writer.ts storeParse: subject (A), envelope sender and header addresses (B), text (C).
-          await tx`
-            UPDATE contents c SET search = setweight(to_tsvector('mailroom', v.subject), 'A')
-              || setweight(to_tsvector('mailroom', regexp_replace(c.mail_from, '[^[:alnum:]]+', ' ', 'g') || ' ' || v.addresses), 'B')
-              || setweight(to_tsvector('mailroom', v.body), 'C')
-            FROM (VALUES ${tx(search)}) AS v(id, subject, addresses, body)
-            WHERE c.id = v.id::bigint`;
-        }
-        await tx`
-          UPDATE ${tx(PROGRESS_TABLE)} SET last_key = ${JSON.stringify(lastKey)}, copied = copied + ${rows.length}, updated = ${Date.now()}
-          WHERE table_name = ${t.name}`;
-      });
+      await writeBatch(sql, t.name, rows, insertCols, search, { from: batchStart, to: lastKey!, copiedBefore: done });
       done += rows.length;
       copiedNow += rows.length;
       opts.onProgress?.({ table: t.name, done, total, copiedNow, finished: false });
@@ -318,6 +310,46 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
     result.tables.push({ table: t.name, rows: done, copiedNow });
   }
   return result;
+}
+
+type SearchRow = [id: number, subject: string, addresses: string, body: string];
+
+/**
+ * One batch in one transaction: the rows, their search vectors (contents)
+ * and the progress mark, so a run killed at any point leaves the batch
+ * whole with its mark, or neither.
+ */
+async function writeBatch(
+  sql: Sql,
+  table: string,
+  rows: Row[],
+  cols: string[],
+  search: SearchRow[],
+  at: { from: Key | null; to: Key; copiedBefore: number },
+): Promise<void> {
+  try {
+    await sql.begin(async (tx) => {
+      await tx`INSERT INTO ${tx(table)} ${tx(rows as Array<Record<string, string | number | boolean | Buffer | null>>, cols)}`;
+      if (search.length) {
+        // As message-writer.ts storeParse: subject (A), envelope sender and header addresses (B), text (C).
+        await tx`
+          UPDATE contents c SET search = setweight(to_tsvector('mailroom', v.subject), 'A')
+            || setweight(to_tsvector('mailroom', regexp_replace(c.mail_from, '[^[:alnum:]]+', ' ', 'g') || ' ' || v.addresses), 'B')
+            || setweight(to_tsvector('mailroom', v.body), 'C')
+          FROM (VALUES ${tx(search)}) AS v(id, subject, addresses, body)
+          WHERE c.id = v.id::bigint`;
+      }
+      // `copied = copiedBefore`: a second run copying into the same database at the same time finds the mark moved and stops.
+      const marked = await tx`
+        UPDATE ${tx(PROGRESS_TABLE)} SET last_key = ${JSON.stringify(at.to)}, copied = copied + ${rows.length}, updated = ${Date.now()}
+        WHERE table_name = ${table} AND copied = ${at.copiedBefore}`;
+      if (!marked.count) throw new Error('another migrate-store run is copying into this database at the same time');
+    });
+  } catch (err) {
+    // Which table and where, and PostgreSQL's detail (the row a constraint refused), for the operator.
+    const e = err as Error & { detail?: string };
+    throw new Error(`copying ${table} after key ${JSON.stringify(at.from)}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`);
+  }
 }
 
 /**
