@@ -176,7 +176,7 @@ function parseJsonArray(s: unknown): Array<{ address?: string; name?: string }> 
  * before SQLite's migration 005 (PostgreSQL has no plain body columns), and
  * the search words and ready_at of a processed message.
  */
-function contentsExtras(src: Row, out: Row): { id: number; subject: string; addresses: string; body: string } | null {
+function contentsExtras(src: Row, out: Row): { subject: string; addresses: string; body: string } | null {
   const parsed = src.parse_state !== 'pending';
   let text = '';
   if (src.body_z) {
@@ -201,7 +201,7 @@ function contentsExtras(src: Row, out: Row): { id: number; subject: string; addr
   out.ready_at = parsed ? src.received : null;
   if (!parsed) return null;
   const headerAddrs = headerAddresses([...parseJsonArray(src.from_json), ...parseJsonArray(src.to_json), ...parseJsonArray(src.cc_json)]);
-  return { id: Number(src.id), subject: searchText(String(src.subject ?? '')), addresses: searchText(headerAddrs), body: searchText(text) };
+  return { subject: searchText(String(src.subject ?? '')), addresses: searchText(headerAddrs), body: searchText(text) };
 }
 
 /** A SQLite row as PostgreSQL stores it, and for contents the words of its search vector. */
@@ -283,16 +283,16 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
     const order = t.key.map((k) => `"${k}"`).join(', ');
     const first = src.prepare(`SELECT ${selectCols} FROM "${t.name}" ORDER BY ${order}`);
     const after = src.prepare(`SELECT ${selectCols} FROM "${t.name}" WHERE ${keyWhere(t.key)} ORDER BY ${order}`);
-    const insertCols = [...cols.map((c) => c.name), ...(t.name === 'contents' ? ['ready_at'] : [])];
+    const insertCols: ColumnInfo[] = [...cols, ...(t.name === 'contents' ? [{ name: 'ready_at', pgType: 'bigint' }] : [])];
     opts.onProgress?.({ table: t.name, done, total, copiedNow, finished: false });
     for (;;) {
       const batchStart = lastKey;
       const rows: Row[] = [];
-      const search: SearchRow[] = [];
+      const search: Array<SearchRow | null> = [];
       let bytes = 0;
       for (const r of (lastKey ? after.iterate(...lastKey) : first.iterate()) as IterableIterator<Row>) {
         const { out, search: s } = toPgRow(t.name, r, cols);
-        if (s) search.push([s.id, s.subject, s.addresses, s.body]);
+        search.push(s ? [s.subject, s.addresses, s.body] : null);
         rows.push(out);
         for (const v of Object.values(out)) bytes += Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? v.length : 8;
         lastKey = t.key.map((k) => r[k] as string | number);
@@ -312,7 +312,8 @@ export async function copyFromSqlite(snap: SqliteSnapshot, sql: Sql, opts: CopyO
   return result;
 }
 
-type SearchRow = [id: number, subject: string, addresses: string, body: string];
+/** The words of a processed message's search vector: subject, addresses, text. */
+type SearchRow = [subject: string, addresses: string, body: string];
 
 /**
  * One batch in one transaction: the rows, their search vectors (contents)
@@ -323,21 +324,31 @@ async function writeBatch(
   sql: Sql,
   table: string,
   rows: Row[],
-  cols: string[],
-  search: SearchRow[],
+  cols: ColumnInfo[],
+  search: Array<SearchRow | null>,
   at: { from: Key | null; to: Key; copiedBefore: number },
 ): Promise<void> {
   try {
     await sql.begin(async (tx) => {
-      await tx`INSERT INTO ${tx(table)} ${tx(rows as Array<Record<string, string | number | boolean | Buffer | null>>, cols)}`;
-      if (search.length) {
-        // As message-writer.ts storeParse: subject (A), envelope sender and header addresses (B), text (C).
+      const names = cols.map((c) => c.name);
+      if (table !== 'contents') {
+        await tx`INSERT INTO ${tx(table)} ${tx(rows as Array<Record<string, string | number | boolean | Buffer | null>>, names)}`;
+      } else {
+        // The search vector built in the same INSERT, as message-writer.ts
+        // storeParse fills it: subject (A), envelope sender and header
+        // addresses (B), text (C); NULL for a message not processed yet.
+        // (A separate UPDATE would write every row, and its index entries, twice.)
+        // VALUES leaves numbers untyped, hence the cast to each column's type.
+        const values = rows.map((r, i) => [...names.map((n) => r[n] as string | number | boolean | Buffer | null), ...(search[i] ?? [null, null, null])]);
+        const aliases: string[] = [...names, 's_subject', 's_addresses', 's_body'];
+        const typed = cols.map((c) => `v."${c.name}"::${c.pgType}`).join(', ');
         await tx`
-          UPDATE contents c SET search = setweight(to_tsvector('mailroom', v.subject), 'A')
-            || setweight(to_tsvector('mailroom', regexp_replace(c.mail_from, '[^[:alnum:]]+', ' ', 'g') || ' ' || v.addresses), 'B')
-            || setweight(to_tsvector('mailroom', v.body), 'C')
-          FROM (VALUES ${tx(search)}) AS v(id, subject, addresses, body)
-          WHERE c.id = v.id::bigint`;
+          INSERT INTO contents (${tx(names)}, search)
+          SELECT ${tx.unsafe(typed)},
+            setweight(to_tsvector('mailroom', v.s_subject), 'A')
+              || setweight(to_tsvector('mailroom', regexp_replace(v.mail_from, '[^[:alnum:]]+', ' ', 'g') || ' ' || v.s_addresses), 'B')
+              || setweight(to_tsvector('mailroom', v.s_body), 'C')
+          FROM (VALUES ${tx(values as unknown as string[][])}) AS v(${tx(aliases)})`;
       }
       // `copied = copiedBefore`: a second run copying into the same database at the same time finds the mark moved and stops.
       const marked = await tx`
