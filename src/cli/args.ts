@@ -32,6 +32,12 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   stdin: () => Promise<string>;
+  /**
+   * Rewrites the last line of stderr in place (a progress bar); present only
+   * when stderr is a terminal. Without it, progress goes out as lines (a pipe,
+   * a log file, a test).
+   */
+  errLive?: (s: string) => void;
 }
 
 /** What a command gets: the words after its name, the options, and the parts it works with. */

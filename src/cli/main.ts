@@ -41,8 +41,13 @@ const USAGE = `usage: mailroom <command> [options]
   backup <file>                         online copy of the database, safe while mail arrives
   reparse [--all-failed] [--id ID[,ID…]] [--time-limit-ms N] [--memory-mb N]
                                         parse failed messages again with a larger budget
+  migrate-store --to postgres://… [--batch N]
+                                        copy this store into PostgreSQL (resumable, verified;
+                                        docs/scaling.md); exit 1 when the verification differs
 
 Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
+
+const ONE_WORD = ['backup', 'reparse', 'migrate-store'];
 
 export async function runCli(argv: string[], deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver }, io: Io): Promise<number> {
   const { store, config } = deps;
@@ -56,7 +61,7 @@ export async function runCli(argv: string[], deps: { store: Store; config: Confi
     return group ? 0 : 2;
   }
   // `backup <file>` is one word and an argument; the others are two words.
-  const [name, args] = group === 'backup' || group === 'reparse' ? [group, pos.slice(1)] : [`${group} ${cmd ?? ''}`.trim(), rest];
+  const [name, args] = ONE_WORD.includes(group) ? [group, pos.slice(1)] : [`${group} ${cmd ?? ''}`.trim(), rest];
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command: ${pos.join(' ')}`);
   return command({ args, opts, io, store, config, services });
@@ -78,6 +83,8 @@ async function main(): Promise<void> {
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    // \r and erase-to-end-of-line: the progress bar redraws itself on a terminal.
+    errLive: process.stderr.isTTY ? (s) => process.stderr.write(`\r\x1b[K${s}`) : undefined,
   };
   const store = openStore(config.storage.dataDir);
   let code: number;

@@ -15,6 +15,7 @@ import { deleteCommand } from './delete.js';
 import { audit } from './audit.js';
 import { backup } from './backup.js';
 import { reparse } from './reparse.js';
+import { migrateStore } from './migrate-store.js';
 import { domainAdd, domainList, domainRemove, domainVerify } from './domain.js';
 
 /** Two-word commands ("user create"), and the one-word ones ("audit", "backup") under their word. */
@@ -40,4 +41,5 @@ export const COMMANDS: Record<string, Command> = {
   audit,
   backup,
   reparse,
+  'migrate-store': migrateStore,
 };
