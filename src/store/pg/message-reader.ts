@@ -1,0 +1,328 @@
+// MessageReader on the PostgreSQL engine (issue 14): the SQL of
+// MessageStore's and MessageQueries' reads against the schema of
+// migrations/, with the same rules: only ready messages are listed, counted
+// or searched; captured copies (issue 12) only for their account and admins
+// (capturedVisible); newest first, arrival order (seq) breaking ties; the
+// same account scopes; the same search semantics (message-search.ts).
+// Any node reads what any node committed.
+import { inflateRaw } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { PendingQuery, Row as PgRow } from 'postgres';
+import type { Sql } from './driver.js';
+import type { AttachmentMeta, ListOptions, MessageBody, MessageView, Reader } from '../messages.js';
+import { mayReadCaptured } from '../messages.js';
+import type { PageOptions, Scope } from '../message-queries.js';
+import type { ListedMessage, MessageReader } from '../message-reader.js';
+import { searchQuery } from './message-search.js';
+
+const inflateRawAsync = promisify(inflateRaw);
+
+type Fragment = PendingQuery<PgRow[]>;
+type Row = Record<string, any>;
+
+/** MessageQueries' page bound (MAX) and MessageStore's list bound. */
+const MAX = 1000;
+
+const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.domain, m.received, m.read, m.starred, m.folder, m.labels_json, m.captured_by,
+  c.size, c.mail_from, c.rcpt_to, c.ip, c.helo, c.tls, c.parse_state, c.parse_error, c.subject, c.from_json, c.to_json,
+  c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
+
+/** A pending message has no body yet: the SQLite engine's legacy columns default to these. */
+const EMPTY_BODY: MessageBody = { text: '', html: '', headers: [] };
+
+export class PgMessageReader implements MessageReader {
+  constructor(private readonly sql: Sql) {}
+
+  // ---- conditions
+
+  private and(parts: Fragment[]): Fragment {
+    const sql = this.sql;
+    return parts.slice(1).reduce((all, p) => sql`${all} AND ${p}`, parts[0]);
+  }
+
+  /** capturedVisible (messages.ts) as a fragment on messages m. */
+  private visible(reader?: Reader): Fragment {
+    const sql = this.sql;
+    if (reader?.admin) return sql`true`;
+    if (reader && reader.userId !== null) return sql`(m.captured_by IS NULL OR m.captured_by = ${reader.userId})`;
+    return sql`m.captured_by IS NULL`;
+  }
+
+  /** message-queries.ts scopeSql, condition for condition. */
+  private scope(scope: Scope): Fragment {
+    const sql = this.sql;
+    switch (scope.kind) {
+      case 'all':
+        return sql`true`;
+      case 'owner':
+        return sql`(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ${scope.userId})
+          OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ${scope.userId} AND verified IS NOT NULL))`;
+      case 'account':
+        return sql`(m.inbox IN (SELECT address FROM addresses WHERE owner_id = ${scope.userId})
+          OR m.domain IN (SELECT domain FROM account_domains WHERE owner_id = ${scope.userId} AND verified IS NOT NULL)
+          OR (m.captured_by = ${scope.userId}
+            AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id <> ${scope.userId})
+            AND NOT EXISTS (SELECT 1 FROM account_domains d WHERE d.domain = m.domain AND d.owner_id <> ${scope.userId} AND d.verified IS NOT NULL AND d.is_private)))`;
+      case 'inbox':
+        return sql`m.inbox = ${scope.inbox}`;
+      case 'domain':
+        return scope.userId === undefined
+          ? sql`m.domain = ${scope.domain}`
+          : sql`m.domain = ${scope.domain} AND m.inbox IN (SELECT address FROM addresses WHERE owner_id = ${scope.userId})`;
+    }
+  }
+
+  // ---- one message
+
+  async get(id: string): Promise<MessageView | null> {
+    const rows = await this.sql<Row[]>`SELECT ${this.sql.unsafe(LIST_COLUMNS)} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ${id}`;
+    if (!rows.length) return null;
+    return (await this.views(rows))[0];
+  }
+
+  async getInInbox(inbox: string, id: string, reader?: Reader): Promise<MessageView | null> {
+    const m = await this.get(id);
+    return m && m.inbox === inbox && mayReadCaptured(m, reader) ? m : null;
+  }
+
+  /** Inflated on libuv's thread pool, as MessageStore.rawAsync: a 20 MB message does not hold the event loop. */
+  async raw(contentId: number): Promise<Buffer | null> {
+    const [row] = await this.sql<{ raw: Buffer; raw_encoding: string }[]>`SELECT raw, raw_encoding FROM contents WHERE id = ${contentId}`;
+    if (!row) return null;
+    return row.raw_encoding === 'deflate' ? inflateRawAsync(row.raw) : row.raw;
+  }
+
+  async storedBody(contentId: number): Promise<{ z: Buffer } | { body: MessageBody } | null> {
+    const [row] = await this.sql<{ body_z: Buffer | null }[]>`SELECT body_z FROM contents WHERE id = ${contentId}`;
+    if (!row) return null;
+    return row.body_z ? { z: row.body_z } : { body: { ...EMPTY_BODY, headers: [] } };
+  }
+
+  async body(contentId: number): Promise<MessageBody | null> {
+    const stored = await this.storedBody(contentId);
+    if (!stored) return null;
+    if ('body' in stored) return stored.body;
+    return JSON.parse((await inflateRawAsync(stored.z)).toString('utf8')) as MessageBody;
+  }
+
+  async attachments(contentId: number): Promise<AttachmentMeta[]> {
+    return (await this.attachmentsOf([contentId])).get(contentId) ?? [];
+  }
+
+  async attachmentData(sha256: string): Promise<Buffer | null> {
+    const [row] = await this.sql<{ data: Buffer }[]>`SELECT data FROM blobs WHERE sha256 = ${sha256}`;
+    return row?.data ?? null;
+  }
+
+  // ---- one inbox or domain
+
+  list(inbox: string, opts: ListOptions = {}): Promise<ListedMessage[]> {
+    return this.query(this.sql`m.inbox = ${inbox}`, opts);
+  }
+
+  listDomain(domain: string, opts: ListOptions = {}): Promise<ListedMessage[]> {
+    return this.query(this.sql`m.domain = ${domain}`, opts);
+  }
+
+  private async query(where: Fragment, opts: ListOptions): Promise<ListedMessage[]> {
+    const sql = this.sql;
+    const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
+    const parts = [where, sql`m.ready`, this.visible(opts.reader)];
+    if (opts.until !== undefined) parts.push(sql`m.received < ${opts.until}`);
+    if (opts.before) parts.push(sql`(m.received, m.seq) < (${opts.before.received}, ${opts.before.seq})`);
+    const rows = await sql<Row[]>`
+      SELECT ${sql.unsafe(LIST_COLUMNS)} FROM messages m JOIN contents c ON c.id = m.content_id
+      WHERE ${this.and(parts)} ORDER BY m.received DESC, m.seq DESC LIMIT ${limit}`;
+    const views = await this.views(rows);
+    return views.map((v, i) => ({ ...v, seq: rows[i].seq as number }));
+  }
+
+  async count(inbox: string, reader?: Reader): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM messages m WHERE m.inbox = ${inbox} AND m.ready AND ${this.visible(reader)}`;
+    return n;
+  }
+
+  async countAll(inbox: string): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE inbox = ${inbox}`;
+    return n;
+  }
+
+  async pendingCount(): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM contents WHERE parse_state = 'pending'`;
+    return n;
+  }
+
+  // ---- per-message changes
+
+  async setRead(id: string, read: boolean): Promise<void> {
+    await this.sql`UPDATE messages SET read = ${read} WHERE id = ${id}`;
+  }
+
+  async setStarred(id: string, starred: boolean, savedBy: number | null): Promise<void> {
+    await this.sql`UPDATE messages SET starred = ${starred}, saved_by = ${savedBy} WHERE id = ${id}`;
+  }
+
+  async savedBy(id: string): Promise<number | null> {
+    const [row] = await this.sql<{ saved_by: number | null }[]>`SELECT saved_by FROM messages WHERE id = ${id}`;
+    return row?.saved_by ?? null;
+  }
+
+  async setFolder(id: string, folder: string): Promise<void> {
+    await this.sql`UPDATE messages SET folder = ${folder} WHERE id = ${id}`;
+  }
+
+  async setLabels(id: string, labels: string[]): Promise<void> {
+    await this.sql`UPDATE messages SET labels_json = ${JSON.stringify(labels)} WHERE id = ${id}`;
+  }
+
+  /**
+   * MessageStore.deleteOne. Nodes delete concurrently: the content row is
+   * locked first, so of two copies deleted at once on two nodes, the second
+   * transaction sees the first's delete and removes the content (neither
+   * would, each seeing the other's copy still there, without the lock).
+   */
+  delete(id: string): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const [m] = await tx<{ content_id: number }[]>`SELECT content_id FROM messages WHERE id = ${id}`;
+      if (!m) return false;
+      const contentId = m.content_id;
+      await tx`SELECT id FROM contents WHERE id = ${contentId} FOR UPDATE`;
+      const deleted = await tx`DELETE FROM messages WHERE id = ${id}`;
+      if (deleted.count === 0) return false; // another node deleted it meanwhile
+      const [{ refs }] = await tx<{ refs: number }[]>`SELECT count(*)::int AS refs FROM messages WHERE content_id = ${contentId}`;
+      if (refs === 0) {
+        const blobs = await tx<{ sha256: string }[]>`DELETE FROM attachments WHERE content_id = ${contentId} RETURNING sha256`;
+        await tx`DELETE FROM contents WHERE id = ${contentId}`;
+        const shas = [...new Set(blobs.map((b) => b.sha256))];
+        if (shas.length) {
+          await tx`DELETE FROM blobs b WHERE b.sha256 IN ${tx(shas)} AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)`;
+        }
+      }
+      return true;
+    });
+  }
+
+  // ---- account-wide, by scope
+
+  /** MessageQueries.ids: ready, visible to the reader, in scope, newest first, limit and skip as there. */
+  private async ids(scope: Scope, extra: Fragment[], opts: PageOptions, joinContents = false): Promise<string[]> {
+    const sql = this.sql;
+    const parts = [this.scope(scope), sql`m.ready`, this.visible(opts.reader), ...extra];
+    if (opts.until !== undefined) parts.push(sql`m.received < ${opts.until}`);
+    if (opts.since !== undefined) parts.push(sql`m.received >= ${opts.since}`);
+    if (opts.folder !== undefined) parts.push(sql`m.folder = ${opts.folder}`);
+    const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
+    const skip = Math.max(0, Math.min(opts.skip ?? 0, 1_000_000));
+    const rows = await sql<{ id: string }[]>`
+      SELECT m.id FROM messages m ${joinContents ? sql`JOIN contents c ON c.id = m.content_id` : sql``}
+      WHERE ${this.and(parts)} ORDER BY m.received DESC, m.seq DESC LIMIT ${limit} OFFSET ${skip}`;
+    return rows.map((r) => r.id);
+  }
+
+  listIds(scope: Scope, opts: PageOptions = {}): Promise<string[]> {
+    return this.ids(scope, [], opts);
+  }
+
+  starredIds(scope: Scope, userId: number | null, opts: PageOptions = {}): Promise<string[]> {
+    const sql = this.sql;
+    const s = this.scope(scope);
+    // What userId starred elsewhere, unless that inbox is now another user's (issue 13 item 3).
+    const mine =
+      userId === null
+        ? s
+        : sql`(${s} OR (m.saved_by = ${userId} AND NOT EXISTS (SELECT 1 FROM addresses a WHERE a.address = m.inbox AND a.owner_id <> ${userId})))`;
+    return this.ids({ kind: 'all' }, [sql`m.starred`, mine], opts);
+  }
+
+  async countIn(scope: Scope, reader?: Reader): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM messages m WHERE ${this.scope(scope)} AND m.ready AND ${this.visible(reader)}`;
+    return n;
+  }
+
+  async unread(scope: Scope, reader?: Reader): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM messages m WHERE NOT m.read AND m.ready AND ${this.scope(scope)} AND ${this.visible(reader)}`;
+    return n;
+  }
+
+  async usage(scope: Scope): Promise<{ messages: number; bytes: number }> {
+    const [row] = await this.sql<{ messages: number; bytes: number }[]>`
+      SELECT count(*)::int AS messages, coalesce(sum(c.size), 0)::bigint AS bytes
+      FROM messages m JOIN contents c ON c.id = m.content_id WHERE ${this.scope(scope)} AND m.ready`;
+    return { messages: row.messages, bytes: row.bytes };
+  }
+
+  /**
+   * MessageQueries.search: the tsvector under its GIN index, plus, for a
+   * query that is one address or local part, the copies delivered to it
+   * (messages.inbox; each copy's own recipient, never the other envelope
+   * recipients). PostgreSQL plans the newest-first page itself; SQLite's
+   * doubling window over FTS5 rowids has no counterpart here.
+   */
+  search(scope: Scope, input: string, opts: PageOptions = {}): Promise<string[]> {
+    const sql = this.sql;
+    const query = searchQuery(sql, input);
+    if (!query) return Promise.resolve([]);
+    const word = input.trim().toLowerCase();
+    const own = /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
+      ? word.includes('@')
+        ? sql`m.inbox = ${word}`
+        : sql`starts_with(m.inbox, ${word + '@'})`
+      : null;
+    const matched = own ? sql`(c.search @@ (${query}) OR ${own})` : sql`c.search @@ (${query})`;
+    return this.ids(scope, [matched], opts, true);
+  }
+
+  // ---- rows to views
+
+  private async attachmentsOf(contentIds: number[]): Promise<Map<number, AttachmentMeta[]>> {
+    const byContent = new Map<number, AttachmentMeta[]>();
+    if (!contentIds.length) return byContent;
+    const rows = await this.sql<Row[]>`
+      SELECT content_id, idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments
+      WHERE content_id IN ${this.sql([...new Set(contentIds)])} ORDER BY content_id, idx`;
+    for (const a of rows) {
+      const list = byContent.get(a.content_id) ?? [];
+      list.push({ idx: a.idx, md5: a.md5, sha256: a.sha256, filename: a.filename, contentType: a.content_type, size: a.size, cid: a.cid, inline: a.inline });
+      byContent.set(a.content_id, list);
+    }
+    return byContent;
+  }
+
+  /** MessageStore.view for each row, attachments read in one query for the page. */
+  private async views(rows: Row[]): Promise<MessageView[]> {
+    const attachments = await this.attachmentsOf(rows.map((r) => r.content_id));
+    return rows.map((r) => ({
+      id: r.id,
+      contentId: r.content_id,
+      inbox: r.inbox,
+      originalInbox: r.original_inbox,
+      domain: r.domain,
+      received: r.received,
+      size: r.size,
+      mailFrom: r.mail_from,
+      rcptTo: JSON.parse(r.rcpt_to),
+      ip: r.ip,
+      helo: r.helo,
+      tls: r.tls,
+      capturedBy: r.captured_by ?? null,
+      parseState: r.parse_state,
+      parseError: r.parse_error,
+      subject: r.subject,
+      from: JSON.parse(r.from_json),
+      to: JSON.parse(r.to_json),
+      cc: JSON.parse(r.cc_json),
+      bcc: JSON.parse(r.bcc_json),
+      date: r.date,
+      messageId: r.message_id,
+      links: JSON.parse(r.links_json),
+      read: r.read,
+      starred: r.starred,
+      folder: r.folder,
+      labels: JSON.parse(r.labels_json),
+      attachments: attachments.get(r.content_id) ?? [],
+    }));
+  }
+}
