@@ -11,7 +11,7 @@ import type { PendingQuery, Row as PgRow } from 'postgres';
 import type { Sql } from './driver.js';
 import type { AttachmentMeta, ListOptions, MessageBody, MessageView, Reader } from '../messages.js';
 import { mayReadCaptured } from '../messages.js';
-import type { PageOptions, Scope } from '../message-queries.js';
+import { searchableInput, type PageOptions, type Scope } from '../message-queries.js';
 import type { ListedMessage, MessageReader } from '../message-reader.js';
 import { searchQuery } from './message-search.js';
 
@@ -266,7 +266,8 @@ export class PgMessageReader implements MessageReader {
     const query = searchQuery(sql, input);
     if (!query) return Promise.resolve([]);
     const word = input.trim().toLowerCase();
-    const own = /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
+    // No inbox holds a control character, and PostgreSQL refuses NUL in text (SQLite just finds nothing).
+    const own = searchableInput(word) && /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
       ? word.includes('@')
         ? sql`m.inbox = ${word}`
         : sql`starts_with(m.inbox, ${word + '@'})`
