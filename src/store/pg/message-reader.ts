@@ -28,6 +28,9 @@ const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.do
   c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
 
 /** A pending message has no body yet: the SQLite engine's legacy columns default to these. */
+/** SQLSTATE 23503. */
+const FOREIGN_KEY_VIOLATION = '23503';
+
 const EMPTY_BODY: MessageBody = { text: '', html: '', headers: [] };
 
 export class PgMessageReader implements MessageReader {
@@ -194,9 +197,17 @@ export class PgMessageReader implements MessageReader {
       if (refs === 0) {
         const blobs = await tx<{ sha256: string }[]>`DELETE FROM attachments WHERE content_id = ${contentId} RETURNING sha256`;
         await tx`DELETE FROM contents WHERE id = ${contentId}`;
-        const shas = [...new Set(blobs.map((b) => b.sha256))];
-        if (shas.length) {
-          await tx`DELETE FROM blobs b WHERE b.sha256 IN ${tx(shas)} AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)`;
+        for (const sha of new Set(blobs.map((b) => b.sha256))) {
+          // Another node may be storing a message with the same attachment
+          // right now: its attachment row is not visible here yet, so the
+          // blob looks unused, and the delete waits for that transaction and
+          // then fails on the foreign key. The blob is in use after all:
+          // keep it, and let the rest of this delete commit.
+          try {
+            await tx.savepoint((sp) => sp`DELETE FROM blobs b WHERE b.sha256 = ${sha} AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)`);
+          } catch (err) {
+            if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+          }
         }
       }
       return true;

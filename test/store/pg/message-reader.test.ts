@@ -37,6 +37,66 @@ if (pg) {
     },
   });
 
+  test('deleting the last message holding an attachment while another node stores the same attachment: the delete succeeds and the blob stays', async () => {
+    const node = new PgMessageReader(pg.pool({ max: 2 }));
+    const raw = Buffer.from(
+      [
+        'From: a@example.org',
+        'To: blobrace@mailroom.test',
+        'Subject: blob race',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'text',
+        '--b',
+        'Content-Type: application/octet-stream',
+        'Content-Disposition: attachment; filename="race.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('bytes two messages share').toString('base64'),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const msg = incoming({ to: ['blobrace@mailroom.test'], raw });
+    const first = await writer.ingest(msg);
+    const parsed = await parseMessage(raw);
+    const done = writer.applyParse(first.contentId, parsed);
+    writer.flushDeferredSoon();
+    await done;
+    const second = await writer.ingest(incoming({ to: ['blobrace@mailroom.test'], raw }));
+    const a = parsed.attachments[0]!;
+    // The other node's processing transaction, held open after it wrote the attachment row.
+    const other = pg.pool({ max: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let written!: () => void;
+    const wrote = new Promise<void>((r) => (written = r));
+    const storing = other.begin(async (tx) => {
+      await tx`INSERT INTO blobs (sha256, md5, size, data) VALUES (${a.sha256}, ${a.md5}, ${a.size}, ${a.content}) ON CONFLICT DO NOTHING`;
+      await tx`INSERT INTO attachments (content_id, idx, sha256, md5, filename, content_type, size) VALUES (${second.contentId}, 0, ${a.sha256}, ${a.md5}, 'race.bin', 'application/octet-stream', ${a.size})`;
+      written();
+      await held;
+    });
+    await wrote;
+    const deleting = node.delete(first.messageIds[0]!);
+    // Until the delete waits on the other transaction's lock on the blob.
+    for (;;) {
+      const [{ waiting }] = await writerPool<{ waiting: number }[]>`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      if (waiting > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    await storing;
+    assert.is(await deleting, true);
+    assert.is((await node.attachmentData(a.sha256))?.toString(), 'bytes two messages share');
+    assert.is(await node.raw(first.contentId), null, 'the deleted message is gone');
+    await other.end();
+  });
+
   test('two nodes deleting the two copies of a message at once: the content goes with the last copy, whichever node removes it', async () => {
     const nodeA = new PgMessageReader(pg.pool({ max: 2 }));
     const nodeB = new PgMessageReader(pg.pool({ max: 2 }));
