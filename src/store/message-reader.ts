@@ -8,7 +8,7 @@
 // `await reader.get(id)`. One contract test suite
 // (test/store/message-reader-contract.ts) runs against both engines.
 import type { AttachmentMeta, ListOptions, MessageBody, MessageView, Reader } from './messages.js';
-import type { PageOptions, Scope } from './message-queries.js';
+import type { FilterOptions, PageOptions, Scope } from './message-queries.js';
 import type { StoredBody } from './body-codec.js';
 
 export type ListedMessage = MessageView & { seq: number };
@@ -77,4 +77,14 @@ export interface MessageReader {
    * the copies delivered to it. [] when nothing searchable was typed.
    */
   search(scope: Scope, input: string, opts?: PageOptions): Promise<string[]>;
+  /**
+   * MessageQueries.matchAny, Mailsac's inbox-search: the text as typed is a
+   * substring of the subject, the inbox, the envelope sender or a From/To
+   * header address; LIKE's case folding (ASCII letters only), `%` and `_` literal.
+   */
+  matchAny(scope: Scope, text: string, opts?: PageOptions): Promise<string[]>;
+  /** MessageQueries.filter, Mailsac's inbox-filter: every given condition holds. */
+  filter(scope: Scope, f: FilterOptions, opts?: PageOptions): Promise<string[]>;
+  /** Messages an account holds through Email Capture, ready or not (capture.maxStoredMessages). */
+  capturedCount(userId: number): Promise<number>;
 }

@@ -40,5 +40,8 @@ export function sqliteMessageReader(store: Pick<Store, 'messages' | 'queries' | 
     unread: async (scope, reader) => queries.unread(scope, reader),
     usage: async (scope) => queries.usage(scope),
     search: async (scope, input, opts) => queries.search(scope, input, opts),
+    matchAny: async (scope, text, opts) => queries.matchAny(scope, text, opts),
+    filter: async (scope, f, opts) => queries.filter(scope, f, opts),
+    capturedCount: async (userId) => messages.capturedCount(userId),
   };
 }

@@ -348,6 +348,57 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     assert.not.ok((await r.listIds({ kind: 'account', userId: capturer }, { reader: asCapturer })).includes(filed.id));
   });
 
+  test("Mailsac's inbox-search (matchAny): a substring of subject, inbox, envelope sender or a From/To address, as LIKE folds it", async () => {
+    const inbox = 'mailsac@substr.test';
+    const invoice = await mail({ to: [inbox], subject: 'Invoice 42 for ÉTÉ', from: 'Billing Dept <billing@vendor.example>', received: T0 });
+    const percent = await mail({ to: [inbox], subject: '100% off_sale', from: 'promo@shop.example', received: T0 + 1 });
+    await mail({ to: [inbox], subject: 'invoice pending', pending: true });
+    const other = await mail({ to: ['elsewhere@substr.test'], subject: 'Invoice elsewhere', received: T0 + 2 });
+    const here = { kind: 'inbox' as const, inbox };
+    assert.equal(await r.matchAny(here, 'INVOICE'), [invoice.id], 'ASCII case folded; pending mail not searched');
+    assert.equal(await r.matchAny({ kind: 'all' }, 'invoice'), [other.id, invoice.id]);
+    assert.equal(await r.matchAny({ kind: 'all' }, 'invoice', { limit: 1 }), [other.id]);
+    assert.equal(await r.matchAny(here, 'vendor.EXAMPLE'), [invoice.id], 'a From address');
+    assert.equal(await r.matchAny(here, 'Billing Dept'), [], 'a display name is not an address');
+    assert.equal(await r.matchAny(here, 'sender@example'), [percent.id, invoice.id], 'the envelope sender');
+    assert.equal(await r.matchAny(here, 'MAILSAC@'), [percent.id, invoice.id], 'the inbox');
+    assert.equal(await r.matchAny(here, '%'), [percent.id], '% taken literally');
+    assert.equal(await r.matchAny(here, 'f_s'), [percent.id], '_ taken literally');
+    assert.equal(await r.matchAny(here, 'f s'), []);
+    assert.equal(await r.matchAny(here, 'address'), [], "the JSON's keys are not text");
+    assert.equal(await r.matchAny(here, '"'), []);
+    assert.equal(await r.matchAny(here, 'ÉTÉ'), [invoice.id]);
+    assert.equal(await r.matchAny(here, 'été'), [], "LIKE folds ASCII letters only (SQLite's rule, kept on PostgreSQL)");
+    assert.equal(await r.matchAny(here, ''), []);
+  });
+
+  test("Mailsac's inbox-filter: every given condition holds; read alone is a plain page", async () => {
+    const inbox = 'filter@substr.test';
+    const a = await mail({ to: [inbox], subject: 'Weekly Report', from: 'Boss <boss@corp.example>', received: T0 });
+    const b = await mail({ to: [inbox], subject: 'weekly lunch', from: 'Chef <chef@corp.example>', received: T0 + 1 });
+    const c = await mail({ to: [inbox], subject: 'Other', from: 'boss@corp.example', received: T0 + 2 });
+    const here = { kind: 'inbox' as const, inbox };
+    assert.equal(await r.filter(here, { subject: 'WEEKLY' }), [b.id, a.id]);
+    assert.equal(await r.filter(here, { subject: 'weekly', from: 'boss@' }), [a.id], 'both must hold');
+    assert.equal(await r.filter(here, { from: 'sender@example.org' }), [c.id, b.id, a.id], 'the envelope sender counts as from');
+    assert.equal(await r.filter(here, { to: 'FILTER@substr.test' }), [c.id, b.id, a.id], 'the inbox, whatever the case');
+    assert.equal(await r.filter(here, { to: 'nobody' }), []);
+    await r.setRead(b.id, true);
+    assert.equal(await r.filter(here, { read: true }), [b.id]);
+    assert.equal(await r.filter(here, { read: false }), [c.id, a.id]);
+    assert.equal(await r.filter(here, { read: false, subject: 'weekly' }), [a.id]);
+    assert.equal((await r.filter(here, {}, { limit: 2 })).length, 2);
+  });
+
+  test('captured mail an account holds, ready or not', async () => {
+    const user = await engine.createUser('capcounter');
+    assert.is(await r.capturedCount(user), 0);
+    await mail({ to: ['count-cap@mailroom.test'], capturedBy: user });
+    await mail({ to: ['count-cap@mailroom.test', 'count-cap2@mailroom.test'], capturedBy: user, pending: true });
+    await mail({ to: ['count-cap@mailroom.test'] });
+    assert.is(await r.capturedCount(user), 3, 'one per copy');
+  });
+
   test('search: every word, case and accents folded, prefixes, addresses as phrases, own inbox, scope and paging', async () => {
     const inbox = 'finder@search.test';
     const body = await mail({

@@ -11,7 +11,7 @@ import type { PendingQuery, Row as PgRow } from 'postgres';
 import type { Sql } from './driver.js';
 import type { AttachmentMeta, ListOptions, MessageBody, MessageView, Reader } from '../messages.js';
 import { mayReadCaptured } from '../messages.js';
-import { searchableInput, type PageOptions, type Scope } from '../message-queries.js';
+import { contains, searchableInput, type FilterOptions, type PageOptions, type Scope } from '../message-queries.js';
 import type { ListedMessage, MessageReader } from '../message-reader.js';
 import { searchQuery } from './message-search.js';
 
@@ -28,6 +28,9 @@ const LIST_COLUMNS = `m.seq, m.id, m.content_id, m.inbox, m.original_inbox, m.do
   c.cc_json, c.bcc_json, c.date, c.message_id, c.links_json`;
 
 /** A pending message has no body yet: the SQLite engine's legacy columns default to these. */
+const ASCII_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const ASCII_LOWER = 'abcdefghijklmnopqrstuvwxyz';
+
 /** SQLSTATE 23503. */
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -285,6 +288,55 @@ export class PgMessageReader implements MessageReader {
       : null;
     const matched = own ? sql`(c.search @@ (${query}) OR ${own})` : sql`c.search @@ (${query})`;
     return this.ids(scope, [matched], opts, true);
+  }
+
+  /**
+   * SQLite's LIKE folds the case of ASCII letters only ('É' is not 'é'):
+   * the same folding on both sides here, so an inbox-search answers alike
+   * on both engines. Backslash escapes, as contains() writes them.
+   */
+  private like(column: Fragment, pattern: string): Fragment {
+    return this.sql`translate(${column}, ${ASCII_UPPER}, ${ASCII_LOWER}) LIKE translate(${pattern}::text, ${ASCII_UPPER}, ${ASCII_LOWER}) ESCAPE '\\'`;
+  }
+
+  async matchAny(scope: Scope, text: string, opts: PageOptions = {}): Promise<string[]> {
+    if (text === '') return [];
+    const sql = this.sql;
+    const like = contains(text);
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
+    // Addresses read out of the JSON one by one: text like `address` or `"` does not match its keys and quotes.
+    const inAddresses = (col: Fragment) =>
+      sql`EXISTS (SELECT 1 FROM json_array_elements(${col}::json) j WHERE ${this.like(sql`(j.value ->> 'address')`, like)})`;
+    const rows = await sql<{ id: string }[]>`
+      SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
+      WHERE ${this.scope(scope)} AND m.ready AND ${this.visible(opts.reader)} AND (
+        ${this.like(sql`c.subject`, like)} OR ${this.like(sql`m.inbox`, like)} OR ${this.like(sql`c.mail_from`, like)}
+        OR ${inAddresses(sql`c.from_json`)} OR ${inAddresses(sql`c.to_json`)})
+      ORDER BY m.received DESC, m.seq DESC LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  async filter(scope: Scope, f: FilterOptions, opts: PageOptions = {}): Promise<string[]> {
+    const sql = this.sql;
+    const extra: Fragment[] = [];
+    const needsContent = f.subject !== undefined || f.from !== undefined || f.to !== undefined;
+    if (f.subject !== undefined) extra.push(this.like(sql`c.subject`, contains(f.subject)));
+    if (f.from !== undefined) extra.push(sql`(${this.like(sql`c.from_json`, contains(f.from))} OR ${this.like(sql`c.mail_from`, contains(f.from))})`);
+    if (f.to !== undefined) extra.push(sql`(${this.like(sql`c.to_json`, contains(f.to))} OR m.inbox = ${f.to.toLowerCase()})`);
+    if (f.read !== undefined) extra.push(sql`m.read = ${f.read}`);
+    // As MessageQueries.filter: without a content condition it is a plain page (default 20), else up to 100.
+    if (!needsContent) return this.ids(scope, extra, opts);
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, MAX));
+    const rows = await sql<{ id: string }[]>`
+      SELECT m.id FROM messages m JOIN contents c ON c.id = m.content_id
+      WHERE ${this.and([this.scope(scope), sql`m.ready`, ...extra, this.visible(opts.reader)])}
+      ORDER BY m.received DESC, m.seq DESC LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  async capturedCount(userId: number): Promise<number> {
+    const [{ n }] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE captured_by = ${userId}`;
+    return n;
   }
 
   // ---- rows to views
