@@ -156,6 +156,20 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     assert.is(await r.body(-1), null);
   });
 
+  test('pending count: acknowledged messages whose processing has not committed; the body of one is empty until then', async () => {
+    const before = await r.pendingCount();
+    const m = await mail({ to: ['pending-count@mailroom.test'], subject: 'counted', pending: true });
+    assert.is(await r.pendingCount(), before + 1);
+    assert.equal(await r.storedBody(m.contentId), { body: { text: '', html: '', headers: [] } });
+    assert.is(await r.count('pending-count@mailroom.test'), 0);
+    const parsed = await parseMessage(m.raw);
+    await engine.process(m.contentId, parsed, encodeBody(parsed));
+    assert.is(await r.pendingCount(), before);
+    assert.is(await r.count('pending-count@mailroom.test'), 1);
+    assert.match((await r.body(m.contentId))!.text, /Hello from the test suite/);
+    assert.is(await r.storedBody(-1), null);
+  });
+
   test('raw bytes come back byte-exact: stored as is, deflated before the 250, deflated after it, and 8-bit', async () => {
     const tiny = Buffer.from(simpleMessage({ to: 'raw@mailroom.test', subject: 'tiny', body: 'x' }));
     const mid = Buffer.from(simpleMessage({ to: 'raw@mailroom.test', subject: 'mid', body: 'compressible line\r\n'.repeat(200) }));
