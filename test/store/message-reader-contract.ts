@@ -452,6 +452,12 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     assert.equal(await r.search(all, 'ZEBRA@search.test'), [elsewhere.id], 'and so does the address');
     assert.equal(await r.search(all, 'zebra minutes'), [], 'two words: the envelope recipient is not a word of the message');
     assert.equal(await r.search(all, 'zeb'), [], 'a local part matches whole');
+    assert.equal(await r.search(all, 'finder'), [other.id, body.id], 'found by its words and by its inbox: once each');
+    assert.equal(await r.search(all, 'finder', { limit: 1 }), [other.id]);
+    assert.equal(await r.search(all, 'finder', { limit: 1, skip: 1 }), [body.id]);
+    assert.equal(await r.search(all, 'zebra', { skip: 1 }), []);
+    assert.equal(await r.search(all, 'zebr_'), [], 'a wildcard typed in a local part is a character');
+    assert.equal(await r.search(all, 'z%'), []);
     for (const q of ['', '   ', '*', '"', '&|!', ':*']) assert.equal(await r.search(all, q), [], `nothing searchable: ${JSON.stringify(q)}`);
     for (const q of ['(xylophone', 'xylophone"', "xylophone'", 'xylophone:*', '\u0000xylophone', 'xylophone AND', '-xylophone']) {
       assert.ok((await r.search(here, q)).includes(body.id), `typed text is text: ${JSON.stringify(q)}`);

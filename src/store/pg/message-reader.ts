@@ -19,6 +19,7 @@ const inflateRawAsync = promisify(inflateRaw);
 
 type Fragment = PendingQuery<PgRow[]>;
 type Row = Record<string, any>;
+type PageRow = { id: string; received: number; seq: number };
 
 /** MessageQueries' page bound (MAX) and MessageStore's list bound. */
 const MAX = 1000;
@@ -221,17 +222,21 @@ export class PgMessageReader implements MessageReader {
 
   /** MessageQueries.ids: ready, visible to the reader, in scope, newest first, limit and skip as there. */
   private async ids(scope: Scope, extra: Fragment[], opts: PageOptions, joinContents = false): Promise<string[]> {
+    return (await this.page(scope, extra, opts, joinContents)).map((r) => r.id);
+  }
+
+  /** The page of ids with their sort keys (search merges two pages). */
+  private page(scope: Scope, extra: Fragment[], opts: PageOptions, joinContents = false, maxLimit = MAX): Promise<PageRow[]> {
     const sql = this.sql;
     const parts = [this.scope(scope), sql`m.ready`, this.visible(opts.reader), ...extra];
     if (opts.until !== undefined) parts.push(sql`m.received < ${opts.until}`);
     if (opts.since !== undefined) parts.push(sql`m.received >= ${opts.since}`);
     if (opts.folder !== undefined) parts.push(sql`m.folder = ${opts.folder}`);
-    const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
+    const limit = Math.max(1, Math.min(opts.limit ?? 20, maxLimit));
     const skip = Math.max(0, Math.min(opts.skip ?? 0, 1_000_000));
-    const rows = await sql<{ id: string }[]>`
-      SELECT m.id FROM messages m ${joinContents ? sql`JOIN contents c ON c.id = m.content_id` : sql``}
+    return sql<PageRow[]>`
+      SELECT m.id, m.received, m.seq FROM messages m ${joinContents ? sql`JOIN contents c ON c.id = m.content_id` : sql``}
       WHERE ${this.and(parts)} ORDER BY m.received DESC, m.seq DESC LIMIT ${limit} OFFSET ${skip}`;
-    return rows.map((r) => r.id);
   }
 
   listIds(scope: Scope, opts: PageOptions = {}): Promise<string[]> {
@@ -272,22 +277,37 @@ export class PgMessageReader implements MessageReader {
    * MessageQueries.search: the tsvector under its GIN index, plus, for a
    * query that is one address or local part, the copies delivered to it
    * (messages.inbox; each copy's own recipient, never the other envelope
-   * recipients). PostgreSQL plans the newest-first page itself; SQLite's
-   * doubling window over FTS5 rowids has no counterpart here.
+   * recipients). The two are separate queries whose pages are merged:
+   * OR-ed in one WHERE they kept PostgreSQL from using either index, and a
+   * one-word search for a rare word read every message (540 ms at 200,000
+   * messages, against 3 ms apart). The local part is matched through the
+   * pattern index of migration 004.
    */
-  search(scope: Scope, input: string, opts: PageOptions = {}): Promise<string[]> {
+  async search(scope: Scope, input: string, opts: PageOptions = {}): Promise<string[]> {
     const sql = this.sql;
     const query = searchQuery(sql, input);
-    if (!query) return Promise.resolve([]);
+    if (!query) return [];
     const word = input.trim().toLowerCase();
     // No inbox holds a control character, and PostgreSQL refuses NUL in text (SQLite just finds nothing).
-    const own = searchableInput(word) && /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
-      ? word.includes('@')
-        ? sql`m.inbox = ${word}`
-        : sql`starts_with(m.inbox, ${word + '@'})`
-      : null;
-    const matched = own ? sql`(c.search @@ (${query}) OR ${own})` : sql`c.search @@ (${query})`;
-    return this.ids(scope, [matched], opts, true);
+    const own =
+      searchableInput(word) && /^[^\s@"]+(@[^\s@"]+)?$/.test(word)
+        ? word.includes('@')
+          ? sql`m.inbox = ${word}`
+          : sql`m.inbox LIKE ${word.replace(/[\\%_]/g, (c) => '\\' + c) + '@%'}`
+        : null;
+    const text = sql`c.search @@ (${query})`;
+    if (!own) return this.ids(scope, [text], opts, true);
+    // Each page holds skip + limit, merged newest first without repeats, then skipped.
+    const limit = Math.max(1, Math.min(opts.limit ?? 20, MAX));
+    const skip = Math.max(0, Math.min(opts.skip ?? 0, 1_000_000));
+    const both = { ...opts, limit: skip + limit, skip: 0 };
+    const [byText, byInbox] = await Promise.all([this.page(scope, [text], both, true, both.limit), this.page(scope, [own], both, false, both.limit)]);
+    const merged = new Map<string, PageRow>();
+    for (const r of [...byText, ...byInbox]) merged.set(r.id, r);
+    return [...merged.values()]
+      .sort((a, b) => b.received - a.received || b.seq - a.seq)
+      .slice(skip, skip + limit)
+      .map((r) => r.id);
   }
 
   /**

@@ -97,6 +97,17 @@ if (pg) {
     await other.end();
   });
 
+  test("a local part's search reads the inbox pattern index (migration 004), not every message", async () => {
+    const conn = await writerPool.reserve();
+    try {
+      await conn`SET enable_seqscan = off`;
+      const plan = await conn.unsafe(`EXPLAIN SELECT m.id FROM messages m WHERE m.inbox LIKE 'zebra@%' AND m.ready`);
+      assert.match(plan.map((r) => Object.values(r)[0]).join('\n'), /messages_inbox_pattern/);
+    } finally {
+      conn.release();
+    }
+  });
+
   test('two nodes deleting the two copies of a message at once: the content goes with the last copy, whichever node removes it', async () => {
     const nodeA = new PgMessageReader(pg.pool({ max: 2 }));
     const nodeB = new PgMessageReader(pg.pool({ max: 2 }));
