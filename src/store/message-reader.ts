@@ -55,6 +55,11 @@ export interface MessageReader {
   savedBy(id: string): Promise<number | null>;
   setFolder(id: string, folder: string): Promise<void>;
   setLabels(id: string, labels: string[]): Promise<void>;
+  /**
+   * When an address becomes someone's: stars other users put on its mail
+   * while it was public go (MessageQueries.dropForeignStars; AddressService).
+   */
+  dropForeignStars(inbox: string, ownerId: number): Promise<void>;
   /** Deletes one copy; the content, its attachments and unshared blobs go with the last copy. False: already gone. */
   delete(id: string): Promise<boolean>;
 

@@ -32,6 +32,7 @@ export function sqliteMessageReader(store: Pick<Store, 'messages' | 'queries' | 
     savedBy: async (id) => queries.savedBy(id),
     setFolder: async (id, folder) => messages.setFolder(id, folder),
     setLabels: async (id, labels) => messages.setLabels(id, labels),
+    dropForeignStars: async (inbox, ownerId) => queries.dropForeignStars(inbox, ownerId),
     delete: async (id) => messages.delete(id),
 
     listIds: async (scope, opts) => queries.list(scope, opts),

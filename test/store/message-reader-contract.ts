@@ -288,6 +288,15 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     await engine.reserve('public-flags@mailroom.test', other);
     assert.equal(await r.starredIds({ kind: 'account', userId: owner }, owner), []);
 
+    // Reserving an address drops the stars others put on its mail while it was public; the owner's stay.
+    const reservedStar = await mail({ to: ['claimed@mailroom.test'], subject: 'claimed' });
+    const ownStar = await mail({ to: ['claimed@mailroom.test'], subject: 'own star' });
+    await r.setStarred(reservedStar.id, true, owner);
+    await r.setStarred(ownStar.id, true, other);
+    await r.dropForeignStars('claimed@mailroom.test', other);
+    assert.equal([(await r.get(reservedStar.id))!.starred, await r.savedBy(reservedStar.id)], [false, null]);
+    assert.equal([(await r.get(ownStar.id))!.starred, await r.savedBy(ownStar.id)], [true, other]);
+
     await r.setRead(b.id, true);
     assert.ok((await r.get(b.id))!.read);
     assert.is(await r.unread(scope), 1);

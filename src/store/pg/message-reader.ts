@@ -183,6 +183,10 @@ export class PgMessageReader implements MessageReader {
     await this.sql`UPDATE messages SET labels_json = ${JSON.stringify(labels)} WHERE id = ${id}`;
   }
 
+  async dropForeignStars(inbox: string, ownerId: number): Promise<void> {
+    await this.sql`UPDATE messages SET starred = false, saved_by = NULL WHERE inbox = ${inbox} AND saved_by IS NOT NULL AND saved_by <> ${ownerId}`;
+  }
+
   /**
    * MessageStore.deleteOne. Nodes delete concurrently: the content row is
    * locked first, so of two copies deleted at once on two nodes, the second
