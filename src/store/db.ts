@@ -7,6 +7,9 @@ import { runMigrations } from './migrate.js';
 
 export type DB = Database.Database;
 
+/** Page size of a new database file (see openDatabase). */
+export const PAGE_SIZE = 16384;
+
 export class StoreConfigError extends Error {}
 
 /**
@@ -50,8 +53,17 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
       db.pragma('busy_timeout = 5000');
       return db;
     }
-    // auto_vacuum only takes effect on a new file (before the first table).
+    // auto_vacuum and page_size only take effect on a new file (before the first table).
     db.pragma('auto_vacuum = INCREMENTAL');
+    // 16 KiB pages (issue 16, stored bytes ≤ raw bytes): a message row (raw
+    // source deflated, body document, metadata) is typically 1.5–5 KB, so on
+    // 4 KiB pages most rows took a page of their own or spilled into an
+    // overflow page left mostly empty; that slack was 12.2 of the 47.7 MB of
+    // the contents table for the bench's 10,000 messages. With 16 KiB pages
+    // several rows share a page (slack 4.3 MB; the data dir went from 1.07 to
+    // 0.96 × the raw bytes). Files made before keep their page size (changing
+    // it takes a VACUUM of the whole file).
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     applyPragmas(db);
     runMigrations(db);
     return db;
