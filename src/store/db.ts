@@ -53,8 +53,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
       db.pragma('busy_timeout = 5000');
       return db;
     }
-    // auto_vacuum and page_size only take effect on a new file (before the first table).
-    db.pragma('auto_vacuum = INCREMENTAL');
+    // page_size and auto_vacuum only take effect on a new file (before the
+    // first table), and page_size only before auto_vacuum: that one writes the header.
     // 16 KiB pages (issue 16, stored bytes ≤ raw bytes): a message row (raw
     // source deflated, body document, metadata) is typically 1.5–5 KB, so on
     // 4 KiB pages most rows took a page of their own or spilled into an
@@ -64,6 +64,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     // 0.96 × the raw bytes). Files made before keep their page size (changing
     // it takes a VACUUM of the whole file).
     db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma('auto_vacuum = INCREMENTAL');
     applyPragmas(db);
     runMigrations(db);
     return db;
