@@ -17,6 +17,11 @@ import {
 } from '../../src/store/body-codec.js';
 import { parseMessage } from '../../src/mail/parse.js';
 import { simpleMessage } from '../helpers/raw-smtp.js';
+import path from 'node:path';
+import { openDatabase } from '../../src/store/db.js';
+import { MessageStore } from '../../src/store/messages.js';
+import { reindexSearch } from '../../src/store/search-reindex.js';
+import { tempDir } from '../helpers/temp.js';
 
 // Words that do not repeat, so deflate alone cannot shrink the body much: only the dictionary can.
 const words = Array.from({ length: 600 }, () => randomBytes(4).toString('hex'));
@@ -45,6 +50,26 @@ test('rawHead: the first bytes of the raw message from a cut prefix of its store
   assert.ok(rawHead(deflateRawSync(raw), 'deflate').equals(raw), 'a short message is its own dictionary');
   assert.ok(inflateRawSync(deflateRawSync(raw)).equals(raw));
   assert.ok(rawHead(big, 'identity').equals(big.subarray(0, BODY_DICTIONARY_BYTES)));
+});
+
+test('the store writes the dictionary form and reads it back: body(), storedBody() for the worker, the search reindex', async () => {
+  const db = openDatabase(path.join(tempDir(), 'm.db'));
+  try {
+    const messages = new MessageStore(db);
+    const ids = messages.insertReceived({ raw, mailFrom: 'a@example.org', recipients: [{ inbox: 'codec@mailroom.test', original: 'codec@mailroom.test', domain: 'mailroom.test' }], ip: '', helo: '', tls: false, received: Date.now() });
+    const p = await parseMessage(raw);
+    messages.applyParse(ids.contentId, p);
+    const stored = messages.storedBody(ids.contentId) as { z: Buffer; rawHead?: Buffer; rawEncoding?: string };
+    assert.ok(needsRawDictionary(stored.z), 'applyParse encodes against the raw message');
+    assert.ok(stored.rawHead && stored.rawEncoding === 'deflate');
+    assert.equal(decodeBody(stored.z, () => rawHead(stored.rawHead!, stored.rawEncoding!)).text, p.text);
+    assert.equal(messages.body(ids.contentId), { text: p.text, html: p.html, headers: p.headers });
+    assert.ok(messages.raw(ids.contentId)!.equals(raw), 'raw bytes byte-exact');
+    assert.is(reindexSearch(db), 1);
+    assert.is(db.prepare(`SELECT count(*) FROM message_fts WHERE message_fts MATCH ?`).pluck().get(`"${words[300]}"`), 1, 'the reindex read the body');
+  } finally {
+    db.close();
+  }
 });
 
 test.run();
