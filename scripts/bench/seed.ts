@@ -6,6 +6,7 @@
 // some long newsletters and a few attachments, and 5% sent to two addresses.
 import { createHash } from 'node:crypto';
 import type { Store } from '../../src/store/index.js';
+import { encodeBody, encodeRaw, RAW_DEFLATE_STORED_LEVEL } from '../../src/store/body-codec.js';
 import type { ParsedMessage } from '../../src/mail/types.js';
 import { randomFillSync } from 'node:crypto';
 import { bodyParts, buildMessage, TextMaker, vocabulary, type BodyParts, type Person } from './messages.js';
@@ -164,7 +165,10 @@ export class Seeder {
           ]
         : [],
     };
-    this.store.messages.applyParse(ids.contentId, parsed);
+    // What the parse worker hands applyParse (jobs/parse-worker.ts): the body
+    // deflated against the raw bytes, and the raw bytes at the stored level.
+    const packed = encodeRaw(built.raw, RAW_DEFLATE_STORED_LEVEL);
+    this.store.messages.applyParse(ids.contentId, parsed, encodeBody(parsed, built.raw), packed.encoding === 'deflate' ? packed.data : undefined);
   }
 
   /** An inbox drawn with the same Zipf law the mail was spread with: readers read busy inboxes more. */

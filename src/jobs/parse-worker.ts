@@ -3,7 +3,7 @@
 // inside mailparser (issue 7), and a parse bomb fails alone (issue 10).
 import { serveWalledJobs } from '../workers/walled-worker.js';
 import { parseMessage } from '../mail/parse.js';
-import { encodeBody, encodeRaw, RAW_DEFLATE_INLINE_MAX } from '../store/body-codec.js';
+import { encodeBody, encodeRaw, RAW_DEFLATE_STORED_LEVEL } from '../store/body-codec.js';
 import type { ParsedMessage } from '../mail/types.js';
 
 export interface ParseRequest {
@@ -16,19 +16,21 @@ export interface ParseAnswer {
   /** html and headers are '' and [] here: they are in bodyZ. */
   parsed: ParsedMessage;
   bodyZ: Uint8Array;
-  /** The raw source deflated, for a message the writer stored uncompressed (issue 16); absent when it did or when it does not compress. */
+  /** The raw source deflated at RAW_DEFLATE_STORED_LEVEL, to replace what the writer stored (issue 16); absent when it does not compress. */
   rawZ?: Uint8Array;
 }
 
 serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   const raw = Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength);
   const parsed = await parseMessage(raw, { timeoutMs: req.timeoutMs });
-  // Compressed here, in parallel with the writer thread, rather than in it.
-  const bodyZ = encodeBody(parsed);
+  // Compressed here, in parallel with the writer thread, rather than in it;
+  // against the raw message, whose bytes the body mostly repeats (body-codec.ts).
+  const bodyZ = encodeBody(parsed, raw);
   // A large message was stored as received, to keep ~8 ms of deflate (200 KB)
-  // off the writer thread before the 250; it is compressed here instead.
-  const packed = raw.length > RAW_DEFLATE_INLINE_MAX ? encodeRaw(raw) : null;
-  const rawZ = packed && packed.encoding === 'deflate' ? packed.data : undefined;
+  // off the writer thread before the 250, and a small one at level 1; both
+  // are stored from here on at the level that keeps the store small (issue 16).
+  const packed = encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
+  const rawZ = packed.encoding === 'deflate' ? packed.data : undefined;
   // Attachment bytes go back as transferable buffers, not copied element by element.
   const transfer = parsed.attachments.map((a) => a.content.buffer).filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
   // HTML and headers travel inside bodyZ only: nothing after the worker reads

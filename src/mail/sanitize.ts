@@ -11,8 +11,10 @@ import { parse as parseHtml5, defaultTreeAdapter } from 'parse5';
 import type { DefaultTreeAdapterMap, TreeAdapter } from 'parse5';
 import createDOMPurify from 'dompurify';
 import type { Config, DOMPurify as Purifier, UponSanitizeAttributeHookEvent } from 'dompurify';
-import { domainToASCII } from 'node:url';
 import { escapeHtml } from './text.js';
+import { linkHost } from './link-host.js';
+
+export { linkHost };
 
 export interface SanitizeOptions {
   /**
@@ -406,31 +408,6 @@ function afterAttributes(node: Element): void {
     hostLabels.add(label);
     // Inserted as the next sibling, so DOMPurify's iterator walks it like any other node.
     node.parentNode?.insertBefore(label, node.nextSibling);
-  }
-}
-
-/**
- * The host a link really goes to, in ASCII (punycode) form so homoglyphs show
- * as xn--; for mailto the domain of the first address; '' when there is none.
- */
-export function linkHost(href: string): string {
-  const v = compact(String(href ?? ''));
-  if (/^mailto:/i.test(v)) {
-    const addr = v.slice(7).split(/[?,]/)[0] ?? '';
-    let at = addr;
-    try {
-      at = decodeURIComponent(addr);
-    } catch {
-      // keep it as written
-    }
-    const domain = at.slice(at.lastIndexOf('@') + 1);
-    return at.includes('@') && domain ? domainToASCII(domain) : '';
-  }
-  if (!/^https?:\/\//i.test(v)) return '';
-  try {
-    return new URL(v).hostname;
-  } catch {
-    return '';
   }
 }
 

@@ -16,7 +16,8 @@ import type { BodyRef, RenderJob, RenderResult } from '../workers/render-worker.
 
 /** What this service reads: the stored body and attachment bytes. */
 export interface BodyStore {
-  storedBody(contentId: number): { z: Buffer } | { body: StoredBody } | null;
+  /** rawHead: the start of the stored raw bytes, when the document was deflated against them (body-codec.ts). */
+  storedBody(contentId: number): { z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: StoredBody } | null;
   attachmentData(sha256: string): Buffer | null;
 }
 

@@ -59,7 +59,7 @@ export interface Store {
 export interface StoreOptions {
   /** Hard cap on the database file; past it writes fail with SQLITE_FULL, answered 452 4.3.1 (0: none). */
   maxDatabaseBytes?: number;
-  /** Page cache of this connection in KiB (default 32 MB, db.ts); the bench seeder asks for more. */
+  /** Page cache of this connection in KiB (default READ_CACHE_KIB, db.ts); the writer thread and the bench seeder ask for more. */
   cacheKiB?: number;
 }
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
-import { decodeBody, encodeBody, encodeRaw, RAW_DEFLATE_INLINE_MAX } from './body-codec.js';
+import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_DEFLATE_INLINE_MAX, RAW_HEAD_STORED_BYTES } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 import type { WebhookStore } from './webhooks.js';
@@ -162,7 +162,8 @@ export class MessageStore {
       ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
       ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) SELECT id, ?, mail_from || ' ' || ?, ? FROM contents WHERE id = ?`),
       markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
-      compressRaw: db.prepare(`UPDATE contents SET raw = ?, raw_encoding = 'deflate' WHERE id = ? AND raw_encoding = 'identity'`),
+      // Any stored form is replaced: the new one holds the same bytes, at the stored level (body-codec.ts).
+      compressRaw: db.prepare(`UPDATE contents SET raw = ?, raw_encoding = 'deflate' WHERE id = ?`),
       copiesOf: db.prepare(`SELECT id, inbox, domain, captured_by AS capturedBy FROM messages WHERE content_id = ? ORDER BY seq`),
       receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
       pendingCount: db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck(),
@@ -175,7 +176,8 @@ export class MessageStore {
       pending: db.prepare(`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`).pluck(),
       failed: db.prepare(`SELECT id FROM contents WHERE parse_state = 'failed' ORDER BY id`).pluck(),
       raw: db.prepare(`SELECT raw, raw_encoding FROM contents WHERE id = ?`),
-      body: db.prepare(`SELECT text, html, headers_json, body_z FROM contents WHERE id = ?`),
+      // The body with the start of the raw bytes, its dictionary (body-codec.ts rawHead).
+      body: db.prepare(`SELECT text, html, headers_json, body_z, substr(raw, 1, CASE raw_encoding WHEN 'deflate' THEN ${RAW_HEAD_STORED_BYTES} ELSE ${BODY_DICTIONARY_BYTES} END) AS raw_head, raw_encoding FROM contents WHERE id = ?`),
       byId: db.prepare(`SELECT ${LIST_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ?`),
       attachmentsOf: db.prepare(
         `SELECT idx, md5, sha256, filename, content_type, size, cid, inline FROM attachments WHERE content_id = ? ORDER BY idx`,
@@ -236,17 +238,18 @@ export class MessageStore {
 
   /**
    * Stores what the parser derived from the raw bytes. Idempotent: re-parsing
-   * replaces it. `bodyZ` is encodeBody(p) when the caller already computed it
-   * (the parse worker does, so the writer thread does not spend time on it).
-   * `rawZ`: the raw source deflated, for a message stored uncompressed
-   * (larger than RAW_DEFLATE_INLINE_MAX); it replaces the stored raw bytes.
+   * replaces it. `bodyZ` is encodeBody(p, raw) when the caller already
+   * computed it (the parse worker does, so the writer thread does not spend
+   * time on it). `rawZ`: the raw source deflated at the stored level
+   * (body-codec.ts); it replaces the stored raw bytes.
    * The message becomes ready (listed, counted, searched) in the same
    * transaction, with the webhook deliveries its inboxes ask for (so a crash
    * after this commit cannot lose them); the copies returned are whom to
    * tell, none if it was deleted.
    */
-  applyParse(contentId: number, p: ParsedMessage, bodyZ: Buffer = encodeBody(p), rawZ?: Buffer): ReadyCopies {
+  applyParse(contentId: number, p: ParsedMessage, bodyZ?: Buffer, rawZ?: Buffer): ReadyCopies {
     const apply = (): ReadyCopies => {
+      bodyZ ??= encodeBody(p, this.raw(contentId) ?? undefined);
       if (rawZ) this.stmts.compressRaw.run(rawZ, contentId);
       this.stmts.applyParse.run(
         p.ok ? 'ok' : 'failed',
@@ -324,17 +327,18 @@ export class MessageStore {
    * reader can hand it to a worker and decode it there (issue 10: decoding a
    * 20 MB body took ~200 ms of the main thread), else the legacy columns.
    */
-  storedBody(contentId: number): { z: Buffer } | { body: MessageBody } | null {
+  storedBody(contentId: number): { z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: MessageBody } | null {
     const row = this.stmts.body.get(contentId) as Row | undefined;
     if (!row) return null;
-    if (row.body_z) return { z: row.body_z };
+    // The worker inflates the dictionary itself (bounded: rawHead); older documents need none.
+    if (row.body_z) return needsRawDictionary(row.body_z) ? { z: row.body_z, rawHead: row.raw_head, rawEncoding: row.raw_encoding } : { z: row.body_z };
     return { body: { text: row.text, html: row.html, headers: JSON.parse(row.headers_json) } };
   }
 
   body(contentId: number): MessageBody | null {
     const row = this.stmts.body.get(contentId) as Row | undefined;
     if (!row) return null;
-    if (row.body_z) return decodeBody(row.body_z);
+    if (row.body_z) return decodeBody(row.body_z, () => rawHead(row.raw_head, row.raw_encoding));
     return { text: row.text, html: row.html, headers: JSON.parse(row.headers_json) };
   }
 

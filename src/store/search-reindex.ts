@@ -7,7 +7,7 @@
 // time (MessageQueries.search). Bodies are deflated (migration 005), which
 // SQL cannot read, hence this runs in JS, in batches, right after migrating.
 import type { DB } from './db.js';
-import { decodeBody } from './body-codec.js';
+import { decodeBody, rawHead, RAW_HEAD_STORED_BYTES } from './body-codec.js';
 import { indexedAddresses } from './search-addresses.js';
 
 interface Row {
@@ -19,6 +19,8 @@ interface Row {
   cc_json: string;
   text: string;
   body_z: Buffer | null;
+  raw_head: Buffer;
+  raw_encoding: string;
 }
 
 const BATCH = 500;
@@ -26,7 +28,8 @@ const BATCH = 500;
 /** Reindexes every parsed message; returns how many. */
 export function reindexSearch(db: DB): number {
   const page = db.prepare(
-    `SELECT id, subject, mail_from, from_json, to_json, cc_json, text, body_z FROM contents
+    `SELECT id, subject, mail_from, from_json, to_json, cc_json, text, body_z,
+       substr(raw, 1, ${RAW_HEAD_STORED_BYTES}) AS raw_head, raw_encoding FROM contents
      WHERE parse_state <> 'pending' AND id > ? ORDER BY id LIMIT ?`,
   );
   const remove = db.prepare('DELETE FROM message_fts WHERE rowid = ?');
@@ -38,7 +41,7 @@ export function reindexSearch(db: DB): number {
     if (rows.length === 0) return done;
     db.transaction(() => {
       for (const r of rows) {
-        const text = r.body_z ? decodeBody(r.body_z).text : r.text;
+        const text = r.body_z ? decodeBody(r.body_z, () => rawHead(r.raw_head, r.raw_encoding)).text : r.text;
         const headers = [...JSON.parse(r.from_json), ...JSON.parse(r.to_json), ...JSON.parse(r.cc_json)] as Array<{ address?: string; name?: string }>;
         remove.run(r.id);
         insert.run(r.id, r.subject, indexedAddresses(r.mail_from, headers), text);

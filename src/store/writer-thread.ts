@@ -5,6 +5,7 @@
 // and whatever arrives meanwhile joins the next commit (issue 7).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './index.js';
+import { WRITER_CACHE_KIB } from './db.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
 import { prune, type PruneResult } from '../jobs/retention.js';
@@ -22,7 +23,7 @@ function send(msg: FromWriter): void {
 }
 
 try {
-  const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes });
+  const store = openStore(options.dataDir, { maxDatabaseBytes: options.maxDatabaseBytes, cacheKiB: WRITER_CACHE_KIB });
   const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies, deliveries }) => {
     // Deleted before its processing committed: nobody to tell, but the backlog shrank.
     const backlog = parseQueue.length;

@@ -4,14 +4,18 @@
 // ~200 ms to inflate and parse). Each job is a pure function from src/mail;
 // this file only decodes and dispatches.
 import { serveWalledJobs } from './walled-worker.js';
-import { decodeBody, type StoredBody } from '../store/body-codec.js';
+import { decodeBody, rawHead, type StoredBody } from '../store/body-codec.js';
 import { sanitizeHtml } from '../mail/sanitize.js';
 import { htmlToText } from '../mail/html-text.js';
 import { escapeHtml, textToSafeHtml } from '../mail/text.js';
 import { inlineCidImages, type InlineImage } from '../mail/cid-inline.js';
 
-/** The body as the store holds it: the compressed document, or (rows from before it) the decoded fields. */
-export type BodyRef = { z: Uint8Array } | { body: StoredBody };
+/**
+ * The body as the store holds it: the compressed document (with the start of
+ * the stored raw bytes when it was deflated against them, body-codec.ts), or
+ * (rows from before it) the decoded fields.
+ */
+export type BodyRef = { z: Uint8Array; rawHead?: Uint8Array; rawEncoding?: string } | { body: StoredBody };
 
 export type RenderJob =
   | { kind: 'summary'; ref: BodyRef }
@@ -34,7 +38,10 @@ export interface RenderResult {
 
 function decode(ref: BodyRef): StoredBody {
   if ('body' in ref) return ref.body;
-  return decodeBody(Buffer.from(ref.z.buffer, ref.z.byteOffset, ref.z.byteLength));
+  const head = ref.rawHead;
+  return decodeBody(Buffer.from(ref.z.buffer, ref.z.byteOffset, ref.z.byteLength), () =>
+    rawHead(head ? Buffer.from(head.buffer, head.byteOffset, head.byteLength) : Buffer.alloc(0), ref.rawEncoding ?? 'identity'),
+  );
 }
 
 function result(body: string, extra: Partial<RenderResult> = {}): RenderResult {

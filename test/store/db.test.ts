@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase, verifyPragmas, StoreConfigError } from '../../src/store/db.js';
+import { openDatabase, verifyPragmas, StoreConfigError, PAGE_SIZE } from '../../src/store/db.js';
 import { openStore } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { sqlValue, withDatabaseFile } from '../helpers/database-file.js';
@@ -22,6 +22,23 @@ test('bad-input 11: WAL and synchronous=FULL on open, and again after a reopen',
   assert.is(db.pragma('synchronous', { simple: true }), 2);
   assert.is(db.pragma('secure_delete', { simple: true }), 1);
   db.close();
+});
+
+test('a new file gets 16 KiB pages and incremental auto-vacuum; a file made with 4 KiB pages keeps them', () => {
+  const file = path.join(tempDir(), 'm.db');
+  const db = openDatabase(file);
+  assert.is(PAGE_SIZE, 16384);
+  assert.is(db.pragma('page_size', { simple: true }), PAGE_SIZE);
+  assert.is(db.pragma('auto_vacuum', { simple: true }), 2);
+  db.close();
+  const oldFile = path.join(tempDir(), 'old.db');
+  const old = new Database(oldFile);
+  old.pragma('page_size = 4096');
+  old.exec('CREATE TABLE before_016 (x)');
+  old.close();
+  const reopened = openDatabase(oldFile);
+  assert.is(reopened.pragma('page_size', { simple: true }), 4096, 'changing it would take a VACUUM: an old file upgrades as it is');
+  reopened.close();
 });
 
 test('verifyPragmas refuses a connection that is not WAL + FULL', () => {

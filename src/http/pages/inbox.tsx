@@ -10,7 +10,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { contentFields } from '../../log.js';
 import { canonicalAddress } from '../../policy/address.js';
-import { linkHost } from '../../mail/sanitize.js';
+// Not from sanitize.ts: that would load jsdom into the main thread (link-host.ts).
+import { linkHost } from '../../mail/link-host.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
 import type { MessageView } from '../../store/messages.js';
 import { Csrf } from '../middleware/csrf.js';
