@@ -25,7 +25,7 @@ export interface MessageReader {
   /** The parsed text, HTML and headers; empty until processed; null when gone. */
   body(contentId: number): Promise<MessageBody | null>;
   /** The body as stored (compressed when it is), for a caller that decodes it off the event loop (message-bodies.ts). */
-  storedBody(contentId: number): Promise<{ z: Buffer } | { body: StoredBody } | null>;
+  storedBody(contentId: number): Promise<{ z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: StoredBody } | null>;
   attachments(contentId: number): Promise<AttachmentMeta[]>;
   /** One attachment's bytes, by the sha256 an AttachmentMeta names. */
   attachmentData(sha256: string): Promise<Buffer | null>;

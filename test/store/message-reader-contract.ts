@@ -59,7 +59,7 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     if (!o.pending) {
       const parsed = await parseMessage(raw);
       // What the parse worker hands back: the body encoded, and a large raw message deflated (stored as received before its 250).
-      await engine.process(ids.contentId, parsed, encodeBody(parsed), raw.length > RAW_DEFLATE_INLINE_MAX ? deflateRawSync(raw) : undefined);
+      await engine.process(ids.contentId, parsed, encodeBody(parsed, raw), raw.length > RAW_DEFLATE_INLINE_MAX ? deflateRawSync(raw) : undefined);
     }
     return { ...ids, id: ids.messageIds[0]!, raw };
   }
@@ -163,7 +163,7 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     assert.equal(await r.storedBody(m.contentId), { body: { text: '', html: '', headers: [] } });
     assert.is(await r.count('pending-count@mailroom.test'), 0);
     const parsed = await parseMessage(m.raw);
-    await engine.process(m.contentId, parsed, encodeBody(parsed));
+    await engine.process(m.contentId, parsed, encodeBody(parsed, m.raw));
     assert.is(await r.pendingCount(), before);
     assert.is(await r.count('pending-count@mailroom.test'), 1);
     assert.match((await r.body(m.contentId))!.text, /Hello from the test suite/);

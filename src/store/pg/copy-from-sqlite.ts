@@ -27,7 +27,7 @@ import type { Sql } from './driver.js';
 import { runPgMigrations } from './migrate.js';
 import { searchText } from './search-text.js';
 import { headerAddresses } from '../search-addresses.js';
-import { decodeBody, encodeBody } from '../body-codec.js';
+import { decodeBody, encodeBody, rawHead } from '../body-codec.js';
 
 type SqliteDb = Database.Database;
 type Row = Record<string, unknown>;
@@ -181,7 +181,8 @@ function contentsExtras(src: Row, out: Row): { subject: string; addresses: strin
   let text = '';
   if (src.body_z) {
     try {
-      if (parsed) text = decodeBody(src.body_z as Buffer).text;
+      // A document deflated against its raw message (body-codec.ts) needs the raw's start as dictionary.
+      if (parsed) text = decodeBody(src.body_z as Buffer, () => rawHead(src.raw as Buffer, String(src.raw_encoding))).text;
     } catch {
       // A body that does not inflate is copied as it is; the search then has
       // its subject and addresses only (the raw message is the source of truth).

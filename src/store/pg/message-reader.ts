@@ -14,6 +14,7 @@ import { mayReadCaptured } from '../messages.js';
 import { contains, searchableInput, type FilterOptions, type PageOptions, type Scope } from '../message-queries.js';
 import type { ListedMessage, MessageReader } from '../message-reader.js';
 import { searchQuery } from './message-search.js';
+import { BODY_DICTIONARY_BYTES, decodeBody, needsRawDictionary, rawHead, RAW_HEAD_STORED_BYTES } from '../body-codec.js';
 
 const inflateRawAsync = promisify(inflateRaw);
 
@@ -99,16 +100,23 @@ export class PgMessageReader implements MessageReader {
     return row.raw_encoding === 'deflate' ? inflateRawAsync(row.raw) : row.raw;
   }
 
-  async storedBody(contentId: number): Promise<{ z: Buffer } | { body: MessageBody } | null> {
-    const [row] = await this.sql<{ body_z: Buffer | null }[]>`SELECT body_z FROM contents WHERE id = ${contentId}`;
+  /** As MessageStore.storedBody: a document deflated against its raw message comes with the start of the stored raw (its dictionary). */
+  async storedBody(contentId: number): Promise<{ z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: MessageBody } | null> {
+    const [row] = await this.sql<{ body_z: Buffer | null; raw_head: Buffer; raw_encoding: string }[]>`
+      SELECT body_z, substring(raw FROM 1 FOR CASE raw_encoding WHEN 'deflate' THEN ${RAW_HEAD_STORED_BYTES}::int ELSE ${BODY_DICTIONARY_BYTES}::int END) AS raw_head,
+        raw_encoding
+      FROM contents WHERE id = ${contentId}`;
     if (!row) return null;
-    return row.body_z ? { z: row.body_z } : { body: { ...EMPTY_BODY, headers: [] } };
+    if (!row.body_z) return { body: { ...EMPTY_BODY, headers: [] } };
+    return needsRawDictionary(row.body_z) ? { z: row.body_z, rawHead: row.raw_head, rawEncoding: row.raw_encoding } : { z: row.body_z };
   }
 
   async body(contentId: number): Promise<MessageBody | null> {
     const stored = await this.storedBody(contentId);
     if (!stored) return null;
     if ('body' in stored) return stored.body;
+    const { rawHead: head, rawEncoding } = stored;
+    if (head && rawEncoding) return decodeBody(stored.z, () => rawHead(head, rawEncoding));
     return JSON.parse((await inflateRawAsync(stored.z)).toString('utf8')) as MessageBody;
   }
 
