@@ -7,6 +7,9 @@ import type { DB } from './db.js';
 
 export const KEY_PREFIX = 'mr_';
 
+/** A key's last use is recorded at most this often (touch). */
+export const KEY_TOUCH_MS = 60_000;
+
 export interface ApiKey {
   id: number;
   userId: number;
@@ -76,7 +79,7 @@ export class ApiKeyStore {
   /** Records use at most once a minute per key, so reads do not each cost a write. */
   touch(key: ApiKey): void {
     const now = Date.now();
-    if (key.lastUsed === null || now - key.lastUsed > 60_000) this.stmts.touch.run(now, key.id);
+    if (key.lastUsed === null || now - key.lastUsed > KEY_TOUCH_MS) this.stmts.touch.run(now, key.id);
   }
 }
 

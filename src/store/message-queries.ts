@@ -71,8 +71,8 @@ function scopeSql(scope: Scope): { sql: string; params: unknown[] } {
   }
 }
 
-/** LIKE pattern for "contains", with the wildcard characters of the input taken literally. */
-function contains(s: string): string {
+/** LIKE pattern for "contains", with the wildcard characters of the input taken literally (backslash escapes). */
+export function contains(s: string): string {
   return '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 

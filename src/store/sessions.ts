@@ -9,7 +9,15 @@ export interface Session {
   expires: number;
 }
 
-const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** What the sessions table holds for a cookie value (the PostgreSQL engine hashes alike). */
+export const hashSessionToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const hash = hashSessionToken;
+
+/** The cookie values get() looks up at all; anything else is refused before the database. */
+export const SESSION_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+
+/** Sliding expiry is renewed at most this often, so reads do not each cost a write. */
+export const SESSION_RENEW_MS = 60_000;
 
 export class SessionStore {
   private readonly stmts;
@@ -38,7 +46,7 @@ export class SessionStore {
    * used every day (or a stolen one kept warm) still ends.
    */
   get(token: string, ttlMs: number, maxAgeMs = Number.POSITIVE_INFINITY): Session | null {
-    if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+    if (!SESSION_TOKEN.test(token)) return null;
     const h = hash(token);
     const r = this.stmts.get.get(h) as Record<string, number> | undefined;
     const now = Date.now();
@@ -47,7 +55,7 @@ export class SessionStore {
       this.stmts.remove.run(h);
       return null;
     }
-    if (now - r.last_seen > 60_000) this.stmts.extend.run(Math.min(now + ttlMs, r.created + maxAgeMs), now, h);
+    if (now - r.last_seen > SESSION_RENEW_MS) this.stmts.extend.run(Math.min(now + ttlMs, r.created + maxAgeMs), now, h);
     return { userId: r.user_id, created: r.created, expires: r.expires };
   }
 
