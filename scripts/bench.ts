@@ -44,7 +44,9 @@ import { fmtCount } from './bench/table.js';
 import { TargetProcess } from './bench/targets.js';
 import { freshBenchDatabase } from './bench/pg-database.js';
 import { runPgIngest } from './bench/pg-ingest.js';
-import { pgSizes, runPgReads, sampleMessages, type PgReadStage } from './bench/pg-read.js';
+import { pgSizes, runReaderOps, sampleMessages, type PgReadStage } from './bench/pg-read.js';
+import { PgMessageReader } from '../src/store/pg/message-reader.js';
+import { sqliteMessageReader } from '../src/store/sqlite-message-reader.js';
 import { seedPostgres } from './bench/pg-seed.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
@@ -189,7 +191,7 @@ async function readAndPrune(args: Args, workDir: string, notes: string[]): Promi
  * args.pgReadSize stored, with the database's size against a SQLite store
  * of the same seeded mail.
  */
-async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCell[], sqliteReads: ReadStage[], notes: string[]): Promise<{ ingest: IngestCell[]; reads: PgReadStage[] }> {
+async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCell[], notes: string[]): Promise<{ ingest: IngestCell[]; reads: PgReadStage[] }> {
   const ingest: IngestCell[] = [];
   const sqliteRows = sqliteIngest.filter((c) => c.target === 'mailroom' && c.size === '5KB' && c.mode === 'persistent' && !c.offered && (c.senders === 16 || c.senders === 64));
   if (!sqliteRows.length) {
@@ -234,30 +236,45 @@ async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCe
     const seeded = await seedPostgres(db.sql, size, log);
     log(`  done in ${(seeded.ms / 1000).toFixed(1)} s`);
     const sizes = await pgSizes(db.sql, seeded.rawBytes);
-    // The SQLite engine's bytes for the same mail (the same Seeder and seed): from this run's read stage when it seeded that many, else seeded here.
-    let sqliteBytes = sqliteReads.find((r) => r.stored === size)?.dbBytes ?? null;
-    if (sqliteBytes === null) {
-      const dir = path.join(workDir, 'pg-compare-sqlite');
-      mkdirSync(dir, { recursive: true });
-      log(`SQLite: seeding the same ${fmtCount(size)} messages for its file size …`);
-      const store = openStore(dir, { cacheKiB: 1_000_000 });
-      new Seeder(store).add(size);
-      store.close();
-      sqliteBytes = dirBytes(dir);
+    // The SQLite engine on the same mail (the same Seeder and seed): its size, and the same reader calls.
+    const dir = path.join(workDir, 'pg-compare-sqlite');
+    mkdirSync(dir, { recursive: true });
+    log(`SQLite: seeding the same ${fmtCount(size)} messages …`);
+    const seedStore = openStore(dir, { cacheKiB: 1_000_000 });
+    new Seeder(seedStore).add(size);
+    const sqliteFile = seedStore.file;
+    seedStore.close();
+    const sqliteBytes = dirBytes(dir);
+    const sqliteMessages: Array<{ id: string; inbox: string }> = [];
+    {
+      const peek = new Database(sqliteFile, { readonly: true });
+      const maxSeq = peek.prepare('SELECT max(seq) FROM messages').pluck().get() as number;
+      const bySeq = peek.prepare('SELECT id, inbox FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1');
+      const r = rng(99);
+      for (let k = 0; k < 500; k++) sqliteMessages.push(bySeq.get(1 + Math.floor(r() * maxSeq)) as { id: string; inbox: string });
+      peek.close();
     }
-    const random = rng(99);
-    const messages = await sampleMessages(db.sql, random);
-    const pickInbox = zipf(seeded.seeder.inboxes, 1.0, random);
-    let mi = 0;
-    log(`PostgreSQL reads at ${fmtCount(size)} stored …`);
-    const ops = await runPgReads(
-      db.sql,
-      { inbox: () => `user${pickInbox()}@${seeded.seeder.domain}`, message: () => messages[mi++ % messages.length], queries: seeded.seeder.searchQueries() },
-      { requests: args.quick ? 100 : 300, maxMsPerOp: args.quick ? 4000 : 20_000 },
-    );
+    const sample = (msgs: Array<{ id: string; inbox: string }>) => {
+      const random = rng(99);
+      const pickInbox = zipf(seeded.seeder.inboxes, 1.0, random);
+      let mi = 0;
+      return { inbox: () => `user${pickInbox()}@${seeded.seeder.domain}`, message: () => msgs[mi++ % msgs.length], queries: seeded.seeder.searchQueries() };
+    };
+    const budget = { requests: args.quick ? 100 : 300, maxMsPerOp: args.quick ? 4000 : 20_000 };
+    log(`PostgreSQL reads (PgMessageReader) at ${fmtCount(size)} stored …`);
+    const ops = await runReaderOps(new PgMessageReader(db.sql), sample(await sampleMessages(db.sql, rng(99))), budget);
     for (const o of ops) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
+    log(`SQLite reads (sqliteMessageReader) at ${fmtCount(size)} stored …`);
+    const readStore = openStore(dir);
+    let sqliteOps: PgReadStage['sqliteOps'];
+    try {
+      sqliteOps = await runReaderOps(sqliteMessageReader(readStore), sample(sqliteMessages), budget);
+    } finally {
+      readStore.close();
+    }
+    for (const o of sqliteOps) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
     log(`  pg_database_size ${sizes.database} bytes (${(sizes.database / sizes.messages).toFixed(0)} per message); ${JSON.stringify(sizes.tables)}; SQLite ${sqliteBytes}`);
-    return { ingest, reads: [{ stored: size, seedMs: seeded.ms, sizes, ops, sqliteBytes }] };
+    return { ingest, reads: [{ stored: size, seedMs: seeded.ms, sizes, ops, sqliteOps, sqliteBytes }] };
   } finally {
     await db.drop();
   }
@@ -349,7 +366,7 @@ async function main(): Promise<void> {
       push = await runPushBench({ listeners: 100, messages: args.quick ? 200 : 1000, webhooks: args.quick ? 200 : 1000, log });
     }
     if (args.only.has('pg')) {
-      const pg = await postgresBench(args, workDir, ingestCells, reads, notes);
+      const pg = await postgresBench(args, workDir, ingestCells, notes);
       ingestCells = [...ingestCells, ...pg.ingest];
       pgReads = pg.reads;
     }

@@ -1,13 +1,12 @@
-// Reads at N stored on PostgreSQL (issue 14), one query at a time on one
-// connection, p50/p99 ms, against a database seeded by pg-seed.ts. The
-// asynchronous MessageReader (its PostgreSQL implementation) is not on main
-// yet, so these are the statements it has to run, timed directly, each
-// with its result read in full (a message's body inflated): what the list
-// and message pages, the search and the count need from the database,
-// without the HTTP and rendering the SQLite read bench includes.
-import { decodeBody } from '../../src/store/body-codec.js';
+// Reads at N stored on both engines (issue 14) through the asynchronous
+// MessageReader (src/store/message-reader.ts): PgMessageReader on a
+// database seeded by pg-seed.ts, the SQLite reader on a store seeded with
+// the same mail. One call at a time, p50/p99 ms, in the bench process (no
+// HTTP: a PostgreSQL node does not serve the web and API yet, so these are
+// the store's share of a page, which the SQLite read table's HTTP figures
+// include along with routing and rendering).
 import type { Sql } from '../../src/store/pg/driver.js';
-import { searchMessageIds } from '../../src/store/pg/message-search.js';
+import type { MessageReader } from '../../src/store/message-reader.js';
 import { Samples, summarize, type Summary } from './stats.js';
 
 export type PgReadOp = 'list 50' | 'get + body' | 'search' | 'count';
@@ -32,6 +31,8 @@ export interface PgReadStage {
   seedMs: number;
   sizes: PgSizes;
   ops: Array<{ op: PgReadOp; latency: Summary | null }>;
+  /** The same calls through the SQLite engine's reader on the same mail. */
+  sqliteOps: Array<{ op: PgReadOp; latency: Summary | null }>;
   /** SQLite store of the same Seeder mail, for bytes per message side by side (null when not measured). */
   sqliteBytes: number | null;
 }
@@ -56,24 +57,24 @@ export async function pgSizes(sql: Sql, rawBytes: number): Promise<PgSizes> {
   return { database: db, tables: Object.fromEntries(rows.map((r) => [r.name, r.bytes])), rawBytes, messages: n };
 }
 
-export async function runPgReads(sql: Sql, s: PgReadSample, opts: { requests: number; maxMsPerOp: number }): Promise<PgReadStage['ops']> {
+/**
+ * One engine's MessageReader, one call at a time: what the inbox page and
+ * the API list (list, 50), the message page (getInInbox + body), the
+ * admin's inbox-search (search over every inbox, first page) and the count
+ * ask of it. Same calls, same sample, either engine.
+ */
+export async function runReaderOps(reader: MessageReader, s: PgReadSample, opts: { requests: number; maxMsPerOp: number }): Promise<PgReadStage['ops']> {
+  const admin = { userId: null, admin: true };
   const run: Record<PgReadOp, (i: number) => Promise<unknown>> = {
-    // The inbox page's and the API list's rows: newest 50 ready copies with their summary fields.
-    'list 50': (_i) => sql`
-      SELECT m.id, m.inbox, m.received, m.read, m.starred, m.folder, m.labels_json, c.subject, c.from_json, c.to_json, c.size, c.date
-      FROM messages m JOIN contents c ON c.id = m.content_id
-      WHERE m.inbox = ${s.inbox()} AND m.ready ORDER BY m.received DESC, m.seq DESC LIMIT 50`,
-    // The message page: the copy, its content's fields and the body inflated.
-    'get + body': async (_i) => {
+    'list 50': () => reader.list(s.inbox(), { limit: 50, reader: admin }),
+    'get + body': async () => {
       const m = s.message();
-      const [row] = await sql<{ body_z: Buffer }[]>`
-        SELECT m.id, m.inbox, m.received, m.read, c.subject, c.from_json, c.to_json, c.cc_json, c.links_json, c.body_z
-        FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.id = ${m.id} AND m.inbox = ${m.inbox}`;
-      return row?.body_z ? decodeBody(row.body_z) : null;
+      const view = await reader.getInInbox(m.inbox, m.id, admin);
+      if (!view) throw new Error(`message ${m.id} not found in ${m.inbox}`);
+      return reader.body(view.contentId);
     },
-    // The engine's own search (message-search.ts), first page of 100.
-    search: (i) => searchMessageIds(sql, s.queries[i % s.queries.length]),
-    count: (_i) => sql`SELECT count(*) FROM messages WHERE inbox = ${s.inbox()} AND ready`,
+    search: (i) => reader.search({ kind: 'all' }, s.queries[i % s.queries.length], { limit: 50 }),
+    count: () => reader.count(s.inbox(), admin),
   };
   const out: PgReadStage['ops'] = [];
   for (const op of PG_READ_OPS) {
