@@ -34,8 +34,11 @@ class Collector {
       this.rows.push({ contentId, msg });
       return { contentId } as unknown as StoredIds;
     },
+    // The Seeder applies each result right after inserting its message.
     applyParse: (contentId: number, parsed: ParsedMessage) => {
-      this.rows[this.rows.length - 1].contentId === contentId && (this.rows[this.rows.length - 1].parsed = parsed);
+      const last = this.rows[this.rows.length - 1];
+      if (last?.contentId !== contentId) throw new Error(`parse result for ${contentId} out of order`);
+      last.parsed = parsed;
     },
   };
   transaction<T>(fn: () => T): T {
