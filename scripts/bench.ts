@@ -6,7 +6,14 @@
 //
 //   --quick              a few minutes: 5 KB and 200 KB at 16 and 64 persistent
 //                        senders, the cells the targets need, 10k stored for read and prune
-//   --only=a,b           ingest, read, prune, push, profile (default: the first four)
+//   --only=a,b           ingest, read, prune, push, pg, profile (default: all but profile)
+//                        pg: PostgreSQL (issue 14) at MAILROOM_BENCH_POSTGRES_URL (default
+//                        postgres://postgres@127.0.0.1:5432/postgres), each part in a fresh
+//                        database bench_<time>_<random> dropped at the end: 5 KB ingest with
+//                        one and two receiving nodes at 16 and 64 senders beside the SQLite
+//                        engine's row, and reads at --pg-read-size stored (bench/pg-*.ts);
+//                        without a server it prints one line and goes on
+//   --pg-read-size=N     stored messages for the PostgreSQL reads (default 100000)
 //                        push: 100 websocket listeners × 1,000 messages (quick: 200),
 //                        250→frame p50/p99, webhook throughput (bench/push.ts)
 //   --read-sizes=N,...   stored messages for the read bench (default 10000,100000,1000000)
@@ -35,6 +42,12 @@ import { Seeder } from './bench/seed.js';
 import { rng, zipf } from './bench/stats.js';
 import { fmtCount } from './bench/table.js';
 import { TargetProcess } from './bench/targets.js';
+import { freshBenchDatabase } from './bench/pg-database.js';
+import { runPgIngest } from './bench/pg-ingest.js';
+import { pgSizes, runReaderOps, sampleMessages, type PgReadStage } from './bench/pg-read.js';
+import { PgMessageReader } from '../src/store/pg/message-reader.js';
+import { sqliteMessageReader } from '../src/store/sqlite-message-reader.js';
+import { seedPostgres } from './bench/pg-seed.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
@@ -46,23 +59,24 @@ interface Args {
   durationMs: number;
   json: string | null;
   keep: boolean;
+  pgReadSize: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const val = (name: string) => get(name)?.split('=').slice(1).join('=') || '';
   const quick = Boolean(get('quick'));
-  const only = new Set((val('only') || 'ingest,read,prune,push').split(',').map((s) => s.trim()));
+  const only = new Set((val('only') || 'ingest,read,prune,push,pg').split(',').map((s) => s.trim()));
   const readSizes = (val('read-sizes') || (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
   const profile = get('profile') || only.has('profile') ? val('profile') || path.resolve('bench-profiles') : null;
   const durationMs = Number(val('duration') || (quick ? 1500 : 3000));
   for (const a of argv) {
-    if (!/^--(quick|only|read-sizes|profile|duration|json|keep)(=|$)/.test(a)) {
+    if (!/^--(quick|only|read-sizes|profile|duration|json|keep|pg-read-size)(=|$)/.test(a)) {
       process.stderr.write(`bench: unknown option ${a}\n`);
       process.exit(2);
     }
   }
-  return { quick, only, readSizes, profile, durationMs, json: val('json') || null, keep: Boolean(get('keep')) };
+  return { quick, only, readSizes, profile, durationMs, json: val('json') || null, keep: Boolean(get('keep')), pgReadSize: Number(val('pg-read-size') || 100_000) };
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -171,6 +185,101 @@ async function readAndPrune(args: Args, workDir: string, notes: string[]): Promi
   return { reads, prunes };
 }
 
+/**
+ * PostgreSQL (issue 14): ingest with one and two nodes beside the SQLite
+ * engine's row (run here too when the ingest part was not), then reads at
+ * args.pgReadSize stored, with the database's size against a SQLite store
+ * of the same seeded mail.
+ */
+async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCell[], notes: string[]): Promise<{ ingest: IngestCell[]; reads: PgReadStage[] }> {
+  const ingest: IngestCell[] = [];
+  const sqliteRows = sqliteIngest.filter((c) => c.target === 'mailroom' && c.size === '5KB' && c.mode === 'persistent' && !c.offered && (c.senders === 16 || c.senders === 64));
+  if (!sqliteRows.length) {
+    log('ingest, SQLite engine (beside PostgreSQL) …');
+    ingest.push(
+      ...(await runIngest({
+        targets: ['mailroom'],
+        sizes: ['5KB'],
+        modes: ['persistent'],
+        senders: [16, 64],
+        warmupMs: args.quick ? 300 : 500,
+        durationMs: args.durationMs,
+        workDir: path.join(workDir, 'ingest-sqlite'),
+        log,
+      })),
+    );
+  }
+  log('ingest, PostgreSQL engine …');
+  const pg = await runPgIngest({
+    nodes: [1, 2],
+    senders: [16, 64],
+    size: '5KB',
+    payloads: benchMessages('5KB', 32).map(dataPayload),
+    warmupMs: args.quick ? 300 : 500,
+    durationMs: args.durationMs,
+    workDir: path.join(workDir, 'ingest-pg'),
+    log,
+  });
+  if (!pg) {
+    notes.push('no PostgreSQL answered at MAILROOM_BENCH_POSTGRES_URL: no PostgreSQL figures.');
+    return { ingest, reads: [] };
+  }
+  ingest.push(...pg);
+  const size = args.pgReadSize;
+  const db = await freshBenchDatabase();
+  if ('unavailable' in db) {
+    log(`bench: ${db.unavailable}`);
+    return { ingest, reads: [] };
+  }
+  try {
+    log(`PostgreSQL: seeding ${fmtCount(size)} messages into ${db.name} …`);
+    const seeded = await seedPostgres(db.sql, size, log);
+    log(`  done in ${(seeded.ms / 1000).toFixed(1)} s`);
+    const sizes = await pgSizes(db.sql, seeded.rawBytes);
+    // The SQLite engine on the same mail (the same Seeder and seed): its size, and the same reader calls.
+    const dir = path.join(workDir, 'pg-compare-sqlite');
+    mkdirSync(dir, { recursive: true });
+    log(`SQLite: seeding the same ${fmtCount(size)} messages …`);
+    const seedStore = openStore(dir, { cacheKiB: 1_000_000 });
+    new Seeder(seedStore).add(size);
+    const sqliteFile = seedStore.file;
+    seedStore.close();
+    const sqliteBytes = dirBytes(dir);
+    const sqliteMessages: Array<{ id: string; inbox: string }> = [];
+    {
+      const peek = new Database(sqliteFile, { readonly: true });
+      const maxSeq = peek.prepare('SELECT max(seq) FROM messages').pluck().get() as number;
+      const bySeq = peek.prepare('SELECT id, inbox FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1');
+      const r = rng(99);
+      for (let k = 0; k < 500; k++) sqliteMessages.push(bySeq.get(1 + Math.floor(r() * maxSeq)) as { id: string; inbox: string });
+      peek.close();
+    }
+    const sample = (msgs: Array<{ id: string; inbox: string }>) => {
+      const random = rng(99);
+      const pickInbox = zipf(seeded.seeder.inboxes, 1.0, random);
+      let mi = 0;
+      return { inbox: () => `user${pickInbox()}@${seeded.seeder.domain}`, message: () => msgs[mi++ % msgs.length], queries: seeded.seeder.searchQueries() };
+    };
+    const budget = { requests: args.quick ? 100 : 300, maxMsPerOp: args.quick ? 4000 : 20_000 };
+    log(`PostgreSQL reads (PgMessageReader) at ${fmtCount(size)} stored …`);
+    const ops = await runReaderOps(new PgMessageReader(db.sql), sample(await sampleMessages(db.sql, rng(99))), budget);
+    for (const o of ops) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
+    log(`SQLite reads (sqliteMessageReader) at ${fmtCount(size)} stored …`);
+    const readStore = openStore(dir);
+    let sqliteOps: PgReadStage['sqliteOps'];
+    try {
+      sqliteOps = await runReaderOps(sqliteMessageReader(readStore), sample(sqliteMessages), budget);
+    } finally {
+      readStore.close();
+    }
+    for (const o of sqliteOps) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
+    log(`  pg_database_size ${sizes.database} bytes (${(sizes.database / sizes.messages).toFixed(0)} per message); ${JSON.stringify(sizes.tables)}; SQLite ${sqliteBytes}`);
+    return { ingest, reads: [{ stored: size, seedMs: seeded.ms, sizes, ops, sqliteOps, sqliteBytes }] };
+  } finally {
+    await db.drop();
+  }
+}
+
 async function profileRuns(args: Args, workDir: string): Promise<string[]> {
   const dir = args.profile!;
   mkdirSync(dir, { recursive: true });
@@ -244,6 +353,7 @@ async function main(): Promise<void> {
   let prunes: PruneBenchResult[] = [];
   let profiles: string[] = [];
   let push: PushBenchResult | null = null;
+  let pgReads: PgReadStage[] = [];
   try {
     if (args.only.has('ingest')) {
       log('ingest …');
@@ -255,6 +365,11 @@ async function main(): Promise<void> {
       // The issue's figure is 100 listeners × 1,000 messages; --quick keeps the listeners and sends fewer.
       push = await runPushBench({ listeners: 100, messages: args.quick ? 200 : 1000, webhooks: args.quick ? 200 : 1000, log });
     }
+    if (args.only.has('pg')) {
+      const pg = await postgresBench(args, workDir, ingestCells, notes);
+      ingestCells = [...ingestCells, ...pg.ingest];
+      pgReads = pg.reads;
+    }
     if (args.profile) profiles = await profileRuns(args, workDir);
   } finally {
     cleanup();
@@ -262,11 +377,11 @@ async function main(): Promise<void> {
   m.loadAfter = os.loadavg();
   if (m.loadBefore[0] > 1 || m.loadAfter[0] > 1) notes.push('other work was running on this machine during the run (load average above 1); treat the figures as lower bounds.');
   notes.push(`whole run took ${((performance.now() - started) / 1000).toFixed(0)} s.`);
-  const report = formatReport({ machine: m, ingest: ingestCells, reads, prunes, pruneMethod: PRUNE_METHOD, profiles, notes });
+  const report = formatReport({ machine: m, ingest: ingestCells, reads, pgReads, prunes, pruneMethod: PRUNE_METHOD, profiles, notes });
   console.log('\n' + report);
   if (push) console.log('\n' + formatPush(push));
   if (profiles.length) console.log('\n' + profiles.join('\n\n'));
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: m, ingest: ingestCells, reads, prunes, push, notes }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: m, ingest: ingestCells, reads, pgReads, prunes, push, notes }, null, 2));
 }
 
 main().catch((err) => {

@@ -8,12 +8,18 @@
 //   maildev-memory  MailDev 3 as `maildev` starts it (metadata in memory; it
 //                   still writes each .eml to a temp directory)
 //   maildev-dir     MailDev 3 with --mail-directory
+//   mailroom-pg     one PostgreSQL receiving node (src/ingest/pg-receiving-node.ts)
+//                   on TargetOptions.postgresUrl, same limits lifted; the bench
+//                   starts one child per node (issue 14). Not in TARGET_KINDS:
+//                   it needs a database, so bench/pg-ingest.ts runs it.
 import { SMTPServer } from 'smtp-server';
 import { configSchema } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startMailroom, type Mailroom } from '../../src/main.js';
+import { startPgReceivingNode } from '../../src/ingest/pg-receiving-node.js';
+import type { ReadyEvents } from '../../src/ingest/ready-events.js';
 
-export type TargetKind = 'mailroom' | 'bare' | 'maildev-memory' | 'maildev-dir';
+export type TargetKind = 'mailroom' | 'bare' | 'maildev-memory' | 'maildev-dir' | 'mailroom-pg';
 export const TARGET_KINDS: TargetKind[] = ['mailroom', 'bare', 'maildev-memory', 'maildev-dir'];
 
 export interface TargetOptions {
@@ -22,6 +28,8 @@ export interface TargetOptions {
   /** Mailroom: the admin API key (auth.adminKey). */
   adminKey?: string;
   domain?: string;
+  /** mailroom-pg: the (fresh, bench-only) database this node stores into. */
+  postgresUrl?: string;
 }
 
 export interface RunningTarget {
@@ -33,6 +41,8 @@ export interface RunningTarget {
   info(): Record<string, unknown>;
   stop(): Promise<void>;
   mailroom?: Mailroom;
+  /** Where this receiver publishes ready events (Mailroom's, or a PostgreSQL node's LISTEN). */
+  ready?: ReadyEvents;
 }
 
 export async function startTarget(kind: TargetKind, opts: TargetOptions): Promise<RunningTarget> {
@@ -45,6 +55,8 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions): Promis
       return startMailDev(undefined);
     case 'maildev-dir':
       return startMailDev(opts.dataDir);
+    case 'mailroom-pg':
+      return startMailroomPgNode(opts);
   }
 }
 
@@ -79,6 +91,30 @@ async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> 
     }),
     stop: () => m.stop(),
     mailroom: m,
+    ready: m.ready,
+  };
+}
+
+async function startMailroomPgNode(opts: TargetOptions): Promise<RunningTarget> {
+  if (!opts.postgresUrl) throw new Error('mailroom-pg needs postgresUrl');
+  const config = configSchema.parse({
+    domains: [opts.domain ?? 'mailroom.test'],
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    http: { host: '127.0.0.1', port: 0 },
+    storage: { dataDir: opts.dataDir, engine: 'postgres', postgresUrl: opts.postgresUrl },
+    log: { level: 'silent' },
+    retention: { public: { maxAgeHours: 0, maxMessagesPerInbox: 0 } },
+  });
+  const node = await startPgReceivingNode(config, silentLogger());
+  return {
+    smtpPort: node.smtpAddress.port,
+    // The PostgreSQL node does not serve HTTP yet (docs/scaling.md, "Still to come").
+    httpPort: null,
+    backlog: () => node.ingest.pendingMessages,
+    idle: () => node.ingest.idle(),
+    info: () => ({ ...node.writer.stats, accepted: node.smtp.stats.accepted, storageErrors: node.smtp.stats.storageErrors }),
+    stop: () => node.stop(),
+    ready: node.ready,
   };
 }
 

@@ -38,6 +38,10 @@ export interface IngestCell {
   maxBacklog: number | null;
   /** Offered messages/s when the cell was paced (LoadOptions.offeredPerSecond). */
   offered?: number;
+  /** mailroom-pg: receiving nodes sharing the database (bench/pg-ingest.ts). */
+  nodes?: number;
+  /** mailroom-pg: durable commits of received mail per second over the window, all nodes. */
+  commitsPerSecond?: number | null;
   error?: string;
 }
 

@@ -196,6 +196,8 @@ export class SmtpConnection {
 export interface LoadOptions {
   host?: string;
   port: number;
+  /** Several receivers (nodes of one cluster): sender i connects to ports[i % ports.length]; port is then ignored. */
+  ports?: number[];
   senders: number;
   mode: 'persistent' | 'per-message';
   /** Ready-made DATA payloads (see dataPayload); senders cycle through them. */
@@ -283,10 +285,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
   };
 
-  const openConn = async (): Promise<SmtpConnection | null> => {
+  const openConn = async (port: number): Promise<SmtpConnection | null> => {
     let res: { conn: SmtpConnection; greeting: Reply };
     try {
-      res = await SmtpConnection.open(host, opts.port);
+      res = await SmtpConnection.open(host, port);
     } catch (err) {
       noteError(`connect: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       return null;
@@ -344,11 +346,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
   };
 
-  const sender = async () => {
+  const sender = async (i: number) => {
+    const port = opts.ports?.length ? opts.ports[i % opts.ports.length] : opts.port;
     let conn: SmtpConnection | null = null;
     while (!stopping) {
       if (!conn || conn.closed) {
-        conn = await openConn();
+        conn = await openConn(port);
         if (!conn) {
           await pause(50);
           continue;
@@ -365,7 +368,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     if (conn) await conn.quit();
   };
 
-  const senders = Array.from({ length: opts.senders }, () => sender());
+  const senders = Array.from({ length: opts.senders }, (_, i) => sender(i));
   await pause(opts.warmupMs);
   await opts.onWindow?.('start');
   const cpu0 = process.cpuUsage();

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import type { IngestCell } from './ingest.js';
 import type { EndpointResult } from './read.js';
 import type { PruneBenchResult } from './prune.js';
+import type { PgReadStage } from './pg-read.js';
 import { evaluateGoals } from './goals.js';
 import { fmtBytes, fmtCount, fmtMs, fmtPct, fmtRate, table } from './table.js';
 
@@ -57,19 +58,26 @@ const TARGET_NAMES: Record<string, string> = {
   bare: 'bare smtp-server',
   'maildev-memory': 'MailDev 3 in-memory',
   'maildev-dir': 'MailDev 3 mail dir',
+  'mailroom-pg': 'Mailroom PostgreSQL',
 };
+
+function receiverName(c: IngestCell): string {
+  if (c.target === 'mailroom-pg') return `Mailroom PostgreSQL, ${c.nodes ?? 1} node${c.nodes === 1 ? '' : 's'}`;
+  return c.target === 'mailroom' ? 'Mailroom SQLite (durable)' : TARGET_NAMES[c.target];
+}
 
 export function ingestTable(cells: IngestCell[]): string {
   const rows = cells.map((c) => {
     const l = c.load;
-    if (!l) return [TARGET_NAMES[c.target], c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', '', '', '', '', ''];
+    if (!l) return [receiverName(c), c.size, c.mode, String(c.senders), `failed: ${c.error ?? ''}`.slice(0, 60), '', '', '', '', '', '', '', '', '', '', '', ''];
     return [
-      TARGET_NAMES[c.target],
+      receiverName(c),
       c.size,
       c.offered ? `${c.mode}, ${fmtRate(c.offered)}/s offered` : c.mode,
       String(c.senders),
       fmtRate(l.perSecond),
-      c.readyRate === null ? '' : fmtRate(c.readyRate) + (c.target === 'mailroom' ? '' : ' (at 250)'),
+      c.readyRate === null ? '' : fmtRate(c.readyRate) + (c.target === 'mailroom' || c.target === 'mailroom-pg' ? '' : ' (at 250)'),
+      c.commitsPerSecond === undefined || c.commitsPerSecond === null ? '' : fmtRate(c.commitsPerSecond),
       c.maxBacklog === null ? '' : fmtCount(c.maxBacklog),
       fmtMs(l.latency.p50),
       fmtMs(l.latency.p99),
@@ -83,7 +91,7 @@ export function ingestTable(cells: IngestCell[]): string {
     ];
   });
   return table(
-    ['receiver', 'size', 'connections', 'senders', '250 msg/s', 'ready msg/s', 'max backlog', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', '250→ready p50 ms', '250→ready p99 ms', 'errors'],
+    ['receiver', 'size', 'connections', 'senders', '250 msg/s', 'ready msg/s', 'commits/s', 'max backlog', 'p50 ms', 'p99 ms', 'connect→220 p50 ms', 'client CPU', 'server CPU', 'parse lag', '250→ready p50 ms', '250→ready p99 ms', 'errors'],
     rows,
     ['l', 'l', 'l'],
   );
@@ -129,7 +137,37 @@ export function pruneTable(results: PruneBenchResult[]): string {
   );
 }
 
+export function pgReadTable(stages: PgReadStage[]): string {
+  const rows = stages.flatMap((s) => {
+    const lat = (ops: PgReadStage['ops']) => ops.map((o) => (o.latency ? `${fmtMs(o.latency.p50)} / ${fmtMs(o.latency.p99)}` : 'n/a'));
+    return [
+      [
+        fmtCount(s.stored),
+        'PostgreSQL',
+        ...lat(s.ops),
+        `${fmtBytes(s.sizes.database)} (${(s.sizes.database / s.sizes.rawBytes).toFixed(2)} × raw, ${fmtBytes(s.sizes.database / s.sizes.messages)} per copy)`,
+        ['contents', 'messages', 'attachments', 'blobs'].map((t) => `${t} ${fmtBytes(s.sizes.tables[t] ?? 0)}`).join(', '),
+        fmtMs(s.seedMs),
+      ],
+      [
+        fmtCount(s.stored),
+        'SQLite',
+        ...lat(s.sqliteOps),
+        s.sqliteBytes === null ? 'n/a' : `${fmtBytes(s.sqliteBytes)} (${(s.sqliteBytes / s.sizes.rawBytes).toFixed(2)} × raw, ${fmtBytes(s.sqliteBytes / s.sizes.messages)} per copy)`,
+        '',
+        '',
+      ],
+    ];
+  });
+  return table(
+    ['stored', 'engine', 'list 50 p50/p99 ms', 'get + body', 'search', 'count', 'database size', 'pg_total_relation_size', 'seeding took'],
+    rows,
+    ['l', 'l'],
+  );
+}
+
 export interface Report {
+  pgReads?: PgReadStage[];
   machine: Machine;
   ingest: IngestCell[];
   reads: ReadStage[];
@@ -148,7 +186,7 @@ export function formatReport(r: Report): string {
   parts.push(`Load average before: ${m.loadBefore.map((x) => x.toFixed(2)).join(' ')}${m.loadAfter ? `; after: ${m.loadAfter.map((x) => x.toFixed(2)).join(' ')}` : ''}`);
   if (r.ingest.length) {
     parts.push('');
-    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window; 250→ready: the 250 at the client to the ready event in Mailroom (issue 10); ready msg/s: the window\'s acknowledged messages over first 250 → last ready (issue 16; MailDev and the bare server keep a message when they answer 250, so theirs is the 250 rate); max backlog: acknowledged and not ready, sampled every 100 ms.');
+    parts.push('Ingest: messages/s and final dot → 250 latency; the load client and each receiver run in separate processes on 127.0.0.1; CPU is % of one core over the window; 250→ready: the 250 at the client to the ready event in Mailroom (issue 10); ready msg/s: the window\'s acknowledged messages over first 250 → last ready (issue 16; MailDev and the bare server keep a message when they answer 250, so theirs is the 250 rate); max backlog: acknowledged and not ready, sampled every 100 ms. Mailroom PostgreSQL: receiving nodes (each its own process) on one fresh database, senders spread across them, ready as heard by node 0 through LISTEN/NOTIFY; server CPU is the nodes\' sum, PostgreSQL\'s own not included; commits/s: durable group commits of received mail, all nodes.');
     parts.push('');
     parts.push(ingestTable(r.ingest));
   }
@@ -157,6 +195,12 @@ export function formatReport(r: Report): string {
     parts.push('Read: one request at a time over keep-alive, p50 / p99 ms; inboxes drawn Zipf-weighted from 10,000; admin key for the API.');
     parts.push('');
     parts.push(readTable(r.reads));
+  }
+  if (r.pgReads?.length) {
+    parts.push('');
+    parts.push('Reads through the MessageReader of each engine, on the same seeded mail: one call at a time in the bench process (p50 / p99 ms; no HTTP: a PostgreSQL node does not serve the web and API yet), inboxes Zipf-weighted, search over every inbox (admin); PostgreSQL sizes after VACUUM ANALYZE (pg_database_size), SQLite the data directory; raw = bytes received.');
+    parts.push('');
+    parts.push(pgReadTable(r.pgReads));
   }
   if (r.prunes.length) {
     parts.push('');

@@ -19,14 +19,14 @@ interface Request {
 
 async function main(): Promise<void> {
   const kind = process.argv[2] as TargetKind;
-  if (!TARGET_KINDS.includes(kind)) throw new Error(`unknown target ${kind}`);
+  if (!TARGET_KINDS.includes(kind) && kind !== 'mailroom-pg') throw new Error(`unknown target ${kind}`);
   const opts = JSON.parse(process.argv[3] ?? '{}') as TargetOptions;
   const target = await startTarget(kind, opts);
   const send = (m: unknown) => process.send!(m);
   // Mailroom: when each message copy became ready here (issue 10), for the
   // bench's 250→ready; entries leave the map when the bench asks for them.
   const readyAt = new Map<string, number>();
-  target.mailroom?.ready.subscribe((n) => {
+  target.ready?.subscribe((n) => {
     const at = epochMs();
     for (const c of n.copies) readyAt.set(c.id, at);
   });

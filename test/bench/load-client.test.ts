@@ -128,6 +128,18 @@ test('runLoad: persistent senders reuse their connection; per-message opens one 
   await srv.close();
 });
 
+test('runLoad with ports: senders are spread over the nodes, sender i to node i mod n', async () => {
+  const a = await scriptedServer({ pipelining: true });
+  const b = await scriptedServer({ pipelining: true });
+  const r = await runLoad({ port: 1, ports: [a.port, b.port], senders: 5, mode: 'persistent', payloads: [dataPayload('a')], recipient: () => 'r@mailroom.test', warmupMs: 20, durationMs: 150 });
+  assert.is(r.errors, 0);
+  assert.is(a.commands.length, 3, 'senders 0, 2 and 4 on the first node');
+  assert.is(b.commands.length, 2, 'senders 1 and 3 on the second');
+  assert.ok(a.bodies.length > 0 && b.bodies.length > 0, 'both nodes received mail');
+  await a.close();
+  await b.close();
+});
+
 test('a delay between the final dot and the 250 shows in the latency', async () => {
   const srv = await scriptedServer({ pipelining: true, dotDelayMs: 40 });
   const r = await runLoad({ port: srv.port, senders: 1, mode: 'persistent', payloads: [dataPayload('a')], recipient: () => 'r@mailroom.test', warmupMs: 0, durationMs: 300 });
