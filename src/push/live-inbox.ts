@@ -37,7 +37,7 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
     const a = canonicalAddress(c.req.param('address'));
     if (!a) return c.text('Not an email address', 400);
     if (!originAllowed(c.req.header('origin'), c.req.header('host'), deps.config.http.publicUrl)) return c.text('Forbidden', 403);
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     if (!canReadInbox(deps, a.inbox, p)) return c.text('Forbidden', 403);
     const ready = deps.ready;
     // Connection: close, so a browser's reconnect during shutdown does not hold the server open on keep-alive.

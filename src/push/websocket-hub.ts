@@ -85,16 +85,21 @@ export class WebsocketHub {
     }
     bump(this.perIp, ip, 1);
     socket.once('close', () => bump(this.perIp, ip, -1));
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, url, ip));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // A failed key lookup (the store gone at shutdown) ends this socket, not the process.
+      this.onConnection(ws, req, url, ip).catch(() => ws.terminate());
+    });
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, url: URL, ip: string): void {
+  private async onConnection(ws: WebSocket, req: IncomingMessage, url: URL, ip: string): Promise<void> {
     ws.on('error', () => ws.terminate());
     const { store, config } = this.opts;
     const limiter = limiterFor(store);
     if (limiter.blocked(ip)) return this.refuse(ws, 429, 'Too many failed attempts; try again in a minute');
     const key = url.searchParams.get('key') || url.searchParams.get('_mailsacKey') || headerOf(req, 'mailsac-key');
-    const p = principalForKey(store, config, key || undefined);
+    const p = await principalForKey(store, config, key || undefined);
+    // Closed while the key was looked up: nothing to register (its close handler would never run).
+    if (ws.readyState !== ws.OPEN) return;
     if (p.kind !== 'user') {
       if (p.badKey) limiter.fail(ip);
       return this.refuse(ws, 401, p.badKey ? 'Invalid API key' : 'An API key is required: add key=<your API key> to the URL');

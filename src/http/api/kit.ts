@@ -58,7 +58,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     config.privacy.storeSenderIp
       ? messageJson(store, m, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) })
       : messageJson(store, { ...m, ip: '', helo: '' }, '', { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
-  const principal = (c: C, d: WebDeps): Principal => principalFrom(c, d);
+  // apiPrincipal resolved it before any handler; the deps argument stays for the kit's shape.
+  const principal = (c: C, _deps: WebDeps): Principal => principalFrom(c);
 
   const needUser = (c: C): Response | null => {
     const p = principal(c, deps);

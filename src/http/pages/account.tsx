@@ -49,7 +49,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const checked = csrfForm(csrf, refused);
 
   const user = (c: C): UserPrincipal | null => {
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     return p.kind === 'user' ? p : null;
   };
   /** Pages that need a signed-in user; everyone else goes to the login page. */
@@ -411,7 +411,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   // ------------------------------------------------------------------ search
 
   app.get('/search', (c) => {
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     const query = (c.req.query('q') ?? '').slice(0, 500);
     const inboxParam = (c.req.query('inbox') ?? '').trim();
     const page = (results: MessageView[] | null, error?: string, status: 200 | 400 | 403 = 200) =>

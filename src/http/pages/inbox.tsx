@@ -82,7 +82,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const canon = canonicalAddress(given);
     if (!canon) return errorPage(c, 404, 'Not an address', 'That is not an email address Mailroom could have received mail for.');
     // Other domains hold only captured mail (issue 12): shown to whoever may read some of it, to everyone else unknown.
-    if (!domains.has(canon.domain) && deps.store.messages.count(canon.inbox, readerFor(principalFrom(c, deps))) === 0) {
+    if (!domains.has(canon.domain) && deps.store.messages.count(canon.inbox, readerFor(principalFrom(c))) === 0) {
       return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
     }
     if (isReservedInbox(deps.config, canon.inbox)) {
@@ -106,7 +106,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
     // A message not ready yet is waited for, bounded (issue 10).
-    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c, deps)));
+    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c)));
   }
 
   function noMessage(c: C, inbox: string) {
@@ -165,7 +165,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!('inbox' in r)) return r;
     const { inbox } = r;
     const before = decodeCursor(c.req.query('before'));
-    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c, deps)), ...(before ? { before } : {}) });
+    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c)), ...(before ? { before } : {}) });
     const page = rows.slice(0, PAGE_SIZE);
     const last = page[page.length - 1];
     const olderHref =
@@ -238,7 +238,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
-        canDelete={canChangeInbox(deps, inbox, principalFrom(c, deps))}
+        canDelete={canChangeInbox(deps, inbox, principalFrom(c))}
         notice={notice(inbox)}
       />,
     );
@@ -360,7 +360,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
       );
     }
     // The same rule as the API's DELETE (issue 13 item 1): anonymous visitors read public mail, never delete it.
-    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c, deps), m);
+    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c), m);
     if (!deleted.ok) {
       return errorPage(c, 401, 'Not deleted', 'Sign in to delete messages. Anyone may read a public inbox, but only signed-in users may change it.', r.inbox);
     }
