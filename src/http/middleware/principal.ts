@@ -75,11 +75,13 @@ export async function principalForSession(store: Store, config: Config, token: s
 
 // ------------------------------------------------------------------ per request
 
-const cache = new WeakMap<Request, Principal>();
+// On the request's context, not keyed by its Request: a route's bodyLimit
+// replaces c.req.raw with a wrapped Request after the principal was resolved.
+const cached = (c: Context): Principal | undefined => c.get('principal') as Principal | undefined;
 
 /** Records the principal for this request (the API middleware does this after reading the body). */
 export function setPrincipal(c: Context, p: Principal): void {
-  cache.set(c.req.raw, p);
+  c.set('principal', p);
 }
 
 /**
@@ -89,12 +91,12 @@ export function setPrincipal(c: Context, p: Principal): void {
  * CSRF surface).
  */
 export async function resolvePrincipal(c: Context, deps: Pick<WebDeps, 'store' | 'config'>): Promise<Principal> {
-  const cached = cache.get(c.req.raw);
-  if (cached) return cached;
+  const known = cached(c);
+  if (known) return known;
   const header = c.req.header('mailsac-key');
   let p: Principal = header ? await principalForKey(deps.store, deps.config, header) : ANONYMOUS;
   if (p.kind === 'anonymous' && !p.badKey) p = await principalForSession(deps.store, deps.config, getCookie(c, sessionCookieName(c, deps.config)));
-  cache.set(c.req.raw, p);
+  c.set('principal', p);
   return p;
 }
 
@@ -112,7 +114,7 @@ export function pagePrincipal(deps: Pick<WebDeps, 'store' | 'config'>): Middlewa
  * programming error, not an anonymous visitor.
  */
 export function principalFrom(c: Context): Principal {
-  const cached = cache.get(c.req.raw);
-  if (!cached) throw new Error(`no principal resolved for ${c.req.path}`);
-  return cached;
+  const p = cached(c);
+  if (!p) throw new Error(`no principal resolved for ${c.req.path}`);
+  return p;
 }
