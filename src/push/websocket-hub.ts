@@ -145,8 +145,24 @@ export class WebsocketHub {
     ws.close(status === 429 ? 1013 : 1008, error.slice(0, 100));
   }
 
-  /** Sends a ready message to every socket watching one of its inboxes that may read it. */
+  /**
+   * Sends a ready message to every socket watching one of its inboxes that
+   * may read it. The message is read asynchronously (store.reader), so
+   * notices are handled one after another: frames keep the order of the events.
+   */
   publish(notice: ReadyNotice): void {
+    if (!this.clients.size) return;
+    this.publishing = this.publishing
+      .then(() => this.publishNow(notice))
+      .catch((err) => {
+        // A store closed under a notice in flight is the process stopping, not a failure.
+        if (this.opts.store.ping()) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket publish failed');
+      });
+  }
+
+  private publishing = Promise.resolve();
+
+  private async publishNow(notice: ReadyNotice): Promise<void> {
     if (!this.clients.size) return;
     const { store, config } = this.opts;
     for (const copy of notice.copies) {
@@ -163,10 +179,10 @@ export class WebsocketHub {
         if (ok === undefined) verdicts.set(uid, (ok = watchRefusal({ store, config }, copy.inbox, c.principal) === null));
         if (!ok) continue;
         if (frame === undefined) {
-          const m = store.messages.get(copy.id);
+          const m = await store.reader.get(copy.id);
           if (!m) frame = null;
           else {
-            const payload = payloadOf(store, config, m);
+            const payload = await payloadOf(store, config, m);
             frame = JSON.stringify({ ...payload, status: 200, email: payload });
           }
         }
