@@ -37,7 +37,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
   app.use('*', pagePrincipal(deps));
   app.use('*', pageKeyThrottle(deps));
 
-  app.get('/healthz', (c) => {
+  app.get('/healthz', async (c) => {
     let storeOk = false;
     try {
       storeOk = deps.store.ping();
@@ -47,7 +47,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
     const rest = deps.health();
     let pending = 0;
     try {
-      pending = deps.store.messages.pendingCount();
+      pending = await deps.store.reader.pendingCount();
     } catch {
       storeOk = false;
     }
