@@ -35,7 +35,7 @@ export interface ApiKit {
   guarded: (c: C) => Guarded;
   /** The same, and the {messageId} message of that inbox; 404 when it is not there. */
   guardMessage: (c: C) => Promise<(Guarded & { m: MessageView }) | Response>;
-  listOf: (ids: string[], viewer: Principal) => unknown[];
+  listOf: (ids: string[], viewer: Principal) => Promise<unknown[]>;
 }
 
 /**
@@ -75,8 +75,9 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     return { ...g, m };
   };
 
-  const listOf = (ids: string[], viewer: Principal) =>
-    ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
+  // Ids to JSON through the reader, dropping any deleted meanwhile.
+  const listOf = async (ids: string[], viewer: Principal) =>
+    (await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guarded: guardedInbox, guardMessage, listOf };
 }
