@@ -12,6 +12,7 @@ import { accountRoutes } from './pages/account.js';
 import { privacyRoutes } from './pages/privacy.js';
 import { stripeWebhookRoutes } from './billing/stripe-webhook.js';
 import { pageKeyThrottle } from './middleware/throttle.js';
+import { pagePrincipal } from './middleware/principal.js';
 import { MessageNotReadyError } from '../ingest/wait-ready.js';
 
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
@@ -32,9 +33,11 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
           : c.text('Request too large', 413),
     }),
   );
+  // Who is asking, resolved once per page request before any handler (the API resolves its own after reading the body).
+  app.use('*', pagePrincipal(deps));
   app.use('*', pageKeyThrottle(deps));
 
-  app.get('/healthz', (c) => {
+  app.get('/healthz', async (c) => {
     let storeOk = false;
     try {
       storeOk = deps.store.ping();
@@ -44,7 +47,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
     const rest = deps.health();
     let pending = 0;
     try {
-      pending = deps.store.messages.pendingCount();
+      pending = await deps.store.reader.pendingCount();
     } catch {
       storeOk = false;
     }

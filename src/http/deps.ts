@@ -9,6 +9,7 @@ import type { ReadyEvents } from '../ingest/ready-events.js';
 import type { IncomingMessage, StoredIds } from '../store/messages.js';
 import type { MxResolver, TxtResolver } from '../services/domains.js';
 import type { GuardedInbox } from './middleware/inbox-guard.js';
+import type { Principal } from './middleware/principal.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -58,6 +59,8 @@ export function withServices(deps: WebDeps): HttpDeps {
 export type AppEnv = {
   Variables: {
     nonce: string;
+    /** Who is asking, resolved once per request (middleware/principal.ts: pagePrincipal, apiPrincipal). */
+    principal?: Principal;
     /** The inbox of the path and the caller's rights on it (middleware/inbox-guard.ts). */
     inbox?: GuardedInbox;
     /** A POSTed form's string fields, after the CSRF check (middleware/csrf.ts). */

@@ -11,10 +11,11 @@ import type { WebDeps } from './deps.js';
  * 60) and the reader may see it (captured mail, issue 12), once it is ready.
  */
 export async function readyMessageInInbox(deps: WebDeps, inbox: string, id: string, reader?: Reader): Promise<MessageView | null> {
-  const messages = deps.store.messages;
-  const m = messages.getInInbox(inbox, id, reader);
+  const messages = deps.store.reader;
+  const m = await messages.getInInbox(inbox, id, reader);
   // parse_state leaves 'pending' in the same transaction that sets ready.
   if (!m || m.parseState !== 'pending') return m;
-  if ((await waitReady(messages, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
+  // waitReady polls the synchronous repository when no ready events are given (not on a reader yet).
+  if ((await waitReady(deps.store.messages, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
   return messages.getInInbox(inbox, id, reader);
 }

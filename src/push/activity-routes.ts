@@ -28,7 +28,7 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       returns: 'WebhookActivity',
     },
     (c) => {
-      const p = principalFrom(c, deps);
+      const p = principalFrom(c);
       if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
       const a = canonicalAddress(c.req.param('email') ?? '');
       if (!a) return apiError(c, 400, 'Invalid email address');
@@ -64,7 +64,7 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       returns: 'WebhookSecret',
     },
     (c) => {
-      const p = principalFrom(c, deps);
+      const p = principalFrom(c);
       if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
       return c.json({ secret: webhooks.secretFor(p.user.id) });
     },

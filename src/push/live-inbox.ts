@@ -37,7 +37,7 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
     const a = canonicalAddress(c.req.param('address'));
     if (!a) return c.text('Not an email address', 400);
     if (!originAllowed(c.req.header('origin'), c.req.header('host'), deps.config.http.publicUrl)) return c.text('Forbidden', 403);
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     if (!canReadInbox(deps, a.inbox, p)) return c.text('Forbidden', 403);
     const ready = deps.ready;
     // Connection: close, so a browser's reconnect during shutdown does not hold the server open on keep-alive.
@@ -49,12 +49,18 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
     return streamSSE(c, async (stream) => {
       const queue: string[] = [];
       let wake: (() => void) | null = null;
+      // Notices are read one after another (the reads are asynchronous), so summaries keep the order they were heard in.
+      let reading = Promise.resolve();
       const off = ready.subscribe((n: ReadyNotice) => {
+        reading = reading.then(() => summarize(n)).catch(() => {});
+      });
+      const summarize = async (n: ReadyNotice) => {
         for (const copy of n.copies) {
+          if (!open) return;
           if (copy.inbox !== a.inbox || !canReadInbox(deps, a.inbox, p)) continue;
           // Captured mail is its capturer's and the admins' alone (issue 12).
           if (!mayReadCaptured({ capturedBy: copy.capturedBy ?? null }, p.kind === 'user' ? { userId: p.user.id, admin: isAdmin(p) } : undefined)) continue;
-          const m = deps.store.messages.get(copy.id);
+          const m = await deps.store.reader.get(copy.id);
           if (!m) continue;
           queue.push(
             JSON.stringify({
@@ -72,7 +78,7 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
           if (queue.length > 200) queue.shift();
         }
         wake?.();
-      });
+      };
       let open = true;
       const end = () => {
         open = false;

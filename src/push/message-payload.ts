@@ -2,7 +2,8 @@
 // so a frame and GET /api/addresses/{email}/messages agree field for field)
 // plus Mailsac's body properties (EmailMessageBodyProps: text, body, raw,
 // headers; the websocket page's example also has html). Every string is
-// message data carried inside JSON, escaped by JSON.stringify.
+// message data carried inside JSON, escaped by JSON.stringify. The message,
+// its body and raw source come through the store's MessageReader (issue 14).
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
@@ -20,19 +21,19 @@ function groupedHeaders(headers: Array<[string, string]>): Record<string, string
 }
 
 /** The payload of one stored message, or null when it is gone (deleted before it was pushed). */
-export function messagePayload(store: Store, config: Config, id: string): MessagePayload | null {
-  const m = store.messages.get(id);
+export async function messagePayload(store: Store, config: Config, id: string): Promise<MessagePayload | null> {
+  const m = await store.reader.get(id);
   if (!m) return null;
   return payloadOf(store, config, m);
 }
 
-export function payloadOf(store: Store, config: Config, m: MessageView): MessagePayload {
+export async function payloadOf(store: Store, config: Config, m: MessageView): Promise<MessagePayload> {
   // privacy.storeSenderIp off: the same redaction as the API's answers.
   const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
   // No viewer: `savedBy` (who starred it) is not pushed to anyone (issue 13 item 7).
   const meta = messageJson(store, view, config.privacy.storeSenderIp ? viaAddress(config.smtp.host) : '', { userId: null, admin: false });
-  const body = store.messages.body(m.contentId);
-  const raw = store.messages.raw(m.contentId) ?? Buffer.alloc(0);
+  const [body, stored] = await Promise.all([store.reader.body(m.contentId), store.reader.raw(m.contentId)]);
+  const raw = stored ?? Buffer.alloc(0);
   let headers = body && m.parseState !== 'pending' ? body.headers : [];
   if (!headers.length) headers = rawHeaders(raw) as unknown as Array<[string, string]>;
   const html = body?.html ?? '';

@@ -104,7 +104,7 @@ export class WebhookQueue {
   private async attempt(d: Delivery): Promise<void> {
     const at = Date.now();
     const { config, store } = this.opts;
-    const payload = messagePayload(store, config, d.messageId);
+    const payload = await messagePayload(store, config, d.messageId);
     if (!payload) {
       this.webhooks.settle(d, { at, status: null, latencyMs: 0, error: 'message deleted before delivery' }, 'failed');
       return;

@@ -85,16 +85,21 @@ export class WebsocketHub {
     }
     bump(this.perIp, ip, 1);
     socket.once('close', () => bump(this.perIp, ip, -1));
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, url, ip));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // A failed key lookup (the store gone at shutdown) ends this socket, not the process.
+      this.onConnection(ws, req, url, ip).catch(() => ws.terminate());
+    });
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, url: URL, ip: string): void {
+  private async onConnection(ws: WebSocket, req: IncomingMessage, url: URL, ip: string): Promise<void> {
     ws.on('error', () => ws.terminate());
     const { store, config } = this.opts;
     const limiter = limiterFor(store);
     if (limiter.blocked(ip)) return this.refuse(ws, 429, 'Too many failed attempts; try again in a minute');
     const key = url.searchParams.get('key') || url.searchParams.get('_mailsacKey') || headerOf(req, 'mailsac-key');
-    const p = principalForKey(store, config, key || undefined);
+    const p = await principalForKey(store, config, key || undefined);
+    // Closed while the key was looked up: nothing to register (its close handler would never run).
+    if (ws.readyState !== ws.OPEN) return;
     if (p.kind !== 'user') {
       if (p.badKey) limiter.fail(ip);
       return this.refuse(ws, 401, p.badKey ? 'Invalid API key' : 'An API key is required: add key=<your API key> to the URL');
@@ -140,8 +145,24 @@ export class WebsocketHub {
     ws.close(status === 429 ? 1013 : 1008, error.slice(0, 100));
   }
 
-  /** Sends a ready message to every socket watching one of its inboxes that may read it. */
+  /**
+   * Sends a ready message to every socket watching one of its inboxes that
+   * may read it. The message is read asynchronously (store.reader), so
+   * notices are handled one after another: frames keep the order of the events.
+   */
   publish(notice: ReadyNotice): void {
+    if (!this.clients.size) return;
+    this.publishing = this.publishing
+      .then(() => this.publishNow(notice))
+      .catch((err) => {
+        // A store closed under a notice in flight is the process stopping, not a failure.
+        if (this.opts.store.ping()) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket publish failed');
+      });
+  }
+
+  private publishing = Promise.resolve();
+
+  private async publishNow(notice: ReadyNotice): Promise<void> {
     if (!this.clients.size) return;
     const { store, config } = this.opts;
     for (const copy of notice.copies) {
@@ -158,10 +179,10 @@ export class WebsocketHub {
         if (ok === undefined) verdicts.set(uid, (ok = watchRefusal({ store, config }, copy.inbox, c.principal) === null));
         if (!ok) continue;
         if (frame === undefined) {
-          const m = store.messages.get(copy.id);
+          const m = await store.reader.get(copy.id);
           if (!m) frame = null;
           else {
-            const payload = payloadOf(store, config, m);
+            const payload = await payloadOf(store, config, m);
             frame = JSON.stringify({ ...payload, status: 200, email: payload });
           }
         }

@@ -5,6 +5,9 @@
 // checked here again against the same rule (canChangeInbox), so a page or
 // route that forgets its guard still cannot change mail (issue 13 item 1:
 // the UI's delete form once deleted public mail for anonymous visitors).
+// Messages are read and changed through the store's MessageReader, so this
+// service runs on either engine (issue 14); who owns an inbox is still read
+// from the synchronous address repository (policy/inbox-access.ts).
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { Principal } from '../http/middleware/principal.js';
@@ -13,6 +16,7 @@ import { isAdmin } from '../http/middleware/principal.js';
 import type { MessageView, ListOptions } from '../store/messages.js';
 import type { PageOptions, Scope } from '../store/message-queries.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
+import type { MessageReader } from '../store/message-reader.js';
 import { ok, refuse, type Outcome } from './result.js';
 
 /** Mailsac's folders. */
@@ -39,27 +43,28 @@ export interface InboxServiceDeps {
 export class InboxService {
   constructor(private readonly deps: InboxServiceDeps) {}
 
-  private get store(): Store {
-    return this.deps.store;
+  private get reader(): MessageReader {
+    return this.deps.store.reader;
   }
 
   // ---- reads
 
   async message(inbox: string, id: string): Promise<MessageView | null> {
-    return this.store.messages.getInInbox(inbox, id);
+    return this.reader.getInInbox(inbox, id);
   }
 
   async list(inbox: string, opts: ListOptions = {}): Promise<Array<MessageView & { seq: number }>> {
-    return this.store.messages.list(inbox, opts);
+    return this.reader.list(inbox, opts);
   }
 
   async count(inbox: string): Promise<number> {
-    return this.store.messages.count(inbox);
+    return this.reader.count(inbox);
   }
 
   /** Ids to messages, dropping any deleted meanwhile. */
   async load(ids: string[]): Promise<MessageView[]> {
-    return ids.map((id) => this.store.messages.get(id)).filter((m): m is MessageView => m !== null);
+    const found = await Promise.all(ids.map((id) => this.reader.get(id)));
+    return found.filter((m): m is MessageView => m !== null);
   }
 
   /**
@@ -72,12 +77,12 @@ export class InboxService {
     const admin = isAdmin(actor);
     // Its own inboxes and the mail it captured (issue 12); captured copies of other accounts never.
     const scope: Scope = admin ? { kind: 'all' } : { kind: 'account', userId: actor.user.id };
-    const ids = this.store.queries.starred(scope, admin ? null : actor.user.id, { ...opts, reader: readerFor(actor) });
+    const ids = await this.reader.starredIds(scope, admin ? null : actor.user.id, { ...opts, reader: readerFor(actor) });
     return (await this.load(ids)).filter((m) => canReadInbox(this.deps, m.inbox, actor));
   }
 
   async search(scope: Scope, query: string, opts: PageOptions = {}): Promise<MessageView[]> {
-    return this.load(this.store.queries.search(scope, query, opts));
+    return this.load(await this.reader.search(scope, query, opts));
   }
 
   private mayChange(actor: Principal, m: Pick<MessageView, 'inbox'>): boolean {
@@ -94,11 +99,8 @@ export class InboxService {
     if (!this.mayChange(actor, m)) return refuse('forbidden');
     const byUserId = actor.kind === 'user' ? actor.user.id : null;
     const starred = !m.starred;
-    this.store.transaction(() => {
-      this.store.messages.setStarred(m.id, starred);
-      this.store.queries.setSavedBy(m.id, starred ? byUserId : null);
-    });
-    return ok(this.store.messages.get(m.id)!);
+    await this.reader.setStarred(m.id, starred, starred ? byUserId : null);
+    return ok((await this.reader.get(m.id))!);
   }
 
   async addLabel(actor: Principal, m: MessageView, given: string): Promise<Outcome<string[], LabelRefusal>> {
@@ -108,7 +110,7 @@ export class InboxService {
     if (m.labels.includes(label)) return ok(m.labels);
     if (m.labels.length >= MAX_LABELS) return refuse('too-many-labels');
     const labels = [...m.labels, label];
-    this.store.messages.setLabels(m.id, labels);
+    await this.reader.setLabels(m.id, labels);
     return ok(labels);
   }
 
@@ -117,20 +119,20 @@ export class InboxService {
     const label = given.trim();
     if (!m.labels.includes(label)) return ok(m.labels);
     const labels = m.labels.filter((l) => l !== label);
-    this.store.messages.setLabels(m.id, labels);
+    await this.reader.setLabels(m.id, labels);
     return ok(labels);
   }
 
   async setFolder(actor: Principal, m: MessageView, folder: string): Promise<Outcome<string, 'unknown-folder' | Forbidden>> {
     if (!this.mayChange(actor, m)) return refuse('forbidden');
     if (!(FOLDERS as readonly string[]).includes(folder)) return refuse('unknown-folder');
-    this.store.messages.setFolder(m.id, folder);
+    await this.reader.setFolder(m.id, folder);
     return ok(folder);
   }
 
   async setRead(actor: Principal, m: MessageView, read: boolean): Promise<Outcome<boolean, Forbidden>> {
     if (!this.mayChange(actor, m)) return refuse('forbidden');
-    this.store.messages.setRead(m.id, read);
+    await this.reader.setRead(m.id, read);
     return ok(read);
   }
 
@@ -139,7 +141,7 @@ export class InboxService {
   /** Deletes one message, on this connection; false when it was already gone. The writer scrubs its bytes within a minute (store/scrub.ts). */
   async deleteOne(actor: Principal, m: Pick<MessageView, 'id' | 'inbox'>): Promise<Outcome<boolean, Forbidden>> {
     if (!this.mayChange(actor, m)) return refuse('forbidden');
-    const deleted = this.store.messages.delete(m.id);
+    const deleted = await this.reader.delete(m.id);
     if (deleted) this.deps.eraser.scrubSoon();
     return ok(deleted);
   }

@@ -14,11 +14,11 @@ import { ByteLru } from './byte-lru.js';
 import type { InlineImage } from '../mail/cid-inline.js';
 import type { BodyRef, RenderJob, RenderResult } from '../workers/render-worker.js';
 
-/** What this service reads: the stored body and attachment bytes. */
+/** What this service reads: the stored body and attachment bytes (MessageReader's, so either engine). */
 export interface BodyStore {
   /** rawHead: the start of the stored raw bytes, when the document was deflated against them (body-codec.ts). */
-  storedBody(contentId: number): { z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: StoredBody } | null;
-  attachmentData(sha256: string): Buffer | null;
+  storedBody(contentId: number): Promise<{ z: Buffer; rawHead?: Buffer; rawEncoding?: string } | { body: StoredBody } | null>;
+  attachmentData(sha256: string): Promise<Buffer | null>;
 }
 
 export type BodyMessage = Pick<MessageView, 'contentId' | 'parseState' | 'attachments'>;
@@ -77,7 +77,7 @@ export class MessageBodies {
     const hit = this.summaries.get(key);
     if (hit) return hit;
     const s = await this.once(key, async () => {
-      const ref = this.ref(m);
+      const ref = await this.ref(m);
       if (!ref) return { hasHtml: false, hasText: false, headers: [] };
       try {
         const r = await this.pool.run({ kind: 'summary', ref });
@@ -99,7 +99,7 @@ export class MessageBodies {
   sanitized(m: BodyMessage, view: string, cidUrls: Array<[string, string]>, allowRemote: boolean): Promise<RenderedHtml> {
     const key = `s:${m.contentId}:${m.parseState}:${allowRemote ? 1 : 0}:${view}`;
     return this.cached(key, async () => {
-      const ref = this.ref(m);
+      const ref = await this.ref(m);
       if (!ref) return { html: '', remoteBlocked: 0, degraded: false };
       return this.render({ kind: 'sanitize', ref, cidUrls, allowRemote }, ref);
     });
@@ -107,7 +107,7 @@ export class MessageBodies {
 
   /** The plain text body: stored at processing time; converted from HTML (walled) only for rows stored before that. */
   async plainText(m: BodyMessage): Promise<string> {
-    const ref = this.ref(m);
+    const ref = await this.ref(m);
     if (!ref) return '';
     // Not cached: it can be as large as the message, and it is a plain read.
     try {
@@ -131,7 +131,7 @@ export class MessageBodies {
    */
   async textHtml(m: BodyMessage): Promise<string> {
     const r = await this.cached(`b:${m.contentId}:${m.parseState}`, async () => {
-      const ref = this.ref(m);
+      const ref = await this.ref(m);
       if (!ref) return { html: '', remoteBlocked: 0, degraded: false };
       return this.render({ kind: 'text-html', ref, maxChars: MAX_TEXT_FOR_HTML }, null);
     });
@@ -143,13 +143,13 @@ export class MessageBodies {
    * (cid-inline.ts). Not cached: it can be megabytes, and it is an unusual read.
    */
   async dirty(m: BodyMessage): Promise<{ html: string; document: boolean }> {
-    const ref = this.ref(m);
+    const ref = await this.ref(m);
     if (!ref) return { html: '', document: true };
     const images: InlineImage[] = [];
     let loaded = 0;
     for (const a of inlineCandidates(m.attachments)) {
       if (loaded + a.size > MAX_INLINE_LOAD) continue;
-      const data = this.store.attachmentData(a.sha256);
+      const data = await this.store.attachmentData(a.sha256);
       if (!data) continue;
       loaded += data.length;
       images.push({ cid: a.cid, contentType: a.contentType, data });
@@ -167,7 +167,7 @@ export class MessageBodies {
     return this.pool.close();
   }
 
-  private ref(m: BodyMessage): BodyRef | null {
+  private ref(m: BodyMessage): Promise<BodyRef | null> {
     // Only the compressed document crosses to the worker: reading it is a bounded copy.
     return this.store.storedBody(m.contentId);
   }
@@ -241,10 +241,10 @@ const perStore = new WeakMap<object, MessageBodies>();
  * constructor argument so the web routes can use it without a change to the
  * app's wiring while src/web is being restructured; its workers are unref'd.
  */
-export function messageBodiesFor(store: { messages: BodyStore }): MessageBodies {
+export function messageBodiesFor(store: { reader: BodyStore }): MessageBodies {
   let b = perStore.get(store);
   if (!b) {
-    b = new MessageBodies(store.messages);
+    b = new MessageBodies(store.reader);
     perStore.set(store, b);
   }
   return b;

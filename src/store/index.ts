@@ -17,6 +17,10 @@ import { backupDatabase } from './backup.js';
 import { checkpointTruncate, ScrubScheduler, scrubOnce, type ScrubResult } from './scrub.js';
 import { BillingStore } from './billing.js';
 import { CaptureUsageStore } from './capture-usage.js';
+import type { MessageReader } from './message-reader.js';
+import { sqliteMessageReader } from './sqlite-message-reader.js';
+import type { PrincipalReader } from './principal-reader.js';
+import { sqlitePrincipalReader } from './sqlite-principal-reader.js';
 
 export interface Store {
   /** The database file (backups, tests that open it themselves to inspect it). */
@@ -43,6 +47,14 @@ export interface Store {
   billing: BillingStore;
   /** Messages captured per account and month (issue 15, captureMessagesPerMonth). */
   captureUsage: CaptureUsageStore;
+  /**
+   * The asynchronous message reads (issue 14): what the services, the API and
+   * push read through, so the same callers can later run on the PostgreSQL
+   * engine. Here the SQLite implementation over `messages` and `queries`.
+   */
+  reader: MessageReader;
+  /** Who is asking (keys, sessions, users), asynchronously; SQLite over `keys`, `sessions`, `users`. */
+  principals: PrincipalReader;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -74,13 +86,17 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   const webhooks = new WebhookStore(db);
   const messages = new MessageStore(db, webhooks);
   const queries = new MessageQueries(db);
+  const users = new UserStore(db);
+  const keys = new ApiKeyStore(db);
+  const sessions = new SessionStore(db);
+  const transaction = <T>(fn: () => T): T => db.transaction(fn)();
   return {
     file,
     messages,
     committer: new GroupCommitter(db),
-    users: new UserStore(db),
-    keys: new ApiKeyStore(db),
-    sessions: new SessionStore(db),
+    users,
+    keys,
+    sessions,
     addresses: new AddressStore(db),
     domains: new AccountDomainStore(db),
     queries,
@@ -90,7 +106,9 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     retention: new RetentionStore(db),
     billing: new BillingStore(db),
     captureUsage: new CaptureUsageStore(db),
-    transaction: (fn) => db.transaction(fn)(),
+    reader: sqliteMessageReader({ messages, queries, transaction }),
+    principals: sqlitePrincipalReader({ keys, sessions, users }),
+    transaction,
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),
     // A closed store (a test harness torn down) has nothing left to scrub.

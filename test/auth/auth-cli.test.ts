@@ -52,14 +52,14 @@ test('key create prints the key once on stdout and it works; revoke stops it', a
   const r = await cli('key', 'create', 'alice', '--name', 'ci');
   assert.match(r.out, /^mr_[A-Za-z0-9_-]{43}$/);
   assert.match(r.err, /shown once/);
-  const p = principalForKey(store, config, r.out);
+  const p = await principalForKey(store, config, r.out);
   assert.is(p.kind === 'user' && p.user.username, 'alice');
   const list = await cli('key', 'list', 'alice');
   assert.match(list.out, /ci\s+mr_/);
   assert.not.ok(list.out.includes(r.out));
   const id = store.keys.listForUser(store.users.byName('alice')!.id)[0]!.id;
   assert.match((await cli('key', 'revoke', String(id))).out, /revoked key/);
-  assert.is(principalForKey(store, config, r.out).kind, 'anonymous');
+  assert.is((await principalForKey(store, config, r.out)).kind, 'anonymous');
   assert.is((await cli('key', 'revoke', String(id))).code, 'error');
   assert.is((await cli('key', 'revoke', 'abc')).code, 'usage');
   assert.is((await cli('key', 'create', 'nobody')).code, 'error');
@@ -77,11 +77,11 @@ test('address reserve, list, release', async () => {
   assert.is((await cli('address', 'list')).out, 'no reserved addresses');
 });
 
-test('ensureAdmin makes the admin key act as an admin user, idempotently', () => {
+test('ensureAdmin makes the admin key act as an admin user, idempotently', async () => {
   const a = ensureAdmin(store, config)!;
   assert.is(a.role, 'admin');
   assert.is(ensureAdmin(store, config)!.id, a.id);
-  const p = principalForKey(store, config, 'cli-admin-key-0123456789abcdef');
+  const p = await principalForKey(store, config, 'cli-admin-key-0123456789abcdef');
   assert.is(p.kind === 'user' && p.user.role, 'admin');
   assert.is(ensureAdmin(store, { ...config, auth: { ...config.auth, adminKey: '' } }), null);
 });

@@ -10,7 +10,7 @@ test('a body past the render wall time is escaped text with a note; the next mes
   const m = await startApiMailroom();
   // 1 s: the ruby chain below takes several seconds in DOMPurify (every
   // removal walks its siblings); the ordinary message takes milliseconds.
-  const bodies = new MessageBodies(m.store.messages, createRenderPool(1, 1000));
+  const bodies = new MessageBodies(m.store.reader, createRenderPool(1, 1000));
   try {
     await sendMail(m, { to: 'walls@mailroom.test', subject: 'slow', html: '<ruby>' + '<rt>x'.repeat(9000) + '<script>alert(1)</script>' });
     await sendMail(m, { to: 'walls@mailroom.test', subject: 'fine', html: '<p>Hello <b>there</b><img src="https://tracker.example/p.gif"></p>' });
@@ -36,7 +36,7 @@ test('a body past the render wall time is escaped text with a note; the next mes
 
 test('text view and /api/body of a long text body convert at most 1 MiB; /api/text has all of it', async () => {
   const m = await startApiMailroom();
-  const bodies = new MessageBodies(m.store.messages, createRenderPool(1));
+  const bodies = new MessageBodies(m.store.reader, createRenderPool(1));
   try {
     const text = 'a <b> & "c"\n'.repeat(200_000); // 2.4 MB
     await sendMail(m, { to: 'long@mailroom.test', subject: 'long', text });

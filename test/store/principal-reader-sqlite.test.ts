@@ -2,7 +2,6 @@
 // engine: users, keys and sessions made by the repositories the web and CLI use.
 import { test } from 'uvu';
 import { openStore } from '../../src/store/index.js';
-import { sqlitePrincipalReader } from '../../src/store/sqlite-principal-reader.js';
 import { hashSessionToken } from '../../src/store/sessions.js';
 import { tempDir } from '../helpers/temp.js';
 import { withDatabaseFile } from '../helpers/database-file.js';
@@ -12,7 +11,8 @@ const store = openStore(tempDir());
 test.after(() => store.close());
 
 principalReaderContract(test, {
-  principals: sqlitePrincipalReader(store),
+  // The reader the Store composes (what the middleware uses in production).
+  principals: store.principals,
   createUser: async (username, opts = {}) =>
     opts.password
       ? (await store.users.create({ username, email: opts.email, role: opts.role, password: 'correct horse battery staple' })).id

@@ -40,13 +40,13 @@ export function registerAccountRoutes(kit: ApiKit): void {
     'get',
     '/me/stats',
     { operationId: 'AccountStats', summary: 'Addresses, domains and storage of the account', tags: ['Account'], auth: 'key', responses: { 200: 'Stats', 401: 'No key' }, returns: 'CurrentUserStats', query: [{ name: 'overrideAccountId', type: 'string', description: 'Ignored' }] },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
       const scope = accountScope(p);
-      const usage = store.queries.usage(scope);
-      const starred = store.queries.starred(scope, isAdmin(p) ? null : p.user.id, { limit: 1000, reader: readerFor(p) }).length;
+      const usage = await store.reader.usage(scope);
+      const starred = (await store.reader.starredIds(scope, isAdmin(p) ? null : p.user.id, { limit: 1000, reader: readerFor(p) })).length;
       const stats: JsonOf<typeof CurrentUserStats> = {
         addresses: store.addresses.listForOwner(p.user.id).map((a) => a.address),
         domains: config.domains,

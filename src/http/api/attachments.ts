@@ -44,7 +44,7 @@ export function registerAttachmentRoutes(kit: ApiKit): void {
         list.find((x) => x.cid !== '' && x.cid.toLowerCase() === bare.toLowerCase()) ??
         list.find((x) => x.filename !== '' && x.filename === ident);
       if (!a) return apiError(c, 404, 'Attachment not found');
-      const data = store.messages.attachmentData(a.sha256);
+      const data = await store.reader.attachmentData(a.sha256);
       if (!data) return apiError(c, 404, 'Attachment not found');
       // Downloaded, never rendered: the same rule as the pages' attachment route.
       return c.body(new Uint8Array(data), 200, servingHeaders({ kind: 'attachment', filename: a.filename, contentType: a.contentType, fallbackName: `${a.md5}.bin` }));

@@ -43,10 +43,10 @@ export function registerBodyRoutes(kit: ApiKit): void {
     if (g instanceof Response) return g;
     const format = c.req.query('messageHeadersFormat') || 'json';
     if (!['json', 'json-ordered', 'plain'].includes(format)) return apiError(c, 400, 'messageHeadersFormat must be json, json-ordered or plain');
-    const body = store.messages.body(g.m.contentId);
+    const body = await store.reader.body(g.m.contentId);
     let headers: Array<[string, string]> = body && g.m.parseState !== 'pending' ? body.headers : [];
     if (!headers.length) {
-      const raw = store.messages.raw(g.m.contentId);
+      const raw = await store.reader.raw(g.m.contentId);
       headers = raw ? (rawHeaders(raw) as unknown as Array<[string, string]>) : [];
     }
     const download = c.req.query('download') === '1';
@@ -89,7 +89,7 @@ export function registerBodyRoutes(kit: ApiKit): void {
     );
 
   bodyRoute('/raw/:email/:messageId', 'GetFullRawMessage', 'Get the original message as received (RFC 5322 source)', async (_c, m) => ({
-    content: (await store.messages.rawAsync(m.contentId)) ?? Buffer.alloc(0),
+    content: (await store.reader.raw(m.contentId)) ?? Buffer.alloc(0),
     type: 'text/plain; charset=utf-8',
     ext: 'eml',
   }));

@@ -64,7 +64,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'get',
     '/domains/:domain',
     { operationId: 'GetDomain', summary: 'One domain and how many messages you can see in it', tags: ['Domains'], auth: 'key', responses: { 200: '{domain, totalMessages, catchAllAddress}', 401: 'No key', 404: 'Not a domain of this Mailroom' }, returns: 'DomainInfo' },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const d = domainParam(c);
@@ -73,7 +73,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       // The owner of an account domain sees all of its mail, as an admin does.
       const whole = isAdmin(p) || d.account !== null;
       const scope: Scope = whole ? { kind: 'domain', domain: d.domain } : { kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 };
-      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: store.queries.count(scope, readerFor(p)), catchAllAddress: d.account ? catchAllJson(d.account) : null });
+      return c.json({ domain: d.account ? accountJson(d.account) : domainJson(d.domain), totalMessages: await store.reader.countIn(scope, readerFor(p)), catchAllAddress: d.account ? catchAllJson(d.account) : null });
     },
   );
 
@@ -193,13 +193,13 @@ export function registerDomainRoutes(kit: ApiKit): void {
       responses: { 200: '{domain, totalMessages, catchAllAddress}', 400: 'Not true or false', 401: 'No key', 404: 'Not added' },
       returns: 'DomainInfo',
     },
-    (c) => {
+    async (c) => {
       const d = ownDomain(c);
       if (d instanceof Response) return d;
       const v = c.req.param('enabled');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'enabled must be true or false');
       const after = deps.services.domains.setCatchAll(d, v === 'true');
-      return c.json({ domain: accountJson(after), totalMessages: store.queries.count({ kind: 'domain', domain: after.domain }, readerFor(principal(c, deps))), catchAllAddress: catchAllJson(after) });
+      return c.json({ domain: accountJson(after), totalMessages: await store.reader.countIn({ kind: 'domain', domain: after.domain }, readerFor(principal(c, deps))), catchAllAddress: catchAllJson(after) });
     },
   );
 
@@ -227,7 +227,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       responses: { 200: 'Messages', 401: 'No key', 404: 'Not a domain of this Mailroom' },
       returns: 'EmailMessageList',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const d = domainParam(c);
@@ -236,8 +236,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p) || d.account !== null) return c.json(store.messages.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) }).map((m) => json(m, p)));
-      return c.json(listOf(store.queries.list({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20, reader: readerFor(p) }), p));
+      if (isAdmin(p) || d.account !== null) return c.json((await store.reader.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) })).map((m) => json(m, p)));
+      return c.json(await listOf(await store.reader.listIds({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20, reader: readerFor(p) }), p));
     },
   );
 

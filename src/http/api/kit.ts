@@ -35,7 +35,7 @@ export interface ApiKit {
   guarded: (c: C) => Guarded;
   /** The same, and the {messageId} message of that inbox; 404 when it is not there. */
   guardMessage: (c: C) => Promise<(Guarded & { m: MessageView }) | Response>;
-  listOf: (ids: string[], viewer: Principal) => unknown[];
+  listOf: (ids: string[], viewer: Principal) => Promise<unknown[]>;
 }
 
 /**
@@ -58,7 +58,8 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     config.privacy.storeSenderIp
       ? messageJson(store, m, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) })
       : messageJson(store, { ...m, ip: '', helo: '' }, '', { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
-  const principal = (c: C, d: WebDeps): Principal => principalFrom(c, d);
+  // apiPrincipal resolved it before any handler; the deps argument stays for the kit's shape.
+  const principal = (c: C, _deps: WebDeps): Principal => principalFrom(c);
 
   const needUser = (c: C): Response | null => {
     const p = principal(c, deps);
@@ -74,8 +75,9 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
     return { ...g, m };
   };
 
-  const listOf = (ids: string[], viewer: Principal) =>
-    ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
+  // Ids to JSON through the reader, dropping any deleted meanwhile.
+  const listOf = async (ids: string[], viewer: Principal) =>
+    (await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guarded: guardedInbox, guardMessage, listOf };
 }

@@ -32,11 +32,11 @@ export function registerLegacyRoutes(kit: ApiKit): void {
       if (wanted.length > MAX_LABELS) return apiError(c, 400, `At most ${MAX_LABELS} labels per message`);
       // Through the inbox service, one label at a time, so its change rule applies to each step.
       for (const label of g.m.labels.filter((l) => !wanted.includes(l))) {
-        if (!(await deps.services.inboxes.removeLabel(g.p, store.messages.get(g.m.id)!, label)).ok) return apiError(c, 401, MSG.noKey);
+        if (!(await deps.services.inboxes.removeLabel(g.p, (await store.reader.get(g.m.id))!, label)).ok) return apiError(c, 401, MSG.noKey);
       }
-      let labels = store.messages.get(g.m.id)!.labels;
+      let labels = (await store.reader.get(g.m.id))!.labels;
       for (const label of wanted.filter((l) => !labels.includes(l))) {
-        const r = await deps.services.inboxes.addLabel(g.p, store.messages.get(g.m.id)!, label);
+        const r = await deps.services.inboxes.addLabel(g.p, (await store.reader.get(g.m.id))!, label);
         if (!r.ok) return apiError(c, r.reason === 'forbidden' ? 401 : 400, r.reason === 'forbidden' ? MSG.noKey : 'Bad label');
         labels = r.value;
       }

@@ -33,9 +33,9 @@ export function registerMessageRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email/message-count',
     { operationId: 'CountMessages', summary: 'Count messages in an inbox', tags: ['Messages'], auth: 'inbox', pathDocs: EMAIL_DOC, responses: { 200: '{count, inbox}', 401: 'No key', 403: 'Private and not yours' }, returns: 'MessageCount' },
-    (c) => {
+    async (c) => {
       const g = guarded(c);
-      return c.json({ count: store.messages.count(g.inbox, readerFor(g.p)), inbox: g.inbox });
+      return c.json({ count: await store.reader.count(g.inbox, readerFor(g.p)), inbox: g.inbox });
     },
   );
 
@@ -52,12 +52,12 @@ export function registerMessageRoutes(kit: ApiKit): void {
       responses: { 200: 'Messages', 400: 'Bad until or limit', 401: 'No key', 403: 'Private and not yours' },
       returns: 'EmailMessageList',
     },
-    (c) => {
+    async (c) => {
       const g = guarded(c);
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json(store.messages.list(g.inbox, { until, limit: limit ?? 20, reader: readerFor(g.p) }).map((m) => json(m, g.p)));
+      return c.json((await store.reader.list(g.inbox, { until, limit: limit ?? 20, reader: readerFor(g.p) })).map((m) => json(m, g.p)));
     },
   );
 

@@ -62,7 +62,7 @@ export function exportResponse(c: C, deps: WebDeps, subject: Subject, name: stri
 
 export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError: ApiErr): void {
   const { store, config } = deps;
-  const who = (c: C) => principalFrom(c, deps);
+  const who = (c: C) => principalFrom(c);
 
   /** The address and whether this principal may export or erase it. */
   const addressRights = (c: C): { inbox: string; p: Extract<Principal, { kind: 'user' }> } | Response => {

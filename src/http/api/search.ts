@@ -21,7 +21,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       responses: { 200: '{messages, unread, limit, skip}', 401: 'No key' },
       returns: 'InboxPage',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps);
@@ -31,8 +31,8 @@ export function registerSearchRoutes(kit: ApiKit): void {
       if (since === null || limit === null || skip === null) return apiError(c, 400, 'since must be a date, limit and skip numbers');
       const scope = accountScope(p);
       const reader = readerFor(p);
-      const ids = store.queries.list(scope, { limit: limit ?? 20, since, skip: skip ?? 0, reader });
-      return c.json({ messages: listOf(ids, p), unread: store.queries.unread(scope, reader), limit: limit ?? 20, skip: skip ?? 0 });
+      const ids = await store.reader.listIds(scope, { limit: limit ?? 20, since, skip: skip ?? 0, reader });
+      return c.json({ messages: await listOf(ids, p), unread: await store.reader.unread(scope, reader), limit: limit ?? 20, skip: skip ?? 0 });
     },
   );
 
@@ -53,7 +53,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       responses: { 200: '{messages}', 400: 'No condition', 401: 'No key' },
       returns: 'MessageMatches',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const q = (n: string) => {
@@ -65,7 +65,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       if (read !== undefined && read !== '' && f.read === undefined) return apiError(c, 400, 'andRead must be true or false');
       if (f.subject === undefined && f.from === undefined && f.to === undefined && f.read === undefined) return apiError(c, 400, 'Give at least one of andSubjectIncludes, andFrom, andTo, andRead');
       const p = principal(c, deps);
-      return c.json({ messages: listOf(store.queries.filter(accountScope(p), f, { limit: 100, reader: readerFor(p) }), p) });
+      return c.json({ messages: await listOf(await store.reader.filter(accountScope(p), f, { limit: 100, reader: readerFor(p) }), p) });
     },
   );
 
@@ -88,7 +88,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
       responses: { 200: '{query, messages}', 401: 'No key', 403: 'inbox is private and not yours' },
       returns: 'SearchResults',
     },
-    (c) => {
+    async (c) => {
       const query = (c.req.query('query') ?? '').slice(0, 1000);
       if (!searchableInput(query)) return apiError(c, 400, 'query must not contain control characters');
       const inboxParam = c.req.query('inbox');
@@ -110,8 +110,8 @@ export function registerSearchRoutes(kit: ApiKit): void {
       const p = principal(c, deps);
       // Captured mail (issue 12): listed for the account that sent it and admins, nobody else.
       const opts = { limit: 100, reader: readerFor(p) };
-      const ids = fulltext ? store.queries.search(scope, query, opts) : store.queries.matchAny(scope, query.trim(), opts);
-      return c.json({ query, messages: listOf(ids, p) });
+      const ids = fulltext ? await store.reader.search(scope, query, opts) : await store.reader.matchAny(scope, query.trim(), opts);
+      return c.json({ query, messages: await listOf(ids, p) });
     },
   );
 }

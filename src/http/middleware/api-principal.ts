@@ -23,7 +23,7 @@ export function apiPrincipal(deps: Pick<WebDeps, 'store' | 'config'>): Middlewar
     const bodyKey = typeof body._mailsacKey === 'string' ? body._mailsacKey : undefined;
     const key = c.req.header('mailsac-key') || c.req.query('_mailsacKey') || bodyKey;
     const client = clientIp(c, config.http.trustedProxies) || 'unknown';
-    const p = principalForKey(store, config, key);
+    const p = await principalForKey(store, config, key);
     if (p.kind === 'anonymous' && p.badKey) {
       // Only failures are throttled: a valid key from the same address (a
       // shared NAT) keeps working while someone else guesses.

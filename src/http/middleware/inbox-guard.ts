@@ -36,7 +36,7 @@ export function guardedInbox(c: Context<AppEnv>): GuardedInbox {
  */
 export function apiInboxGuard(deps: Deps, mode: InboxMode): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     const a = canonicalAddress(c.req.param('email') ?? '');
     if (!a) return apiError(c, 400, MSG.badEmail);
     const access = inboxAccess(deps, a.inbox, p);
@@ -61,7 +61,7 @@ export function pageInboxGuard(deps: Deps, deny: (c: Context<AppEnv>) => Respons
   return async (c, next) => {
     const a = canonicalAddress(c.req.param('address') ?? '');
     if (a && !isReservedInbox(deps.config, a.inbox)) {
-      const p = principalFrom(c, deps);
+      const p = principalFrom(c);
       const access = inboxAccess(deps, a.inbox, p);
       if (!access.read) return deny(c);
       c.set('inbox', { inbox: a.inbox, access, p });
@@ -71,7 +71,7 @@ export function pageInboxGuard(deps: Deps, deny: (c: Context<AppEnv>) => Respons
     // and inline images a message page loads with it.
     if (a && !/\/(html|cid\/[^/]*)$/.test(c.req.path)) {
       const seg = c.req.path.split('/');
-      auditPrivateRead(c, deps, principalFrom(c, deps), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
+      auditPrivateRead(c, deps, principalFrom(c), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
     }
     await next();
   };

@@ -1,8 +1,11 @@
 // Who is asking: an API key (Mailsac-Key header, _mailsacKey query or JSON
 // body field), the operator's admin key (config auth.adminKey), or a web
-// session cookie. Resolved once per request and cached on the request.
+// session cookie. Resolved once per request, asynchronously through the
+// store's PrincipalReader (so either engine can answer, issue 14), and cached
+// on the request: pagePrincipal (pages) and apiPrincipal (the API) resolve it
+// before any handler runs, and handlers read it synchronously (principalFrom).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Config } from '../../config.js';
 import type { Store } from '../../store/index.js';
@@ -36,7 +39,7 @@ export function secretEquals(a: string, b: string): boolean {
 }
 
 /** Resolves a presented API key. Empty or absent: anonymous; present but unknown or revoked: anonymous with badKey. */
-export function principalForKey(store: Store, config: Config, key: string | undefined): Principal {
+export async function principalForKey(store: Store, config: Config, key: string | undefined): Promise<Principal> {
   if (key === undefined || key === '') return ANONYMOUS;
   if (key.length > 200) return { kind: 'anonymous', badKey: true };
   if (config.auth.adminKey && secretEquals(key, config.auth.adminKey)) {
@@ -44,13 +47,13 @@ export function principalForKey(store: Store, config: Config, key: string | unde
     if (admin) return { kind: 'user', user: admin, via: 'admin-key' };
   }
   const hash = hashKey(key);
-  const record = store.keys.findByHash(hash);
+  const record = await store.principals.keyByHash(hash);
   // The index found the row by hash; comparing again in constant time costs
   // nothing and keeps the check honest should the lookup ever become a scan.
   if (!record || !timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(hashKey(key), 'hex'))) return { kind: 'anonymous', badKey: true };
-  const user = store.users.byId(record.userId);
+  const user = await store.principals.userById(record.userId);
   if (!user) return { kind: 'anonymous', badKey: true };
-  store.keys.touch(record);
+  await store.principals.touchKey(record);
   return { kind: 'user', user, via: 'key', keyId: record.id, keyName: record.name };
 }
 
@@ -62,34 +65,56 @@ export function sessionCookieName(c: Context, config: Config): string {
   return secure ? '__Host-mr_session' : 'mr_session';
 }
 
-export function principalForSession(store: Store, config: Config, token: string | undefined): Principal {
+export async function principalForSession(store: Store, config: Config, token: string | undefined): Promise<Principal> {
   if (!token) return ANONYMOUS;
-  const s = store.sessions.get(token, sessionTtlMs(config), sessionMaxAgeMs(config));
+  const s = await store.principals.session(token, sessionTtlMs(config), sessionMaxAgeMs(config));
   if (!s) return ANONYMOUS;
-  const user = store.users.byId(s.userId);
+  const user = await store.principals.userById(s.userId);
   return user ? { kind: 'user', user, via: 'session' } : ANONYMOUS;
 }
 
 // ------------------------------------------------------------------ per request
 
-const cache = new WeakMap<Request, Principal>();
+// On the request's context, not keyed by its Request: a route's bodyLimit
+// replaces c.req.raw with a wrapped Request after the principal was resolved.
+const cached = (c: Context): Principal | undefined => c.get('principal') as Principal | undefined;
 
 /** Records the principal for this request (the API middleware does this after reading the body). */
 export function setPrincipal(c: Context, p: Principal): void {
-  cache.set(c.req.raw, p);
+  c.set('principal', p);
 }
 
 /**
- * The principal of a request, for pages and the API alike. Pages: the session
- * cookie, or a Mailsac-Key header. The API sets it from its key sources before
- * any handler runs (cookies are not accepted there: no CSRF surface).
+ * Resolves the principal of a request for the pages and caches it: a
+ * Mailsac-Key header, else the session cookie. The API resolves its own in
+ * api-principal.ts from its key sources (cookies are not accepted there: no
+ * CSRF surface).
  */
-export function principalFrom(c: Context, deps: Pick<WebDeps, 'store' | 'config'>): Principal {
-  const cached = cache.get(c.req.raw);
-  if (cached) return cached;
+export async function resolvePrincipal(c: Context, deps: Pick<WebDeps, 'store' | 'config'>): Promise<Principal> {
+  const known = cached(c);
+  if (known) return known;
   const header = c.req.header('mailsac-key');
-  let p: Principal = header ? principalForKey(deps.store, deps.config, header) : ANONYMOUS;
-  if (p.kind === 'anonymous' && !p.badKey) p = principalForSession(deps.store, deps.config, getCookie(c, sessionCookieName(c, deps.config)));
-  cache.set(c.req.raw, p);
+  let p: Principal = header ? await principalForKey(deps.store, deps.config, header) : ANONYMOUS;
+  if (p.kind === 'anonymous' && !p.badKey) p = await principalForSession(deps.store, deps.config, getCookie(c, sessionCookieName(c, deps.config)));
+  c.set('principal', p);
+  return p;
+}
+
+/** Resolves the principal of every page request before its handlers run (app.ts); the API has apiPrincipal. */
+export function pagePrincipal(deps: Pick<WebDeps, 'store' | 'config'>): MiddlewareHandler {
+  return async (c, next) => {
+    if (!(c.req.path.startsWith('/api/') || c.req.path === '/api')) await resolvePrincipal(c, deps);
+    await next();
+  };
+}
+
+/**
+ * The principal of a request, for pages and the API alike, as pagePrincipal
+ * or apiPrincipal resolved it. A route reached without either is a
+ * programming error, not an anonymous visitor.
+ */
+export function principalFrom(c: Context): Principal {
+  const p = cached(c);
+  if (!p) throw new Error(`no principal resolved for ${c.req.path}`);
   return p;
 }

@@ -13,7 +13,7 @@ export function pageKeyThrottle(deps: Pick<WebDeps, 'store' | 'config'>): Middle
   const limiter = limiterFor(deps.store);
   return async (c, next) => {
     if (c.req.path.startsWith('/api/') || c.req.path === '/api' || !c.req.header('mailsac-key')) return next();
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     if (p.kind === 'anonymous' && p.badKey) {
       // Same key as the API's counter, so both paths share one budget per address.
       const client = clientIp(c, deps.config.http.trustedProxies) || 'unknown';

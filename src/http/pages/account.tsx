@@ -49,7 +49,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const checked = csrfForm(csrf, refused);
 
   const user = (c: C): UserPrincipal | null => {
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     return p.kind === 'user' ? p : null;
   };
   /** Pages that need a signed-in user; everyone else goes to the login page. */
@@ -160,17 +160,19 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ account
 
-  const accountPage = (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
+  const accountPage = async (c: C, p: UserPrincipal, extra: { newKey?: { name: string; key: string }; notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
     // The plan buttons POST here and are redirected to Stripe's hosted pages;
     // browsers hold that redirect to the page's form-action (issue 15).
     if (deps.services.billing.enabled) c.header('Content-Security-Policy', pageCsp(c.get('nonce'), STRIPE_HOSTED_PAGES));
+    const owned = store.addresses.listForOwner(p.user.id);
+    const counts = await Promise.all(owned.map((a) => store.reader.count(a.address)));
     return c.html(
       <AccountPage
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
         user={p.user}
         keys={accounts.listKeys(p.user.id)}
-        addresses={store.addresses.listForOwner(p.user.id).map((a) => ({ ...a, messages: store.messages.count(a.address) }))}
+        addresses={owned.map((a, i) => ({ ...a, messages: counts[i]! }))}
         domains={config.domains}
         ownDomains={store.domains.listForOwner(p.user.id).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
         mxHost={deps.services.domains.mxHosts()[0] ?? "this Mailroom's host name"}
@@ -358,7 +360,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // The account's inboxes and the mail it captured (issue 12), with readerFor(p) so nobody else's captured mail shows.
   const scopeOf = (p: UserPrincipal): Scope => (isAdmin(p) ? { kind: 'all' } : { kind: 'account', userId: p.user.id });
-  const load = (ids: string[]) => ids.map((id) => store.messages.get(id)).filter((m): m is MessageView => m !== null);
+  // Ids to messages through the reader, dropping any deleted meanwhile.
+  const load = async (ids: string[]) => (await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null);
 
   app.get('/account/mail', requireUser, async (c) => {
     const p = me(c);
@@ -366,22 +369,22 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const starredOnly = c.req.query('starred') === '1';
     const messages = starredOnly
       ? await deps.services.inboxes.starred(p, { limit: 100 })
-      : load(store.queries.list(scopeOf(p), { limit: 100, folder: folder || undefined, reader: readerFor(p) }));
+      : await load(await store.reader.listIds(scopeOf(p), { limit: 100, folder: folder || undefined, reader: readerFor(p) }));
     return c.html(<MailPage nonce={c.get('nonce')} csrf={csrf.token(c)} messages={messages} folder={folder} starredOnly={starredOnly} />);
   });
 
   /** A message of an inbox this user manages (owner or admin): the UI edits only owned mail. */
-  const ownMessage = (c: C, p: UserPrincipal): MessageView | null => {
+  const ownMessage = async (c: C, p: UserPrincipal): Promise<MessageView | null> => {
     const a = canonicalAddress(c.req.param('address') ?? '');
     if (!a || !inboxAccess(deps, a.inbox, p).manage) return null;
-    return store.messages.getInInbox(a.inbox, c.req.param('id') ?? '');
+    return store.reader.getInInbox(a.inbox, c.req.param('id') ?? '');
   };
   const back = (c: C) => c.redirect('/account/mail', 303);
 
   app.post('/account/mail/:address/:id/:action{star|folder|labels}', requireUser, checked, async (c) => {
     const p = me(c);
     const f = formOf(c);
-    const m = ownMessage(c, p);
+    const m = await ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
     const action = c.req.param('action');
     const inboxes = deps.services.inboxes;
@@ -402,7 +405,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/account/mail/:address/:id/labels/remove', requireUser, checked, async (c) => {
     const p = me(c);
     const f = formOf(c);
-    const m = ownMessage(c, p);
+    const m = await ownMessage(c, p);
     if (!m) return c.text('Not found', 404);
     if (!(await deps.services.inboxes.removeLabel(p, m, f.label ?? '')).ok) return c.text('Not found', 404);
     return back(c);
@@ -410,8 +413,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ search
 
-  app.get('/search', (c) => {
-    const p = principalFrom(c, deps);
+  app.get('/search', async (c) => {
+    const p = principalFrom(c);
     const query = (c.req.query('q') ?? '').slice(0, 500);
     const inboxParam = (c.req.query('inbox') ?? '').trim();
     const page = (results: MessageView[] | null, error?: string, status: 200 | 400 | 403 = 200) =>
@@ -430,7 +433,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     }
     if (!searchableInput(query)) return page(null, 'Search words cannot contain control characters.', 400);
     if (!query.trim()) return page(null);
-    return page(load(store.queries.search(scope, query, { limit: 100, reader: readerFor(p) })));
+    return page(await load(await store.reader.search(scope, query, { limit: 100, reader: readerFor(p) })));
   });
 
   return app;

@@ -38,7 +38,8 @@ const MAX_LINKS_SHOWN = 300;
 
 export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const msgs = deps.store.messages;
+  // Messages through the store's reader (issue 14: either engine).
+  const msgs = deps.store.reader;
   const csrf = new Csrf({ publicUrl: deps.config.http.publicUrl });
   const domains = new Set(deps.config.domains);
 
@@ -78,12 +79,12 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
    * local parts 403, and any other spelling of an inbox redirects to its one
    * canonical URL (bad-input 62), so `Foo+tag@Domain` and `foo@domain` are one page.
    */
-  function resolveInbox(c: C, rest: (inbox: string) => string): { inbox: string } | Response | Promise<Response> {
+  async function resolveInbox(c: C, rest: (inbox: string) => string): Promise<{ inbox: string } | Response> {
     const given = c.req.param('address') ?? '';
     const canon = canonicalAddress(given);
     if (!canon) return errorPage(c, 404, 'Not an address', 'That is not an email address Mailroom could have received mail for.');
     // Other domains hold only captured mail (issue 12): shown to whoever may read some of it, to everyone else unknown.
-    if (!domains.has(canon.domain) && deps.store.messages.count(canon.inbox, readerFor(principalFrom(c, deps))) === 0) {
+    if (!domains.has(canon.domain) && (await msgs.count(canon.inbox, readerFor(principalFrom(c)))) === 0) {
       return errorPage(c, 404, 'Unknown domain', `Mailroom does not receive mail for ${canon.domain}.`, given);
     }
     if (isReservedInbox(deps.config, canon.inbox)) {
@@ -107,7 +108,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     const id = c.req.param('id') ?? '';
     if (!plausibleId(id)) return null;
     // A message not ready yet is waited for, bounded (issue 10).
-    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c, deps)));
+    return readyMessageInInbox(deps, inbox, id, readerFor(principalFrom(c)));
   }
 
   function noMessage(c: C, inbox: string) {
@@ -161,12 +162,12 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   // ---- inbox ---------------------------------------------------------------
 
-  app.get('/inbox/:address', (c) => {
-    const r = resolveInbox(c, inboxPath);
+  app.get('/inbox/:address', async (c) => {
+    const r = await resolveInbox(c, inboxPath);
     if (!('inbox' in r)) return r;
     const { inbox } = r;
     const before = decodeCursor(c.req.query('before'));
-    const rows = msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c, deps)), ...(before ? { before } : {}) });
+    const rows = await msgs.list(inbox, { limit: PAGE_SIZE + 1, reader: readerFor(principalFrom(c)), ...(before ? { before } : {}) });
     const page = rows.slice(0, PAGE_SIZE);
     const last = page[page.length - 1];
     const olderHref =
@@ -176,7 +177,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         nonce={c.get('nonce')}
         inbox={inbox}
         messages={page}
-        total={msgs.count(inbox)}
+        total={await msgs.count(inbox)}
         olderHref={olderHref}
         paged={before !== null}
         smtpHost={smtpHost(c)}
@@ -219,7 +220,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
     let rawPreview: string | undefined;
     let rawTruncated = false;
     if (m.parseState === 'failed') {
-      const rawBytes = (await msgs.rawAsync(m.contentId)) ?? Buffer.alloc(0);
+      const rawBytes = (await msgs.raw(m.contentId)) ?? Buffer.alloc(0);
       rawTruncated = rawBytes.length > MAX_RAW_PREVIEW;
       rawPreview = rawBytes.subarray(0, MAX_RAW_PREVIEW).toString('utf8');
     }
@@ -239,14 +240,14 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
-        canDelete={canChangeInbox(deps, inbox, principalFrom(c, deps))}
+        canDelete={canChangeInbox(deps, inbox, principalFrom(c))}
         notice={notice(inbox)}
       />,
     );
   }
 
   app.get('/inbox/:address/:id', async (c) => {
-    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')));
+    const r = await resolveInbox(c, (i) => messagePath(i, c.req.param('id')));
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
@@ -255,7 +256,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   });
 
   app.get('/inbox/:address/:id/headers', async (c) => {
-    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/headers');
+    const r = await resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/headers');
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
@@ -265,7 +266,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   // ---- the sanitized HTML body, for the sandboxed iframe only -----------
 
   app.get('/inbox/:address/:id/html', async (c) => {
-    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/html');
+    const r = await resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/html');
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
@@ -289,14 +290,14 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   // ---- inline images referenced by cid: ---------------------------------
 
   app.get('/inbox/:address/:id/cid/:cid', async (c) => {
-    const r = resolveInbox(c, (i) => cidPath(i, c.req.param('id'), c.req.param('cid')));
+    const r = await resolveInbox(c, (i) => cidPath(i, c.req.param('id'), c.req.param('cid')));
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     // The Content-ID is only a key into this message's attachments, never a path (bad-input 44).
     const cid = c.req.param('cid');
     const a = m.attachments.find((x) => x.cid && x.cid === cid);
-    const data = a ? msgs.attachmentData(a.sha256) : null;
+    const data = a ? await msgs.attachmentData(a.sha256) : null;
     if (!a || !data) return errorPage(c, 404, 'No such image', 'This message has no inline part with that Content-ID.', r.inbox);
     const headers = servingHeaders({ kind: 'inline-image', filename: a.filename, contentType: a.contentType, fallbackName: `inline-${a.idx + 1}.bin` });
     return c.body(new Uint8Array(data), 200, { ...headers, 'Cache-Control': 'private, max-age=3600' });
@@ -306,13 +307,13 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
 
   app.get('/inbox/:address/:id/attachments/:idx', async (c) => {
     // The segment comes back decoded: encode it again, or CR/LF reach the Location header (issue 13 item 7).
-    const r = resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${segment(c.req.param('idx'))}`);
+    const r = await resolveInbox(c, (i) => `${messagePath(i, c.req.param('id'))}/attachments/${segment(c.req.param('idx'))}`);
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
     const idxText = c.req.param('idx');
     const a = /^\d{1,6}$/.test(idxText) ? m.attachments.find((x) => x.idx === Number(idxText)) : undefined;
-    const data = a ? msgs.attachmentData(a.sha256) : null;
+    const data = a ? await msgs.attachmentData(a.sha256) : null;
     if (!a || !data) return errorPage(c, 404, 'No such attachment', 'This message has no attachment with that number.', r.inbox);
     // Downloaded, never rendered (bad-inputs 43, 45; policy/serving.ts).
     const headers = servingHeaders({ kind: 'attachment', filename: a.filename, contentType: a.contentType, fallbackName: `attachment-${a.idx + 1}.bin` });
@@ -322,11 +323,11 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   // ---- raw source --------------------------------------------------------
 
   app.get('/inbox/:address/:id/raw', async (c) => {
-    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/raw');
+    const r = await resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/raw');
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
-    const data = await msgs.rawAsync(m.contentId);
+    const data = await msgs.raw(m.contentId);
     if (!data) return noMessage(c, r.inbox);
     return c.body(new Uint8Array(data), 200, servingHeaders({ kind: 'raw', download: c.req.query('download') === '1', filename: `${m.id}.eml` }));
   });
@@ -340,7 +341,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   });
 
   app.post('/inbox/:address/:id/delete', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Request too large', 413) }), async (c) => {
-    const r = resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/delete');
+    const r = await resolveInbox(c, (i) => messagePath(i, c.req.param('id')) + '/delete');
     if (!('inbox' in r)) return r;
     const m = await findMessage(c, r.inbox);
     if (!m) return noMessage(c, r.inbox);
@@ -361,7 +362,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
       );
     }
     // The same rule as the API's DELETE (issue 13 item 1): anonymous visitors read public mail, never delete it.
-    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c, deps), m);
+    const deleted = await deps.services.inboxes.deleteOne(principalFrom(c), m);
     if (!deleted.ok) {
       return errorPage(c, 401, 'Not deleted', 'Sign in to delete messages. Anyone may read a public inbox, but only signed-in users may change it.', r.inbox);
     }

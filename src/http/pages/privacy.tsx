@@ -29,7 +29,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   app.use('/account/data/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('Request too large', 413) }));
 
   const signedIn = (c: C): UserPrincipal | null => {
-    const p = principalFrom(c, deps);
+    const p = principalFrom(c);
     return p.kind === 'user' ? p : null;
   };
 
