@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ScrubScheduler, scrubOnce, type ScrubResult } from '../../src/store/scrub.js';
+import { ScrubScheduler, type ScrubResult } from '../../src/store/scrub.js';
 import { openStore } from '../../src/store/index.js';
 import { rawMessage, storeRaw } from '../api/_helpers.js';
 import { tempDir } from '../helpers/temp.js';
