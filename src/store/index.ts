@@ -89,7 +89,11 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   const users = new UserStore(db);
   const keys = new ApiKeyStore(db);
   const sessions = new SessionStore(db);
-  const transaction = <T>(fn: () => T): T => db.transaction(fn)();
+  // IMMEDIATE: the write lock is taken at BEGIN, waiting under busy_timeout.
+  // A deferred transaction that reads first and then writes fails at once
+  // with SQLITE_BUSY (its snapshot went stale) when the writer thread commits
+  // in between, and the busy handler never runs for that case.
+  const transaction = <T>(fn: () => T): T => db.transaction(fn).immediate();
   return {
     file,
     messages,

@@ -282,7 +282,7 @@ export class MessageStore {
     // the batch back and each is retried alone (group-commit.ts), so a
     // SAVEPOINT per message (~9 µs of the ~310 µs a 5 KB result costs to
     // commit, issue 16) buys nothing there.
-    return this.db.inTransaction ? apply() : this.db.transaction(apply)();
+    return this.db.inTransaction ? apply() : this.db.transaction(apply).immediate();
   }
 
   /** Acknowledged messages (250 sent) whose processing has not committed yet. */
@@ -423,7 +423,7 @@ export class MessageStore {
 
   /** Deletes one entry; the content, its attachments and unshared blobs go with the last entry. */
   delete(id: string): boolean {
-    return this.db.transaction(() => this.deleteOne(id))();
+    return this.db.transaction(() => this.deleteOne(id)).immediate();
   }
 
   deleteInbox(inbox: string): number {
@@ -431,7 +431,7 @@ export class MessageStore {
       let n = 0;
       for (const id of this.stmts.idsOfInbox.all(inbox) as string[]) if (this.deleteOne(id)) n++;
       return n;
-    })();
+    }).immediate();
   }
 
   private deleteOne(id: string): boolean {
