@@ -61,6 +61,29 @@ export interface IngestPlan {
   log: (s: string) => void;
 }
 
+/**
+ * 250→ready latency, messages never seen ready, and the ready rate (the
+ * acknowledged messages over first 250 → last ready) of a Mailroom cell,
+ * from each acknowledged id's ready time (null: not seen).
+ */
+export function recordReady(cell: IngestCell, ids: string[], readyAt: Array<number | null | undefined>): void {
+  const samples: number[] = [];
+  let firstAck = Infinity;
+  let lastReady = -Infinity;
+  ids.forEach((id, i) => {
+    const at = readyAt[i];
+    const ack = cell.load!.acks.get(id)!;
+    firstAck = Math.min(firstAck, ack);
+    if (at === null || at === undefined) cell.readyMissing++;
+    else {
+      samples.push(at - ack);
+      lastReady = Math.max(lastReady, at);
+    }
+  });
+  cell.readyLatency = summarize(samples);
+  if (samples.length && lastReady > firstAck) cell.readyRate = (samples.length / (lastReady - firstAck)) * 1000;
+}
+
 export function recipientPicker(domain = 'mailroom.test', inboxes = 1000, seed = 3): () => string {
   const pick = zipf(inboxes, 1.0, rng(seed));
   return () => `user${pick()}@${domain}`;
@@ -139,21 +162,7 @@ export async function runIngest(plan: IngestPlan): Promise<IngestCell[]> {
               cell.parseLagMs = await target.idle(180_000);
               const ids = [...cell.load.acks.keys()];
               const readyAt = await target.readyTimes(ids);
-              const samples: number[] = [];
-              let firstAck = Infinity;
-              let lastReady = -Infinity;
-              ids.forEach((id, i) => {
-                const at = readyAt[i];
-                const ack = cell.load!.acks.get(id)!;
-                firstAck = Math.min(firstAck, ack);
-                if (at === null || at === undefined) cell.readyMissing++;
-                else {
-                  samples.push(at - ack);
-                  lastReady = Math.max(lastReady, at);
-                }
-              });
-              cell.readyLatency = summarize(samples);
-              if (samples.length && lastReady > firstAck) cell.readyRate = (samples.length / (lastReady - firstAck)) * 1000;
+              recordReady(cell, ids, readyAt);
             }
           } catch (err) {
             cell.error = (err as Error).message.split('\n')[0];

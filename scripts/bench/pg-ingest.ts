@@ -8,11 +8,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { IngestCell } from './ingest.js';
-import { recipientPicker } from './ingest.js';
+import { recipientPicker, recordReady } from './ingest.js';
 import { runLoad } from './load-client.js';
 import type { BenchSize } from './messages.js';
 import { freshBenchDatabase } from './pg-database.js';
-import { cpuPercent, summarize } from './stats.js';
+import { cpuPercent } from './stats.js';
 import { TargetProcess, type TargetStats } from './targets.js';
 
 export interface PgIngestPlan {
@@ -111,21 +111,7 @@ async function measure(plan: PgIngestPlan, dbName: string, nodes: TargetProcess[
     const ids = [...cell.load.acks.keys()];
     // Node 0 hears every node's ready events (LISTEN/NOTIFY); the others are asked only to forget theirs.
     const [readyAt] = await Promise.all(nodes.map((t) => t.readyTimes(ids)));
-    const samples: number[] = [];
-    let firstAck = Infinity;
-    let lastReady = -Infinity;
-    ids.forEach((id, i) => {
-      const ack = cell.load!.acks.get(id)!;
-      firstAck = Math.min(firstAck, ack);
-      const at = readyAt[i];
-      if (at === null || at === undefined) cell.readyMissing++;
-      else {
-        samples.push(at - ack);
-        lastReady = Math.max(lastReady, at);
-      }
-    });
-    cell.readyLatency = summarize(samples);
-    if (samples.length && lastReady > firstAck) cell.readyRate = (samples.length / (lastReady - firstAck)) * 1000;
+    recordReady(cell, ids, readyAt);
   } catch (err) {
     cell.error = (err as Error).message.split('\n')[0];
   } finally {

@@ -1,7 +1,7 @@
 // Domains added by accounts (migration 011, issue 12 "Your own domains"),
 // with their push settings (migration 015, issue 11).
 import type { DB } from './db.js';
-import type { ForwardingFields } from './addresses.js';
+import { pushSettingsOf, type ForwardingFields, type PushSettingsRow } from './addresses.js';
 
 /**
  * What mail for the domain does besides being stored (issue 11): Mailsac's
@@ -67,11 +67,7 @@ function fromRow(r: Row): AccountDomain {
     catchAll: r.catch_all === 1,
     lastError: r.last_error,
     verifiedMx: r.verified_mx === 1,
-    forward: r.forward ?? null,
-    enablews: r.enablews === 1,
-    webhook: r.webhook ?? null,
-    webhookSlack: r.webhook_slack ?? null,
-    webhookSlackToFrom: r.webhook_slack_to_from === 1,
+    ...pushSettingsOf(r),
     created: r.created,
     updated: r.updated,
   };
@@ -153,10 +149,8 @@ export class AccountDomainStore {
 
   /** The push settings of a verified account domain; null for any other domain (config domains have none). One indexed lookup: called per recipient and per pushed message. */
   pushSettings(domain: string): DomainPushSettings | null {
-    const r = this.stmts.pushSettings.get(domain) as Pick<Row, 'forward' | 'enablews' | 'webhook' | 'webhook_slack' | 'webhook_slack_to_from'> | undefined;
-    return r
-      ? { forward: r.forward ?? null, enablews: r.enablews === 1, webhook: r.webhook ?? null, webhookSlack: r.webhook_slack ?? null, webhookSlackToFrom: r.webhook_slack_to_from === 1 }
-      : null;
+    const r = this.stmts.pushSettings.get(domain) as PushSettingsRow | undefined;
+    return r ? pushSettingsOf(r) : null;
   }
 
   setPrivate(domain: string, isPrivate: boolean, now = Date.now()): void {

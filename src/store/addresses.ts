@@ -11,6 +11,25 @@ export interface ForwardingFields {
   webhookSlackToFrom?: boolean;
 }
 
+/** The push columns an owned address and an account domain share (migration 015 copied the address's), as the API names them. */
+export interface PushSettingsRow {
+  forward: string | null;
+  enablews: number;
+  webhook: string | null;
+  webhook_slack: string | null;
+  webhook_slack_to_from: number;
+}
+
+export function pushSettingsOf(r: PushSettingsRow): Required<Omit<ForwardingFields, 'info'>> {
+  return {
+    forward: r.forward ?? null,
+    enablews: r.enablews === 1,
+    webhook: r.webhook ?? null,
+    webhookSlack: r.webhook_slack ?? null,
+    webhookSlackToFrom: r.webhook_slack_to_from === 1,
+  };
+}
+
 export interface OwnedAddress {
   address: string;
   ownerId: number;
@@ -113,11 +132,7 @@ function view(r: Row): OwnedAddress {
     ownerId: r.owner_id,
     ownerName: r.owner_name,
     info: r.info,
-    forward: r.forward ?? null,
-    enablews: r.enablews === 1,
-    webhook: r.webhook ?? null,
-    webhookSlack: r.webhook_slack ?? null,
-    webhookSlackToFrom: r.webhook_slack_to_from === 1,
+    ...pushSettingsOf(r as PushSettingsRow),
     created: r.created,
     updated: r.updated,
   };
