@@ -209,7 +209,9 @@ test('websocket.maxBufferedBytes: a reader that stops reading is dropped, not bu
     notice.copies = [{ id: row.id, inbox: 'slow@mailroom.test', domain: 'mailroom.test' }];
     for (let i = 0; i < 400 && m.push.hub.stats.droppedSlow === 0; i++) {
       (m.ready as LocalReadyEvents).publish(notice);
-      await new Promise((r) => setImmediate(r));
+      // The hub reads each message's payload asynchronously before it sends (issue 14's async
+      // reads): a timer, not setImmediate, gives each publish the time to reach the socket.
+      await new Promise((r) => setTimeout(r, 10));
     }
     assert.is(m.push.hub.stats.droppedSlow, 1);
     await until(() => m.push.hub.connections === 0, 3000, 'the slow socket to go');
