@@ -21,8 +21,12 @@ import type { MessageReader } from './message-reader.js';
 import { sqliteMessageReader } from './sqlite-message-reader.js';
 import type { PrincipalReader } from './principal-reader.js';
 import { sqlitePrincipalReader } from './sqlite-principal-reader.js';
+import { sqliteRepositories } from './sqlite-repositories.js';
+import type { EngineStore } from './engine-store.js';
+import type { Repositories } from './repositories.js';
 
-export interface Store {
+export interface Store extends EngineStore {
+  readonly engine: 'sqlite';
   /** The database file (backups, tests that open it themselves to inspect it). */
   file: string;
   messages: MessageStore;
@@ -55,6 +59,8 @@ export interface Store {
   reader: MessageReader;
   /** Who is asking (keys, sessions, users), asynchronously; SQLite over `keys`, `sessions`, `users`. */
   principals: PrincipalReader;
+  /** The account repositories behind promises (repositories.ts), as on the PostgreSQL engine. */
+  data: Repositories;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -89,29 +95,36 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   const users = new UserStore(db);
   const keys = new ApiKeyStore(db);
   const sessions = new SessionStore(db);
+  const addresses = new AddressStore(db);
+  const domains = new AccountDomainStore(db);
+  const audit = new AuditStore(db);
+  const billing = new BillingStore(db);
+  const captureUsage = new CaptureUsageStore(db);
   // IMMEDIATE: the write lock is taken at BEGIN, waiting under busy_timeout.
   // A deferred transaction that reads first and then writes fails at once
   // with SQLITE_BUSY (its snapshot went stale) when the writer thread commits
   // in between, and the busy handler never runs for that case.
   const transaction = <T>(fn: () => T): T => db.transaction(fn).immediate();
   return {
+    engine: 'sqlite',
     file,
     messages,
     committer: new GroupCommitter(db),
     users,
     keys,
     sessions,
-    addresses: new AddressStore(db),
-    domains: new AccountDomainStore(db),
+    addresses,
+    domains,
     queries,
-    audit: new AuditStore(db),
+    audit,
     webhooks,
     bulk: new BulkDelete(db, messages, queries),
     retention: new RetentionStore(db),
-    billing: new BillingStore(db),
-    captureUsage: new CaptureUsageStore(db),
+    billing,
+    captureUsage,
     reader: sqliteMessageReader({ messages, queries, transaction }),
     principals: sqlitePrincipalReader({ keys, sessions, users }),
+    data: sqliteRepositories(db, { users, keys, sessions, addresses, domains, audit, webhooks, billing, captureUsage }),
     transaction,
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),
