@@ -89,7 +89,7 @@ export function rawMessage(o: { to: string; subject: string; text: string; from?
 
 export const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
 
-export async function api(m: TestMailroom, method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+export async function api(m: { http: string }, method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key !== undefined) headers['Mailsac-Key'] = opts.key;
   let body: string | undefined;
