@@ -31,7 +31,7 @@ const api = async (base: string, path: string) => {
   return { res, body: type.includes('json') ? await res.json() : await res.text() };
 };
 
-test('200 messages over SMTP, the API polled right after each 250: never a message without its subject, sender and text', async () => {
+test('200 messages over SMTP, the API polled right after each 250: never a message without its subject, sender, text and links', async () => {
   const m = await startApiMailroom();
   const c = await RawSmtp.connect(m.smtpAddress.port);
   await c.hello();
@@ -40,7 +40,9 @@ test('200 messages over SMTP, the API polled right after each 250: never a messa
   try {
     for (let i = 0; i < 200; i++) {
       const subject = `poll ${i}`;
-      const body = `body of message ${i}`;
+      // Mailsac's published example checks the message's link right after it appears.
+      const link = `https://example.org/confirm/${i}`;
+      const body = `body of message ${i}, confirm at ${link} please`;
       const r = await c.send(`s${i}@example.org`, [inbox], simpleMessage({ to: inbox, from: `Sender ${i} <s${i}@example.org>`, subject, body }));
       assert.is(r.code, 250, r.text);
       const id = r.text.match(/stored as (\S+)/)![1]!;
@@ -54,6 +56,7 @@ test('200 messages over SMTP, the API polled right after each 250: never a messa
       assert.is(byId.body.subject, subject);
       assert.is(byId.body.from[0].address, `s${i}@example.org`);
       assert.is(byId.body.parseState, 'ok');
+      assert.equal(byId.body.links, [link], `links ${i}`);
       assert.is(text.res.status, 200, `text ${i}`);
       assert.match(text.body, body);
       for (const listed of list.body as Array<{ _id: string; subject: string; from: Array<{ address: string }>; parseState: string }>) {

@@ -119,14 +119,19 @@ interface Viewed {
 async function viewEverywhere(email: string, id: string): Promise<Viewed[]> {
   const e = encodeURIComponent(email);
   const paths = [
+    `/inbox/${e}`,
     `/inbox/${e}/${id}`,
     `/inbox/${e}/${id}?view=text`,
+    `/inbox/${e}/${id}/headers`,
     `/inbox/${e}/${id}/html`,
+    `/inbox/${e}/${id}/raw`,
     `/api/text/${e}/${id}`,
     `/api/body/${e}/${id}`,
     `/api/dirty/${e}/${id}`,
     `/api/raw/${e}/${id}`,
     `/api/addresses/${e}/messages/${id}`,
+    `/api/addresses/${e}/messages/${id}/headers`,
+    `/api/addresses/${e}/messages/${id}/attachments`,
   ];
   const out: Viewed[] = [];
   for (const path of paths) {
@@ -236,7 +241,11 @@ test('one 5 MiB inline image referenced 400 times: /api/dirty inlines it within 
     `--${boundary}`, 'Content-Type: image/png', 'Content-Transfer-Encoding: base64', 'Content-ID: <pic@stranger>', 'Content-Disposition: inline', '', image,
     `--${boundary}--`, '',
   ].join('\r\n');
-  const { byPath, health } = await deliverAndView('pixels@mailroom.test', raw);
+  const { m, byPath, health } = await deliverAndView('pixels@mailroom.test', raw);
+  // The page's own route for the inline image serves the one 5 MiB part.
+  const cid = await fetch(`${base}/inbox/pixels%40mailroom.test/${m._id}/cid/${encodeURIComponent('pic@stranger')}`);
+  assert.is(cid.status, 200);
+  assert.is((await cid.arrayBuffer()).byteLength, 5 * 1024 * 1024);
   const dirty = byPath('/api/dirty/');
   // Inlined once (7 MB of base64), the other 399 references left as cid: (before: 2.7 GB).
   assert.ok(dirty.bytes < 10 * 1024 * 1024, `dirty answer ${dirty.bytes} bytes`);
