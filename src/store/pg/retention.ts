@@ -112,6 +112,18 @@ export async function pgPruneRecords(sql: Sql, now: number, auditDays: number, l
   return { audit, logins, sessions };
 }
 
+/**
+ * WebhookStore.prune on PostgreSQL: finished deliveries and activity older
+ * than `before`. The webhook sender (push/webhook-queue.ts) runs it hourly on
+ * every node; on several nodes that is the same idempotent DELETE, so it
+ * needs no lock. Returns the rows removed.
+ */
+export async function pgPruneWebhookHistory(sql: Sql, before: number): Promise<{ deliveries: number; activity: number }> {
+  const deliveries = (await sql`DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created < ${before}`).count;
+  const activity = (await sql`DELETE FROM webhook_activity WHERE at < ${before}`).count;
+  return { deliveries, activity };
+}
+
 export function pgRetention(sql: Sql): RetentionEngine {
   return {
     rows: pgRetentionRows(sql),

@@ -10,7 +10,8 @@ import { postgresForTests } from '../../helpers/postgres.js';
 import { retentionCases } from '../retention-cases.js';
 import { pruneWith } from '../../../src/jobs/retention.js';
 import { RetentionScheduler } from '../../../src/jobs/scheduler.js';
-import { pgRetention, pgRetentionRunner, pgPruneRecords } from '../../../src/store/pg/retention.js';
+import { pgRetention, pgRetentionRunner, pgPruneRecords, pgPruneWebhookHistory } from '../../../src/store/pg/retention.js';
+import { deleteMessageBatch } from '../../../src/store/pg/delete-messages.js';
 import { PgEraser } from '../../../src/store/pg/eraser.js';
 import { silentLogger } from '../../../src/log.js';
 import { testConfig } from '../../helpers/mailroom.js';
@@ -23,7 +24,8 @@ if (pg) {
   const sql = pg.pool({ max: 4 });
   test.after(() => pg.drop());
 
-  const reset = () => sql`TRUNCATE messages, attachments, blobs, contents, addresses, account_domains, sessions, audit_log, throttle_counters, job_runs, users CASCADE`;
+  const reset = () =>
+    sql`TRUNCATE messages, attachments, blobs, contents, addresses, account_domains, sessions, audit_log, throttle_counters, job_runs, webhook_deliveries, webhook_activity, users CASCADE`;
 
   /** One content with a copy per inbox (as one SMTP transaction to several recipients), attachments by blob sha; the copies' ids. */
   const store = async (db: Sql, inboxes: string[], received: number, blobs: string[] = []): Promise<string[]> => {
@@ -125,6 +127,34 @@ if (pg) {
     } finally {
       await eraser.close();
     }
+  });
+
+  test('two nodes deleting the last two copies of a content at once: the content and its blob go, nothing deadlocks', async () => {
+    await reset();
+    const [nodeA, nodeB] = [pg.pool({ max: 2 }), pg.pool({ max: 2 })];
+    const pairs: string[][] = [];
+    for (let i = 0; i < 20; i++) pairs.push(await store(sql, [`a${i}@race.test`, `b${i}@race.test`], NOW + i, [`race-${i}`, 'race-shared']));
+    // Overlapping batches in opposite orders on the two nodes.
+    const [na, nb] = await Promise.all([
+      deleteMessageBatch(nodeA, pairs.map((p) => p[0]!)),
+      deleteMessageBatch(nodeB, pairs.map((p) => p[1]!).reverse()),
+    ]);
+    assert.is(na + nb, 40);
+    for (const t of ['messages', 'contents', 'attachments', 'blobs']) assert.is(await count(t), 0, t);
+    assert.is(await deleteMessageBatch(nodeA, pairs[0]!), 0, 'deleting again finds nothing');
+  });
+
+  test('webhook history: finished deliveries and activity older than the cutoff go, pending deliveries stay', async () => {
+    await reset();
+    const [{ id: u }] = await sql<{ id: number }[]>`INSERT INTO users (username, created, updated) VALUES ('hooks', 0, 0) RETURNING id`;
+    await sql`INSERT INTO webhook_deliveries (user_id, address, message_id, url, created, next_at, state) VALUES
+      (${u}, 'a@x.test', 'm1', 'https://h.test', ${NOW - 10}, 0, 'done'),
+      (${u}, 'a@x.test', 'm2', 'https://h.test', ${NOW - 10}, 0, 'pending'),
+      (${u}, 'a@x.test', 'm3', 'https://h.test', ${NOW + 10}, 0, 'failed')`;
+    await sql`INSERT INTO webhook_activity (delivery_id, user_id, address, message_id, url, at, attempt, latency_ms) VALUES
+      (1, ${u}, 'a@x.test', 'm1', 'https://h.test', ${NOW - 10}, 1, 5), (2, ${u}, 'a@x.test', 'm3', 'https://h.test', ${NOW + 10}, 1, 5)`;
+    assert.equal(await pgPruneWebhookHistory(sql, NOW), { deliveries: 1, activity: 1 });
+    assert.equal((await sql<{ message_id: string }[]>`SELECT message_id FROM webhook_deliveries ORDER BY message_id`).map((r) => r.message_id), ['m2', 'm3']);
   });
 
   test('records: audit entries and login records past their days, expired sessions and throttle counters', async () => {
