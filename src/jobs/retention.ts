@@ -43,6 +43,13 @@
 // Afterwards the free pages are given back (incremental vacuum, in steps) and
 // the WAL is folded into the file and truncated, so deleted bytes linger in
 // neither (secure_delete is on, db.ts).
+//
+// Engines (issue 14): the rules below (pruneWith) ask for rows through
+// RetentionEngine (store/retention.ts), behind promises. On SQLite that is
+// RetentionStore on this connection (sqliteRetention): each query answers at
+// once, so a batch's select and delete still run within one turn of the
+// writer thread's loop and everything above holds as it did. PostgreSQL
+// answers the same queries (store/pg/retention.ts), one node at a time.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { GroupCount, Ownership, RetentionEngine, RetentionRows, SeqId } from '../store/retention.js';

@@ -4,6 +4,11 @@
 // (test/store/pg/retention.test.ts runs the same cases on each). Deletes go
 // through deleteMessageBatch (delete-messages.ts), a batch per transaction.
 // The scheduler runs it on one node at a time (pgRetentionRunner, below).
+// Arrival order is seq, as on SQLite; with several nodes a seq is taken when
+// a node's group commit inserts, so copies committed by two nodes within the
+// same instant may commit out of seq order. A page walk that passed such a
+// late-committed row leaves it to the next run: a prune takes less, never
+// something younger than the policy.
 import type { GroupCount, Ownership, RetentionEngine, RetentionRows, SeqId } from '../retention.js';
 import { pruneWith } from '../../jobs/retention.js';
 import type { RetentionRunner } from '../../jobs/scheduler.js';
