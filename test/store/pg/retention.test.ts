@@ -144,6 +144,27 @@ if (pg) {
     assert.is(await deleteMessageBatch(nodeA, pairs[0]!), 0, 'deleting again finds nothing');
   });
 
+  test('disk budget: past high water the oldest unstarred public mail goes until the stored bytes are below low water, and no further', async () => {
+    await reset();
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(...(await store(sql, [`disk${i % 3}@mailroom.test`], NOW - (10 - i) * H)));
+    const [{ id: owner }] = await sql<{ id: number }[]>`INSERT INTO users (username, created, updated) VALUES ('disk', 0, 0) RETURNING id`;
+    await sql`UPDATE messages SET starred = true, saved_by = ${owner} WHERE id = ${ids[0]!}`;
+    const engine = pgRetention(sql);
+    const before = await engine.rows.usedBytes();
+    assert.ok(before > 0);
+    // High water 80% of a budget the store is at 85% of; low water 50%: a bit over 4 of the 10 equal messages must go.
+    const max = Math.ceil(before / 0.85);
+    const r = await pruneWith(engine, { ...OFF, batchSize: 1, maxDatabaseBytes: max, diskHighWater: 0.8, diskLowWater: 0.5 }, NOW);
+    const after = await engine.rows.usedBytes();
+    assert.ok(after <= max * 0.5, `below low water: ${after} of ${max}`);
+    const left = new Set((await sql<{ id: string }[]>`SELECT id FROM messages`).map((m) => m.id));
+    assert.is(r.diskBudget, 10 - left.size);
+    assert.ok(left.has(ids[0]!), 'starred public mail is not taken by the disk rule');
+    assert.equal(ids.filter((id) => left.has(id)), [ids[0]!, ...ids.slice(10 - (left.size - 1))], 'the oldest went, the newest stay');
+    assert.ok(left.size >= 5, 'it stopped once below low water');
+  });
+
   test('webhook history: finished deliveries and activity older than the cutoff go, pending deliveries stay', async () => {
     await reset();
     const [{ id: u }] = await sql<{ id: number }[]>`INSERT INTO users (username, created, updated) VALUES ('hooks', 0, 0) RETURNING id`;
