@@ -129,6 +129,25 @@ if (pg) {
     }
   });
 
+  test('the eraser owes a VACUUM after a delete and runs it by itself within the scrub delay', async () => {
+    await reset();
+    await store(sql, ['soon@one.test'], NOW);
+    let scrubbed!: (r: unknown) => void;
+    const done = new Promise((resolve) => (scrubbed = resolve));
+    const eraser = new PgEraser(sql, { onScrub: (r) => scrubbed(r) });
+    try {
+      const before = await sql<{ n: number }[]>`SELECT coalesce(vacuum_count, 0)::int AS n FROM pg_stat_user_tables WHERE relname = 'contents'`;
+      assert.is(await eraser.deleteMessages({ kind: 'inbox', inbox: 'soon@one.test' }), 1);
+      const r = (await done) as { walTruncated?: boolean; error?: Error };
+      assert.is(r.error, undefined);
+      assert.is(r.walTruncated, true);
+      const after = await sql<{ n: number }[]>`SELECT coalesce(vacuum_count, 0)::int AS n FROM pg_stat_user_tables WHERE relname = 'contents'`;
+      assert.ok(after[0]!.n > before[0]!.n, 'contents was vacuumed');
+    } finally {
+      await eraser.close();
+    }
+  });
+
   test('two nodes deleting the last two copies of a content at once: the content and its blob go, nothing deadlocks', async () => {
     await reset();
     const [nodeA, nodeB] = [pg.pool({ max: 2 }), pg.pool({ max: 2 })];
