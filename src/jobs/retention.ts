@@ -43,10 +43,18 @@
 // Afterwards the free pages are given back (incremental vacuum, in steps) and
 // the WAL is folded into the file and truncated, so deleted bytes linger in
 // neither (secure_delete is on, db.ts).
+//
+// Engines (issue 14): the rules below (pruneWith) ask for rows through
+// RetentionEngine (store/retention.ts), behind promises. On SQLite that is
+// RetentionStore on this connection (sqliteRetention): each query answers at
+// once, so a batch's select and delete still run within one turn of the
+// writer thread's loop and everything above holds as it did. PostgreSQL
+// answers the same queries (store/pg/retention.ts), one node at a time.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
-import type { GroupCount, Ownership, SeqId } from '../store/retention.js';
-import { TimeSlicer, yieldToCommits } from '../store/time-slice.js';
+import type { GroupCount, Ownership, RetentionEngine, RetentionRows, SeqId } from '../store/retention.js';
+import { promised } from '../store/repositories.js';
+import { SLICE_MS, TimeSlicer, yieldToCommits } from '../store/time-slice.js';
 
 /**
  * One account's own limits (a billing plan's retentionDays and
@@ -121,8 +129,50 @@ export interface PruneOptions {
 const VACUUM_STEP = 512;
 
 
-export async function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
-  const rows = store.retention;
+/** prune() on the SQLite store: its RetentionStore behind promises, on this connection (the writer thread's in the appliance). */
+export function sqliteRetention(store: Store): RetentionEngine {
+  const rows: RetentionRows = promised(store.retention, [
+    'firstYoungSeq',
+    'agedPage',
+    'publicInboxesOver',
+    'oldestInInbox',
+    'accountsOver',
+    'agedOfAccount',
+    'agedPrivateExcept',
+    'accountCount',
+    'oldestOfAccount',
+    'oldestPublicPage',
+    'usedBytes',
+  ]);
+  return {
+    rows,
+    sliceMs: SLICE_MS,
+    // Each batch is one IMMEDIATE transaction (see the top of this file),
+    // without an fsync of its own: reclaim()'s checkpoint, or the next SMTP
+    // commit, makes it durable (BulkDelete.deleteIdsUnsynced).
+    deleteBatch: async (ids) => store.bulk.deleteIdsUnsynced(ids),
+    pruneRecords: async (now, auditDays, loginDays) => {
+      const a = store.audit.prune(now, auditDays, loginDays);
+      return { audit: a.audit, logins: a.logins, sessions: store.sessions.prune(now) };
+    },
+    mergeSearchStep: async () => store.retention.mergeSearchStep(),
+    reclaim: (pause) => reclaim(store, pause),
+  };
+}
+
+/** Runs the policy on the SQLite store (see sqliteRetention, pruneWith). */
+export function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
+  return pruneWith(sqliteRetention(store), policy, now, opts);
+}
+
+/**
+ * The rules, once for both engines: which mail goes, in which order, when to
+ * stop, walked over an engine's row queries (RetentionEngine). On SQLite
+ * every query answers at once (behind a resolved promise), so a batch's
+ * select and delete still run within one turn of the writer thread's loop.
+ */
+export async function pruneWith(engine: RetentionEngine, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
+  const rows = engine.rows;
   const pause = opts.pause ?? yieldToCommits;
   const aborted = opts.aborted ?? (() => false);
   const batchSize = Math.max(1, policy.batchSize);
@@ -140,15 +190,10 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     aborted: false,
   };
 
-  // Each batch is one IMMEDIATE transaction (see the top of this file),
-  // without an fsync of its own: reclaim()'s checkpoint, or the next SMTP
-  // commit, makes it durable (BulkDelete.deleteIdsUnsynced).
-  const deleteBatch = (ids: string[]): number => store.bulk.deleteIdsUnsynced(ids);
-
-  const slicer = new TimeSlicer(batchSize);
+  const slicer = new TimeSlicer(batchSize, engine.sliceMs);
 
   /** Deletes ids in time-sliced batches with a pause between them; returns how many went. */
-  const drain = async (next: (n: number) => string[]): Promise<number> => {
+  const drain = async (next: (n: number) => Promise<string[]>): Promise<number> => {
     let total = 0;
     for (;;) {
       if (aborted()) {
@@ -156,9 +201,9 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
         return total;
       }
       const t0 = performance.now();
-      const ids = next(slicer.next);
+      const ids = await next(slicer.next);
       if (!ids.length) return total;
-      total += deleteBatch(ids);
+      total += await engine.deleteBatch(ids);
       slicer.took(ids.length, performance.now() - t0);
       result.batches++;
       await pause();
@@ -166,10 +211,10 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   };
 
   /** Walks pages of (seq, id) in arrival order, each page starting after the last seq seen. */
-  const bySeq = (page: (afterSeq: number, n: number) => SeqId[]) => {
+  const bySeq = (page: (afterSeq: number, n: number) => Promise<SeqId[]>) => {
     let after = 0;
-    return (n: number) => {
-      const found = page(after, n);
+    return async (n: number) => {
+      const found = await page(after, n);
       if (found.length) after = found[found.length - 1]!.seq;
       return found.map((r) => r.id);
     };
@@ -183,7 +228,7 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
     if (maxAgeMs <= 0) return 0;
     const cutoff = now - maxAgeMs;
     // Everything that arrived before this seq is past the cutoff (see "Time" above).
-    const limitSeq = rows.firstYoungSeq(cutoff);
+    const limitSeq = await rows.firstYoungSeq(cutoff);
     if (which === 'private' && exceptOwners.length > 0) {
       return drain(bySeq((after, n) => rows.agedPrivateExcept(exceptOwners, after, limitSeq, cutoff, n)));
     }
@@ -194,18 +239,18 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   const accountAgeRule = async (a: AccountRetention): Promise<number> => {
     if (result.aborted) return 0;
     const cutoff = now - a.maxAgeMs;
-    const limitSeq = rows.firstYoungSeq(cutoff);
+    const limitSeq = await rows.firstYoungSeq(cutoff);
     return drain(bySeq((after, n) => rows.agedOfAccount(a.userId, after, limitSeq, cutoff, n)));
   };
 
   /** Groups over `max` (messages per group); the oldest unstarred of each go until the group fits. */
-  const countRule = async <K>(groups: Array<GroupCount<K>>, max: number, oldest: (key: K, n: number) => string[]): Promise<number> => {
+  const countRule = async <K>(groups: Array<GroupCount<K>>, max: number, oldest: (key: K, n: number) => Promise<string[]>): Promise<number> => {
     let pending: string[] = [];
     let i = 0;
-    return drain((n) => {
+    return drain(async (n) => {
       while (pending.length < n && i < groups.length) {
         const g = groups[i++]!;
-        pending.push(...oldest(g.key, g.n - max));
+        pending.push(...(await oldest(g.key, g.n - max)));
       }
       return pending.splice(0, n);
     });
@@ -218,18 +263,18 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
 
   // 2. Counts: public inboxes, then private accounts.
   if (policy.publicMaxPerInbox > 0 && !result.aborted) {
-    const groups = rows.publicInboxesOver(policy.publicMaxPerInbox);
+    const groups = await rows.publicInboxesOver(policy.publicMaxPerInbox);
     result.publicCount = await countRule(groups, policy.publicMaxPerInbox, (inbox, excess) => rows.oldestInInbox(inbox, excess));
   }
   if (policy.privateMaxPerAccount > 0 && !result.aborted) {
     const own = new Set(ownCount.map((a) => a.userId));
-    const groups = rows.accountsOver(policy.privateMaxPerAccount).filter((g) => !own.has(g.key));
+    const groups = (await rows.accountsOver(policy.privateMaxPerAccount)).filter((g) => !own.has(g.key));
     result.privateQuota = await countRule(groups, policy.privateMaxPerAccount, (owner, excess) => rows.oldestOfAccount(owner, excess));
   }
   // Accounts with a storage limit of their own: counted the same way, the oldest unstarred go.
   for (const a of ownCount) {
     if (result.aborted) break;
-    const n = rows.accountCount(a.userId);
+    const n = await rows.accountCount(a.userId);
     if (n > a.maxMessages) result.privateQuota += await countRule([{ key: a.userId, n }], a.maxMessages, (owner, excess) => rows.oldestOfAccount(owner, excess));
   }
 
@@ -237,18 +282,18 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   if (policy.maxDatabaseBytes > 0 && !result.aborted) {
     const high = policy.maxDatabaseBytes * policy.diskHighWater;
     const low = policy.maxDatabaseBytes * policy.diskLowWater;
-    if (rows.usedBytes() > high) {
+    if ((await rows.usedBytes()) > high) {
       const next = bySeq((after, n) => rows.oldestPublicPage(after, n));
-      result.diskBudget = await drain((n) => (rows.usedBytes() <= low ? [] : next(n)));
+      result.diskBudget = await drain(async (n) => ((await rows.usedBytes()) <= low ? [] : next(n)));
     }
   }
 
   // 4. Records about people.
   if (!result.aborted) {
-    const a = store.audit.prune(now, policy.auditLogDays, policy.loginRecordDays);
+    const a = await engine.pruneRecords(now, policy.auditLogDays, policy.loginRecordDays);
     result.auditEntries = a.audit;
     result.loginRecords = a.logins;
-    result.sessions = store.sessions.prune(now);
+    result.sessions = a.sessions;
   }
 
   // 5. The search index keeps a deleted message's words behind a tombstone
@@ -259,14 +304,14 @@ export async function prune(store: Store, policy: RetentionPolicy, now: number, 
   if (removed > 0 && !result.aborted) {
     // 320 steps of 100 pages: the same bound as the 64 × 500 before, in slices.
     for (let i = 0; i < 320; i++) {
-      if (!rows.mergeSearchStep()) break;
+      if (!(await engine.mergeSearchStep())) break;
       await pause();
     }
   }
 
   // 6. Give the space back, then fold and truncate the WAL.
   if ((opts.reclaim ?? true) && !result.aborted && (removed > 0 || result.auditEntries + result.loginRecords + result.sessions > 0)) {
-    result.vacuumedPages = await reclaim(store, pause);
+    result.vacuumedPages = await engine.reclaim(pause);
   }
   return result;
 }

@@ -8,6 +8,9 @@
 //   on the monotonic clock, is skipped. A double run would be harmless anyway:
 //   prune() never deletes anything younger than the policy.
 // - stop() ends a run between two batches and waits for it (shutdown).
+// - Several nodes sharing one PostgreSQL (issue 14) each run this schedule;
+//   their runner (store/pg/retention.ts pgRetentionRunner) lets one node run
+//   each scheduled run and answers null on the others, counted as skipped.
 import cron, { type ScheduledTask } from 'node-cron';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.js';
@@ -17,7 +20,8 @@ import { policyFromConfig, prune, type AccountRetention, type PruneResult, type 
 
 export interface SchedulerDeps {
   config: Config;
-  store: Store;
+  /** The SQLite store prune() runs on when there is no runner. */
+  store?: Store;
   log: Logger;
   /** Wall clock for the policy (tests pass a fake one). */
   now?: () => number;
@@ -28,9 +32,19 @@ export interface SchedulerDeps {
    * interleaves the batches with SMTP group commits; by default it runs here
    * on `store`.
    */
-  runner?: { prune(policy: RetentionPolicy, now: number): Promise<PruneResult>; abort(): void };
+  runner?: RetentionRunner;
   /** Accounts kept by their own rules (billing plans, issue 15), asked afresh at each run. */
-  accountRetention?: (now: number) => AccountRetention[];
+  accountRetention?: (now: number) => AccountRetention[] | Promise<AccountRetention[]>;
+}
+
+export interface RetentionRunner {
+  /**
+   * Runs the policy; null: not run here because another node ran (or is
+   * running) this scheduled run. `run` says whether it was a scheduled tick
+   * and the schedule's minimum gap (manual runs are never refused).
+   */
+  prune(policy: RetentionPolicy, now: number, run?: { scheduled: boolean; minGapMs: number }): Promise<PruneResult | null>;
+  abort(): void;
 }
 
 export class RetentionScheduler {
@@ -81,8 +95,16 @@ export class RetentionScheduler {
     const started = performance.now();
     try {
       const now = (this.deps.now ?? Date.now)();
-      const policy = { ...policyFromConfig(config), accounts: this.deps.accountRetention?.(now) ?? [] };
-      const r = this.deps.runner ? await this.deps.runner.prune(policy, now) : await prune(store, policy, now, { aborted: () => this.stopping });
+      const policy = { ...policyFromConfig(config), accounts: (await this.deps.accountRetention?.(now)) ?? [] };
+      let r: PruneResult | null;
+      if (this.deps.runner) r = await this.deps.runner.prune(policy, now, { scheduled: reason === 'scheduled', minGapMs: this.minGapMs });
+      else if (store) r = await prune(store, policy, now, { aborted: () => this.stopping });
+      else throw new Error('RetentionScheduler needs a store or a runner');
+      if (r === null) {
+        this.skipped++;
+        log.info({ reason }, 'retention run skipped: another node ran it');
+        return null;
+      }
       this.runs++;
       this.last = r;
       log.info({ reason, ...r, ms: Math.round(performance.now() - started) }, 'retention run');

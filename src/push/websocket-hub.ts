@@ -95,13 +95,13 @@ export class WebsocketHub {
     ws.on('error', () => ws.terminate());
     const { store, config } = this.opts;
     const limiter = limiterFor(store);
-    if (limiter.blocked(ip)) return this.refuse(ws, 429, 'Too many failed attempts; try again in a minute');
+    if (await limiter.blocked(ip)) return this.refuse(ws, 429, 'Too many failed attempts; try again in a minute');
     const key = url.searchParams.get('key') || url.searchParams.get('_mailsacKey') || headerOf(req, 'mailsac-key');
     const p = await principalForKey(store, config, key || undefined);
     // Closed while the key was looked up: nothing to register (its close handler would never run).
     if (ws.readyState !== ws.OPEN) return;
     if (p.kind !== 'user') {
-      if (p.badKey) limiter.fail(ip);
+      if (p.badKey) await limiter.fail(ip);
       return this.refuse(ws, 401, p.badKey ? 'Invalid API key' : 'An API key is required: add key=<your API key> to the URL');
     }
     const wanted = (url.searchParams.get('addresses') ?? '').split(',').map((s) => s.trim()).filter(Boolean);

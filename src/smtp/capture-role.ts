@@ -114,7 +114,7 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
     async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession) {
       const login = String(auth.username ?? '').slice(0, 320);
       const attempt = { account: login.toLowerCase(), client: session.remoteAddress || 'unknown' };
-      const wait = throttle.retryAfterSeconds(attempt);
+      const wait = await throttle.retryAfterSeconds(attempt);
       if (wait > 0) {
         auditLogin(session, login, null, false, 'throttled');
         // RFC 4954 §6: 454 4.7.0 is the temporary authentication failure.
@@ -122,12 +122,12 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
       }
       const user = accounts.userForKey(login, String(auth.password ?? ''));
       if (!user) {
-        throttle.failed(attempt);
+        await throttle.failed(attempt);
         auditLogin(session, login, null, false, 'bad-credentials');
         log.info({ session: session.id }, 'capture login refused');
         throw new SmtpError(535, '5.7.8 Authentication credentials invalid');
       }
-      throttle.succeeded(attempt);
+      await throttle.succeeded(attempt);
       auditLogin(session, user.username, user.id, true);
       return { id: user.id, username: user.username } satisfies CaptureUser;
     },

@@ -2,6 +2,7 @@
 // The rules (which mail, in which order, when to stop) stay in the job; this
 // file only knows how to ask SQLite for them, a page at a time.
 import type { DB } from './db.js';
+import type { Promised } from './repositories.js';
 
 /**
  * Private: a reserved address, or any inbox of an account's verified private
@@ -22,6 +23,45 @@ export interface SeqId {
 export interface GroupCount<K> {
   key: K;
   n: number;
+}
+
+/**
+ * The row queries the retention rules (jobs/retention.ts) are walked over,
+ * behind promises, so the rules exist once for both engines: SQLite answers
+ * with RetentionStore (sqliteRetention in jobs/retention.ts), PostgreSQL with
+ * the same queries in store/pg/retention.ts. Semantics: RetentionStore's doc
+ * comments.
+ */
+export type RetentionRows = Promised<
+  Pick<
+    RetentionStore,
+    | 'firstYoungSeq'
+    | 'agedPage'
+    | 'publicInboxesOver'
+    | 'oldestInInbox'
+    | 'accountsOver'
+    | 'agedOfAccount'
+    | 'agedPrivateExcept'
+    | 'accountCount'
+    | 'oldestOfAccount'
+    | 'oldestPublicPage'
+    | 'usedBytes'
+  >
+>;
+
+/** What else a prune does on an engine besides reading rows: deleting, records about people, upkeep. */
+export interface RetentionEngine {
+  rows: RetentionRows;
+  /** Wall time one delete batch should take (time-slice.ts). */
+  sliceMs: number;
+  /** Deletes these messages (with their content, attachments and unshared blobs when the last copy goes); how many existed. */
+  deleteBatch(ids: string[]): Promise<number>;
+  /** Audit entries and login records past their days (0: kept), expired sessions and other expired records. */
+  pruneRecords(now: number, auditDays: number, loginDays: number): Promise<{ audit: number; logins: number; sessions: number }>;
+  /** One bounded step of search-index upkeep after deletes; false when nothing was left to do. */
+  mergeSearchStep(): Promise<boolean>;
+  /** Space given back after a prune that removed something; returns pages given back (0 where not measured). */
+  reclaim(pause: () => Promise<void>): Promise<number>;
 }
 
 export class RetentionStore {

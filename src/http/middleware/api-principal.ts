@@ -27,11 +27,11 @@ export function apiPrincipal(deps: Pick<WebDeps, 'store' | 'config'>): Middlewar
     if (p.kind === 'anonymous' && p.badKey) {
       // Only failures are throttled: a valid key from the same address (a
       // shared NAT) keeps working while someone else guesses.
-      if (limiter.blocked(client)) {
-        c.header('Retry-After', String(limiter.retryAfterSeconds(client)));
+      if (await limiter.blocked(client)) {
+        c.header('Retry-After', String(await limiter.retryAfterSeconds(client)));
         return apiError(c, 429, 'Too many failed attempts; try again in a minute');
       }
-      limiter.fail(client);
+      await limiter.fail(client);
     }
     setPrincipal(c, p);
     await next();

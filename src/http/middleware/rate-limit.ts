@@ -1,12 +1,78 @@
 // Failed API key attempts are counted per client address and refused past a
 // threshold (bad-input 61); password guesses have their own model below
-// (LoginThrottle, issue 13). In memory: a restart forgets, which is fine for a
-// throttle whose job is to make guessing impractical. "Client" is the address
-// client-ip.ts gives: the real client behind a trusted proxy.
-export class FailureLimiter {
-  private readonly hits = new Map<string, { count: number; reset: number }>();
+// (LoginThrottle, issue 13). "Client" is the address client-ip.ts gives: the
+// real client behind a trusted proxy.
+//
+// Where the counts live (issue 14): behind CounterStore, so one node keeps
+// them in memory (a restart forgets, which is fine for a throttle whose job
+// is to make guessing impractical) and several nodes sharing PostgreSQL keep
+// them in one table (store/pg/throttle-counters.ts): a guesser spreading
+// attempts over the nodes behind a load balancer gets one budget, not one
+// per node. The rules below are the same either way; only the storage moves.
 
+/** A failure counter: how many, and when it is forgotten (epoch ms: gone once now > until). */
+export interface Counter {
+  count: number;
+  until: number;
+}
+
+/** Where the throttles' counters live; one namespace per counter kind (the same key may be counted by several). */
+export interface CounterStore {
+  /** The live counter, or null when there is none or it expired (now > until). */
+  get(ns: string, key: string, now: number): Promise<Counter | null>;
+  /**
+   * One more failure, atomically (two nodes counting at once both count):
+   * a missing or expired counter starts at 1 until now + ttlMs; a live one
+   * counts on, its `until` moved to now + ttlMs when `slide` (forgotten
+   * ttlMs after the last failure), else kept (a fixed window).
+   */
+  increment(ns: string, key: string, now: number, ttlMs: number, slide: boolean): Promise<Counter>;
+  delete(ns: string, key: string): Promise<void>;
+  /** Forgets a namespace's every counter (tests, admin reset). */
+  clear(ns: string): Promise<void>;
+}
+
+/** Counters in this process's memory: one node's throttles, as before issue 14. */
+export class MemoryCounters implements CounterStore {
+  private readonly entries = new Map<string, Counter>();
+
+  async get(ns: string, key: string, now: number): Promise<Counter | null> {
+    return this.live(`${ns}\u0000${key}`, now);
+  }
+
+  async increment(ns: string, key: string, now: number, ttlMs: number, slide: boolean): Promise<Counter> {
+    const k = `${ns}\u0000${key}`;
+    const c = this.live(k, now);
+    const next = c ? { count: c.count + 1, until: slide ? now + ttlMs : c.until } : { count: 1, until: now + ttlMs };
+    this.entries.set(k, next);
+    if (this.entries.size > 10_000) {
+      for (const [key, v] of this.entries) if (now > v.until) this.entries.delete(key);
+    }
+    return { ...next };
+  }
+
+  async delete(ns: string, key: string): Promise<void> {
+    this.entries.delete(`${ns}\u0000${key}`);
+  }
+
+  async clear(ns: string): Promise<void> {
+    for (const k of this.entries.keys()) if (k.startsWith(`${ns}\u0000`)) this.entries.delete(k);
+  }
+
+  private live(k: string, now: number): Counter | null {
+    const c = this.entries.get(k);
+    if (!c) return null;
+    if (now > c.until) {
+      this.entries.delete(k);
+      return null;
+    }
+    return c;
+  }
+}
+
+export class FailureLimiter {
   constructor(
+    private readonly counters: CounterStore = new MemoryCounters(),
     /** Failures allowed per client and window; tests raise it. */
     public max = 30,
     private readonly windowMs = 60_000,
@@ -15,40 +81,42 @@ export class FailureLimiter {
   ) {}
 
   /** Seconds until this client's window ends (for Retry-After); 0 when not blocked. */
-  retryAfterSeconds(client: string): number {
-    const h = this.hits.get(client);
-    return h && this.blocked(client) ? Math.max(1, Math.ceil((h.reset - this.now()) / 1000)) : 0;
+  async retryAfterSeconds(client: string): Promise<number> {
+    const now = this.now();
+    const h = await this.counters.get('key', client, now);
+    return h && h.count >= this.max ? Math.max(1, Math.ceil((h.until - now) / 1000)) : 0;
   }
 
   /** True while this client is over the limit. */
-  blocked(client: string): boolean {
-    const h = this.hits.get(client);
-    if (!h) return false;
-    if (this.now() > h.reset) {
-      this.hits.delete(client);
-      return false;
-    }
-    return h.count >= this.max;
+  async blocked(client: string): Promise<boolean> {
+    const h = await this.counters.get('key', client, this.now());
+    return h !== null && h.count >= this.max;
   }
 
-  reset(): void {
-    this.hits.clear();
+  reset(): Promise<void> {
+    return this.counters.clear('key');
   }
 
-  /** Forgets one client's failures (a successful sign-in clears its account's count). */
-  forget(client: string): void {
-    this.hits.delete(client);
+  /** Forgets one client's failures. */
+  forget(client: string): Promise<void> {
+    return this.counters.delete('key', client);
   }
 
-  fail(client: string): void {
-    const now = this.now();
-    const h = this.hits.get(client);
-    if (!h || now > h.reset) this.hits.set(client, { count: 1, reset: now + this.windowMs });
-    else h.count++;
-    if (this.hits.size > 10_000) {
-      for (const [k, v] of this.hits) if (now > v.reset) this.hits.delete(k);
-    }
+  async fail(client: string): Promise<void> {
+    await this.counters.increment('key', client, this.now(), this.windowMs, false);
   }
+}
+
+const sharedCounters = new WeakMap<object, CounterStore>();
+
+/**
+ * The counters an app instance's throttles use, set before the app is built
+ * (a PostgreSQL store: PgCounterStore, shared by every node); none set: in
+ * memory.
+ */
+export function useThrottleCounters(owner: object, counters: CounterStore): void {
+  if (limiters.has(owner) || loginThrottles.has(owner)) throw new Error('useThrottleCounters: the throttles of this store exist already');
+  sharedCounters.set(owner, counters);
 }
 
 const limiters = new WeakMap<object, FailureLimiter>();
@@ -56,7 +124,7 @@ const limiters = new WeakMap<object, FailureLimiter>();
 /** One limiter per app instance (keyed by its store), so tests do not share counts. */
 export function limiterFor(owner: object): FailureLimiter {
   let l = limiters.get(owner);
-  if (!l) limiters.set(owner, (l = new FailureLimiter()));
+  if (!l) limiters.set(owner, (l = new FailureLimiter(sharedCounters.get(owner))));
   return l;
 }
 
@@ -64,48 +132,38 @@ export function limiterFor(owner: object): FailureLimiter {
  * Growing delays per key: the first `free` failures cost nothing, then each
  * further failure makes the key wait `baseMs`, doubling per failure up to
  * `capMs`. A key idle for `forgetMs` after its last failure starts over.
+ * Stored as a counter forgotten forgetMs after the last failure, so the last
+ * failure's time is its `until` minus forgetMs.
  */
 export class Backoff {
-  private readonly entries = new Map<string, { failures: number; last: number }>();
-
   constructor(
+    private readonly counters: CounterStore,
+    /** The counters' namespace. */
+    private readonly ns: string,
     private readonly opts: { free: number; baseMs: number; capMs: number; forgetMs: number },
     private readonly clock: () => number,
   ) {}
 
   /** Milliseconds this key must still wait before its next attempt; 0: go ahead. */
-  waitMs(key: string): number {
-    const e = this.entries.get(key);
-    if (!e) return 0;
+  async waitMs(key: string): Promise<number> {
     const now = this.clock();
-    if (now - e.last > this.opts.forgetMs) {
-      this.entries.delete(key);
-      return 0;
-    }
-    if (e.failures < this.opts.free) return 0;
-    const delay = Math.min(this.opts.capMs, this.opts.baseMs * 2 ** Math.min(30, e.failures - this.opts.free));
-    return Math.max(0, e.last + delay - now);
+    const e = await this.counters.get(this.ns, key, now);
+    if (!e || e.count < this.opts.free) return 0;
+    const last = e.until - this.opts.forgetMs;
+    const delay = Math.min(this.opts.capMs, this.opts.baseMs * 2 ** Math.min(30, e.count - this.opts.free));
+    return Math.max(0, last + delay - now);
   }
 
-  fail(key: string): void {
-    const now = this.clock();
-    const e = this.entries.get(key);
-    if (!e || now - e.last > this.opts.forgetMs) this.entries.set(key, { failures: 1, last: now });
-    else {
-      e.failures++;
-      e.last = now;
-    }
-    if (this.entries.size > 10_000) {
-      for (const [k, v] of this.entries) if (now - v.last > this.opts.forgetMs) this.entries.delete(k);
-    }
+  async fail(key: string): Promise<void> {
+    await this.counters.increment(this.ns, key, this.clock(), this.opts.forgetMs, true);
   }
 
-  forget(key: string): void {
-    this.entries.delete(key);
+  forget(key: string): Promise<void> {
+    return this.counters.delete(this.ns, key);
   }
 
-  reset(): void {
-    this.entries.clear();
+  reset(): Promise<void> {
+    return this.counters.clear(this.ns);
   }
 }
 
@@ -148,37 +206,44 @@ export class LoginThrottle {
   /** The clock; tests replace it to wait out delays without sleeping. */
   now: () => number = Date.now;
   private readonly clock = () => this.now();
-  readonly perAccountClient = new Backoff({ free: 5, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
-  readonly perClient = new Backoff({ free: 30, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
-  readonly perAccount = new Backoff({ free: 10, baseMs: SECOND, capMs: MINUTE, forgetMs: 15 * MINUTE }, this.clock);
-  readonly perDevice = new Backoff({ free: 10, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
+  readonly perAccountClient: Backoff;
+  readonly perClient: Backoff;
+  readonly perAccount: Backoff;
+  readonly perDevice: Backoff;
+
+  constructor(counters: CounterStore = new MemoryCounters()) {
+    this.perAccountClient = new Backoff(counters, 'login-account-client', { free: 5, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
+    this.perClient = new Backoff(counters, 'login-client', { free: 30, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
+    this.perAccount = new Backoff(counters, 'login-account', { free: 10, baseMs: SECOND, capMs: MINUTE, forgetMs: 15 * MINUTE }, this.clock);
+    this.perDevice = new Backoff(counters, 'login-device', { free: 10, baseMs: SECOND, capMs: 5 * MINUTE, forgetMs: 15 * MINUTE }, this.clock);
+  }
 
   /** Seconds to wait before this attempt may be checked (for Retry-After); 0: check the password now. */
-  retryAfterSeconds(a: LoginAttempt): number {
+  async retryAfterSeconds(a: LoginAttempt): Promise<number> {
     const ms = a.device
-      ? this.perDevice.waitMs(`${a.device}|${a.account}`)
-      : Math.max(this.perAccountClient.waitMs(`${a.account}|${a.client}`), this.perClient.waitMs(a.client), this.perAccount.waitMs(a.account));
+      ? await this.perDevice.waitMs(`${a.device}|${a.account}`)
+      : Math.max(...(await Promise.all([this.perAccountClient.waitMs(`${a.account}|${a.client}`), this.perClient.waitMs(a.client), this.perAccount.waitMs(a.account)])));
     return ms > 0 ? Math.ceil(ms / SECOND) : 0;
   }
 
-  failed(a: LoginAttempt): void {
+  async failed(a: LoginAttempt): Promise<void> {
     if (a.device) {
-      this.perDevice.fail(`${a.device}|${a.account}`);
+      await this.perDevice.fail(`${a.device}|${a.account}`);
       return;
     }
-    this.perAccountClient.fail(`${a.account}|${a.client}`);
-    this.perClient.fail(a.client);
-    this.perAccount.fail(a.account);
+    await Promise.all([this.perAccountClient.fail(`${a.account}|${a.client}`), this.perClient.fail(a.client), this.perAccount.fail(a.account)]);
   }
 
-  succeeded(a: LoginAttempt): void {
-    this.perAccountClient.forget(`${a.account}|${a.client}`);
-    this.perAccount.forget(a.account);
-    if (a.device) this.perDevice.forget(`${a.device}|${a.account}`);
+  async succeeded(a: LoginAttempt): Promise<void> {
+    await Promise.all([
+      this.perAccountClient.forget(`${a.account}|${a.client}`),
+      this.perAccount.forget(a.account),
+      a.device ? this.perDevice.forget(`${a.device}|${a.account}`) : undefined,
+    ]);
   }
 
-  reset(): void {
-    for (const b of [this.perAccountClient, this.perClient, this.perAccount, this.perDevice]) b.reset();
+  async reset(): Promise<void> {
+    await Promise.all([this.perAccountClient, this.perClient, this.perAccount, this.perDevice].map((b) => b.reset()));
   }
 }
 
@@ -187,6 +252,6 @@ const loginThrottles = new WeakMap<object, LoginThrottle>();
 /** One login throttle per app instance (keyed by its store), so tests do not share counts. */
 export function loginThrottleFor(owner: object): LoginThrottle {
   let t = loginThrottles.get(owner);
-  if (!t) loginThrottles.set(owner, (t = new LoginThrottle()));
+  if (!t) loginThrottles.set(owner, (t = new LoginThrottle(sharedCounters.get(owner))));
   return t;
 }

@@ -17,11 +17,11 @@ export function pageKeyThrottle(deps: Pick<WebDeps, 'store' | 'config'>): Middle
     if (p.kind === 'anonymous' && p.badKey) {
       // Same key as the API's counter, so both paths share one budget per address.
       const client = clientIp(c, deps.config.http.trustedProxies) || 'unknown';
-      if (limiter.blocked(client)) {
-        c.header('Retry-After', String(limiter.retryAfterSeconds(client)));
+      if (await limiter.blocked(client)) {
+        c.header('Retry-After', String(await limiter.retryAfterSeconds(client)));
         return c.text('Too many failed attempts; try again in a minute', 429);
       }
-      limiter.fail(client);
+      await limiter.fail(client);
     }
     return next();
   };

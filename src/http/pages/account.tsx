@@ -107,17 +107,17 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       client: clientIp(c, config.http.trustedProxies) || 'unknown',
       device: knownDevices.deviceFor(c, store.users.byName(name)?.id),
     };
-    const wait = loginThrottle.retryAfterSeconds(attempt);
+    const wait = await loginThrottle.retryAfterSeconds(attempt);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return loginPage(c, 'login', `Too many failed sign-ins. Wait ${wait < 60 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`} and try again.`, f.username, 429);
     }
     const u = await accounts.checkPassword(name, f.password ?? '');
     if (!u) {
-      loginThrottle.failed(attempt);
+      await loginThrottle.failed(attempt);
       return loginPage(c, 'login', 'That user name and password do not match.', f.username, 401);
     }
-    loginThrottle.succeeded(attempt);
+    await loginThrottle.succeeded(attempt);
     knownDevices.remember(c, u.id);
     startSession(c, u.id);
     // Login records (privacy.loginRecordDays): who and when, and from where when IP storage is on.

@@ -21,6 +21,11 @@ const SQLITE_ONLY: Record<string, string> = {
 const POSTGRES_ONLY: Record<string, string> = {
   'contents.search': 'the tsvector that replaces the FTS5 table',
   'contents.ready_at': 'catch-up of ready events after a lost LISTEN connection',
+  'throttle_counters.key': 'throttle counters shared by the nodes (migration 008); one SQLite node keeps them in memory',
+  'throttle_counters.count': 'throttle counters shared by the nodes (migration 008)',
+  'throttle_counters.until': 'throttle counters shared by the nodes (migration 008)',
+  'job_runs.name': 'which node ran a scheduled job (migration 008); one SQLite node needs no record',
+  'job_runs.started': 'which node ran a scheduled job (migration 008)',
 };
 /** SQLite tables that are not data: FTS5 and its shadow tables, SQLite internals. */
 const notData = (t: string) => t.startsWith('message_fts') || t.startsWith('sqlite_');
