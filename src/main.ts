@@ -7,6 +7,7 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store/index.js';
 import { SmtpReceiver } from './smtp/receiver.js';
+import { receiverOwnership } from './smtp/receiver-ownership.js';
 import { StoreWriter } from './store/writer.js';
 import { createApp } from './http/app.js';
 import { AccountService, ensureAdmin } from './services/accounts.js';
@@ -96,10 +97,8 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
   const smtp = new SmtpReceiver({
     config,
-    ingest: (message) => writer.ingest(withForwards(store, config, message)),
-    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
-    acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
-    catchAllFor: (domain) => store.domains.catchAllInbox(domain),
+    ingest: async (message) => writer.ingest(await withForwards(store, config, message)),
+    ...receiverOwnership(store.data),
     pendingMessages: () => writer.pendingMessages,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
@@ -141,7 +140,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
     services,
     ready,
     // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12), forwards included.
-    ingest: (message) => writer.ingest(withForwards(store, config, message)),
+    ingest: async (message) => writer.ingest(await withForwards(store, config, message)),
     resolveTxt: opts.resolveTxt,
     resolveMx: opts.resolveMx,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: parseQueue.length }),
