@@ -14,6 +14,7 @@ import type { Store } from './store/index.js';
 import type { IncomingMessage, StoredIds } from './store/messages.js';
 import type { MessageEraser } from './store/bulk-delete.js';
 import { SmtpReceiver } from './smtp/receiver.js';
+import { receiverOwnership } from './smtp/receiver-ownership.js';
 import { createApp } from './http/app.js';
 import { AccountService } from './services/accounts.js';
 import { captureRole } from './smtp/capture-role.js';
@@ -76,10 +77,8 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
   const smtp = new SmtpReceiver({
     config,
-    ingest: (message) => engine.ingest(withForwards(store, config, message)),
-    isOwned: (inbox) => store.addresses.ownerOf(inbox) !== null || store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1)) !== null,
-    acceptsDomain: (domain) => store.domains.verifiedOwner(domain) !== null,
-    catchAllFor: (domain) => store.domains.catchAllInbox(domain),
+    ingest: async (message) => engine.ingest(await withForwards(store, config, message)),
+    ...receiverOwnership(store.data),
     pendingMessages: engine.pendingMessages,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
@@ -121,7 +120,7 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
     services,
     ready,
     // POST /api/outgoing-messages stores local mail the way SMTP does (issue 12), forwards included.
-    ingest: (message) => engine.ingest(withForwards(store, config, message)),
+    ingest: async (message) => engine.ingest(await withForwards(store, config, message)),
     resolveTxt: opts.resolveTxt,
     resolveMx: opts.resolveMx,
     health: () => ({ smtp: { ok: smtp.connections >= 0 && smtpListening, connections: smtp.connections, ...smtp.stats }, parseQueue: engine.parseQueueLength() }),

@@ -31,9 +31,9 @@ export function audit(
  * local parts, or an address someone else owns) is recorded; owners reading
  * their own mail and anyone reading public mail are not.
  */
-export function auditPrivateRead(c: Context, deps: Pick<WebDeps, 'store' | 'config'>, p: Principal, inbox: string, messageId?: string): void {
+export async function auditPrivateRead(c: Context, deps: Pick<WebDeps, 'store' | 'config'>, p: Principal, inbox: string, messageId?: string): Promise<void> {
   if (!isAdmin(p) || p.kind !== 'user') return;
-  const a = inboxAccess(deps, inbox, p);
+  const a = await inboxAccess(deps, inbox, p);
   if (a.kind === 'public' || a.ownerId === p.user.id) return;
   if (messageId) audit(c, deps, p, 'read-message', messageId, { inbox, method: c.req.method, path: c.req.path });
   else audit(c, deps, p, 'read-inbox', inbox, { method: c.req.method, path: c.req.path });

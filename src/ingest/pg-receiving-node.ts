@@ -1,9 +1,11 @@
 // One node receiving SMTP mail into the PostgreSQL store (issue 14): the
 // connection pool, the migrations (once across nodes), the group-committing
 // writer, the parse pipeline and this node's LISTEN for ready events, behind
-// the same SMTP receiver the SQLite engine uses. This is the write half of a
-// PostgreSQL node; main.ts does not start it yet because the web, API and
-// push still read through the synchronous SQLite repositories (docs/scaling.md).
+// the same SMTP receiver the SQLite engine uses, deciding recipients
+// (account domains, catch-alls, owned inboxes) and forwards as main.ts
+// does. This is the write half of a PostgreSQL node; main.ts does not start
+// it yet because the web, API and push still read through the synchronous
+// SQLite repositories (docs/scaling.md).
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -13,6 +15,10 @@ import { PgMessageWriter } from '../store/pg/message-writer.js';
 import { PgIngest } from './pg-ingest.js';
 import { PgReadyEvents } from './pg-ready-events.js';
 import { SmtpReceiver } from '../smtp/receiver.js';
+import { receiverOwnership } from '../smtp/receiver-ownership.js';
+import { withForwards } from '../push/forwarding.js';
+import type { Repositories } from '../store/repositories.js';
+import { pgOwnershipRepositories } from '../store/pg/ownership-repositories.js';
 
 export interface PgReceivingNode {
   sql: Sql;
@@ -30,6 +36,12 @@ export interface PgNodeOptions {
   /** How often a node looks for mail another node left pending, and how old it must be (default a minute each). */
   sweepIntervalMs?: number;
   sweepStaleMs?: number;
+  /**
+   * The store's repositories on this engine (pgRepositories), for the owned
+   * addresses and account domains the receiver asks about; absent: this
+   * node's pool's own (pgOwnershipRepositories).
+   */
+  data?: Pick<Repositories, 'addresses' | 'domains'>;
 }
 
 export async function startPgReceivingNode(config: Config, log: Logger, opts: PgNodeOptions = {}): Promise<PgReceivingNode> {
@@ -45,9 +57,12 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: Pg
     if (resumed) log.info({ count: resumed }, 'parsing messages received but not processed');
     // A node that dies and does not come back leaves its pending mail to the others.
     ingest.startSweeping(opts.sweepIntervalMs, opts.sweepStaleMs);
+    const data = opts.data ?? pgOwnershipRepositories(sql);
     const smtp = new SmtpReceiver({
       config,
-      ingest: (message) => ingest.ingest(message),
+      // Forwarded copies are stored in the same commit as the original, as on SQLite.
+      ingest: async (message) => ingest.ingest(await withForwards({ data }, config, message)),
+      ...receiverOwnership(data),
       pendingMessages: () => ingest.pendingMessages,
       log: log.child({ component: 'smtp' }),
       ...(opts.smtpPort !== undefined ? { port: opts.smtpPort } : {}),

@@ -10,8 +10,7 @@ import type { Config } from '../config.js';
 import { isReservedInbox } from './address.js';
 
 export { isReservedInbox } from './address.js';
-import type { Store } from '../store/index.js';
-import type { WebDeps } from '../http/deps.js';
+import type { EngineStore } from '../store/engine-store.js';
 import { isAdmin, type Principal } from '../http/middleware/principal.js';
 import type { Reader } from '../store/messages.js';
 
@@ -35,10 +34,10 @@ export interface InboxAccess {
 }
 
 /** `inbox` must be canonical (canonicalAddress(...).inbox). */
-export function inboxAccess(deps: { store: Store; config: Config }, inbox: string, p: Principal): InboxAccess {
+export async function inboxAccess(deps: { store: EngineStore; config: Config }, inbox: string, p: Principal): Promise<InboxAccess> {
   const admin = isAdmin(p);
   if (isReservedInbox(deps.config, inbox)) return { kind: 'reserved', ownerId: null, read: admin, change: admin, manage: admin };
-  const ownerId = deps.store.addresses.ownerOf(inbox) ?? privateDomainOwner(deps.store, inbox);
+  const ownerId = (await deps.store.data.addresses.ownerOf(inbox)) ?? (await privateDomainOwner(deps.store, inbox));
   if (ownerId !== null) {
     const mine = admin || (p.kind === 'user' && p.user.id === ownerId);
     return { kind: 'owned', ownerId, read: mine, change: mine, manage: mine };
@@ -65,22 +64,22 @@ export function readerFor(p: Principal): Reader {
  * 12: "a verified domain is owned by that account and private by default"):
  * every address there reads as the owner's, as if each were reserved.
  */
-export function privateDomainOwner(store: Store, inbox: string): number | null {
-  const d = store.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1));
+export async function privateDomainOwner(store: EngineStore, inbox: string): Promise<number | null> {
+  const d = await store.data.domains.verifiedOwner(inbox.slice(inbox.lastIndexOf('@') + 1));
   return d && d.isPrivate ? d.ownerId : null;
 }
 
 /** Whether this principal may change (delete, star, label, file) messages of the inbox. */
-export function canChangeInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string, p: Principal): boolean {
-  return inboxAccess(deps, inbox, p).change;
+export async function canChangeInbox(deps: { store: EngineStore; config: Config }, inbox: string, p: Principal): Promise<boolean> {
+  return (await inboxAccess(deps, inbox, p)).change;
 }
 
 /** Whether this principal may see the inbox's messages. */
-export function canReadInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string, p: Principal): boolean {
-  return inboxAccess(deps, inbox, p).read;
+export async function canReadInbox(deps: { store: EngineStore; config: Config }, inbox: string, p: Principal): Promise<boolean> {
+  return (await inboxAccess(deps, inbox, p)).read;
 }
 
 /** Whether the inbox is private (owned or reserved): pages say so, public pages say they are public. */
-export function isPrivateInbox(deps: Pick<WebDeps, 'store' | 'config'>, inbox: string): boolean {
-  return isReservedInbox(deps.config, inbox) || deps.store.addresses.ownerOf(inbox) !== null || privateDomainOwner(deps.store, inbox) !== null;
+export async function isPrivateInbox(deps: { store: EngineStore; config: Config }, inbox: string): Promise<boolean> {
+  return isReservedInbox(deps.config, inbox) || (await deps.store.data.addresses.ownerOf(inbox)) !== null || (await privateDomainOwner(deps.store, inbox)) !== null;
 }

@@ -27,12 +27,12 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       responses: { 200: 'Attempts', 400: 'Bad address', 401: 'No key, or an address owned by another account' },
       returns: 'WebhookActivity',
     },
-    (c) => {
+    async (c) => {
       const p = principalFrom(c);
       if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
       const a = canonicalAddress(c.req.param('email') ?? '');
       if (!a) return apiError(c, 400, 'Invalid email address');
-      const owner = deps.store.addresses.ownerOf(a.inbox);
+      const owner = await deps.store.data.addresses.ownerOf(a.inbox);
       // Another account's address: 401, as Mailsac documents for GET /addresses/{email}. An
       // unowned address has no webhook: its list is empty (an earlier owner's stays theirs).
       if (!isAdmin(p) && owner !== null && owner !== p.user.id) return apiError(c, 401, 'This address is owned by another account');

@@ -15,19 +15,20 @@
 // address's own: the target gets one copy per message whichever of the two
 // (or how many of the domain's recipients) asked for it.
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { Repositories } from '../store/repositories.js';
 import type { IncomingMessage } from '../store/messages.js';
 import { canonicalAddress } from '../policy/address.js';
 import { forwardRefusal } from '../policy/forwarding.js';
 
 /** The message with one more recipient per forwarding address among its recipients. */
-export function withForwards(store: Store, config: Config, msg: IncomingMessage): IncomingMessage {
+/** store: an EngineStore, or what a receiving node has of one (the owned addresses and account domains). */
+export async function withForwards(store: { data: Pick<Repositories, 'addresses' | 'domains'> }, config: Config, msg: IncomingMessage): Promise<IncomingMessage> {
   let extra: IncomingMessage['recipients'] | null = null;
   const inboxes = new Set(msg.recipients.map((r) => r.inbox));
   const domainForward = new Map<string, string | null>();
   for (const r of msg.recipients) {
-    if (!domainForward.has(r.domain)) domainForward.set(r.domain, store.domains.pushSettings(r.domain)?.forward ?? null);
-    for (const fwd of [store.addresses.get(r.inbox)?.forward, domainForward.get(r.domain)]) {
+    if (!domainForward.has(r.domain)) domainForward.set(r.domain, (await store.data.domains.pushSettings(r.domain))?.forward ?? null);
+    for (const fwd of [(await store.data.addresses.get(r.inbox))?.forward, domainForward.get(r.domain)]) {
       // Checked again here: the domains in the config may have changed since it was set.
       if (!fwd || forwardRefusal(config, fwd, r.inbox)) continue;
       const t = canonicalAddress(fwd)!;

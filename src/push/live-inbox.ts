@@ -33,12 +33,12 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const perIp = new Map<string, number>();
 
-  app.get('/inbox/:address/events', (c) => {
+  app.get('/inbox/:address/events', async (c) => {
     const a = canonicalAddress(c.req.param('address'));
     if (!a) return c.text('Not an email address', 400);
     if (!originAllowed(c.req.header('origin'), c.req.header('host'), deps.config.http.publicUrl)) return c.text('Forbidden', 403);
     const p = principalFrom(c);
-    if (!canReadInbox(deps, a.inbox, p)) return c.text('Forbidden', 403);
+    if (!(await canReadInbox(deps, a.inbox, p))) return c.text('Forbidden', 403);
     const ready = deps.ready;
     // Connection: close, so a browser's reconnect during shutdown does not hold the server open on keep-alive.
     if (!ready || shutDown.has(deps.store)) return c.text('Live updates are not available', 503, { Connection: 'close' });
@@ -57,7 +57,7 @@ export function liveInboxRoutes(deps: WebDeps): Hono<AppEnv> {
       const summarize = async (n: ReadyNotice) => {
         for (const copy of n.copies) {
           if (!open) return;
-          if (copy.inbox !== a.inbox || !canReadInbox(deps, a.inbox, p)) continue;
+          if (copy.inbox !== a.inbox || !(await canReadInbox(deps, a.inbox, p))) continue;
           // Captured mail is its capturer's and the admins' alone (issue 12).
           if (!mayReadCaptured({ capturedBy: copy.capturedBy ?? null }, p.kind === 'user' ? { userId: p.user.id, admin: isAdmin(p) } : undefined)) continue;
           const m = await deps.store.reader.get(copy.id);

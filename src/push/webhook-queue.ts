@@ -9,6 +9,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import { WebhookStore, type Delivery } from '../store/webhooks.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
 import { checkTarget, TargetRefused, type Resolver, type TargetPolicy } from './safe-target.js';
@@ -120,7 +121,7 @@ export class WebhookQueue {
     let body: string;
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Mailroom-Webhook/1' };
     if (d.kind === 'slack') {
-      body = JSON.stringify(slackPayload(payload, slackToFrom(store, d.address), config.http.publicUrl));
+      body = JSON.stringify(slackPayload(payload, await slackToFrom(store, d.address), config.http.publicUrl));
     } else {
       body = JSON.stringify(payload);
       headers[SIGNATURE_HEADER] = signatureHeader(this.webhooks.secretFor(d.userId), body);
@@ -152,7 +153,7 @@ export class WebhookQueue {
 }
 
 /** webhookSlackToFrom of the address a Slack delivery was queued for: `*@domain` is an account domain's (its catch-all address). */
-function slackToFrom(store: Store, address: string): boolean {
-  if (address.startsWith('*@')) return store.domains.get(address.slice(2))?.webhookSlackToFrom ?? false;
-  return store.addresses.get(address)?.webhookSlackToFrom ?? false;
+async function slackToFrom(store: EngineStore, address: string): Promise<boolean> {
+  if (address.startsWith('*@')) return (await store.data.domains.get(address.slice(2)))?.webhookSlackToFrom ?? false;
+  return (await store.data.addresses.get(address))?.webhookSlackToFrom ?? false;
 }

@@ -113,18 +113,20 @@ export class WebsocketHub {
       if (w.includes('@')) {
         const a = canonicalAddress(w);
         if (!a) return this.refuse(ws, 400, `not an email address: ${w}`);
-        const why = watchRefusal({ store, config }, a.inbox, p);
+        const why = await watchRefusal({ store, config }, a.inbox, p);
         if (why) return this.refuse(ws, 403, `${a.inbox}: ${why}`);
         addresses.add(a.inbox);
       } else {
         const d = canonicalDomain(w);
         if (!d) return this.refuse(ws, 400, `Mailroom does not receive mail for ${w}`);
-        const why = domainWatchRefusal({ store, config }, d, p);
+        const why = await domainWatchRefusal({ store, config }, d, p);
         if (why) return this.refuse(ws, why.status, why.error);
         // Only the domain's inboxes this key may watch are pushed, judged per message.
         domains.add(d);
       }
     }
+    // Closed while the addresses were judged: nothing to register, as above.
+    if (ws.readyState !== ws.OPEN) return;
     const keyName = p.via === 'admin-key' ? 'admin-key' : `key:${p.keyId ?? 'session'}`;
     if ((this.perKey.get(keyName) ?? 0) >= config.websocket.maxConnectionsPerKey) {
       return this.refuse(ws, 429, `at most ${config.websocket.maxConnectionsPerKey} sockets per API key`);
@@ -176,7 +178,7 @@ export class WebsocketHub {
         // released or had enablews turned off since the socket opened.
         const uid = c.principal.user.id;
         let ok = verdicts.get(uid);
-        if (ok === undefined) verdicts.set(uid, (ok = watchRefusal({ store, config }, copy.inbox, c.principal) === null));
+        if (ok === undefined) verdicts.set(uid, (ok = (await watchRefusal({ store, config }, copy.inbox, c.principal)) === null));
         if (!ok) continue;
         if (frame === undefined) {
           const m = await store.reader.get(copy.id);

@@ -2,9 +2,10 @@
 // The API, the account page and the CLI all come here, so the rules (which
 // addresses may be reserved, what releasing does to the mail) exist once.
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { ForwardingFields, OwnedAddress } from '../store/addresses.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
+import type { Repositories } from '../store/repositories.js';
 import { isReservedInbox, localPartOf, reservationProblem, type ReservationProblem } from '../policy/address.js';
 import { ok, refuse, type Outcome } from './result.js';
 
@@ -15,7 +16,7 @@ import { ok, refuse, type Outcome } from './result.js';
 export type ReserveRefusal = ReservationProblem | 'already-yours' | 'taken' | 'over-plan' | 'catch-all';
 
 export interface AddressServiceDeps {
-  store: Store;
+  store: EngineStore;
   config: Pick<Config, 'domains' | 'privacy'>;
   eraser: MessageEraser;
   /** How many more addresses the account may reserve (null: no limit); billing sets it (issue 15). */
@@ -26,23 +27,24 @@ export class AddressService {
   constructor(private readonly deps: AddressServiceDeps) {}
 
   /** Why userId may not reserve this canonical address, or null when it may. */
-  refusal(userId: number, a: { inbox: string; domain: string }): ReserveRefusal | null {
-    return this.check(a.inbox, a.domain, userId);
+  refusal(userId: number, a: { inbox: string; domain: string }): Promise<ReserveRefusal | null> {
+    return this.check(this.deps.store.data, a.inbox, a.domain, userId);
   }
 
-  private check(inbox: string, domain: string, userId: number): ReserveRefusal | null {
+  /** repos: the store's, or a transaction's (reserveAll checks inside the one it reserves in). */
+  private async check(repos: Pick<Repositories, 'addresses' | 'domains'>, inbox: string, domain: string, userId: number): Promise<ReserveRefusal | null> {
     let problem = reservationProblem(this.deps.config, { inbox, domain });
     // An account's own verified domain (issue 12) is as good as a configured
     // one for its owner, who may reserve any local part there; to everyone
     // else every address under it is already the owner's.
-    const own = problem === 'foreign-domain' ? this.deps.store.domains.verifiedOwner(domain) : null;
+    const own = problem === 'foreign-domain' ? await repos.domains.verifiedOwner(domain) : null;
     if (own) {
       if (own.ownerId !== userId) return 'taken';
       problem = isReservedInbox(this.deps.config, inbox) ? 'reserved-local-part' : null;
       if (!problem && localPartOf(inbox) === '*') return 'catch-all';
     }
     if (problem) return problem;
-    const owner = this.deps.store.addresses.ownerOf(inbox);
+    const owner = await repos.addresses.ownerOf(inbox);
     if (owner === userId) return 'already-yours';
     if (owner !== null) return 'taken';
     return null;
@@ -50,34 +52,37 @@ export class AddressService {
 
   /** Makes a canonical address private to userId: its mail, past and future, is theirs and admins'. */
   async reserve(userId: number, a: { inbox: string; domain: string }, fields: ForwardingFields = {}): Promise<Outcome<OwnedAddress, ReserveRefusal>> {
-    const why = this.check(a.inbox, a.domain, userId);
+    const { store } = this.deps;
+    const why = await this.check(store.data, a.inbox, a.domain, userId);
     if (why) return refuse(why);
     if (!this.hasCredits(userId, 1)) return refuse('over-plan');
-    const { store } = this.deps;
-    return ok(store.transaction(() => {
-      store.queries.dropForeignStars(a.inbox, userId);
-      return store.addresses.reserve(a.inbox, userId, fields);
-    }));
+    return ok(
+      await store.data.transaction(async (tx) => {
+        await tx.addresses.dropForeignStars(a.inbox, userId);
+        return tx.addresses.reserve(a.inbox, userId, fields);
+      }),
+    );
   }
 
   /** All or none: the first address that cannot be reserved is named and nothing is reserved. */
   async reserveAll(userId: number, wanted: Array<{ inbox: string; domain: string }>): Promise<Outcome<OwnedAddress[], { inbox: string; reason: ReserveRefusal }>> {
     const { store } = this.deps;
     let failure: { inbox: string; reason: ReserveRefusal } | null = null;
-    const fresh = wanted.filter((w) => store.addresses.ownerOf(w.inbox) !== userId);
+    const fresh: typeof wanted = [];
+    for (const w of wanted) if ((await store.data.addresses.ownerOf(w.inbox)) !== userId) fresh.push(w);
     if (fresh.length && !this.hasCredits(userId, fresh.length)) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
     try {
-      const done = store.transaction(() => {
+      const done = await store.data.transaction(async (tx) => {
         const out: OwnedAddress[] = [];
         for (const w of wanted) {
-          const why = this.check(w.inbox, w.domain, userId);
+          const why = await this.check(tx, w.inbox, w.domain, userId);
           if (why) {
             failure = { inbox: w.inbox, reason: why };
             // Throwing rolls back the ones reserved before this one.
             throw new Error('rollback');
           }
-          store.queries.dropForeignStars(w.inbox, userId);
-          out.push(store.addresses.reserve(w.inbox, userId, {}));
+          await tx.addresses.dropForeignStars(w.inbox, userId);
+          out.push(await tx.addresses.reserve(w.inbox, userId, {}));
         }
         return out;
       });
@@ -94,7 +99,7 @@ export class AddressService {
   }
 
   async update(inbox: string, fields: ForwardingFields): Promise<OwnedAddress | null> {
-    return this.deps.store.addresses.update(inbox, fields);
+    return this.deps.store.data.addresses.update(inbox, fields);
   }
 
   /**
@@ -107,7 +112,7 @@ export class AddressService {
   async release(inbox: string, opts: { deleteMessages?: boolean } = {}): Promise<{ wiped: boolean; deleted: number }> {
     const wiped = this.deps.config.privacy.releaseDeletesMail || opts.deleteMessages === true;
     const deleted = wiped ? await this.deps.eraser.deleteMessages({ kind: 'inbox', inbox }) : 0;
-    this.deps.store.addresses.release(inbox);
+    await this.deps.store.data.addresses.release(inbox);
     return { wiped, deleted };
   }
 }

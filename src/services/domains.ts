@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolveMx as dnsResolveMx, resolveTxt as dnsResolveTxt } from 'node:dns/promises';
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { AccountDomain } from '../store/account-domains.js';
 import type { ForwardingFields } from '../store/addresses.js';
 import { canonicalDomain } from '../policy/address.js';
@@ -37,7 +37,7 @@ export class DomainService {
   private readonly resolveMx: MxResolver;
 
   /** credits: how many more domains the account may add (null: no limit); billing sets it (issue 15). */
-  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => number | null }) {
+  constructor(private readonly deps: { store: EngineStore; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => number | null }) {
     this.resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
     // An injected resolver replaces the system's DNS altogether: a stub that
     // answers TXT only must not send the MX question to the network.
@@ -68,25 +68,25 @@ export class DomainService {
     return TXT_PREFIX + d.token;
   }
 
-  add(userId: number, given: string): Outcome<AccountDomain, DomainRefusal> {
+  async add(userId: number, given: string): Promise<Outcome<AccountDomain, DomainRefusal>> {
     const domain = canonicalDomain(given);
     if (!domain || !domain.includes('.')) return refuse('invalid');
     const { store, config } = this.deps;
     // Config domains, and names under them, stay the operator's.
     if (config.domains.some((d) => domain === d || domain.endsWith('.' + d))) return refuse('operator-domain');
-    const existing = store.domains.get(domain);
+    const existing = await store.data.domains.get(domain);
     if (existing) return refuse(existing.ownerId === userId ? 'already-yours' : 'taken');
-    if (store.domains.listForOwner(userId).length >= MAX_DOMAINS_PER_ACCOUNT) return refuse('too-many');
+    if ((await store.data.domains.listForOwner(userId)).length >= MAX_DOMAINS_PER_ACCOUNT) return refuse('too-many');
     if ((this.deps.credits?.(userId) ?? 1) < 1) return refuse('over-plan');
-    store.domains.add(domain, userId, randomBytes(16).toString('hex'));
-    return ok(store.domains.get(domain)!);
+    await store.data.domains.add(domain, userId, randomBytes(16).toString('hex'));
+    return ok((await store.data.domains.get(domain))!);
   }
 
   /** The account's own domain, or why not. Admins may act on any. */
-  owned(userId: number, admin: boolean, given: string): Outcome<AccountDomain, DomainRefusal> {
+  async owned(userId: number, admin: boolean, given: string): Promise<Outcome<AccountDomain, DomainRefusal>> {
     const domain = canonicalDomain(given);
     if (!domain) return refuse('invalid');
-    const d = this.deps.store.domains.get(domain);
+    const d = await this.deps.store.data.domains.get(domain);
     if (!d) return refuse('unknown');
     if (d.ownerId !== userId && !admin) return refuse('not-yours');
     return ok(d);
@@ -109,21 +109,21 @@ export class DomainService {
     const ours = this.mxHosts();
     const mxSeen = mx.records.some((r) => ours.includes(canonicalDomain(r.exchange) ?? ''));
     // A failed MX lookup leaves the last answer standing, like a failed TXT lookup does.
-    if (mxSeen || !mx.error) store.domains.setVerifiedMx(d.domain, mxSeen);
+    if (mxSeen || !mx.error) await store.data.domains.setVerifiedMx(d.domain, mxSeen);
     const mxNote = mxSeen
       ? ''
       : !ours.length
         ? 'MX not checked: set smtp.hostname so Mailroom knows the name its MX record should carry'
         : `No MX record at ${d.domain} points at ${ours.join(' or ')}${mx.error ? ` (${mx.error})` : ''}: mail may not reach this Mailroom`;
-    if (txtSeen) store.domains.markVerified(d.domain);
+    if (txtSeen) await store.data.domains.markVerified(d.domain);
     const txtNote = txtSeen
       ? ''
       : d.verified === null
         ? txt.error || `No TXT record ${want} found at ${d.domain}`
         : `The TXT record ${want} was not found at ${d.domain}${txt.error ? ` (${txt.error})` : ''}; the domain stays verified`;
     // What the check saw, even on a verified domain: the owner should hear that mail may go elsewhere.
-    store.domains.markFailed(d.domain, [txtNote, mxNote].filter(Boolean).join('; '));
-    return store.domains.get(d.domain)!;
+    await store.data.domains.markFailed(d.domain, [txtNote, mxNote].filter(Boolean).join('; '));
+    return (await store.data.domains.get(d.domain))!;
   }
 
   /**
@@ -132,22 +132,22 @@ export class DomainService {
    * policy/forwarding.ts parseForwarding. They apply to every message for the
    * domain and are what its catch-all address `*@domain` shows.
    */
-  updateSettings(d: AccountDomain, fields: ForwardingFields): AccountDomain {
-    return this.deps.store.domains.updateSettings(d.domain, fields)!;
+  async updateSettings(d: AccountDomain, fields: ForwardingFields): Promise<AccountDomain> {
+    return (await this.deps.store.data.domains.updateSettings(d.domain, fields))!;
   }
 
-  setPrivate(d: AccountDomain, isPrivate: boolean): AccountDomain {
-    this.deps.store.domains.setPrivate(d.domain, isPrivate);
-    return this.deps.store.domains.get(d.domain)!;
+  async setPrivate(d: AccountDomain, isPrivate: boolean): Promise<AccountDomain> {
+    await this.deps.store.data.domains.setPrivate(d.domain, isPrivate);
+    return (await this.deps.store.data.domains.get(d.domain))!;
   }
 
   /** The catch-all address `*@domain`: on, every message to the domain is also filed there. */
-  setCatchAll(d: AccountDomain, on: boolean): AccountDomain {
-    this.deps.store.domains.setCatchAll(d.domain, on);
-    return this.deps.store.domains.get(d.domain)!;
+  async setCatchAll(d: AccountDomain, on: boolean): Promise<AccountDomain> {
+    await this.deps.store.data.domains.setCatchAll(d.domain, on);
+    return (await this.deps.store.data.domains.get(d.domain))!;
   }
 
-  remove(d: AccountDomain): void {
-    this.deps.store.domains.remove(d.domain);
+  async remove(d: AccountDomain): Promise<void> {
+    await this.deps.store.data.domains.remove(d.domain);
   }
 }

@@ -78,14 +78,16 @@ export class InboxService {
     // Its own inboxes and the mail it captured (issue 12); captured copies of other accounts never.
     const scope: Scope = admin ? { kind: 'all' } : { kind: 'account', userId: actor.user.id };
     const ids = await this.reader.starredIds(scope, admin ? null : actor.user.id, { ...opts, reader: readerFor(actor) });
-    return (await this.load(ids)).filter((m) => canReadInbox(this.deps, m.inbox, actor));
+    const loaded = await this.load(ids);
+    const readable = await Promise.all(loaded.map((m) => canReadInbox(this.deps, m.inbox, actor)));
+    return loaded.filter((_, i) => readable[i]);
   }
 
   async search(scope: Scope, query: string, opts: PageOptions = {}): Promise<MessageView[]> {
     return this.load(await this.reader.search(scope, query, opts));
   }
 
-  private mayChange(actor: Principal, m: Pick<MessageView, 'inbox'>): boolean {
+  private mayChange(actor: Principal, m: Pick<MessageView, 'inbox'>): Promise<boolean> {
     return canChangeInbox(this.deps, m.inbox, actor);
   }
 
@@ -96,7 +98,7 @@ export class InboxService {
    * it is saved by the user who starred it (their starred list).
    */
   async toggleStar(actor: Principal, m: MessageView): Promise<Outcome<MessageView, Forbidden>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     const byUserId = actor.kind === 'user' ? actor.user.id : null;
     const starred = !m.starred;
     await this.reader.setStarred(m.id, starred, starred ? byUserId : null);
@@ -104,7 +106,7 @@ export class InboxService {
   }
 
   async addLabel(actor: Principal, m: MessageView, given: string): Promise<Outcome<string[], LabelRefusal>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     const label = given.trim();
     if (!validLabel(label)) return refuse('bad-label');
     if (m.labels.includes(label)) return ok(m.labels);
@@ -115,7 +117,7 @@ export class InboxService {
   }
 
   async removeLabel(actor: Principal, m: MessageView, given: string): Promise<Outcome<string[], Forbidden>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     const label = given.trim();
     if (!m.labels.includes(label)) return ok(m.labels);
     const labels = m.labels.filter((l) => l !== label);
@@ -124,14 +126,14 @@ export class InboxService {
   }
 
   async setFolder(actor: Principal, m: MessageView, folder: string): Promise<Outcome<string, 'unknown-folder' | Forbidden>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     if (!(FOLDERS as readonly string[]).includes(folder)) return refuse('unknown-folder');
     await this.reader.setFolder(m.id, folder);
     return ok(folder);
   }
 
   async setRead(actor: Principal, m: MessageView, read: boolean): Promise<Outcome<boolean, Forbidden>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     await this.reader.setRead(m.id, read);
     return ok(read);
   }
@@ -140,7 +142,7 @@ export class InboxService {
 
   /** Deletes one message, on this connection; false when it was already gone. The writer scrubs its bytes within a minute (store/scrub.ts). */
   async deleteOne(actor: Principal, m: Pick<MessageView, 'id' | 'inbox'>): Promise<Outcome<boolean, Forbidden>> {
-    if (!this.mayChange(actor, m)) return refuse('forbidden');
+    if (!(await this.mayChange(actor, m))) return refuse('forbidden');
     const deleted = await this.reader.delete(m.id);
     if (deleted) this.deps.eraser.scrubSoon();
     return ok(deleted);

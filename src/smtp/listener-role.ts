@@ -17,8 +17,8 @@ export interface ListenerRole {
   onAuth?(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<SMTPServerAuthenticationResponse['user']>;
   /** Checks at MAIL FROM once the shared ones passed (storage, budget, size); a refusal or null. */
   mailFrom?(session: SMTPServerSession, declaredSize: number): SmtpError | null;
-  /** Whether this recipient is taken, and as which inbox. */
-  recipient(rcpt: string, session: SMTPServerSession): RecipientVerdict;
+  /** Whether this recipient is taken, and as which inbox (a promise when the store is asked). */
+  recipient(rcpt: string, session: SMTPServerSession): RecipientVerdict | Promise<RecipientVerdict>;
   /** The largest message this session may send (the role may lower smtp.maxMessageSize). */
   maxMessageSize(session: SMTPServerSession): number;
   /** Fields stored with the message beyond what the receiver knows (the capturing account). */

@@ -7,7 +7,11 @@ import { decideRecipient } from './recipient-policy.js';
 import { SmtpError } from './smtp-error.js';
 
 /** acceptsDomain: a domain an account added and verified (issue 12), taken like a config domain. */
-export function mxRole(config: Config, isOwned?: (inbox: string) => boolean, acceptsDomain?: (domain: string) => boolean): ListenerRole {
+export function mxRole(
+  config: Config,
+  isOwned?: (inbox: string) => boolean | Promise<boolean>,
+  acceptsDomain?: (domain: string) => boolean | Promise<boolean>,
+): ListenerRole {
   return {
     name: 'mx',
     serverOptions: () => ({
@@ -15,14 +19,14 @@ export function mxRole(config: Config, isOwned?: (inbox: string) => boolean, acc
       authOptional: true,
       disabledCommands: ['AUTH'],
     }),
-    recipient(rcpt): RecipientVerdict {
-      const decision = decideRecipient(
+    async recipient(rcpt): Promise<RecipientVerdict> {
+      const decision = await decideRecipient(
         { domains: config.domains, reservedLocalParts: config.privacy.reservedLocalParts, reservedHandling: config.privacy.reservedHandling, acceptsDomain },
         rcpt,
       );
       if (!decision.ok) return { ok: false, error: new SmtpError(decision.code, decision.message) };
       const { privacy } = config;
-      if (!privacy.publicInboxes && privacy.unownedHandling === 'reject' && !decision.reserved && !(isOwned?.(decision.address.inbox) ?? false)) {
+      if (!privacy.publicInboxes && privacy.unownedHandling === 'reject' && !decision.reserved && !((await isOwned?.(decision.address.inbox)) ?? false)) {
         return { ok: false, error: new SmtpError(550, '5.1.1 Mailbox unavailable') };
       }
       const a = decision.address;

@@ -31,9 +31,11 @@ export interface ReceiverDeps {
   /**
    * Whether an account owns this canonical inbox. Needed only when unowned
    * addresses are refused at RCPT (privacy.publicInboxes false with
-   * privacy.unownedHandling "reject"); main.ts passes the store's lookup.
+   * privacy.unownedHandling "reject"); main.ts passes the store's lookup
+   * (receiver-ownership.ts). These lookups may answer with a promise: RCPT is
+   * answered once it settles.
    */
-  isOwned?: (inbox: string) => boolean;
+  isOwned?: (inbox: string) => boolean | Promise<boolean>;
   /** What this listener is; the MX role when absent. */
   role?: ListenerRole;
   /**
@@ -45,9 +47,9 @@ export interface ReceiverDeps {
   port?: number;
   host?: string;
   /** A domain an account added and verified (issue 12): its mail is accepted like a config domain's. */
-  acceptsDomain?: (domain: string) => boolean;
+  acceptsDomain?: (domain: string) => boolean | Promise<boolean>;
   /** The catch-all inbox (`*@domain`) of a verified account domain that has one on, else null. */
-  catchAllFor?: (domain: string) => string | null;
+  catchAllFor?: (domain: string) => string | null | Promise<string | null>;
   /** Acknowledged messages not yet ready (issue 16 back-pressure, backlog-gate.ts); absent: no bound. */
   pendingMessages?: () => number;
 }
@@ -290,27 +292,45 @@ export class SmtpReceiver {
     cb();
   }
 
+  /**
+   * smtp-server waits for this callback before it reads the next command,
+   * pipelined or not, so one session's recipients are decided one at a time
+   * even though the lookups (the role's, catchAllFor) answer asynchronously.
+   */
   private onRcptTo(rcpt: string, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    this.recipient(rcpt, session).then(
+      (refusal) => cb(refusal),
+      (err) => {
+        // The store did not answer (a lost database connection): the sender retries later.
+        this.deps.log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, session: session.id }, 'recipient lookup failed');
+        cb(new SmtpError(451, '4.3.0 Temporary local problem, try again later'));
+      },
+    );
+  }
+
+  /** Takes the recipient into the session's transaction; the refusal, or null when taken. */
+  private async recipient(rcpt: string, session: SMTPServerSession): Promise<Error | null> {
     const state = this.sessions.get(session.id) ?? { recipients: [], inData: false };
     this.sessions.set(session.id, state);
-    const verdict = this.role.recipient(rcpt, session);
+    const verdict = await this.role.recipient(rcpt, session);
     if (!verdict.ok) {
       this.counts.rejectedRecipients++;
-      return cb(verdict.error);
+      return verdict.error;
     }
     const { recipient } = verdict;
     const already = state.recipients.some((r) => r.inbox === recipient.inbox);
     // RFC 5321 4.5.3.1.10: at least 100 recipients must be accepted; past the limit 452 asks the client to retry the rest.
     if (!already && state.recipients.length >= this.deps.config.smtp.maxRecipients) {
-      return cb(new SmtpError(452, '4.5.3 Too many recipients'));
+      return new SmtpError(452, '4.5.3 Too many recipients');
     }
-    if (!already) state.recipients.push(recipient);
     // An account domain's catch-all (issue 12): a copy is filed under *@domain too, once per message.
-    const catchAll = this.deps.catchAllFor?.(recipient.domain) ?? null;
+    // Looked up before the recipient is added, so a failed lookup leaves the transaction as it was.
+    const catchAll = (await this.deps.catchAllFor?.(recipient.domain)) ?? null;
+    if (!already) state.recipients.push(recipient);
     if (catchAll && !state.recipients.some((r) => r.inbox === catchAll)) {
       state.recipients.push({ inbox: catchAll, original: recipient.original, domain: recipient.domain });
     }
-    cb();
+    return null;
   }
 
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {

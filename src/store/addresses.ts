@@ -95,7 +95,7 @@ export class AddressStore {
   /** Reserves an address; throws when someone already owns it (the primary key decides races). */
   reserve(address: string, ownerId: number, fields: ForwardingFields = {}): OwnedAddress {
     const now = Date.now();
-    const f = normalize(fields, null);
+    const f = normalizeForwarding(fields, null);
     this.stmts.insert.run(address, ownerId, f.info, f.forward, f.enablews ? 1 : 0, f.webhook, f.webhookSlack, f.webhookSlackToFrom ? 1 : 0, now, now);
     return this.get(address)!;
   }
@@ -104,7 +104,7 @@ export class AddressStore {
   update(address: string, fields: ForwardingFields): OwnedAddress | null {
     const cur = this.get(address);
     if (!cur) return null;
-    const f = normalize(fields, cur);
+    const f = normalizeForwarding(fields, cur);
     this.stmts.update.run(f.info, f.forward, f.enablews ? 1 : 0, f.webhook, f.webhookSlack, f.webhookSlackToFrom ? 1 : 0, Date.now(), address);
     return this.get(address);
   }
@@ -114,7 +114,8 @@ export class AddressStore {
   }
 }
 
-function normalize(f: ForwardingFields, cur: OwnedAddress | null) {
+/** The row a reservation or an update writes: fields left out keep cur's value (or the default), "" or null turns a URL off. Both engines use it. */
+export function normalizeForwarding(f: ForwardingFields, cur: OwnedAddress | null) {
   const str = (v: string | null | undefined, old: string | null) => (v === undefined ? old : v === null || v === '' ? null : String(v));
   return {
     info: f.info === undefined ? (cur?.info ?? '') : String(f.info ?? ''),

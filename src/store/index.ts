@@ -124,7 +124,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     captureUsage,
     reader: sqliteMessageReader({ messages, queries, transaction }),
     principals: sqlitePrincipalReader({ keys, sessions, users }),
-    data: sqliteRepositories(db, { users, keys, sessions, addresses, domains, audit, webhooks, billing, captureUsage }),
+    data: sqliteRepositories(db, { users, keys, sessions, addresses, domains, audit, webhooks, billing, captureUsage, queries }),
     transaction,
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),

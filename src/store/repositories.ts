@@ -17,6 +17,7 @@ import type { AuditStore } from './audit.js';
 import type { WebhookStore } from './webhooks.js';
 import type { BillingStore } from './billing.js';
 import type { CaptureUsageStore } from './capture-usage.js';
+import type { MessageQueries } from './message-queries.js';
 
 /** Every method of T, answering a promise of what it returned. */
 export type Promised<T> = {
@@ -28,7 +29,11 @@ export type UserRepository = Promised<
 >;
 export type KeyRepository = Promised<Pick<ApiKeyStore, 'create' | 'findByHash' | 'byId' | 'listForUser' | 'list' | 'revoke' | 'touch'>>;
 export type SessionRepository = Promised<Pick<SessionStore, 'create' | 'get' | 'remove' | 'removeForUser' | 'prune'>>;
-export type AddressRepository = Promised<Pick<AddressStore, 'get' | 'ownerOf' | 'listForOwner' | 'list' | 'countForOwner' | 'reserve' | 'update' | 'release'>>;
+export type AddressRepository = Promised<Pick<AddressStore, 'get' | 'ownerOf' | 'listForOwner' | 'list' | 'countForOwner' | 'reserve' | 'update' | 'release'>> &
+  // When an address becomes someone's, the stars other users put on its mail
+  // go (MessageQueries.dropForeignStars): here so that it commits in one
+  // transaction with the reservation (AddressService.reserve).
+  Promised<Pick<MessageQueries, 'dropForeignStars'>>;
 export type DomainRepository = Promised<
   Pick<
     AccountDomainStore,

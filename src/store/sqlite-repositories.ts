@@ -10,6 +10,7 @@ import type { AuditStore } from './audit.js';
 import type { WebhookStore } from './webhooks.js';
 import type { BillingStore } from './billing.js';
 import type { CaptureUsageStore } from './capture-usage.js';
+import type { MessageQueries } from './message-queries.js';
 import { promised, type Repositories } from './repositories.js';
 
 export interface SqliteRepositoryParts {
@@ -22,6 +23,8 @@ export interface SqliteRepositoryParts {
   webhooks: WebhookStore;
   billing: BillingStore;
   captureUsage: CaptureUsageStore;
+  /** For addresses.dropForeignStars (the stars of an address's mail live with the messages). */
+  queries: MessageQueries;
 }
 
 export function sqliteRepositories(db: DB, s: SqliteRepositoryParts): Repositories {
@@ -29,7 +32,10 @@ export function sqliteRepositories(db: DB, s: SqliteRepositoryParts): Repositori
     users: promised(s.users, ['byId', 'byName', 'list', 'adminCount', 'create', 'createWithoutPassword', 'setPassword', 'setRole', 'checkPassword', 'eraseAccount']),
     keys: promised(s.keys, ['create', 'findByHash', 'byId', 'listForUser', 'list', 'revoke', 'touch']),
     sessions: promised(s.sessions, ['create', 'get', 'remove', 'removeForUser', 'prune']),
-    addresses: promised(s.addresses, ['get', 'ownerOf', 'listForOwner', 'list', 'countForOwner', 'reserve', 'update', 'release']),
+    addresses: {
+      ...promised(s.addresses, ['get', 'ownerOf', 'listForOwner', 'list', 'countForOwner', 'reserve', 'update', 'release']),
+      ...promised(s.queries, ['dropForeignStars']),
+    },
     domains: promised(s.domains, [
       'get',
       'listForOwner',

@@ -5,9 +5,9 @@ import { userArg, type Command } from '../args.js';
 export const addressList: Command = async (ctx) => {
   const { store } = ctx;
   const only = ctx.args[0] ? userArg(ctx, ctx.args[0]) : null;
-  const list = only ? store.addresses.listForOwner(only.id) : store.addresses.list();
+  const list = only ? await store.data.addresses.listForOwner(only.id) : await store.data.addresses.list();
   const rows = [['ADDRESS', 'OWNER', 'MESSAGES', 'FORWARD', 'CREATED']];
-  for (const a of list) rows.push([a.address, a.ownerName, String(store.messages.count(a.address)), a.forward ?? '-', date(a.created)]);
+  for (const a of list) rows.push([a.address, a.ownerName, String(await store.reader.count(a.address)), a.forward ?? '-', date(a.created)]);
   ctx.io.out(list.length ? table(rows) : 'no reserved addresses');
   return 0;
 };

@@ -12,13 +12,13 @@ export const addressReserve: Command = async (ctx) => {
   if (!r.ok) {
     if (r.reason === 'foreign-domain') throw new Error(`${a.domain} is not one of the configured domains (${ctx.config.domains.join(', ')}) nor a verified domain of ${u.username}`);
     if (r.reason === 'catch-all') throw new Error(`${a.inbox} is the catch-all address of ${a.domain}: its settings are the domain's`);
-    const domainOwner = ctx.store.domains.verifiedOwner(a.domain);
+    const domainOwner = await ctx.store.data.domains.verifiedOwner(a.domain);
     if (r.reason === 'taken' && domainOwner && domainOwner.ownerId !== u.id) {
-      throw new Error(`${a.domain} is ${ctx.store.domains.get(a.domain)?.ownerName ?? 'another account'}'s domain: only that account may reserve addresses there`);
+      throw new Error(`${a.domain} is ${(await ctx.store.data.domains.get(a.domain))?.ownerName ?? 'another account'}'s domain: only that account may reserve addresses there`);
     }
     if (r.reason === 'reserved-local-part') throw new Error(`${a.inbox} uses a reserved local part; it is admin-only already`);
     if (r.reason === 'over-plan') throw new Error(`${u.username}'s plan has no private address left (billing.plans, billing.free)`);
-    throw new Error(`${a.inbox} is already owned by ${ctx.store.addresses.get(a.inbox)?.ownerName ?? 'someone'}`);
+    throw new Error(`${a.inbox} is already owned by ${(await ctx.store.data.addresses.get(a.inbox))?.ownerName ?? 'someone'}`);
   }
   ctx.io.out(`${a.inbox} is now private to ${u.username}`);
   return 0;

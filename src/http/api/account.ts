@@ -48,7 +48,7 @@ export function registerAccountRoutes(kit: ApiKit): void {
       const usage = await store.reader.usage(scope);
       const starred = (await store.reader.starredIds(scope, isAdmin(p) ? null : p.user.id, { limit: 1000, reader: readerFor(p) })).length;
       const stats: JsonOf<typeof CurrentUserStats> = {
-        addresses: store.addresses.listForOwner(p.user.id).map((a) => a.address),
+        addresses: (await store.data.addresses.listForOwner(p.user.id)).map((a) => a.address),
         domains: config.domains,
         starredMessages: starred,
         storedMessages: usage.messages,

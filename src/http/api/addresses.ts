@@ -36,27 +36,27 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'get',
     '/addresses',
     { operationId: 'ListAddresses', summary: 'Your private addresses', tags: ['Addresses'], auth: 'key', responses: { 200: 'Addresses', 401: 'No key' }, returns: 'EmailAddressList' },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps);
-      return c.json(store.addresses.listForOwner(p.kind === 'user' ? p.user.id : -1).map((a) => addressJson(a, true)));
+      return c.json((await store.data.addresses.listForOwner(p.kind === 'user' ? p.user.id : -1)).map((a) => addressJson(a, true)));
     },
   );
 
   /** The address parameter and who owns it; 400/401 as needed. */
-  const addressTarget = (c: C) => {
+  const addressTarget = async (c: C) => {
     const no = needUser(c);
     if (no) return no;
     const a = canonicalAddress(c.req.param('email') ?? '');
     if (!a) return apiError(c, 400, MSG.badEmail);
     const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
-    const owned = store.addresses.get(a.inbox);
+    const owned = await store.data.addresses.get(a.inbox);
     const mine = owned !== null && (owned.ownerId === p.user.id || isAdmin(p));
     // `*@domain` of an account's own domain is the domain's catch-all address:
     // its forwarding fields are the domain's push settings (Mailsac keeps them
     // on the catch-all address; Mailroom applies them to all of the domain's mail).
-    const domain = a.local === '*' ? store.domains.get(a.domain) : null;
+    const domain = a.local === '*' ? await store.data.domains.get(a.domain) : null;
     const catchAll = domain ? { domain, mine: domain.ownerId === p.user.id || isAdmin(p) } : null;
     return { a, p, owned, mine, catchAll };
   };
@@ -65,8 +65,8 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email',
     { operationId: 'GetAddress', summary: 'An address: yours, or not owned by anyone', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: 'The address', 401: 'No key, or owned by another account' }, returns: 'EmailAddress' },
-    (c) => {
-      const t = addressTarget(c);
+    async (c) => {
+      const t = await addressTarget(c);
       if (t instanceof Response) return t;
       if (t.catchAll) return t.catchAll.mine ? c.json(catchAllAddressJson(t.catchAll.domain)) : apiError(c, 401, OWNED_ELSEWHERE);
       if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
@@ -78,10 +78,10 @@ export function registerAddressRoutes(kit: ApiKit): void {
     'get',
     '/addresses/:email/availability',
     { operationId: 'CheckAvailability', summary: 'Whether an address can be reserved', tags: ['Addresses'], auth: 'key', pathDocs: EMAIL_DOC, responses: { 200: '{available, email, owned}', 401: 'No key' }, returns: 'EmailAddressAvailability' },
-    (c) => {
-      const t = addressTarget(c);
+    async (c) => {
+      const t = await addressTarget(c);
       if (t instanceof Response) return t;
-      const refusal = deps.services.addresses.refusal(t.p.user.id, t.a);
+      const refusal = await deps.services.addresses.refusal(t.p.user.id, t.a);
       // Under another account's domain every address is already that account's.
       const owned = t.owned !== null || isReservedInbox(config, t.a.inbox) || refusal === 'taken';
       return c.json({ available: !owned && refusal === null, email: t.a.inbox, owned });
@@ -102,25 +102,25 @@ export function registerAddressRoutes(kit: ApiKit): void {
       returns: 'EmailAddress',
     },
     async (c) => {
-      const t = addressTarget(c);
+      const t = await addressTarget(c);
       if (t instanceof Response) return t;
       const f = forwarding(bodyOf(c));
       if (typeof f === 'string') return apiError(c, 400, f);
       const r = await deps.services.addresses.reserve(t.p.user.id, t.a, f);
       if (!r.ok && r.reason === 'over-plan') return planLimitError(c, deps, t.p.user.id, 'addresses');
       if (!r.ok) return apiError(c, REFUSAL[r.reason].status, REFUSAL[r.reason].message);
-      return c.json(addressJson(store.addresses.get(t.a.inbox)!, true));
+      return c.json(addressJson((await store.data.addresses.get(t.a.inbox))!, true));
     },
   );
 
   const updateHandler = async (c: C) => {
-    const t = addressTarget(c);
+    const t = await addressTarget(c);
     if (t instanceof Response) return t;
     if (t.catchAll) {
       if (!t.catchAll.mine) return apiError(c, 401, OWNED_ELSEWHERE);
       const f = parseForwarding(bodyOf(c), config, t.a.inbox);
       if (typeof f === 'string') return apiError(c, 400, f);
-      return c.json(catchAllAddressJson(deps.services.domains.updateSettings(t.catchAll.domain, f)));
+      return c.json(catchAllAddressJson(await deps.services.domains.updateSettings(t.catchAll.domain, f)));
     }
     if (t.owned && !t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
     if (!t.owned) return apiError(c, 400, 'Reserve the address first (POST /api/addresses/{email})');
@@ -170,7 +170,7 @@ export function registerAddressRoutes(kit: ApiKit): void {
       returns: 'AddressReleased',
     },
     async (c) => {
-      const t = addressTarget(c);
+      const t = await addressTarget(c);
       if (t instanceof Response) return t;
       if (!t.owned) return apiError(c, 400, 'This address is not reserved');
       if (!t.mine) return apiError(c, 401, OWNED_ELSEWHERE);
@@ -206,7 +206,8 @@ export function registerAddressRoutes(kit: ApiKit): void {
       const r = await deps.services.addresses.reserveAll(p.user.id, wanted);
       if (!r.ok && r.reason.reason === 'over-plan') return planLimitError(c, deps, p.user.id, 'addresses', `${r.reason.inbox}: `);
       if (!r.ok) return apiError(c, 400, `${r.reason.inbox}: ${REFUSAL[r.reason.reason].message}`);
-      return c.json(wanted.map((w) => addressJson(store.addresses.get(w.inbox)!, true)));
+      const reserved = await Promise.all(wanted.map((w) => store.data.addresses.get(w.inbox)));
+      return c.json(reserved.map((a) => addressJson(a!, true)));
     },
   );
 }

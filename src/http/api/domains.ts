@@ -40,12 +40,12 @@ export function registerDomainRoutes(kit: ApiKit): void {
    * (or an admin) asks about. Someone else's account domain is 404 like an
    * unknown one: whether a name is registered here is the owner's business.
    */
-  const domainParam = (c: C): { domain: string; account: AccountDomain | null } | Response => {
+  const domainParam = async (c: C): Promise<{ domain: string; account: AccountDomain | null } | Response> => {
     const d = canonicalDomain(c.req.param('domain') ?? '');
     if (!d) return apiError(c, 400, 'Invalid domain');
     if (config.domains.includes(d)) return { domain: d, account: null };
     const p = userOf(c);
-    const acc = store.domains.get(d);
+    const acc = await store.data.domains.get(d);
     if (acc && (acc.ownerId === p.user.id || isAdmin(p))) return { domain: d, account: acc };
     return apiError(c, 404, 'Mailroom does not receive mail for this domain');
   };
@@ -57,7 +57,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'get',
     '/domains',
     { operationId: 'ListDomains', summary: "The domains this Mailroom receives mail for, and the account's own", tags: ['Domains'], auth: 'key', responses: { 200: 'Domains', 401: 'No key' }, returns: 'DomainsList' },
-    (c) => needUser(c) ?? c.json([...config.domains.map(domainJson), ...store.domains.listForOwner(userOf(c).user.id).map(accountJson)]),
+    async (c) => needUser(c) ?? c.json([...config.domains.map(domainJson), ...(await store.data.domains.listForOwner(userOf(c).user.id)).map(accountJson)]),
   );
 
   reg.route(
@@ -67,7 +67,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
     async (c) => {
       const no = needUser(c);
       if (no) return no;
-      const d = domainParam(c);
+      const d = await domainParam(c);
       if (d instanceof Response) return d;
       const p = principal(c, deps);
       // The owner of an account domain sees all of its mail, as an admin does.
@@ -89,11 +89,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
       responses: { 200: 'The domain and the DNS records to set', 400: 'Not a domain, or the operator\'s', 401: 'No key, or added by another account', 402: 'Over the plan (customDomains), billing on: upgrade on /account', 403: 'Over the plan, billing off' },
       returns: 'DomainSetup',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = userOf(c);
-      const r = deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
+      const r = await deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
       if (!r.ok && r.reason === 'over-plan') return planLimitError(c, deps, p.user.id, 'domains');
       if (!r.ok) {
         const [status, message] = DOMAIN_REFUSAL[r.reason];
@@ -112,11 +112,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
     ],
   });
 
-  const ownDomain = (c: C) => {
+  const ownDomain = async (c: C) => {
     const no = needUser(c);
     if (no) return no;
     const p = userOf(c);
-    const r = deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
+    const r = await deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
     if (!r.ok) {
       const [status, message] = DOMAIN_REFUSAL[r.reason];
       return apiError(c, status, message);
@@ -128,8 +128,8 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'get',
     '/domains/:domain/setup',
     { operationId: 'GetDomainSetup', summary: 'Mailroom: the DNS records your domain needs', tags: ['Domains'], auth: 'key', responses: { 200: 'The domain and its records', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'DomainSetup' },
-    (c) => {
-      const d = ownDomain(c);
+    async (c) => {
+      const d = await ownDomain(c);
       return d instanceof Response ? d : c.json(setupJson(d));
     },
   );
@@ -139,7 +139,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
     '/domains/:domain/verify',
     { operationId: 'VerifyDomain', summary: 'Mailroom: look for the TXT record now', tags: ['Domains'], auth: 'key', responses: { 200: 'The domain (verified, or lastVerificationErrors says why not)', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'Domain' },
     async (c) => {
-      const d = ownDomain(c);
+      const d = await ownDomain(c);
       return d instanceof Response ? d : c.json(accountJson(await deps.services.domains.verify(d)));
     },
   );
@@ -148,12 +148,12 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'put',
     '/domains/:domain/privacy/:isPrivateBoolean',
     { operationId: 'SetDomainPrivacy', summary: 'Make your domain private (default) or public', tags: ['Domains'], auth: 'key', pathDocs: { isPrivateBoolean: 'true or false' }, responses: { 200: 'The domain', 400: 'Not true or false', 401: 'No key', 404: 'Not added' }, returns: 'Domain' },
-    (c) => {
-      const d = ownDomain(c);
+    async (c) => {
+      const d = await ownDomain(c);
       if (d instanceof Response) return d;
       const v = c.req.param('isPrivateBoolean');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'isPrivateBoolean must be true or false');
-      return c.json(accountJson(deps.services.domains.setPrivate(d, v === 'true')));
+      return c.json(accountJson(await deps.services.domains.setPrivate(d, v === 'true')));
     },
   );
 
@@ -171,12 +171,12 @@ export function registerDomainRoutes(kit: ApiKit): void {
       responses: { 200: 'The domain', 400: 'A field is not valid', 401: 'No key', 404: 'Not added' },
       returns: 'Domain',
     },
-    (c) => {
-      const d = ownDomain(c);
+    async (c) => {
+      const d = await ownDomain(c);
       if (d instanceof Response) return d;
       const f = parseForwarding(kit.bodyOf(c), config, `*@${d.domain}`);
       if (typeof f === 'string') return apiError(c, 400, f);
-      return c.json(accountJson(deps.services.domains.updateSettings(d, f)));
+      return c.json(accountJson(await deps.services.domains.updateSettings(d, f)));
     },
   );
 
@@ -194,11 +194,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
       returns: 'DomainInfo',
     },
     async (c) => {
-      const d = ownDomain(c);
+      const d = await ownDomain(c);
       if (d instanceof Response) return d;
       const v = c.req.param('enabled');
       if (v !== 'true' && v !== 'false') return apiError(c, 400, 'enabled must be true or false');
-      const after = deps.services.domains.setCatchAll(d, v === 'true');
+      const after = await deps.services.domains.setCatchAll(d, v === 'true');
       return c.json({ domain: accountJson(after), totalMessages: await store.reader.countIn({ kind: 'domain', domain: after.domain }, readerFor(principal(c, deps))), catchAllAddress: catchAllJson(after) });
     },
   );
@@ -207,10 +207,10 @@ export function registerDomainRoutes(kit: ApiKit): void {
     'delete',
     '/domains/:domain',
     { operationId: 'RemoveDomain', summary: 'Mailroom: remove your domain (its stored mail stays, public unless reserved)', tags: ['Domains'], auth: 'key', responses: { 200: '{_id, message}', 400: 'Not a domain', 401: 'No key', 404: 'Not added' }, returns: 'AddressReleased' },
-    (c) => {
-      const d = ownDomain(c);
+    async (c) => {
+      const d = await ownDomain(c);
       if (d instanceof Response) return d;
-      deps.services.domains.remove(d);
+      await deps.services.domains.remove(d);
       return c.json({ _id: d.domain, message: 'Domain removed; its mail is no longer accepted.' });
     },
   );
@@ -230,13 +230,13 @@ export function registerDomainRoutes(kit: ApiKit): void {
     async (c) => {
       const no = needUser(c);
       if (no) return no;
-      const d = domainParam(c);
+      const d = await domainParam(c);
       if (d instanceof Response) return d;
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p) || d.account !== null) return c.json((await store.reader.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) })).map((m) => json(m, p)));
+      if (isAdmin(p) || d.account !== null) return c.json(await Promise.all((await store.reader.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) })).map((m) => json(m, p))));
       return c.json(await listOf(await store.reader.listIds({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20, reader: readerFor(p) }), p));
     },
   );
@@ -248,7 +248,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
     async (c) => {
       const no = needUser(c);
       if (no) return no;
-      const d = domainParam(c);
+      const d = await domainParam(c);
       if (d instanceof Response && isAdmin(principal(c, deps))) return d;
       // Admins, and the owner of an account domain (Mailsac: "The domain must be owned domain").
       if (d instanceof Response || (!isAdmin(principal(c, deps)) && d.account === null)) return apiError(c, 403, MSG.admin);

@@ -25,10 +25,10 @@ export function iso(ms: number | null | undefined): string | null {
  * owner and admins (issue 13 item 7); anyone else reading a public inbox
  * sees null, as for an unstarred message.
  */
-function savedByFor(store: Store, m: MessageView, viewer: Viewer): string | null {
-  const savedById = m.starred ? store.queries.savedBy(m.id) : null;
+async function savedByFor(store: Store, m: MessageView, viewer: Viewer): Promise<string | null> {
+  const savedById = m.starred ? await store.reader.savedBy(m.id) : null;
   if (savedById === null) return null;
-  const entitled = viewer.admin || (viewer.userId !== null && (viewer.userId === savedById || viewer.userId === store.addresses.ownerOf(m.inbox)));
+  const entitled = viewer.admin || (viewer.userId !== null && (viewer.userId === savedById || viewer.userId === (await store.data.addresses.ownerOf(m.inbox))));
   return entitled ? (store.users.byId(savedById)?.username ?? null) : null;
 }
 
@@ -39,8 +39,8 @@ function savedByFor(store: Store, m: MessageView, viewer: Viewer): string | null
  * `read` is null until the message is marked read (Mailsac sets it only when
  * a reader does); Mailroom keeps one flag, so "marked unread" is null as well.
  */
-export function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): JsonOf<typeof S.EmailMessage> {
-  const savedBy = savedByFor(store, m, viewer);
+export async function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): Promise<JsonOf<typeof S.EmailMessage>> {
+  const savedBy = await savedByFor(store, m, viewer);
   return {
     _id: m.id,
     from: m.from,

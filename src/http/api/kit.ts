@@ -26,7 +26,7 @@ export interface ApiKit {
   store: Store;
   config: Config;
   /** A message as Mailsac's EmailMessage JSON, as this principal may see it. */
-  json: (m: MessageView, viewer: Principal) => unknown;
+  json: (m: MessageView, viewer: Principal) => Promise<unknown>;
   principal: (c: C, deps: WebDeps) => Principal;
   bodyOf: (c: C) => Record<string, unknown>;
   /** 401 unless a valid key was sent. */
@@ -77,7 +77,7 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
 
   // Ids to JSON through the reader, dropping any deleted meanwhile.
   const listOf = async (ids: string[], viewer: Principal) =>
-    (await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
+    Promise.all((await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer)));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guarded: guardedInbox, guardMessage, listOf };
 }

@@ -74,7 +74,7 @@ export function registerOutgoingRoutes(kit: ApiKit): void {
         const a = canonicalAddress(addr);
         if (!a) return apiError(c, 400, `Not an email address: ${addr.slice(0, 100)}`);
         // This Mailroom's own: the operator's domains and those accounts verified (issue 12).
-        if (!config.domains.includes(a.domain) && kit.store.domains.verifiedOwner(a.domain) === null) {
+        if (!config.domains.includes(a.domain) && (await kit.store.data.domains.verifiedOwner(a.domain)) === null) {
           return apiError(c, 400, `Mailroom does not send mail out: ${addr.slice(0, 100)} is not at a domain this Mailroom receives mail for (${config.domains.join(', ')})`);
         }
         if (!recipients.some((r) => r.inbox === a.inbox)) recipients.push({ inbox: a.inbox, original: addr, domain: a.domain });

@@ -97,7 +97,7 @@ export function registerSearchRoutes(kit: ApiKit): void {
         const a = canonicalAddress(inboxParam);
         if (!a) return apiError(c, 400, MSG.badEmail);
         const p = principal(c, deps);
-        const access = inboxAccess(deps, a.inbox, p);
+        const access = await inboxAccess(deps, a.inbox, p);
         if (access.kind !== 'public' && !access.read) return apiError(c, 403, MSG.forbidden);
         if (!access.read) return apiError(c, 401, MSG.noKey);
         scope = { kind: 'inbox', inbox: a.inbox };

@@ -39,13 +39,13 @@ export function apiInboxGuard(deps: Deps, mode: InboxMode): MiddlewareHandler<Ap
     const p = principalFrom(c);
     const a = canonicalAddress(c.req.param('email') ?? '');
     if (!a) return apiError(c, 400, MSG.badEmail);
-    const access = inboxAccess(deps, a.inbox, p);
+    const access = await inboxAccess(deps, a.inbox, p);
     if (access.kind !== 'public' && !access.read) return apiError(c, 403, MSG.forbidden);
     if (p.kind === 'anonymous' && p.badKey) return apiError(c, 401, MSG.badKey);
     // Changing needs the change right (issue 13 item 1: one rule for the API and the pages).
     if (!access.read || (mode !== 'read' && !access.change)) return apiError(c, 401, MSG.noKey);
     if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
-    auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
+    await auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
     c.set('inbox', { inbox: a.inbox, access, p });
     await next();
   };
@@ -62,7 +62,7 @@ export function pageInboxGuard(deps: Deps, deny: (c: Context<AppEnv>) => Respons
     const a = canonicalAddress(c.req.param('address') ?? '');
     if (a && !isReservedInbox(deps.config, a.inbox)) {
       const p = principalFrom(c);
-      const access = inboxAccess(deps, a.inbox, p);
+      const access = await inboxAccess(deps, a.inbox, p);
       if (!access.read) return deny(c);
       c.set('inbox', { inbox: a.inbox, access, p });
     }
@@ -71,7 +71,7 @@ export function pageInboxGuard(deps: Deps, deny: (c: Context<AppEnv>) => Respons
     // and inline images a message page loads with it.
     if (a && !/\/(html|cid\/[^/]*)$/.test(c.req.path)) {
       const seg = c.req.path.split('/');
-      auditPrivateRead(c, deps, principalFrom(c), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
+      await auditPrivateRead(c, deps, principalFrom(c), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
     }
     await next();
   };

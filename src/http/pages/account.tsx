@@ -164,7 +164,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     // The plan buttons POST here and are redirected to Stripe's hosted pages;
     // browsers hold that redirect to the page's form-action (issue 15).
     if (deps.services.billing.enabled) c.header('Content-Security-Policy', pageCsp(c.get('nonce'), STRIPE_HOSTED_PAGES));
-    const owned = store.addresses.listForOwner(p.user.id);
+    const owned = await store.data.addresses.listForOwner(p.user.id);
     const counts = await Promise.all(owned.map((a) => store.reader.count(a.address)));
     return c.html(
       <AccountPage
@@ -174,11 +174,11 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         keys={accounts.listKeys(p.user.id)}
         addresses={owned.map((a, i) => ({ ...a, messages: counts[i]! }))}
         domains={config.domains}
-        ownDomains={store.domains.listForOwner(p.user.id).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
+        ownDomains={(await store.data.domains.listForOwner(p.user.id)).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
         mxHost={deps.services.domains.mxHosts()[0] ?? "this Mailroom's host name"}
         apiBase={apiBase()}
         webhookSecret={store.webhooks.secretFor(p.user.id)}
-        billing={billingProps(p.user)}
+        billing={await billingProps(p.user)}
         {...extra}
       />,
       status,
@@ -190,11 +190,11 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   // ------------------------------------------------------------------ billing (issue 15)
 
   const billing = deps.services.billing;
-  function billingProps(u: User) {
+  async function billingProps(u: User) {
     if (!billing.enabled) return undefined;
     const s = billing.summary(u);
-    const usage = store.queries.usage({ kind: 'owner', userId: u.id });
-    const counts = { addresses: store.addresses.countForOwner(u.id), domains: store.domains.listForOwner(u.id).length, captured: store.captureUsage.used(u.id, Date.now()) };
+    const usage = await store.reader.usage({ kind: 'owner', userId: u.id });
+    const counts = { addresses: await store.data.addresses.countForOwner(u.id), domains: (await store.data.domains.listForOwner(u.id)).length, captured: store.captureUsage.used(u.id, Date.now()) };
     return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { ...counts, ...usage } };
   }
   /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */
@@ -268,16 +268,16 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   });
 
   /** The address in the path, if it is this user's (admins: anyone's). */
-  const ownedTarget = (c: C, p: UserPrincipal) => {
+  const ownedTarget = async (c: C, p: UserPrincipal) => {
     const a = canonicalAddress(c.req.param('address') ?? '');
-    const owned = a ? store.addresses.get(a.inbox) : null;
+    const owned = a ? await store.data.addresses.get(a.inbox) : null;
     return owned && (owned.ownerId === p.user.id || isAdmin(p)) ? owned : null;
   };
 
   app.post('/account/addresses/:address', requireUser, checked, async (c) => {
     const p = me(c);
     const f = formOf(c);
-    const owned = ownedTarget(c, p);
+    const owned = await ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     // The form always sends every field: empty turns it off, an unticked box is false.
     const fields = parseForwarding({
@@ -295,7 +295,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/account/addresses/:address/release', requireUser, checked, async (c) => {
     const p = me(c);
     const f = formOf(c);
-    const owned = ownedTarget(c, p);
+    const owned = await ownedTarget(c, p);
     if (!owned) return accountPage(c, p, { error: 'That address is not yours.' }, 403);
     const { wiped: wipe } = await deps.services.addresses.release(owned.address, { deleteMessages: f.deleteMessages === 'true' });
     return accountPage(c, p, { notice: wipe ? `${owned.address} released; its messages were deleted.` : `${owned.address} released: it is public again, with its mail.` });
@@ -316,14 +316,14 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   app.post('/account/domains', requireUser, checked, async (c) => {
     const p = me(c);
-    const r = deps.services.domains.add(p.user.id, formOf(c).domain ?? '');
+    const r = await deps.services.domains.add(p.user.id, formOf(c).domain ?? '');
     if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 400);
     return accountPage(c, p, { notice: `${r.value.domain} added: publish its records below, then check DNS.` });
   });
 
   app.post('/account/domains/:domain/:action{verify|privacy|settings|remove}', requireUser, checked, async (c) => {
     const p = me(c);
-    const r = deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
+    const r = await deps.services.domains.owned(p.user.id, isAdmin(p), c.req.param('domain') ?? '');
     if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 403);
     const action = c.req.param('action');
     if (action === 'verify') {
@@ -345,14 +345,14 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         `*@${r.value.domain}`,
       );
       if (typeof fields === 'string') return accountPage(c, p, { error: fields.charAt(0).toUpperCase() + fields.slice(1) + '.' }, 400);
-      const d = deps.services.domains.updateSettings(r.value, fields);
+      const d = await deps.services.domains.updateSettings(r.value, fields);
       return accountPage(c, p, { notice: `Saved the settings of ${d.domain}.` });
     }
     if (action === 'privacy') {
-      const d = deps.services.domains.setPrivate(r.value, formOf(c).private === 'true');
+      const d = await deps.services.domains.setPrivate(r.value, formOf(c).private === 'true');
       return accountPage(c, p, { notice: `${d.domain} is now ${d.isPrivate ? 'private' : 'public'}.` });
     }
-    deps.services.domains.remove(r.value);
+    await deps.services.domains.remove(r.value);
     return accountPage(c, p, { notice: `${r.value.domain} removed: its mail is no longer accepted.` });
   });
 
@@ -376,7 +376,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   /** A message of an inbox this user manages (owner or admin): the UI edits only owned mail. */
   const ownMessage = async (c: C, p: UserPrincipal): Promise<MessageView | null> => {
     const a = canonicalAddress(c.req.param('address') ?? '');
-    if (!a || !inboxAccess(deps, a.inbox, p).manage) return null;
+    if (!a || !(await inboxAccess(deps, a.inbox, p)).manage) return null;
     return store.reader.getInInbox(a.inbox, c.req.param('id') ?? '');
   };
   const back = (c: C) => c.redirect('/account/mail', 303);
@@ -424,7 +424,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       const a = canonicalAddress(inboxParam);
       if (!a) return page(null, 'That inbox is not an email address.', 400);
       // Private and not yours: the same answer as a private inbox page.
-      if (!inboxAccess(deps, a.inbox, p).read) return page(null, 'This inbox is private.', 403);
+      if (!(await inboxAccess(deps, a.inbox, p)).read) return page(null, 'This inbox is private.', 403);
       scope = { kind: 'inbox', inbox: a.inbox };
     } else if (p.kind === 'user') {
       scope = scopeOf(p);

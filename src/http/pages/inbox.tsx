@@ -66,8 +66,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
   }
 
   /** Who can read this inbox, from the running config (http/privacy-facts.ts, also behind /privacy). */
-  function notice(inbox: string) {
-    return inboxNotice(deps.config, inbox, isPrivateInbox(deps, inbox) ? 'owned' : 'public');
+  async function notice(inbox: string) {
+    return inboxNotice(deps.config, inbox, (await isPrivateInbox(deps, inbox)) ? 'owned' : 'public');
   }
 
   function errorPage(c: C, status: 400 | 401 | 403 | 404 | 405, title: string, message: string, address?: string) {
@@ -183,7 +183,7 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         smtpHost={smtpHost(c)}
         smtpPort={deps.config.smtp.port}
         notice={c.req.query('deleted') === '1' ? 'Message deleted.' : undefined}
-        warning={notice(inbox)}
+        warning={await notice(inbox)}
       />,
     );
   });
@@ -240,8 +240,8 @@ export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
         rawPreview={rawPreview}
         rawTruncated={rawTruncated}
         csrfToken={csrf.token(c)}
-        canDelete={canChangeInbox(deps, inbox, principalFrom(c))}
-        notice={notice(inbox)}
+        canDelete={await canChangeInbox(deps, inbox, principalFrom(c))}
+        notice={await notice(inbox)}
       />,
     );
   }
