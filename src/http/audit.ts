@@ -8,15 +8,15 @@ import { isAdmin, type Principal } from './middleware/principal.js';
 import { inboxAccess } from '../policy/inbox-access.js';
 
 
-export function audit(
+export async function audit(
   c: Context,
   deps: Pick<WebDeps, 'store' | 'config'>,
   p: Principal,
   action: AuditAction,
   target: string,
   detail: Record<string, unknown> = {},
-): void {
-  deps.store.audit.record({
+): Promise<void> {
+  await deps.store.data.audit.record({
     actorId: p.kind === 'user' ? p.user.id : null,
     actor: p.kind === 'user' ? p.user.username : 'anonymous',
     action,
@@ -31,10 +31,10 @@ export function audit(
  * local parts, or an address someone else owns) is recorded; owners reading
  * their own mail and anyone reading public mail are not.
  */
-export function auditPrivateRead(c: Context, deps: Pick<WebDeps, 'store' | 'config'>, p: Principal, inbox: string, messageId?: string): void {
+export async function auditPrivateRead(c: Context, deps: Pick<WebDeps, 'store' | 'config'>, p: Principal, inbox: string, messageId?: string): Promise<void> {
   if (!isAdmin(p) || p.kind !== 'user') return;
   const a = inboxAccess(deps, inbox, p);
   if (a.kind === 'public' || a.ownerId === p.user.id) return;
-  if (messageId) audit(c, deps, p, 'read-message', messageId, { inbox, method: c.req.method, path: c.req.path });
-  else audit(c, deps, p, 'read-inbox', inbox, { method: c.req.method, path: c.req.path });
+  if (messageId) await audit(c, deps, p, 'read-message', messageId, { inbox, method: c.req.method, path: c.req.path });
+  else await audit(c, deps, p, 'read-inbox', inbox, { method: c.req.method, path: c.req.path });
 }

@@ -65,7 +65,7 @@ test('the last admin keeps the role: through the service and through the CLI', a
 
 test('a new password signs the user out everywhere; keys are revoked once and only by their owner', async () => {
   const pat = store.users.byName('pat')!;
-  const token = accounts.startSession(pat.id);
+  const token = await accounts.startSession(pat.id);
   assert.ok(store.sessions.get(token, 60_000));
   assert.ok((await accounts.setPassword(pat.id, 'another-password-2')).ok);
   assert.is(store.sessions.get(token, 60_000), null);

@@ -42,7 +42,7 @@ function domainArg(ctx: CommandContext, usage: string): AccountDomain {
 
 export const domainList: Command = async (ctx) => {
   const { store } = ctx;
-  const only = ctx.args[0] ? userArg(ctx, ctx.args[0]) : null;
+  const only = ctx.args[0] ? await userArg(ctx, ctx.args[0]) : null;
   const list = only ? store.domains.listForOwner(only.id) : store.domains.list();
   const rows = [['DOMAIN', 'OWNER', 'VERIFIED', 'MX', 'PRIVATE', 'CATCH-ALL', 'PUSH', 'CREATED']];
   for (const d of list) {
@@ -58,7 +58,7 @@ export const domainAdd: Command = async (ctx) => {
   if (!given) throw new UsageError(usage);
   const owner = stringOpt(ctx.opts, 'user');
   if (owner === undefined) throw new UsageError('--user <name> is required');
-  const u = userArg(ctx, owner);
+  const u = await userArg(ctx, owner);
   const r = ctx.services.domains.add(u.id, given);
   if (!r.ok) throw new Error(REFUSAL[r.reason](canonicalDomain(given) ?? given, ctx));
   const d = r.value;

@@ -236,7 +236,7 @@ export function registerDomainRoutes(kit: ApiKit): void {
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
       const p = principal(c, deps);
-      if (isAdmin(p) || d.account !== null) return c.json((await store.reader.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) })).map((m) => json(m, p)));
+      if (isAdmin(p) || d.account !== null) return c.json(await Promise.all((await store.reader.listDomain(d.domain, { until, limit: limit ?? 20, reader: readerFor(p) })).map((m) => json(m, p))));
       return c.json(await listOf(await store.reader.listIds({ kind: 'domain', domain: d.domain, userId: p.kind === 'user' ? p.user.id : -1 }, { until, limit: limit ?? 20, reader: readerFor(p) }), p));
     },
   );

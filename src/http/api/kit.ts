@@ -15,7 +15,7 @@ import { readerFor } from '../../policy/inbox-access.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
 import { bodyOf } from './params.js';
-import { messageJson } from './json.js';
+import { messageJson, savedByFor } from './json.js';
 
 type C = Context<AppEnv>;
 export type Guarded = GuardedInbox;
@@ -26,7 +26,7 @@ export interface ApiKit {
   store: Store;
   config: Config;
   /** A message as Mailsac's EmailMessage JSON, as this principal may see it. */
-  json: (m: MessageView, viewer: Principal) => unknown;
+  json: (m: MessageView, viewer: Principal) => Promise<unknown>;
   principal: (c: C, deps: WebDeps) => Principal;
   bodyOf: (c: C) => Record<string, unknown>;
   /** 401 unless a valid key was sent. */
@@ -54,10 +54,10 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const via = viaAddress(config.smtp.host);
   // privacy.storeSenderIp off: no address is shown, the sender's (even for mail
   // stored before it was turned off) nor the listener's it connected to.
-  const json = (m: MessageView, p: Principal) =>
-    config.privacy.storeSenderIp
-      ? messageJson(store, m, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) })
-      : messageJson(store, { ...m, ip: '', helo: '' }, '', { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
+  const json = async (m: MessageView, p: Principal) => {
+    const savedBy = await savedByFor(store, m, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
+    return config.privacy.storeSenderIp ? messageJson(m, via, savedBy) : messageJson({ ...m, ip: '', helo: '' }, '', savedBy);
+  };
   // apiPrincipal resolved it before any handler; the deps argument stays for the kit's shape.
   const principal = (c: C, _deps: WebDeps): Principal => principalFrom(c);
 
@@ -77,7 +77,7 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
 
   // Ids to JSON through the reader, dropping any deleted meanwhile.
   const listOf = async (ids: string[], viewer: Principal) =>
-    (await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer));
+    Promise.all((await Promise.all(ids.map((id) => store.reader.get(id)))).filter((m): m is MessageView => m !== null).map((m) => json(m, viewer)));
 
   return { reg, deps, store, config, json, principal, bodyOf, needUser, guarded: guardedInbox, guardMessage, listOf };
 }

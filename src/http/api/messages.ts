@@ -25,7 +25,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json((await deps.services.inboxes.starred(p, { limit: limit ?? 100, until })).map((m) => json(m, p)));
+      return c.json(await Promise.all((await deps.services.inboxes.starred(p, { limit: limit ?? 100, until })).map((m) => json(m, p))));
     },
   );
 
@@ -57,7 +57,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       const until = dateParam(c.req.query('until'));
       const limit = intParam(c.req.query('limit'), 1, 1000);
       if (until === null || limit === null) return apiError(c, 400, 'until must be a date and limit a number');
-      return c.json((await store.reader.list(g.inbox, { until, limit: limit ?? 20, reader: readerFor(g.p) })).map((m) => json(m, g.p)));
+      return c.json(await Promise.all((await store.reader.list(g.inbox, { until, limit: limit ?? 20, reader: readerFor(g.p) })).map((m) => json(m, g.p))));
     },
   );
 
@@ -87,7 +87,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
     async (c) => {
       const g = await guardMessage(c);
       if (g instanceof Response) return g;
-      return c.json(json(g.m, g.p));
+      return c.json(await json(g.m, g.p));
     },
   );
 
@@ -112,7 +112,7 @@ export function registerMessageRoutes(kit: ApiKit): void {
       if (g instanceof Response) return g;
       const r = await deps.services.inboxes.toggleStar(g.p, g.m);
       if (!r.ok) return apiError(c, 401, MSG.noKey);
-      return c.json(json(r.value, g.p));
+      return c.json(await json(r.value, g.p));
     },
   );
 

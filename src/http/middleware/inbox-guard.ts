@@ -45,7 +45,7 @@ export function apiInboxGuard(deps: Deps, mode: InboxMode): MiddlewareHandler<Ap
     // Changing needs the change right (issue 13 item 1: one rule for the API and the pages).
     if (!access.read || (mode !== 'read' && !access.change)) return apiError(c, 401, MSG.noKey);
     if (mode === 'manage' && !access.manage) return apiError(c, 403, 'Only the owner of a private address, or an admin, can do this');
-    auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
+    await auditPrivateRead(c, deps, p, a.inbox, c.req.param('messageId'));
     c.set('inbox', { inbox: a.inbox, access, p });
     await next();
   };
@@ -71,7 +71,7 @@ export function pageInboxGuard(deps: Deps, deny: (c: Context<AppEnv>) => Respons
     // and inline images a message page loads with it.
     if (a && !/\/(html|cid\/[^/]*)$/.test(c.req.path)) {
       const seg = c.req.path.split('/');
-      auditPrivateRead(c, deps, principalFrom(c), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
+      await auditPrivateRead(c, deps, principalFrom(c), a.inbox, seg[3] && /^[A-Za-z0-9_-]{1,64}$/.test(seg[3]) ? seg[3] : undefined);
     }
     await next();
   };
