@@ -4,13 +4,14 @@ import type { Context } from 'hono';
 import { clientIp } from './middleware/client-ip.js';
 import type { AuditAction } from '../store/audit.js';
 import type { WebDeps } from './deps.js';
+import type { EngineStore } from '../store/engine-store.js';
 import { isAdmin, type Principal } from './middleware/principal.js';
 import { inboxAccess } from '../policy/inbox-access.js';
 
 
 export async function audit(
   c: Context,
-  deps: Pick<WebDeps, 'store' | 'config'>,
+  deps: Pick<WebDeps, 'config'> & { store: EngineStore },
   p: Principal,
   action: AuditAction,
   target: string,
