@@ -148,8 +148,17 @@ export class AccountService {
  */
 export async function ensureAdmin(store: EngineStore, config: Pick<Config, 'auth'>): Promise<User | null> {
   if (!config.auth.adminKey) return null;
-  const existing = await store.data.users.byName(ADMIN_USERNAME);
-  if (!existing) return store.data.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
+  let existing = await store.data.users.byName(ADMIN_USERNAME);
+  if (!existing) {
+    try {
+      return await store.data.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
+    } catch (err) {
+      // Made meanwhile (two first admin-key requests at once, or two nodes
+      // starting on one PostgreSQL database): the reads are asynchronous now.
+      existing = await store.data.users.byName(ADMIN_USERNAME);
+      if (!existing) throw err;
+    }
+  }
   if (existing.role !== 'admin') {
     await store.data.users.setRole(existing.id, 'admin');
     return store.data.users.byId(existing.id);

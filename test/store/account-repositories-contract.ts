@@ -91,6 +91,16 @@ export function accountRepositoriesContract(test: Test, engine: AccountEngine): 
     assert.ok(await users.createWithoutPassword({ username: 'a'.repeat(64) }));
   });
 
+  test('users: two creations of one name at once: one user, the other refused as taken', async () => {
+    const results = await Promise.allSettled([users.createWithoutPassword({ username: 'twice' }), users.createWithoutPassword({ username: 'Twice' })]);
+    const made = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.is(made.length, 1);
+    assert.is(refused.length, 1);
+    assert.match((refused[0]!.reason as Error).message, /^user (twice|Twice) already exists$/);
+    assert.is((await users.list()).filter((u) => u.username.toLowerCase() === 'twice').length, 1);
+  });
+
   test('users: list in id order; the admin count; setRole and setPassword move updated', async () => {
     const all = await users.list();
     assert.equal(

@@ -80,10 +80,18 @@ function pgUsers(q: Q): UserRepository {
   };
   const insert = async (username: string, email: string, role: Role, hash: string): Promise<User> => {
     const now = Date.now();
-    const [r] = await q<Row[]>`
-      INSERT INTO users (username, email, role, password_hash, created, updated)
-      VALUES (${username}, ${email}, ${role}, ${hash}, ${now}, ${now}) RETURNING *`;
-    return userOfRow(r!);
+    try {
+      const [r] = await q<Row[]>`
+        INSERT INTO users (username, email, role, password_hash, created, updated)
+        VALUES (${username}, ${email}, ${role}, ${hash}, ${now}, ${now}) RETURNING *`;
+      return userOfRow(r!);
+    } catch (err) {
+      // Taken between check() and here (another node, or another request while
+      // the password was hashed): the same words check() uses.
+      const e = err as { code?: string; constraint_name?: string };
+      if (e.code === '23505' && e.constraint_name === 'users_username') throw new Error(`user ${username} already exists`);
+      throw err;
+    }
   };
   const erase = async (tx: Q, userId: number) => {
     const addresses = (await tx`DELETE FROM addresses WHERE owner_id = ${userId}`).count;
