@@ -32,7 +32,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   // The main thread's connection serves reads and the web's small writes; it
   // also runs the migrations before the writer thread opens its own.
   const store = openStore(config.storage.dataDir);
-  ensureAdmin(store, config);
+  await ensureAdmin(store, config);
   // The writer thread reports each message whose processing committed; the process hears it here.
   const ready = new LocalReadyEvents();
   const writer = await StoreWriter.start(

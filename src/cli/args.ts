@@ -66,9 +66,9 @@ export async function passwordOpt(opts: Options, io: Io): Promise<string | undef
 }
 
 /** The user named by an argument; a missing name is a usage error, an unknown one a failure. */
-export function userArg(ctx: Pick<CommandContext, 'services'>, name: string | undefined): User {
+export async function userArg(ctx: Pick<CommandContext, 'services'>, name: string | undefined): Promise<User> {
   if (!name) throw new UsageError('a user name is required');
-  const u = ctx.services.accounts.byName(name);
+  const u = await ctx.services.accounts.byName(name);
   if (!u) throw new Error(`no user named ${name}`);
   return u;
 }

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const store = openStore(config.storage.dataDir);
   let code: number;
   try {
-    ensureAdmin(store, config);
+    await ensureAdmin(store, config);
     code = await runCli(process.argv.slice(2), { store, config }, io);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -4,19 +4,20 @@ import type { Context } from 'hono';
 import { clientIp } from './middleware/client-ip.js';
 import type { AuditAction } from '../store/audit.js';
 import type { WebDeps } from './deps.js';
+import type { EngineStore } from '../store/engine-store.js';
 import { isAdmin, type Principal } from './middleware/principal.js';
 import { inboxAccess } from '../policy/inbox-access.js';
 
 
-export function audit(
+export async function audit(
   c: Context,
-  deps: Pick<WebDeps, 'store' | 'config'>,
+  deps: Pick<WebDeps, 'config'> & { store: EngineStore },
   p: Principal,
   action: AuditAction,
   target: string,
   detail: Record<string, unknown> = {},
-): void {
-  deps.store.audit.record({
+): Promise<void> {
+  await deps.store.data.audit.record({
     actorId: p.kind === 'user' ? p.user.id : null,
     actor: p.kind === 'user' ? p.user.username : 'anonymous',
     action,
@@ -35,6 +36,6 @@ export async function auditPrivateRead(c: Context, deps: Pick<WebDeps, 'store' |
   if (!isAdmin(p) || p.kind !== 'user') return;
   const a = await inboxAccess(deps, inbox, p);
   if (a.kind === 'public' || a.ownerId === p.user.id) return;
-  if (messageId) audit(c, deps, p, 'read-message', messageId, { inbox, method: c.req.method, path: c.req.path });
-  else audit(c, deps, p, 'read-inbox', inbox, { method: c.req.method, path: c.req.path });
+  if (messageId) await audit(c, deps, p, 'read-message', messageId, { inbox, method: c.req.method, path: c.req.path });
+  else await audit(c, deps, p, 'read-inbox', inbox, { method: c.req.method, path: c.req.path });
 }

@@ -7,7 +7,7 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { MessageView } from '../store/messages.js';
-import { messageJson } from '../http/api/json.js';
+import { messageJson, savedByFor } from '../http/api/json.js';
 import { viaAddress } from '../http/api/kit.js';
 import { rawHeaders } from '../mail/parse.js';
 
@@ -31,7 +31,7 @@ export async function payloadOf(store: Store, config: Config, m: MessageView): P
   // privacy.storeSenderIp off: the same redaction as the API's answers.
   const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
   // No viewer: `savedBy` (who starred it) is not pushed to anyone (issue 13 item 7).
-  const meta = await messageJson(store, view, config.privacy.storeSenderIp ? viaAddress(config.smtp.host) : '', { userId: null, admin: false });
+  const meta = messageJson(view, config.privacy.storeSenderIp ? viaAddress(config.smtp.host) : '', await savedByFor(store, view, { userId: null, admin: false }));
   const [body, stored] = await Promise.all([store.reader.body(m.contentId), store.reader.raw(m.contentId)]);
   const raw = stored ?? Buffer.alloc(0);
   let headers = body && m.parseState !== 'pending' ? body.headers : [];

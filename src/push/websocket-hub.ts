@@ -57,7 +57,7 @@ export class WebsocketHub {
 
   constructor(private readonly opts: HubOptions) {
     const ping = setInterval(() => this.ping(), opts.config.websocket.pingIntervalMs);
-    const revoke = setInterval(() => this.checkRevoked(), REVOCATION_CHECK_MS);
+    const revoke = setInterval(() => void this.checkRevoked(), REVOCATION_CHECK_MS);
     ping.unref();
     revoke.unref();
     this.timers.push(ping, revoke);
@@ -218,21 +218,36 @@ export class WebsocketHub {
     }
   }
 
+  /** A revocation check in flight: the next tick skips rather than pile checks up behind a slow store. */
+  private checking = false;
+
   /** Sockets of a revoked key (or a removed user) get an error frame and are closed. */
-  private checkRevoked(): void {
+  private async checkRevoked(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
     const { store } = this.opts;
-    const verdict = new Map<string, boolean>();
-    for (const c of this.clients) {
-      const p = c.principal;
-      let revoked = verdict.get(c.keyName);
-      if (revoked === undefined) {
-        if (!store.ping()) return; // closed: the process is stopping
-        const userGone = store.users.byId(p.user.id) === null;
-        const key = p.via === 'key' && p.keyId !== undefined ? store.keys.byId(p.keyId) : undefined;
-        const keyGone = key === null || (key !== undefined && key.revoked !== null);
-        verdict.set(c.keyName, (revoked = userGone || keyGone));
+    try {
+      const verdict = new Map<string, boolean>();
+      for (const c of [...this.clients]) {
+        const p = c.principal;
+        let revoked = verdict.get(c.keyName);
+        if (revoked === undefined) {
+          if (!store.ping()) return; // closed: the process is stopping
+          const [user, key] = await Promise.all([
+            store.data.users.byId(p.user.id),
+            p.via === 'key' && p.keyId !== undefined ? store.data.keys.byId(p.keyId) : undefined,
+          ]);
+          const keyGone = key === null || (key !== undefined && key.revoked !== null);
+          verdict.set(c.keyName, (revoked = user === null || keyGone));
+        }
+        // Closed meanwhile (the lookups are asynchronous): nothing left to refuse.
+        if (revoked && this.clients.has(c)) this.refuse(c.ws, 401, 'API key revoked');
       }
-      if (revoked) this.refuse(c.ws, 401, 'API key revoked');
+    } catch (err) {
+      // A store closed under the check is the process stopping, not a failure.
+      if (store.ping()) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket revocation check failed');
+    } finally {
+      this.checking = false;
     }
   }
 

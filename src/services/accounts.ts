@@ -5,6 +5,7 @@
 // which knows.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import { USERNAME, type Role, type User } from '../store/users.js';
 import { hashKey, type ApiKey } from '../store/api-keys.js';
 import { canonicalAddress } from '../policy/address.js';
@@ -40,32 +41,32 @@ export class AccountService {
       const problem = passwordProblem(input.password ?? '');
       if (problem) return refuse(problem);
     }
-    if (store.users.byName(input.username)) return refuse('taken');
-    return ok(await store.users.create({ username: input.username, password: input.password, role: input.role ?? 'user', email: input.email ?? '' }));
+    if (await store.data.users.byName(input.username)) return refuse('taken');
+    return ok(await store.data.users.create({ username: input.username, password: input.password, role: input.role ?? 'user', email: input.email ?? '' }));
   }
 
-  byName(name: string): User | null {
-    return this.store.users.byName(name);
+  byName(name: string): Promise<User | null> {
+    return this.store.data.users.byName(name);
   }
 
-  list(): User[] {
-    return this.store.users.list();
+  list(): Promise<User[]> {
+    return this.store.data.users.list();
   }
 
   /** Sets a new password and signs the user out everywhere (whoever had the old one loses the session with it). */
   async setPassword(userId: number, password: string): Promise<Outcome<void, PasswordProblem>> {
     const problem = passwordProblem(password);
     if (problem) return refuse(problem);
-    await this.store.users.setPassword(userId, password);
-    this.store.sessions.removeForUser(userId);
+    await this.store.data.users.setPassword(userId, password);
+    await this.store.data.sessions.removeForUser(userId);
     return ok(undefined);
   }
 
   /** Changes a user's role; the last admin keeps theirs. changed false: it already was. */
   async setRole(user: User, role: Role): Promise<Outcome<{ changed: boolean }, 'last-admin'>> {
     if (user.role === role) return ok({ changed: false });
-    if (removesLastAdmin(user, this.store.users.adminCount())) return refuse('last-admin');
-    this.store.users.setRole(user.id, role);
+    if (removesLastAdmin(user, await this.store.data.users.adminCount())) return refuse('last-admin');
+    await this.store.data.users.setRole(user.id, role);
     return ok({ changed: true });
   }
 
@@ -73,21 +74,21 @@ export class AccountService {
 
   /** A new API key: the key itself is returned once and only its hash is kept. */
   async createKey(userId: number, name: string): Promise<{ key: string; record: ApiKey }> {
-    return this.store.keys.create(userId, name.trim().slice(0, 100));
+    return this.store.data.keys.create(userId, name.trim().slice(0, 100));
   }
 
   /** One user's keys, or everyone's. */
-  listKeys(userId?: number): ApiKey[] {
-    return userId === undefined ? this.store.keys.list() : this.store.keys.listForUser(userId);
+  listKeys(userId?: number): Promise<ApiKey[]> {
+    return userId === undefined ? this.store.data.keys.list() : this.store.data.keys.listForUser(userId);
   }
 
   /** Revokes a key; `ownerId`: only if it is theirs (pages), absent: the operator (CLI). */
   async revokeKey(id: number, opts: { ownerId?: number } = {}): Promise<Outcome<ApiKey, KeyRefusal>> {
-    const k = Number.isInteger(id) && id > 0 ? this.store.keys.byId(id) : null;
+    const k = Number.isInteger(id) && id > 0 ? await this.store.data.keys.byId(id) : null;
     if (!k) return refuse('no-such-key');
     if (opts.ownerId !== undefined && k.userId !== opts.ownerId) return refuse('not-yours');
     if (k.revoked) return refuse('already-revoked');
-    this.store.keys.revoke(k.id);
+    await this.store.data.keys.revoke(k.id);
     return ok(k);
   }
 
@@ -98,17 +99,17 @@ export class AccountService {
    * One hash and one indexed lookup, whatever failed, so the reply time does
    * not tell a wrong name from a wrong key.
    */
-  userForKey(login: string, key: string): User | null {
-    const found = key.length > 0 && key.length <= 200 ? this.store.keys.findByHash(hashKey(key)) : null;
+  async userForKey(login: string, key: string): Promise<User | null> {
+    const found = key.length > 0 && key.length <= 200 ? await this.store.data.keys.findByHash(hashKey(key)) : null;
     const name = login.trim().slice(0, 320);
-    let user = this.store.users.byName(name);
+    let user = await this.store.data.users.byName(name);
     if (!user && name.includes('@')) {
       const a = canonicalAddress(name);
       const owner = a ? this.store.addresses.ownerOf(a.inbox) : null;
-      user = owner === null ? null : this.store.users.byId(owner);
+      user = owner === null ? null : await this.store.data.users.byId(owner);
     }
     if (!found || !user || found.userId !== user.id) return null;
-    this.store.keys.touch(found);
+    await this.store.data.keys.touch(found);
     return user;
   }
 
@@ -116,21 +117,21 @@ export class AccountService {
 
   /** The user when name and password match (a missing user costs the same work as a wrong password). */
   async checkPassword(username: string, password: string): Promise<User | null> {
-    return this.store.users.checkPassword(username.slice(0, 64), password.slice(0, 1024));
+    return this.store.data.users.checkPassword(username.slice(0, 64), password.slice(0, 1024));
   }
 
   /** Opens a web session; the token goes in the cookie and only its hash is stored. */
-  startSession(userId: number): string {
-    return this.store.sessions.create(userId, this.sessionTtlMs());
+  startSession(userId: number): Promise<string> {
+    return this.store.data.sessions.create(userId, this.sessionTtlMs());
   }
 
-  signOut(token: string): void {
-    this.store.sessions.remove(token);
+  signOut(token: string): Promise<void> {
+    return this.store.data.sessions.remove(token);
   }
 
   /** Ends every session of this user, on every device (the table holds only hashes, so revoking is a delete). */
-  signOutEverywhere(userId: number): void {
-    this.store.sessions.removeForUser(userId);
+  signOutEverywhere(userId: number): Promise<void> {
+    return this.store.data.sessions.removeForUser(userId);
   }
 
   sessionTtlMs(): number {
@@ -145,13 +146,22 @@ export class AccountService {
  * the admin key (principal.ts) also calls it, so a test that skips it still works.
  * Returns the admin user, or null when no admin key is configured.
  */
-export function ensureAdmin(store: Store, config: Pick<Config, 'auth'>): User | null {
+export async function ensureAdmin(store: EngineStore, config: Pick<Config, 'auth'>): Promise<User | null> {
   if (!config.auth.adminKey) return null;
-  const existing = store.users.byName(ADMIN_USERNAME);
-  if (!existing) return store.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
+  let existing = await store.data.users.byName(ADMIN_USERNAME);
+  if (!existing) {
+    try {
+      return await store.data.users.createWithoutPassword({ username: ADMIN_USERNAME, role: 'admin' });
+    } catch (err) {
+      // Made meanwhile (two first admin-key requests at once, or two nodes
+      // starting on one PostgreSQL database): the reads are asynchronous now.
+      existing = await store.data.users.byName(ADMIN_USERNAME);
+      if (!existing) throw err;
+    }
+  }
   if (existing.role !== 'admin') {
-    store.users.setRole(existing.id, 'admin');
-    return store.users.byId(existing.id);
+    await store.data.users.setRole(existing.id, 'admin');
+    return store.data.users.byId(existing.id);
   }
   return existing;
 }

@@ -90,7 +90,7 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
   const keepIp = config.privacy.storeSenderIp;
 
   const auditLogin = (session: SMTPServerSession, actor: string, actorId: number | null, ok: boolean, reason = '') =>
-    store.audit.record({
+    store.data.audit.record({
       actorId,
       actor,
       action: 'login',
@@ -116,19 +116,19 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
       const attempt = { account: login.toLowerCase(), client: session.remoteAddress || 'unknown' };
       const wait = await throttle.retryAfterSeconds(attempt);
       if (wait > 0) {
-        auditLogin(session, login, null, false, 'throttled');
+        await auditLogin(session, login, null, false, 'throttled');
         // RFC 4954 §6: 454 4.7.0 is the temporary authentication failure.
         throw new SmtpError(454, `4.7.0 Too many failed logins, try again in ${wait} s`);
       }
-      const user = accounts.userForKey(login, String(auth.password ?? ''));
+      const user = await accounts.userForKey(login, String(auth.password ?? ''));
       if (!user) {
         await throttle.failed(attempt);
-        auditLogin(session, login, null, false, 'bad-credentials');
+        await auditLogin(session, login, null, false, 'bad-credentials');
         log.info({ session: session.id }, 'capture login refused');
         throw new SmtpError(535, '5.7.8 Authentication credentials invalid');
       }
       await throttle.succeeded(attempt);
-      auditLogin(session, user.username, user.id, true);
+      await auditLogin(session, user.username, user.id, true);
       return { id: user.id, username: user.username } satisfies CaptureUser;
     },
     mailFrom(session, declared) {

@@ -14,7 +14,7 @@ export type TestMailroom = Awaited<ReturnType<typeof startTestMailroom>>;
 
 export async function startApiMailroom(overrides: Parameters<typeof startTestMailroom>[0] = {}, options: Parameters<typeof startTestMailroom>[1] = {}) {
   const m = await startTestMailroom({ auth: { adminKey: ADMIN_KEY }, ...overrides } as Parameters<typeof startTestMailroom>[0], options);
-  ensureAdmin(m.store, m.config);
+  await ensureAdmin(m.store, m.config);
   return m;
 }
 

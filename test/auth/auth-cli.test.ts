@@ -78,12 +78,12 @@ test('address reserve, list, release', async () => {
 });
 
 test('ensureAdmin makes the admin key act as an admin user, idempotently', async () => {
-  const a = ensureAdmin(store, config)!;
+  const a = (await ensureAdmin(store, config))!;
   assert.is(a.role, 'admin');
-  assert.is(ensureAdmin(store, config)!.id, a.id);
+  assert.is((await ensureAdmin(store, config))!.id, a.id);
   const p = await principalForKey(store, config, 'cli-admin-key-0123456789abcdef');
   assert.is(p.kind === 'user' && p.user.role, 'admin');
-  assert.is(ensureAdmin(store, { ...config, auth: { ...config.auth, adminKey: '' } }), null);
+  assert.is(await ensureAdmin(store, { ...config, auth: { ...config.auth, adminKey: '' } }), null);
 });
 
 test('the real command: exit codes 0, 1 and 2', () => {

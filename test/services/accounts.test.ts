@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { openStore, type Store } from '../../src/store/index.js';
-import { AccountService } from '../../src/services/accounts.js';
+import { AccountService, ensureAdmin } from '../../src/services/accounts.js';
 import { runCli } from '../../src/cli/main.js';
 import { testConfig, tempDir } from '../helpers/mailroom.js';
 import type { Config } from '../../src/config.js';
@@ -65,7 +65,7 @@ test('the last admin keeps the role: through the service and through the CLI', a
 
 test('a new password signs the user out everywhere; keys are revoked once and only by their owner', async () => {
   const pat = store.users.byName('pat')!;
-  const token = accounts.startSession(pat.id);
+  const token = await accounts.startSession(pat.id);
   assert.ok(store.sessions.get(token, 60_000));
   assert.ok((await accounts.setPassword(pat.id, 'another-password-2')).ok);
   assert.is(store.sessions.get(token, 60_000), null);
@@ -79,6 +79,21 @@ test('a new password signs the user out everywhere; keys are revoked once and on
   assert.ok((await accounts.revokeKey(record.id, { ownerId: pat.id })).ok);
   assert.equal(await accounts.revokeKey(record.id), { ok: false, reason: 'already-revoked' });
   assert.equal(await accounts.revokeKey(99_999), { ok: false, reason: 'no-such-key' });
+});
+
+test('ensureAdmin called twice at once (two first admin-key requests) makes one admin user and answers it to both', async () => {
+  const d = tempDir('mailroom-accounts-admin-');
+  const s = openStore(d);
+  try {
+    const withKey = { auth: { ...config.auth, adminKey: 'race-admin-key-0123456789abcdef' } };
+    const [a, b] = await Promise.all([ensureAdmin(s, withKey), ensureAdmin(s, withKey)]);
+    assert.ok(a && b);
+    assert.is(a!.id, b!.id);
+    assert.equal((await s.data.users.list()).map((u) => [u.username, u.role]), [['admin', 'admin']]);
+  } finally {
+    s.close();
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test.run();

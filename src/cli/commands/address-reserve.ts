@@ -7,7 +7,7 @@ export const addressReserve: Command = async (ctx) => {
   if (!a) throw new UsageError('address reserve <email> --user <name>');
   const owner = stringOpt(ctx.opts, 'user');
   if (owner === undefined) throw new UsageError('--user <name> is required');
-  const u = userArg(ctx, owner);
+  const u = await userArg(ctx, owner);
   const r = await ctx.services.addresses.reserve(u.id, a);
   if (!r.ok) {
     if (r.reason === 'foreign-domain') throw new Error(`${a.domain} is not one of the configured domains (${ctx.config.domains.join(', ')}) nor a verified domain of ${u.username}`);

@@ -12,12 +12,12 @@ export interface NamedSubject {
   user?: User;
 }
 
-export function dataSubject(ctx: CommandContext, kind: 'address' | 'account', usage: string): NamedSubject {
+export async function dataSubject(ctx: CommandContext, kind: 'address' | 'account', usage: string): Promise<NamedSubject> {
   if (kind === 'address') {
     const a = canonicalAddress(ctx.args[0] ?? '');
     if (!a) throw new UsageError(usage);
     return { subject: { kind: 'address', inbox: a.inbox }, name: a.inbox };
   }
-  const u = userArg(ctx, ctx.args[0]);
+  const u = await userArg(ctx, ctx.args[0]);
   return { subject: { kind: 'account', userId: u.id }, name: u.username, user: u };
 }

@@ -42,7 +42,7 @@ async function domainArg(ctx: CommandContext, usage: string): Promise<AccountDom
 
 export const domainList: Command = async (ctx) => {
   const { store } = ctx;
-  const only = ctx.args[0] ? userArg(ctx, ctx.args[0]) : null;
+  const only = ctx.args[0] ? await userArg(ctx, ctx.args[0]) : null;
   const list = only ? await store.data.domains.listForOwner(only.id) : await store.data.domains.list();
   const rows = [['DOMAIN', 'OWNER', 'VERIFIED', 'MX', 'PRIVATE', 'CATCH-ALL', 'PUSH', 'CREATED']];
   for (const d of list) {
@@ -58,7 +58,7 @@ export const domainAdd: Command = async (ctx) => {
   if (!given) throw new UsageError(usage);
   const owner = stringOpt(ctx.opts, 'user');
   if (owner === undefined) throw new UsageError('--user <name> is required');
-  const u = userArg(ctx, owner);
+  const u = await userArg(ctx, owner);
   const r = await ctx.services.domains.add(u.id, given);
   if (!r.ok) throw new Error(await REFUSAL[r.reason](canonicalDomain(given) ?? given, ctx));
   const d = r.value;

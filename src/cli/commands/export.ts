@@ -11,10 +11,10 @@ export const exportCommand =
   (kind: 'address' | 'account'): Command =>
   async (ctx) => {
     const { store, config, io } = ctx;
-    const { subject, name } = dataSubject(ctx, kind, 'export address <email> [--out FILE]');
+    const { subject, name } = await dataSubject(ctx, kind, 'export address <email> [--out FILE]');
     const file = stringOpt(ctx.opts, 'out') ?? safeEntryName(`mailroom-export-${name.replace(/\//g, '_')}.zip`);
     const total = countMessages(store, subject);
-    store.audit.record({ actor: 'cli', action: 'export', target: name, detail: { messages: total, account: kind === 'account' } });
+    await store.data.audit.record({ actor: 'cli', action: 'export', target: name, detail: { messages: total, account: kind === 'account' } });
     const out = createWriteStream(file, { mode: 0o600 });
     let last = 0;
     const r = await exportData(

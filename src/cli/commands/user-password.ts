@@ -3,7 +3,7 @@ import { PASSWORD_MAX, PASSWORD_MIN } from '../../policy/accounts.js';
 import { passwordOpt, userArg, type Command } from '../args.js';
 
 export const userPassword: Command = async (ctx) => {
-  const u = userArg(ctx, ctx.args[0]);
+  const u = await userArg(ctx, ctx.args[0]);
   const pw = await passwordOpt(ctx.opts, ctx.io);
   const set = pw ? await ctx.services.accounts.setPassword(u.id, pw) : null;
   if (!set?.ok) {

@@ -2,7 +2,7 @@
 import { userArg, UsageError, type Command } from '../args.js';
 
 export const userRole: Command = async (ctx) => {
-  const u = userArg(ctx, ctx.args[0]);
+  const u = await userArg(ctx, ctx.args[0]);
   const role = ctx.args[1];
   if (role !== 'admin' && role !== 'user') throw new UsageError('user role <name> <admin|user>');
   const r = await ctx.services.accounts.setRole(u, role);
@@ -11,7 +11,7 @@ export const userRole: Command = async (ctx) => {
     ctx.io.out(`${u.username} is already ${role}`);
     return 0;
   }
-  ctx.store.audit.record({ actor: 'cli', action: 'role-change', target: u.username, detail: { from: u.role, to: role } });
+  await ctx.store.data.audit.record({ actor: 'cli', action: 'role-change', target: u.username, detail: { from: u.role, to: role } });
   ctx.io.out(`${u.username} is now ${role}`);
   return 0;
 };

@@ -21,15 +21,17 @@ export function iso(ms: number | null | undefined): string | null {
 }
 
 /**
- * savedBy names an account, so it is shown only to that account, the inbox's
- * owner and admins (issue 13 item 7); anyone else reading a public inbox
- * sees null, as for an unstarred message.
+ * The message's savedBy as this viewer may see it: savedBy names an account,
+ * so it is shown only to that account, the inbox's owner and admins (issue
+ * 13 item 7); anyone else reading a public inbox sees null, as for an
+ * unstarred message. Read before messageJson builds the answer (the name
+ * comes from the account repositories, behind a promise on either engine).
  */
-async function savedByFor(store: Store, m: MessageView, viewer: Viewer): Promise<string | null> {
+export async function savedByFor(store: Store, m: MessageView, viewer: Viewer): Promise<string | null> {
   const savedById = m.starred ? await store.reader.savedBy(m.id) : null;
   if (savedById === null) return null;
   const entitled = viewer.admin || (viewer.userId !== null && (viewer.userId === savedById || viewer.userId === (await store.data.addresses.ownerOf(m.inbox))));
-  return entitled ? (store.users.byId(savedById)?.username ?? null) : null;
+  return entitled ? ((await store.data.users.byId(savedById))?.username ?? null) : null;
 }
 
 /**
@@ -38,9 +40,9 @@ async function savedByFor(store: Store, m: MessageView, viewer: Viewer): Promise
  * passes '' when privacy.storeSenderIp is off, with `ip` blanked too.
  * `read` is null until the message is marked read (Mailsac sets it only when
  * a reader does); Mailroom keeps one flag, so "marked unread" is null as well.
+ * `savedBy` is savedByFor's answer for the viewer.
  */
-export async function messageJson(store: Store, m: MessageView, via: string, viewer: Viewer): Promise<JsonOf<typeof S.EmailMessage>> {
-  const savedBy = await savedByFor(store, m, viewer);
+export function messageJson(m: MessageView, via: string, savedBy: string | null): JsonOf<typeof S.EmailMessage> {
   return {
     _id: m.id,
     from: m.from,

@@ -15,7 +15,7 @@ import { readerFor } from '../../policy/inbox-access.js';
 import type { ApiRegistry } from './registry.js';
 import { apiError, MSG } from './errors.js';
 import { bodyOf } from './params.js';
-import { messageJson } from './json.js';
+import { messageJson, savedByFor } from './json.js';
 
 type C = Context<AppEnv>;
 export type Guarded = GuardedInbox;
@@ -54,10 +54,10 @@ export function createKit(deps: WebDeps, reg: ApiRegistry): ApiKit {
   const via = viaAddress(config.smtp.host);
   // privacy.storeSenderIp off: no address is shown, the sender's (even for mail
   // stored before it was turned off) nor the listener's it connected to.
-  const json = (m: MessageView, p: Principal) =>
-    config.privacy.storeSenderIp
-      ? messageJson(store, m, via, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) })
-      : messageJson(store, { ...m, ip: '', helo: '' }, '', { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
+  const json = async (m: MessageView, p: Principal) => {
+    const savedBy = await savedByFor(store, m, { userId: p.kind === 'user' ? p.user.id : null, admin: isAdmin(p) });
+    return config.privacy.storeSenderIp ? messageJson(m, via, savedBy) : messageJson({ ...m, ip: '', helo: '' }, '', savedBy);
+  };
   // apiPrincipal resolved it before any handler; the deps argument stays for the kit's shape.
   const principal = (c: C, _deps: WebDeps): Principal => principalFrom(c);
 

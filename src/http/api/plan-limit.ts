@@ -9,14 +9,15 @@
 // error body and fills Mailsac's credit fields so a client can tell why.)
 import type { Context } from 'hono';
 import type { AppEnv, HttpDeps } from '../deps.js';
+import type { EngineStore } from '../../store/engine-store.js';
 import { DOMAIN_UPGRADE_HINT, UPGRADE_HINT } from '../../services/billing.js';
 import { apiError } from './errors.js';
 
 export type PlanLimit = 'addresses' | 'domains';
 
-export function planLimitError(c: Context<AppEnv>, deps: Pick<HttpDeps, 'store' | 'services'>, userId: number, what: PlanLimit, prefix = ''): Response {
+export async function planLimitError(c: Context<AppEnv>, deps: Pick<HttpDeps, 'services'> & { store: EngineStore }, userId: number, what: PlanLimit, prefix = ''): Promise<Response> {
   const billing = deps.services.billing;
-  const user = deps.store.users.byId(userId);
+  const user = await deps.store.data.users.byId(userId);
   const e = user ? billing.entitlements(user) : null;
   const status = billing.enabled ? 402 : 403;
   if (what === 'addresses') {

@@ -75,11 +75,11 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
     return apiError(c, 403, owner === null ? 'Only an admin can export or delete the data of an address nobody owns' : 'This address is owned by another account');
   };
 
-  const accountRights = (c: C): { userId: number; username: string; p: Extract<Principal, { kind: 'user' }> } | Response => {
+  const accountRights = async (c: C): Promise<{ userId: number; username: string; p: Extract<Principal, { kind: 'user' }> } | Response> => {
     const p = who(c);
     if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
     const name = c.req.param('username') ?? '';
-    const u = store.users.byName(name);
+    const u = await store.data.users.byName(name);
     if (!isAdmin(p) && (!u || u.id !== p.user.id)) return apiError(c, 403, 'You can only export or delete your own account');
     if (!u) return apiError(c, 404, 'No such user');
     return { userId: u.id, username: u.username, p };
@@ -97,10 +97,10 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       produces: 'application/zip',
       responses: { 200: 'ZIP archive, streamed', 401: 'No key', 403: 'Owned by another account, or unowned and you are not an admin' },
     },
-    (c) => {
+    async (c) => {
       const r = addressRights(c);
       if (r instanceof Response) return r;
-      audit(c, deps, r.p, 'export', r.inbox, { messages: store.messages.countAll(r.inbox) });
+      await audit(c, deps, r.p, 'export', r.inbox, { messages: store.messages.countAll(r.inbox) });
       return exportResponse(c, deps, { kind: 'address', inbox: r.inbox }, r.inbox);
     },
   );
@@ -122,7 +122,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const r = addressRights(c);
       if (r instanceof Response) return r;
       const res = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox: r.inbox });
-      audit(c, deps, r.p, 'delete-data', r.inbox, { messages: res.messages });
+      await audit(c, deps, r.p, 'delete-data', r.inbox, { messages: res.messages });
       deps.log.info({ messages: res.messages, ...contentFields(config.log.content, { inbox: r.inbox }) }, 'address data deleted');
       return c.json({ address: r.inbox, deletedMessages: res.messages, walTruncated: res.walTruncated });
     },
@@ -140,10 +140,10 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       produces: 'application/zip',
       responses: { 200: 'ZIP archive, streamed', 401: 'No key', 403: 'Not your account', 404: 'No such user' },
     },
-    (c) => {
-      const r = accountRights(c);
+    async (c) => {
+      const r = await accountRights(c);
       if (r instanceof Response) return r;
-      audit(c, deps, r.p, 'export', r.username, { account: true });
+      await audit(c, deps, r.p, 'export', r.username, { account: true });
       return exportResponse(c, deps, { kind: 'account', userId: r.userId }, r.username);
     },
   );
@@ -161,14 +161,14 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       returns: 'UserDataDeleted',
     },
     async (c) => {
-      const r = accountRights(c);
+      const r = await accountRights(c);
       if (r instanceof Response) return r;
-      const u = store.users.byId(r.userId)!;
+      const u = (await store.data.users.byId(r.userId))!;
       const refusal = accountDeletionRefusal(store, config, u, ADMIN_USERNAME);
       if (refusal === 'admin-key-user') return apiError(c, 400, 'The admin key acts as this user; it cannot be deleted');
       if (refusal === 'last-admin') return apiError(c, 400, 'This is the last admin');
       const res = await eraseData({ store, eraser: deps.services.eraser, billing: deps.services.billing }, { kind: 'account', userId: r.userId });
-      audit(c, deps, r.p, 'delete-data', r.username, { account: true, messages: res.messages, addresses: res.addresses, keys: res.keys });
+      await audit(c, deps, r.p, 'delete-data', r.username, { account: true, messages: res.messages, addresses: res.addresses, keys: res.keys });
       return c.json({ username: r.username, deletedMessages: res.messages, deletedAddresses: res.addresses, deletedKeys: res.keys, walTruncated: res.walTruncated });
     },
   );
@@ -188,13 +188,13 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       responses: { 200: 'Entries', 401: 'No key', 403: 'Not an admin' },
       returns: 'AuditEntries',
     },
-    (c) => {
+    async (c) => {
       const p = who(c);
       if (p.kind !== 'user') return apiError(c, 401, 'An API key is required: send it in the Mailsac-Key header');
       if (!isAdmin(p)) return apiError(c, 403, 'Only an admin can do this');
       const limit = Number(c.req.query('limit') ?? 100);
       const before = c.req.query('before') ? Number(c.req.query('before')) : undefined;
-      const entries = store.audit.list({ limit: Number.isFinite(limit) ? limit : 100, before: Number.isFinite(before) ? before : undefined });
+      const entries = await store.data.audit.list({ limit: Number.isFinite(limit) ? limit : 100, before: Number.isFinite(before) ? before : undefined });
       return c.json(entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })));
     },
   );

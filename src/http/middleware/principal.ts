@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Config } from '../../config.js';
-import type { Store } from '../../store/index.js';
+import type { EngineStore } from '../../store/engine-store.js';
 import type { User } from '../../store/users.js';
 import { hashKey } from '../../store/api-keys.js';
 import type { WebDeps } from '../deps.js';
@@ -39,11 +39,11 @@ export function secretEquals(a: string, b: string): boolean {
 }
 
 /** Resolves a presented API key. Empty or absent: anonymous; present but unknown or revoked: anonymous with badKey. */
-export async function principalForKey(store: Store, config: Config, key: string | undefined): Promise<Principal> {
+export async function principalForKey(store: EngineStore, config: Config, key: string | undefined): Promise<Principal> {
   if (key === undefined || key === '') return ANONYMOUS;
   if (key.length > 200) return { kind: 'anonymous', badKey: true };
   if (config.auth.adminKey && secretEquals(key, config.auth.adminKey)) {
-    const admin = ensureAdmin(store, config);
+    const admin = await ensureAdmin(store, config);
     if (admin) return { kind: 'user', user: admin, via: 'admin-key' };
   }
   const hash = hashKey(key);
@@ -65,7 +65,7 @@ export function sessionCookieName(c: Context, config: Config): string {
   return secure ? '__Host-mr_session' : 'mr_session';
 }
 
-export async function principalForSession(store: Store, config: Config, token: string | undefined): Promise<Principal> {
+export async function principalForSession(store: EngineStore, config: Config, token: string | undefined): Promise<Principal> {
   if (!token) return ANONYMOUS;
   const s = await store.principals.session(token, sessionTtlMs(config), sessionMaxAgeMs(config));
   if (!s) return ANONYMOUS;

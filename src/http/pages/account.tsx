@@ -60,8 +60,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   /** The user, behind requireUser. */
   const me = (c: C): UserPrincipal => user(c)!;
 
-  const startSession = (c: C, userId: number) => {
-    const token = accounts.startSession(userId);
+  const startSession = async (c: C, userId: number) => {
+    const token = await accounts.startSession(userId);
     setCookie(c, sessionCookieName(c, config), token, {
       path: '/',
       httpOnly: true,
@@ -105,7 +105,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const attempt = {
       account: name.toLowerCase(),
       client: clientIp(c, config.http.trustedProxies) || 'unknown',
-      device: knownDevices.deviceFor(c, store.users.byName(name)?.id),
+      device: knownDevices.deviceFor(c, (await store.data.users.byName(name))?.id),
     };
     const wait = await loginThrottle.retryAfterSeconds(attempt);
     if (wait > 0) {
@@ -119,9 +119,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     }
     await loginThrottle.succeeded(attempt);
     knownDevices.remember(c, u.id);
-    startSession(c, u.id);
+    await startSession(c, u.id);
     // Login records (privacy.loginRecordDays): who and when, and from where when IP storage is on.
-    audit(c, deps, { kind: 'user', user: u, via: 'session' }, 'login', u.username);
+    await audit(c, deps, { kind: 'user', user: u, via: 'session' }, 'login', u.username);
     return c.redirect('/account', 303);
   });
 
@@ -145,7 +145,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
       }[r.reason];
       return loginPage(c, 'register', error, name, 400);
     }
-    startSession(c, r.value.id);
+    await startSession(c, r.value.id);
     return c.redirect('/account', 303);
   });
 
@@ -153,7 +153,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     formOf(c); // no fields needed; it asserts the CSRF check ran
     const name = sessionCookieName(c, config);
     const token = getCookie(c, name);
-    if (token) accounts.signOut(token);
+    if (token) await accounts.signOut(token);
     deleteCookie(c, name, { path: '/', secure: secure(c) });
     return c.redirect('/', 303);
   });
@@ -171,7 +171,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         nonce={c.get('nonce')}
         csrf={csrf.token(c)}
         user={p.user}
-        keys={accounts.listKeys(p.user.id)}
+        keys={await accounts.listKeys(p.user.id)}
         addresses={owned.map((a, i) => ({ ...a, messages: counts[i]! }))}
         domains={config.domains}
         ownDomains={(await store.data.domains.listForOwner(p.user.id)).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
@@ -224,7 +224,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/account/sessions/revoke', requireUser, checked, async (c) => {
     const p = me(c);
     formOf(c); // no fields needed; it asserts the CSRF check ran
-    accounts.signOutEverywhere(p.user.id);
+    await accounts.signOutEverywhere(p.user.id);
     deleteCookie(c, sessionCookieName(c, config), { path: '/', secure: secure(c) });
     return c.redirect('/login', 303);
   });
@@ -233,7 +233,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
     const p = me(c);
     const f = formOf(c);
     const { key, record } = await accounts.createKey(p.user.id, f.name ?? '');
-    audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name: record.name });
+    await audit(c, deps, p, 'key-create', p.user.username, { keyId: record.id, name: record.name });
     // Rendered, not redirected: the key must never sit in a URL or history.
     return accountPage(c, p, { newKey: { name: record.name, key } });
   });

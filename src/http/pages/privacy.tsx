@@ -41,13 +41,13 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   };
 
   /** "someone@domain" is an address, anything else a user name (admins only). */
-  const subjectFor = (c: C, p: UserPrincipal, given: string): { subject: Subject; name: string } | null => {
+  const subjectFor = async (c: C, p: UserPrincipal, given: string): Promise<{ subject: Subject; name: string } | null> => {
     const g = given.trim();
     if (g.includes('@')) {
       const inbox = addressFor(c, p, g);
       return inbox ? { subject: { kind: 'address', inbox }, name: inbox } : null;
     }
-    const u = store.users.byName(g);
+    const u = await store.data.users.byName(g);
     if (!u || (!isAdmin(p) && u.id !== p.user.id)) return null;
     return { subject: { kind: 'account', userId: u.id }, name: u.username };
   };
@@ -60,12 +60,12 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     await next();
   };
 
-  app.get('/account/data/address/:address/export', (c) => {
+  app.get('/account/data/address/:address/export', async (c) => {
     const p = signedIn(c);
     if (!p) return c.redirect('/login', 303);
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
-    audit(c, deps, p, 'export', inbox, { messages: store.messages.countAll(inbox) });
+    await audit(c, deps, p, 'export', inbox, { messages: store.messages.countAll(inbox) });
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
   });
 
@@ -76,21 +76,21 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!inbox) return c.text('That address is not yours.', 403);
     if (body['confirm'] !== 'yes') return c.text('Tick the box to confirm.', 400);
     const r = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox });
-    audit(c, deps, p, 'delete-data', inbox, { messages: r.messages });
+    await audit(c, deps, p, 'delete-data', inbox, { messages: r.messages });
     return c.redirect('/account', 303);
   });
 
-  app.get('/account/data/me/export', (c) => {
+  app.get('/account/data/me/export', async (c) => {
     const p = signedIn(c);
     if (!p) return c.redirect('/login', 303);
-    audit(c, deps, p, 'export', p.user.username, { account: true });
+    await audit(c, deps, p, 'export', p.user.username, { account: true });
     return exportResponse(c, deps, { kind: 'account', userId: p.user.id }, p.user.username);
   });
 
   // ---- admins: the audit log and data rights for anyone
 
-  const auditPage = (c: C, extra: { notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) =>
-    c.html(<AuditPage nonce={c.get('nonce')} csrf={csrf.token(c)} entries={store.audit.list({ limit: 200 })} {...extra} />, status);
+  const auditPage = async (c: C, extra: { notice?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) =>
+    c.html(<AuditPage nonce={c.get('nonce')} csrf={csrf.token(c)} entries={await store.data.audit.list({ limit: 200 })} {...extra} />, status);
 
   app.get('/account/audit', (c) => {
     const p = signedIn(c);
@@ -99,12 +99,12 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     return auditPage(c);
   });
 
-  app.get('/account/data/export', (c) => {
+  app.get('/account/data/export', async (c) => {
     const p = signedIn(c);
     if (!p) return c.redirect('/login', 303);
-    const s = subjectFor(c, p, c.req.query('subject') ?? '');
+    const s = await subjectFor(c, p, c.req.query('subject') ?? '');
     if (!s) return c.text('No such address or user, or not yours.', 403);
-    audit(c, deps, p, 'export', s.name, { account: s.subject.kind === 'account' });
+    await audit(c, deps, p, 'export', s.name, { account: s.subject.kind === 'account' });
     return exportResponse(c, deps, s.subject, s.name);
   });
 
@@ -112,17 +112,17 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     const p = signedIn(c)!;
     const body = formOf(c);
     if (!isAdmin(p)) return c.text('Only administrators can do this here.', 403);
-    const s = subjectFor(c, p, String(body['subject'] ?? ''));
+    const s = await subjectFor(c, p, String(body['subject'] ?? ''));
     if (!s) return auditPage(c, { error: 'No such address or user.' }, 400);
     if (body['confirm'] !== 'yes') return auditPage(c, { error: 'Tick the box to confirm.' }, 400);
     if (s.subject.kind === 'account') {
-      const u = store.users.byId(s.subject.userId)!;
+      const u = (await store.data.users.byId(s.subject.userId))!;
       if (accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
         return auditPage(c, { error: 'That account cannot be deleted (the admin key acts as it, or it is the last admin).' }, 400);
       }
     }
     const r = await eraseData({ store, eraser: deps.services.eraser, billing: deps.services.billing }, s.subject);
-    audit(c, deps, p, 'delete-data', s.name, { messages: r.messages, account: s.subject.kind === 'account' });
+    await audit(c, deps, p, 'delete-data', s.name, { messages: r.messages, account: s.subject.kind === 'account' });
     const billingNote = r.billing.canceled || r.billing.records ? ` Canceled ${r.billing.canceled} subscription(s) at Stripe and deleted ${r.billing.records} billing record(s).` : '';
     return auditPage(c, { notice: `Deleted ${r.messages} messages${s.subject.kind === 'account' ? `, ${r.addresses} addresses and the account` : ''} for ${s.name}.${billingNote}` });
   });

@@ -1,8 +1,10 @@
 // PrincipalReader on the PostgreSQL engine (issue 14): API keys, sessions
 // and users read from the shared database, so a key or a login made on one
 // node is honoured on every node. Same rules as ApiKeyStore, SessionStore
-// and UserStore (times are epoch ms by this node's clock, as there).
+// and UserStore (times are epoch ms by this node's clock, as there); rows
+// mapped as the account repositories map them (account-repositories.ts).
 import type { Sql } from './driver.js';
+import { keyOfRow, userOfRow } from './account-repositories.js';
 import { KEY_TOUCH_MS, type ApiKey } from '../api-keys.js';
 import { hashSessionToken, SESSION_RENEW_MS, SESSION_TOKEN, type Session } from '../sessions.js';
 import type { User } from '../users.js';
@@ -15,7 +17,7 @@ export class PgPrincipalReader implements PrincipalReader {
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
     const [r] = await this.sql<Row[]>`SELECT * FROM api_keys WHERE hash = ${hash} AND revoked IS NULL`;
-    return r ? { id: r.id, userId: r.user_id, name: r.name, hint: r.hint, created: r.created, lastUsed: r.last_used ?? null, revoked: r.revoked ?? null } : null;
+    return r ? keyOfRow(r) : null;
   }
 
   async touchKey(key: ApiKey): Promise<void> {
@@ -42,17 +44,6 @@ export class PgPrincipalReader implements PrincipalReader {
 
   async userById(id: number): Promise<User | null> {
     const [r] = await this.sql<Row[]>`SELECT * FROM users WHERE id = ${id}`;
-    return r
-      ? {
-          id: r.id,
-          username: r.username,
-          email: r.email,
-          role: r.role,
-          hasPassword: r.password_hash !== '',
-          created: r.created,
-          updated: r.updated,
-          lastLogin: r.last_login ?? null,
-        }
-      : null;
+    return r ? userOfRow(r) : null;
   }
 }
