@@ -30,7 +30,7 @@ export interface SchedulerDeps {
    */
   runner?: { prune(policy: RetentionPolicy, now: number): Promise<PruneResult>; abort(): void };
   /** Accounts kept by their own rules (billing plans, issue 15), asked afresh at each run. */
-  accountRetention?: (now: number) => AccountRetention[];
+  accountRetention?: (now: number) => Promise<AccountRetention[]>;
 }
 
 export class RetentionScheduler {
@@ -81,7 +81,7 @@ export class RetentionScheduler {
     const started = performance.now();
     try {
       const now = (this.deps.now ?? Date.now)();
-      const policy = { ...policyFromConfig(config), accounts: this.deps.accountRetention?.(now) ?? [] };
+      const policy = { ...policyFromConfig(config), accounts: (await this.deps.accountRetention?.(now)) ?? [] };
       const r = this.deps.runner ? await this.deps.runner.prune(policy, now) : await prune(store, policy, now, { aborted: () => this.stopping });
       this.runs++;
       this.last = r;

@@ -19,7 +19,7 @@ export interface AddressServiceDeps {
   config: Pick<Config, 'domains' | 'privacy'>;
   eraser: MessageEraser;
   /** How many more addresses the account may reserve (null: no limit); billing sets it (issue 15). */
-  credits?: (userId: number) => number | null;
+  credits?: (userId: number) => Promise<number | null>;
 }
 
 export class AddressService {
@@ -52,7 +52,7 @@ export class AddressService {
   async reserve(userId: number, a: { inbox: string; domain: string }, fields: ForwardingFields = {}): Promise<Outcome<OwnedAddress, ReserveRefusal>> {
     const why = this.check(a.inbox, a.domain, userId);
     if (why) return refuse(why);
-    if (!this.hasCredits(userId, 1)) return refuse('over-plan');
+    if (!(await this.hasCredits(userId, 1))) return refuse('over-plan');
     const { store } = this.deps;
     return ok(store.transaction(() => {
       store.queries.dropForeignStars(a.inbox, userId);
@@ -65,7 +65,7 @@ export class AddressService {
     const { store } = this.deps;
     let failure: { inbox: string; reason: ReserveRefusal } | null = null;
     const fresh = wanted.filter((w) => store.addresses.ownerOf(w.inbox) !== userId);
-    if (fresh.length && !this.hasCredits(userId, fresh.length)) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
+    if (fresh.length && !(await this.hasCredits(userId, fresh.length))) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
     try {
       const done = store.transaction(() => {
         const out: OwnedAddress[] = [];
@@ -88,8 +88,8 @@ export class AddressService {
     }
   }
 
-  private hasCredits(userId: number, wanted: number): boolean {
-    const left = this.deps.credits?.(userId) ?? null;
+  private async hasCredits(userId: number, wanted: number): Promise<boolean> {
+    const left = (await this.deps.credits?.(userId)) ?? null;
     return left === null || left >= wanted;
   }
 

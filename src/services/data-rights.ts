@@ -75,7 +75,7 @@ export interface ExportProgress {
 export interface ExportOptions {
   config: Config;
   /** The account's billing records (issue 15): services.billing.exportRecords. */
-  billingRecords?: (userId: number) => Record<string, unknown> | null;
+  billingRecords?: (userId: number) => Promise<Record<string, unknown> | null>;
   onProgress?: (p: ExportProgress) => void;
   now?: number;
 }
@@ -235,7 +235,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
     ],
     account,
     // Stripe ids, plan and status (issue 15); null when the account never bought anything.
-    ...(s.kind === 'account' ? { billing: opts.billingRecords?.(s.userId) ?? null } : {}),
+    ...(s.kind === 'account' ? { billing: (await opts.billingRecords?.(s.userId)) ?? null } : {}),
     addresses,
     webhooks,
     messages: manifestMessages,

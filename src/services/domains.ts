@@ -37,7 +37,7 @@ export class DomainService {
   private readonly resolveMx: MxResolver;
 
   /** credits: how many more domains the account may add (null: no limit); billing sets it (issue 15). */
-  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => number | null }) {
+  constructor(private readonly deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => Promise<number | null> }) {
     this.resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
     // An injected resolver replaces the system's DNS altogether: a stub that
     // answers TXT only must not send the MX question to the network.
@@ -68,7 +68,7 @@ export class DomainService {
     return TXT_PREFIX + d.token;
   }
 
-  add(userId: number, given: string): Outcome<AccountDomain, DomainRefusal> {
+  async add(userId: number, given: string): Promise<Outcome<AccountDomain, DomainRefusal>> {
     const domain = canonicalDomain(given);
     if (!domain || !domain.includes('.')) return refuse('invalid');
     const { store, config } = this.deps;
@@ -77,7 +77,7 @@ export class DomainService {
     const existing = store.domains.get(domain);
     if (existing) return refuse(existing.ownerId === userId ? 'already-yours' : 'taken');
     if (store.domains.listForOwner(userId).length >= MAX_DOMAINS_PER_ACCOUNT) return refuse('too-many');
-    if ((this.deps.credits?.(userId) ?? 1) < 1) return refuse('over-plan');
+    if (((await this.deps.credits?.(userId)) ?? 1) < 1) return refuse('over-plan');
     store.domains.add(domain, userId, randomBytes(16).toString('hex'));
     return ok(store.domains.get(domain)!);
   }

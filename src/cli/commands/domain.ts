@@ -59,7 +59,7 @@ export const domainAdd: Command = async (ctx) => {
   const owner = stringOpt(ctx.opts, 'user');
   if (owner === undefined) throw new UsageError('--user <name> is required');
   const u = userArg(ctx, owner);
-  const r = ctx.services.domains.add(u.id, given);
+  const r = await ctx.services.domains.add(u.id, given);
   if (!r.ok) throw new Error(REFUSAL[r.reason](canonicalDomain(given) ?? given, ctx));
   const d = r.value;
   const mx = ctx.services.domains.mxHosts()[0] ?? "this Mailroom's host name (set smtp.hostname)";

@@ -89,11 +89,11 @@ export function registerDomainRoutes(kit: ApiKit): void {
       responses: { 200: 'The domain and the DNS records to set', 400: 'Not a domain, or the operator\'s', 401: 'No key, or added by another account', 402: 'Over the plan (customDomains), billing on: upgrade on /account', 403: 'Over the plan, billing off' },
       returns: 'DomainSetup',
     },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = userOf(c);
-      const r = deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
+      const r = await deps.services.domains.add(p.user.id, c.req.param('domain') ?? '');
       if (!r.ok && r.reason === 'over-plan') return planLimitError(c, deps, p.user.id, 'domains');
       if (!r.ok) {
         const [status, message] = DOMAIN_REFUSAL[r.reason];

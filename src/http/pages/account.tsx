@@ -177,8 +177,8 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         ownDomains={store.domains.listForOwner(p.user.id).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
         mxHost={deps.services.domains.mxHosts()[0] ?? "this Mailroom's host name"}
         apiBase={apiBase()}
-        webhookSecret={store.webhooks.secretFor(p.user.id)}
-        billing={billingProps(p.user)}
+        webhookSecret={await store.data.webhooks.secretFor(p.user.id)}
+        billing={await billingProps(p.user)}
         {...extra}
       />,
       status,
@@ -190,11 +190,11 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   // ------------------------------------------------------------------ billing (issue 15)
 
   const billing = deps.services.billing;
-  function billingProps(u: User) {
+  async function billingProps(u: User) {
     if (!billing.enabled) return undefined;
-    const s = billing.summary(u);
-    const usage = store.queries.usage({ kind: 'owner', userId: u.id });
-    const counts = { addresses: store.addresses.countForOwner(u.id), domains: store.domains.listForOwner(u.id).length, captured: store.captureUsage.used(u.id, Date.now()) };
+    const s = await billing.summary(u);
+    const usage = await store.reader.usage({ kind: 'owner', userId: u.id });
+    const counts = { addresses: store.addresses.countForOwner(u.id), domains: store.domains.listForOwner(u.id).length, captured: await store.data.captureUsage.used(u.id, Date.now()) };
     return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { ...counts, ...usage } };
   }
   /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */
@@ -316,7 +316,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
 
   app.post('/account/domains', requireUser, checked, async (c) => {
     const p = me(c);
-    const r = deps.services.domains.add(p.user.id, formOf(c).domain ?? '');
+    const r = await deps.services.domains.add(p.user.id, formOf(c).domain ?? '');
     if (!r.ok) return accountPage(c, p, { error: DOMAIN_ERROR[r.reason] }, 400);
     return accountPage(c, p, { notice: `${r.value.domain} added: publish its records below, then check DNS.` });
   });
