@@ -60,12 +60,12 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     await next();
   };
 
-  app.get('/account/data/address/:address/export', (c) => {
+  app.get('/account/data/address/:address/export', async (c) => {
     const p = signedIn(c);
     if (!p) return c.redirect('/login', 303);
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
-    audit(c, deps, p, 'export', inbox, { messages: store.messages.countAll(inbox) });
+    audit(c, deps, p, 'export', inbox, { messages: await store.reader.countAll(inbox) });
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
   });
 
@@ -117,7 +117,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (body['confirm'] !== 'yes') return auditPage(c, { error: 'Tick the box to confirm.' }, 400);
     if (s.subject.kind === 'account') {
       const u = store.users.byId(s.subject.userId)!;
-      if (accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
+      if (await accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
         return auditPage(c, { error: 'That account cannot be deleted (the admin key acts as it, or it is the last admin).' }, 400);
       }
     }
