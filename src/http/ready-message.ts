@@ -15,7 +15,13 @@ export async function readyMessageInInbox(deps: WebDeps, inbox: string, id: stri
   const m = await messages.getInInbox(inbox, id, reader);
   // parse_state leaves 'pending' in the same transaction that sets ready.
   if (!m || m.parseState !== 'pending') return m;
-  // waitReady polls the synchronous repository when no ready events are given (not on a reader yet).
-  if ((await waitReady(deps.store.messages, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
+  // Without ready events (or a missed notice) the wait polls the reader: ready when parsing left 'pending'.
+  const lookup = {
+    isReady: async (messageId: string) => {
+      const found = await messages.get(messageId);
+      return found === null ? null : found.parseState !== 'pending';
+    },
+  };
+  if ((await waitReady(lookup, deps.ready, id, deps.readyWaitMs ?? READY_WAIT_MS)) === 'pending') throw new MessageNotReadyError(id);
   return messages.getInInbox(inbox, id, reader);
 }

@@ -16,15 +16,16 @@ const RECHECK_MS = 100;
 
 /** What waitReady needs from the store: whether a message exists and is ready. */
 export interface ReadyLookup {
-  /** null: no such message; false: stored, not ready yet. */
-  isReady(messageId: string): boolean | null;
+  /** null: no such message; false: stored, not ready yet. A reader answers with a promise. */
+  isReady(messageId: string): boolean | null | Promise<boolean | null>;
 }
 
 /** The message is missing or ready ('settled') or still not ready after `ms` ('pending'). */
 export type WaitOutcome = 'settled' | 'pending';
 
-export function waitReady(store: ReadyLookup, events: ReadyEvents | undefined, messageId: string, ms = READY_WAIT_MS): Promise<WaitOutcome> {
-  if (store.isReady(messageId) !== false) return Promise.resolve('settled');
+export async function waitReady(store: ReadyLookup, events: ReadyEvents | undefined, messageId: string, ms = READY_WAIT_MS): Promise<WaitOutcome> {
+  const settledNow = async () => (await store.isReady(messageId)) !== false;
+  if (await settledNow()) return 'settled';
   return new Promise((resolve) => {
     let done = false;
     const finish = (outcome: WaitOutcome) => {
@@ -35,14 +36,33 @@ export function waitReady(store: ReadyLookup, events: ReadyEvents | undefined, m
       clearTimeout(bound);
       resolve(outcome);
     };
-    const settledNow = () => store.isReady(messageId) !== false;
+    // One look at a time: a slow read is not stacked up by the next tick.
+    let looking = false;
+    const look = () => {
+      if (looking || done) return;
+      looking = true;
+      settledNow().then(
+        (settled) => {
+          looking = false;
+          if (settled) finish('settled');
+        },
+        () => {
+          looking = false;
+        },
+      );
+    };
     const unsubscribe = events?.subscribe((n) => {
       if (n.copies.some((c) => c.id === messageId)) finish('settled');
     }) ?? (() => {});
-    const recheck = setInterval(() => settledNow() && finish('settled'), RECHECK_MS);
-    const bound = setTimeout(() => finish(settledNow() ? 'settled' : 'pending'), ms);
+    const recheck = setInterval(look, RECHECK_MS);
+    const bound = setTimeout(() => {
+      settledNow().then(
+        (settled) => finish(settled ? 'settled' : 'pending'),
+        () => finish('pending'),
+      );
+    }, ms);
     // The notice may have been published between the first check and subscribing.
-    if (settledNow()) finish('settled');
+    look();
   });
 }
 

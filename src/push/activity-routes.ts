@@ -12,7 +12,7 @@ type C = Context<AppEnv>;
 type ApiErr = (c: C, status: 400 | 401 | 403 | 404, message: string) => Response;
 
 export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError: ApiErr): void {
-  const webhooks = deps.store.webhooks;
+  const webhooks = deps.store.data.webhooks;
 
   reg.route(
     'get',
@@ -38,7 +38,7 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       if (!isAdmin(p) && owner !== null && owner !== p.user.id) return apiError(c, 401, 'This address is owned by another account');
       const limit = Math.max(1, Math.min(1000, Number(c.req.query('limit')) || 100));
       return c.json(
-        webhooks.activity(a.inbox, limit, isAdmin(p) ? undefined : p.user.id).map((x) => ({
+        (await webhooks.activity(a.inbox, limit, isAdmin(p) ? undefined : p.user.id)).map((x) => ({
           time: new Date(x.at).toISOString(),
           url: x.url,
           status: x.status,
@@ -63,10 +63,10 @@ export function registerWebhookRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       responses: { 200: '{ secret }', 401: 'No key' },
       returns: 'WebhookSecret',
     },
-    (c) => {
+    async (c) => {
       const p = principalFrom(c);
       if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
-      return c.json({ secret: webhooks.secretFor(p.user.id) });
+      return c.json({ secret: await webhooks.secretFor(p.user.id) });
     },
   );
 }

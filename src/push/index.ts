@@ -13,6 +13,9 @@ import { WebsocketHub } from './websocket-hub.js';
 import { WebhookQueue } from './webhook-queue.js';
 import type { Resolver } from './safe-target.js';
 import { closeLiveStreams } from './live-inbox.js';
+import { messagePayload } from './message-payload.js';
+import { sqliteDeliveryQueue } from '../store/sqlite-delivery-queue.js';
+import type { DeliveryQueue } from '../store/delivery-queue.js';
 
 export interface Push {
   hub: WebsocketHub;
@@ -28,12 +31,20 @@ export interface PushOptions {
   /** The HTTP server whose 'upgrade' event carries /incoming-messages. */
   server: Server;
   resolve?: Resolver;
+  /** The webhook queue's rows; default the SQLite store's (a PostgreSQL node passes pgDeliveryQueue). */
+  deliveries?: DeliveryQueue;
 }
 
 export function startPush(opts: PushOptions): Push {
   const hub = new WebsocketHub({ config: opts.config, store: opts.store, log: opts.log.child({ component: 'websocket' }) });
   hub.attach(opts.server);
-  const webhooks = new WebhookQueue({ config: opts.config, store: opts.store, log: opts.log.child({ component: 'webhooks' }), resolve: opts.resolve });
+  const webhooks = new WebhookQueue({
+    config: opts.config,
+    deliveries: opts.deliveries ?? sqliteDeliveryQueue(opts.store),
+    payload: (id) => messagePayload(opts.store, opts.config, id),
+    log: opts.log.child({ component: 'webhooks' }),
+    resolve: opts.resolve,
+  });
   const offWebhooks = opts.ready.subscribe((n) => webhooks.onReady(n));
   const offHub = opts.ready.subscribe((n) => hub.publish(n));
   webhooks.start();

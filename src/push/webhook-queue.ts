@@ -1,20 +1,22 @@
 // Webhooks and Slack posts for ready messages (issue 11), delivered at least
 // once: a ready message's deliveries are committed to the queue table in the
 // very transaction that makes it ready (WebhookStore.enqueueForReady, on the
-// writer thread), so a kill -9 at any point leaves them due; this queue only
-// claims due rows and attempts them; an attempt leases its row until its deadline, so a crash
-// mid-attempt leaves the row due again. Failures are retried with exponential
+// writer thread; PgMessageWriter on PostgreSQL), so a kill -9 at any point
+// leaves them due; this queue only claims due rows and attempts them; an
+// attempt leases its row until its deadline, so a crash mid-attempt leaves
+// the row due again. The rows are reached through a DeliveryQueue
+// (store/delivery-queue.ts): on PostgreSQL every node runs one of these and
+// each due row is claimed by one node. Failures are retried with exponential
 // backoff until webhooks.retryHours after the message was queued. Every
 // attempt is logged for the owner (time, URL, status, latency, attempt, error).
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
-import type { EngineStore } from '../store/engine-store.js';
-import { WebhookStore, type Delivery } from '../store/webhooks.js';
+import type { Delivery } from '../store/webhooks.js';
+import type { AttemptLine, DeliveryQueue } from '../store/delivery-queue.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
 import { checkTarget, TargetRefused, type Resolver, type TargetPolicy } from './safe-target.js';
 import { postJson } from './deliver.js';
-import { messagePayload } from './message-payload.js';
+import type { MessagePayload } from './message-payload.js';
 import { signatureHeader, SIGNATURE_HEADER } from './signature.js';
 import { slackPayload } from './slack.js';
 
@@ -35,24 +37,30 @@ export function retryDelayMs(failures: number, random = Math.random): number {
 
 export interface WebhookQueueOptions {
   config: Config;
-  store: Store;
+  /** The queue's rows, secrets and Slack settings on the store's engine. */
+  deliveries: DeliveryQueue;
+  /** The message as pushed, built at each attempt (messagePayload); null: deleted before delivery. */
+  payload: (messageId: string) => Promise<MessagePayload | null>;
   log: Logger;
   /** Tests swap the resolver to check names that resolve inside. */
   resolve?: Resolver;
 }
 
 export class WebhookQueue {
-  readonly webhooks: WebhookStore;
+  private readonly deliveries: DeliveryQueue;
   private readonly policy: TargetPolicy;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastPrune = 0;
+  /** The claim in progress: one at a time, so two never count the same free room. */
+  private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
   delivered = 0;
   failedAttempts = 0;
 
   constructor(private readonly opts: WebhookQueueOptions) {
-    this.webhooks = opts.store.webhooks;
+    this.deliveries = opts.deliveries;
     this.policy = { allowPrivateNetworks: opts.config.webhooks.allowPrivateNetworks, allowedPorts: opts.config.webhooks.allowedPorts };
   }
 
@@ -71,28 +79,38 @@ export class WebhookQueue {
 
   private pump(): void {
     if (this.closed) return;
+    if (this.pumping) {
+      // Woken during a claim: claim again once it is done, with the room left then.
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.claimAndStart().finally(() => {
+      this.pumping = null;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async claimAndStart(): Promise<void> {
     const now = Date.now();
     if (now - this.lastPrune > 3600_000) {
       this.lastPrune = now;
-      try {
-        this.webhooks.prune(now - KEEP_MS);
-      } catch {
-        // A busy database: the next hour's prune catches up.
-      }
+      // A busy database: the next hour's prune catches up.
+      await this.deliveries.prune(now - KEEP_MS).catch(() => {});
     }
     const room = CONCURRENCY - this.inFlight.size;
-    if (room <= 0) return;
-    let due: Delivery[];
+    if (room <= 0 || this.closed) return;
+    const leaseMs = this.opts.config.webhooks.timeoutMs + 5000;
+    let claimed: Delivery[];
     try {
-      due = this.webhooks.due(now, room);
+      claimed = await this.deliveries.claim(now, room, now + leaseMs);
     } catch (err) {
       this.opts.log.warn({ err: { message: (err as Error).message } }, 'webhook queue not readable');
       return;
     }
-    const leaseMs = this.opts.config.webhooks.timeoutMs + 5000;
-    for (const row of due) {
-      const d = this.webhooks.lease(row.id, now, now + leaseMs);
-      if (!d) continue;
+    for (const d of claimed) {
       const p = this.attempt(d).catch((err) => this.opts.log.error({ err: { message: (err as Error).message }, delivery: d.id }, 'webhook attempt failed'));
       this.inFlight.add(p);
       void p.finally(() => {
@@ -104,10 +122,10 @@ export class WebhookQueue {
 
   private async attempt(d: Delivery): Promise<void> {
     const at = Date.now();
-    const { config, store } = this.opts;
-    const payload = await messagePayload(store, config, d.messageId);
+    const { config } = this.opts;
+    const payload = await this.opts.payload(d.messageId);
     if (!payload) {
-      this.webhooks.settle(d, { at, status: null, latencyMs: 0, error: 'message deleted before delivery' }, 'failed');
+      await this.deliveries.settle(d, { at, status: null, latencyMs: 0, error: 'message deleted before delivery' }, 'failed');
       return;
     }
     let target;
@@ -121,10 +139,10 @@ export class WebhookQueue {
     let body: string;
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Mailroom-Webhook/1' };
     if (d.kind === 'slack') {
-      body = JSON.stringify(slackPayload(payload, await slackToFrom(store, d.address), config.http.publicUrl));
+      body = JSON.stringify(slackPayload(payload, await this.deliveries.slackToFrom(d.address), config.http.publicUrl));
     } else {
       body = JSON.stringify(payload);
-      headers[SIGNATURE_HEADER] = signatureHeader(this.webhooks.secretFor(d.userId), body);
+      headers[SIGNATURE_HEADER] = signatureHeader(await this.deliveries.secretFor(d.userId), body);
       // Receivers deduplicate on this: delivery is at least once.
       headers['Mailroom-Delivery'] = String(d.id);
       headers['Mailroom-Attempt'] = String(d.attempts);
@@ -133,27 +151,23 @@ export class WebhookQueue {
     const line = { at, status: r.status, latencyMs: r.latencyMs, error: r.error };
     if (r.status !== null && r.status >= 200 && r.status < 300) {
       this.delivered++;
-      this.webhooks.settle(d, line, 'delivered');
-    } else this.failed(d, line);
+      await this.deliveries.settle(d, line, 'delivered');
+    } else await this.failed(d, line);
   }
 
-  private failed(d: Delivery, line: { at: number; status: number | null; latencyMs: number; error: string }): void {
+  private async failed(d: Delivery, line: AttemptLine): Promise<void> {
     this.failedAttempts++;
     const retryAt = Date.now() + retryDelayMs(d.attempts);
     const giveUp = retryAt > d.created + this.opts.config.webhooks.retryHours * 3600_000;
-    this.webhooks.settle(d, giveUp ? { ...line, error: `${line.error}; giving up after ${d.attempts} attempts` } : line, giveUp ? 'failed' : { retryAt });
+    await this.deliveries.settle(d, giveUp ? { ...line, error: `${line.error}; giving up after ${d.attempts} attempts` } : line, giveUp ? 'failed' : { retryAt });
   }
 
   /** Stops taking new attempts and waits (bounded by the attempt timeout) for those in flight. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    // A claim in progress starts its attempts before it settles: wait for it, then for them.
+    await this.pumping;
     await Promise.allSettled([...this.inFlight]);
   }
-}
-
-/** webhookSlackToFrom of the address a Slack delivery was queued for: `*@domain` is an account domain's (its catch-all address). */
-async function slackToFrom(store: EngineStore, address: string): Promise<boolean> {
-  if (address.startsWith('*@')) return (await store.data.domains.get(address.slice(2)))?.webhookSlackToFrom ?? false;
-  return (await store.data.addresses.get(address))?.webhookSlackToFrom ?? false;
 }

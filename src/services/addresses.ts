@@ -20,7 +20,7 @@ export interface AddressServiceDeps {
   config: Pick<Config, 'domains' | 'privacy'>;
   eraser: MessageEraser;
   /** How many more addresses the account may reserve (null: no limit); billing sets it (issue 15). */
-  credits?: (userId: number) => number | null;
+  credits?: (userId: number) => Promise<number | null>;
 }
 
 export class AddressService {
@@ -55,7 +55,7 @@ export class AddressService {
     const { store } = this.deps;
     const why = await this.check(store.data, a.inbox, a.domain, userId);
     if (why) return refuse(why);
-    if (!this.hasCredits(userId, 1)) return refuse('over-plan');
+    if (!(await this.hasCredits(userId, 1))) return refuse('over-plan');
     return ok(
       await store.data.transaction(async (tx) => {
         await tx.addresses.dropForeignStars(a.inbox, userId);
@@ -70,7 +70,7 @@ export class AddressService {
     let failure: { inbox: string; reason: ReserveRefusal } | null = null;
     const fresh: typeof wanted = [];
     for (const w of wanted) if ((await store.data.addresses.ownerOf(w.inbox)) !== userId) fresh.push(w);
-    if (fresh.length && !this.hasCredits(userId, fresh.length)) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
+    if (fresh.length && !(await this.hasCredits(userId, fresh.length))) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
     try {
       const done = await store.data.transaction(async (tx) => {
         const out: OwnedAddress[] = [];
@@ -93,8 +93,8 @@ export class AddressService {
     }
   }
 
-  private hasCredits(userId: number, wanted: number): boolean {
-    const left = this.deps.credits?.(userId) ?? null;
+  private async hasCredits(userId: number, wanted: number): Promise<boolean> {
+    const left = (await this.deps.credits?.(userId)) ?? null;
     return left === null || left >= wanted;
   }
 

@@ -16,12 +16,13 @@
 import type Stripe from 'stripe';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { BillingSubscription } from '../store/billing.js';
 import type { User } from '../store/users.js';
 import type { AddressService } from './addresses.js';
 import { ok, refuse, type Outcome } from './result.js';
 import type { AccountRetention } from '../jobs/retention.js';
+import type { Repositories } from '../store/repositories.js';
 
 type Grant = Config['billing']['free'];
 export type Plan = Config['billing']['plans'][number];
@@ -64,7 +65,7 @@ export interface WebhookOutcome {
 }
 
 export interface BillingServiceDeps {
-  store: Store;
+  store: EngineStore;
   config: Pick<Config, 'billing' | 'privacy' | 'http'>;
   stripe: Stripe | null;
   addresses: AddressService;
@@ -96,13 +97,13 @@ export class BillingService {
 
   // ------------------------------------------------------------------ entitlements
 
-  entitlements(user: Pick<User, 'id' | 'role'>, now = Date.now()): Entitlements {
+  async entitlements(user: Pick<User, 'id' | 'role'>, now = Date.now()): Promise<Entitlements> {
     const none = { plan: null, status: null, graceUntil: null };
     if (!this.enabled || user.role === 'admin') {
       return { billing: this.enabled, ...none, privateAddresses: null, customDomains: null, captureMessagesPerMonth: null, storageMessages: null, retentionDays: null };
     }
     let best: { plan: Plan; sub: BillingSubscription } | null = null;
-    for (const sub of this.deps.store.billing.subscriptionsOf(user.id)) {
+    for (const sub of await this.deps.store.data.billing.subscriptionsOf(user.id)) {
       const grants = GRANTING.has(sub.status) || (sub.graceUntil !== null && sub.graceUntil > now);
       const plan = this.plans.find((p) => p.price === sub.priceId);
       if (!grants || !plan) continue;
@@ -123,16 +124,16 @@ export class BillingService {
   }
 
   /** How many more private addresses the account may reserve; null: no limit. */
-  addressCredits(user: Pick<User, 'id' | 'role'>, now = Date.now()): number | null {
-    const allowed = this.entitlements(user, now).privateAddresses;
+  async addressCredits(user: Pick<User, 'id' | 'role'>, now = Date.now()): Promise<number | null> {
+    const allowed = (await this.entitlements(user, now)).privateAddresses;
     if (allowed === null) return null;
-    return Math.max(0, allowed - this.deps.store.addresses.countForOwner(user.id));
+    return Math.max(0, allowed - (await this.deps.store.data.addresses.countForOwner(user.id)));
   }
 
   /** addressCredits by user id (the addresses service asks this before reserving); null: no limit. */
-  creditsFor(userId: number, now = Date.now()): number | null {
+  async creditsFor(userId: number, now = Date.now()): Promise<number | null> {
     if (!this.enabled) return null;
-    const user = this.deps.store.users.byId(userId);
+    const user = await this.deps.store.data.users.byId(userId);
     return user ? this.addressCredits(user, now) : 0;
   }
 
@@ -141,16 +142,16 @@ export class BillingService {
    * 15): every domain it added counts, verified or not, since adding one is
    * what the plan limits. 0 in a grant means none (config.ts). null: no limit.
    */
-  domainCredits(user: Pick<User, 'id' | 'role'>, now = Date.now()): number | null {
-    const allowed = this.entitlements(user, now).customDomains;
+  async domainCredits(user: Pick<User, 'id' | 'role'>, now = Date.now()): Promise<number | null> {
+    const allowed = (await this.entitlements(user, now)).customDomains;
     if (allowed === null) return null;
-    return Math.max(0, allowed - this.deps.store.domains.listForOwner(user.id).length);
+    return Math.max(0, allowed - (await this.deps.store.data.domains.listForOwner(user.id)).length);
   }
 
   /** domainCredits by user id (the domain service asks this before adding); null: no limit. */
-  domainCreditsFor(userId: number, now = Date.now()): number | null {
+  async domainCreditsFor(userId: number, now = Date.now()): Promise<number | null> {
     if (!this.enabled) return null;
-    const user = this.deps.store.users.byId(userId);
+    const user = await this.deps.store.data.users.byId(userId);
     return user ? this.domainCredits(user, now) : 0;
   }
 
@@ -159,10 +160,10 @@ export class BillingService {
    * (captureMessagesPerMonth; the capture port counts them per UTC month).
    * 0 in a grant means the plan has no capture (config.ts). null: no limit.
    */
-  captureAllowanceFor(userId: number, now = Date.now()): number | null {
+  async captureAllowanceFor(userId: number, now = Date.now()): Promise<number | null> {
     if (!this.enabled) return null;
-    const user = this.deps.store.users.byId(userId);
-    return user ? this.entitlements(user, now).captureMessagesPerMonth : 0;
+    const user = await this.deps.store.data.users.byId(userId);
+    return user ? (await this.entitlements(user, now)).captureMessagesPerMonth : 0;
   }
 
   /**
@@ -170,11 +171,11 @@ export class BillingService {
    * retentionDays (issue 15); 0 in a grant leaves the retention settings in
    * force for that account, so it is not listed. Admins and billing off: none.
    */
-  retentionOverrides(now = Date.now()): AccountRetention[] {
+  async retentionOverrides(now = Date.now()): Promise<AccountRetention[]> {
     if (!this.enabled) return [];
     const out: AccountRetention[] = [];
-    for (const user of this.deps.store.users.list()) {
-      const e = this.entitlements(user, now);
+    for (const user of await this.deps.store.data.users.list()) {
+      const e = await this.entitlements(user, now);
       const maxAgeMs = (e.retentionDays ?? 0) * DAY;
       const maxMessages = e.storageMessages ?? 0;
       if (maxAgeMs > 0 || maxMessages > 0) out.push({ userId: user.id, maxAgeMs, maxMessages });
@@ -186,13 +187,13 @@ export class BillingService {
 
   /** The Stripe customer of this account, created on first use (its metadata names the account). */
   private async customerFor(user: User): Promise<string> {
-    const known = this.deps.store.billing.customerOf(user.id);
+    const known = await this.deps.store.data.billing.customerOf(user.id);
     if (known) return known.customerId;
     const customer = await this.stripe().customers.create({
       metadata: { mailroom_user: String(user.id), mailroom_username: user.username },
       ...(user.email ? { email: user.email } : {}),
     });
-    this.deps.store.billing.setCustomer(user.id, customer.id);
+    await this.deps.store.data.billing.setCustomer(user.id, customer.id);
     return customer.id;
   }
 
@@ -216,7 +217,7 @@ export class BillingService {
   /** A customer portal session (change plan, card, cancel); its URL. */
   async portal(user: User, returnUrl: string): Promise<Outcome<string, 'off' | 'no-customer'>> {
     if (!this.enabled) return refuse('off');
-    const known = this.deps.store.billing.customerOf(user.id);
+    const known = await this.deps.store.data.billing.customerOf(user.id);
     if (!known) return refuse('no-customer');
     const session = await this.stripe().billingPortal.sessions.create({ customer: known.customerId, return_url: returnUrl });
     return ok(session.url);
@@ -239,7 +240,7 @@ export class BillingService {
     }
     const { store } = this.deps;
     const outcome = (applied: boolean): WebhookOutcome => ({ eventId: event.id, type: event.type, applied });
-    if (store.billing.hasEvent(event.id)) return ok(outcome(false));
+    if (await store.data.billing.hasEvent(event.id)) return ok(outcome(false));
 
     // Read what is needed from Stripe first (network), then apply and record in one transaction.
     let customer: { userId: number; customerId: string } | null = null;
@@ -268,10 +269,10 @@ export class BillingService {
     }
     const current = subscriptionId ? await this.currentSubscription(subscriptionId) : null;
 
-    const applied = store.transaction(() => {
-      if (!store.billing.recordEvent(event.id, event.type, now)) return false; // a concurrent delivery won
-      if (customer && store.users.byId(customer.userId)) store.billing.setCustomer(customer.userId, customer.customerId, now);
-      if (current) this.applySubscription(current, now);
+    const applied = await store.data.transaction(async (tx) => {
+      if (!(await tx.billing.recordEvent(event.id, event.type, now))) return false; // a concurrent delivery won
+      if (customer && (await tx.users.byId(customer.userId))) await tx.billing.setCustomer(customer.userId, customer.customerId, now);
+      if (current) await this.applySubscription(tx, current, now);
       return customer !== null || current !== null;
     });
     if (applied) this.deps.log?.info({ event: event.id, type: event.type, subscription: subscriptionId }, 'billing event applied');
@@ -297,17 +298,17 @@ export class BillingService {
   }
 
   /** Stores Stripe's current state of a subscription; a change from granting to not starts the grace period. */
-  private applySubscription(sub: Stripe.Subscription, now: number): void {
-    const { store, config } = this.deps;
+  private async applySubscription(tx: Omit<Repositories, 'transaction'>, sub: Stripe.Subscription, now: number): Promise<void> {
+    const { config } = this.deps;
     const customerId = idOf(sub.customer) ?? '';
     const fromMeta = Number(sub.metadata?.mailroom_user);
-    const userId = (Number.isInteger(fromMeta) && fromMeta > 0 ? fromMeta : null) ?? store.billing.userOfCustomer(customerId);
-    if (userId === null || !store.users.byId(userId)) {
+    const userId = (Number.isInteger(fromMeta) && fromMeta > 0 ? fromMeta : null) ?? (await tx.billing.userOfCustomer(customerId));
+    if (userId === null || !(await tx.users.byId(userId))) {
       this.deps.log?.warn({ subscription: sub.id }, 'billing: subscription of no known account');
       return;
     }
-    if (customerId && !store.billing.customerOf(userId)) store.billing.setCustomer(userId, customerId, now);
-    const before = store.billing.subscription(sub.id);
+    if (customerId && !(await tx.billing.customerOf(userId))) await tx.billing.setCustomer(userId, customerId, now);
+    const before = await tx.billing.subscription(sub.id);
     const priceId = sub.items?.data?.[0]?.price?.id ?? '';
     const grantsNow = GRANTING.has(sub.status);
     let lapsedAt: number | null = null;
@@ -324,7 +325,7 @@ export class BillingService {
         graceUntil = wasGranting ? now + config.billing.gracePeriodDays * DAY : now;
       }
     }
-    store.billing.saveSubscription({
+    await tx.billing.saveSubscription({
       subscriptionId: sub.id,
       userId,
       customerId,
@@ -351,20 +352,20 @@ export class BillingService {
     if (!this.enabled) return [];
     const { store } = this.deps;
     const released: ReleasedAddress[] = [];
-    for (const sub of store.billing.graceEnded(now)) {
-      const user = store.users.byId(sub.userId);
-      store.billing.markEnforced(sub.subscriptionId, now);
+    for (const sub of await store.data.billing.graceEnded(now)) {
+      const user = await store.data.users.byId(sub.userId);
+      await store.data.billing.markEnforced(sub.subscriptionId, now);
       if (!user) continue;
-      const allowed = this.entitlements(user, now).privateAddresses;
+      const allowed = (await this.entitlements(user, now)).privateAddresses;
       if (allowed === null) continue;
-      const owned = store.addresses.listForOwner(user.id).sort((a, b) => a.created - b.created || a.address.localeCompare(b.address));
+      const owned = (await store.data.addresses.listForOwner(user.id)).sort((a, b) => a.created - b.created || a.address.localeCompare(b.address));
       const excess = owned.slice(0, Math.max(0, owned.length - allowed));
       for (const a of excess) {
         const r = await this.deps.addresses.release(a.address);
         const at = Date.now();
-        store.transaction(() => {
-          store.billing.recordRelease({ userId: user.id, address: a.address, wiped: r.wiped, at });
-          store.audit.record({
+        await store.data.transaction(async (tx) => {
+          await tx.billing.recordRelease({ userId: user.id, address: a.address, wiped: r.wiped, at });
+          await tx.audit.record({
             actor: 'system',
             action: 'billing-release',
             target: a.address,
@@ -382,12 +383,12 @@ export class BillingService {
   // ------------------------------------------------------------------ data rights
 
   /** The account's billing records, for its export. */
-  exportRecords(userId: number): Record<string, unknown> | null {
-    const { store } = this.deps;
-    const customer = store.billing.customerOf(userId);
-    const subs = store.billing.subscriptionsOf(userId);
-    const releases = store.billing.releasesOf(userId, 1000);
-    const captured = store.captureUsage.months(userId);
+  async exportRecords(userId: number): Promise<Record<string, unknown> | null> {
+    const { data } = this.deps.store;
+    const customer = await data.billing.customerOf(userId);
+    const subs = await data.billing.subscriptionsOf(userId);
+    const releases = await data.billing.releasesOf(userId, 1000);
+    const captured = await data.captureUsage.months(userId);
     if (!customer && !subs.length && !releases.length && !captured.length) return null;
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
@@ -420,7 +421,7 @@ export class BillingService {
     const { store } = this.deps;
     let canceled = 0;
     if (this.enabled) {
-      for (const s of store.billing.subscriptionsOf(userId)) {
+      for (const s of await store.data.billing.subscriptionsOf(userId)) {
         if (s.status === 'canceled' || s.status === 'incomplete_expired') continue;
         try {
           await this.stripe().subscriptions.cancel(s.subscriptionId);
@@ -433,17 +434,17 @@ export class BillingService {
         }
       }
     }
-    return { canceled, records: store.billing.forgetAccount(userId) };
+    return { canceled, records: await store.data.billing.forgetAccount(userId) };
   }
 
   /** The account's latest subscription and releases, for its page. */
-  summary(user: User, now = Date.now()) {
-    const { store } = this.deps;
+  async summary(user: User, now = Date.now()) {
+    const { billing } = this.deps.store.data;
     return {
-      entitlements: this.entitlements(user, now),
-      subscription: store.billing.subscriptionsOf(user.id)[0] ?? null,
-      hasCustomer: store.billing.customerOf(user.id) !== null,
-      releases: store.billing.releasesOf(user.id, 20),
+      entitlements: await this.entitlements(user, now),
+      subscription: (await billing.subscriptionsOf(user.id))[0] ?? null,
+      hasCustomer: (await billing.customerOf(user.id)) !== null,
+      releases: await billing.releasesOf(user.id, 20),
     };
   }
 }

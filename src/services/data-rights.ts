@@ -14,11 +14,12 @@
 //   deleted bytes are in neither the file nor the WAL (secure_delete is on,
 //   and the search index deletes its terms at once, migration 004).
 //   Idempotent: erasing again finds nothing and succeeds.
-// Export reads on the caller's connection with a turn of the event loop every
-// few hundred messages; erasure deletes through the MessageEraser, in batches
-// on the writer thread like retention.
+// Export reads through the store's reader and repositories (either engine,
+// issue 14) with a turn of the event loop every few hundred messages; erasure
+// deletes through the MessageEraser, in batches on the writer thread like
+// retention.
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { MessageView } from '../store/messages.js';
 import type { AuditEntry } from '../store/audit.js';
 import type { Activity, Delivery } from '../store/webhooks.js';
@@ -33,15 +34,16 @@ const BATCH = 200;
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The inboxes a subject covers: the address itself, or every address the account owns. */
-export function inboxesOf(store: Store, s: Subject): string[] {
+export async function inboxesOf(store: EngineStore, s: Subject): Promise<string[]> {
   if (s.kind === 'address') return [s.inbox];
-  return store.addresses.listForOwner(s.userId).map((a) => a.address);
+  return (await store.data.addresses.listForOwner(s.userId)).map((a) => a.address);
 }
 
-
-export function countMessages(store: Store, s: Subject): number {
+export async function countMessages(store: EngineStore, s: Subject): Promise<number> {
   // Every stored message, ready or not: an export or erasure covers them all (issue 10).
-  return inboxesOf(store, s).reduce((n, inbox) => n + store.messages.countAll(inbox), 0);
+  let n = 0;
+  for (const inbox of await inboxesOf(store, s)) n += await store.reader.countAll(inbox);
+  return n;
 }
 
 /** asctime form for the mbox From_ line (RFC 4155): "Mon Jan  2 15:04:05 2006", in UTC. */
@@ -75,7 +77,7 @@ export interface ExportProgress {
 export interface ExportOptions {
   config: Config;
   /** The account's billing records (issue 15): services.billing.exportRecords. */
-  billingRecords?: (userId: number) => Record<string, unknown> | null;
+  billingRecords?: (userId: number) => Promise<Record<string, unknown> | null>;
   onProgress?: (p: ExportProgress) => void;
   now?: number;
 }
@@ -132,12 +134,13 @@ function webhooksJson(w: { secretCreated: number | null; deliveries: Delivery[];
 }
 
 /** Streams the export ZIP to `emit`. Returns how many messages it holds. */
-export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer) => void | Promise<void>, opts: ExportOptions): Promise<{ messages: number }> {
+export async function exportData(store: EngineStore, s: Subject, emit: (chunk: Buffer) => void | Promise<void>, opts: ExportOptions): Promise<{ messages: number }> {
   const showIp = opts.config.privacy.storeSenderIp;
   const now = opts.now ?? Date.now();
   const zip = new ZipWriter(emit, new Date(now));
-  const inboxes = inboxesOf(store, s);
-  const total = countMessages(store, s);
+  const { data, reader } = store;
+  const inboxes = await inboxesOf(store, s);
+  const total = await countMessages(store, s);
   const manifestMessages: Record<string, unknown>[] = [];
   const targets = new Set<string>(inboxes);
   // Audit entries about a target count only from when it became the
@@ -145,16 +148,17 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
   // the previous owner's time), its messages likewise, the account from its
   // creation. Unowned (public) addresses, exported by admins, keep them all.
   const since = new Map<string, number>();
-  for (const inbox of inboxes) since.set(inbox, store.addresses.get(inbox)?.created ?? 0);
+  const owned = new Map(await Promise.all(inboxes.map(async (inbox) => [inbox, await data.addresses.get(inbox)] as const)));
+  for (const inbox of inboxes) since.set(inbox, owned.get(inbox)?.created ?? 0);
   let done = 0;
   for (const inbox of inboxes) {
     const mbox = safeEntryName(`mbox/${inbox.replace(/\//g, '_')}.mbox`);
     await zip.begin(mbox);
-    const ids = store.bulk.idsInArrivalOrder(inbox);
+    const ids = await reader.idsInArrivalOrder(inbox);
     for (let i = 0; i < ids.length; i++) {
-      const m = store.messages.get(ids[i]!);
+      const m = await reader.get(ids[i]!);
       if (!m) continue; // deleted meanwhile
-      const raw = store.messages.raw(m.contentId);
+      const raw = await reader.raw(m.contentId);
       if (raw) await zip.write(mboxEntry(raw, m.mailFrom, m.received));
       manifestMessages.push(messageManifest(m, mbox, showIp));
       targets.add(m.id);
@@ -169,7 +173,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
   }
   let account: Record<string, unknown> | null = null;
   if (s.kind === 'account') {
-    const u = store.users.byId(s.userId);
+    const u = await data.users.byId(s.userId);
     if (u) {
       targets.add(u.username);
       since.set(u.username, u.created);
@@ -180,7 +184,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
         created: new Date(u.created).toISOString(),
         lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin).toISOString(),
         // Keys are stored only as hashes: their names and first characters are all there is.
-        apiKeys: store.keys.listForUser(u.id).map((k) => ({
+        apiKeys: (await data.keys.listForUser(u.id)).map((k) => ({
           name: k.name,
           startsWith: k.hint,
           created: new Date(k.created).toISOString(),
@@ -188,7 +192,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
           revoked: k.revoked === null ? null : new Date(k.revoked).toISOString(),
         })),
         // Domains the account added (issue 12) and their push settings: held for it, so exported with it.
-        domains: store.domains.listForOwner(u.id).map((d) => ({
+        domains: (await data.domains.listForOwner(u.id)).map((d) => ({
           domain: d.domain,
           verificationToken: d.token,
           verified: d.verified === null ? null : new Date(d.verified).toISOString(),
@@ -205,26 +209,28 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
       };
     }
   }
-  const addresses = inboxes.map((inbox) => {
-    const a = store.addresses.get(inbox);
+  // Read again: an address released during a long export is exported as it is now.
+  const addressRows = await Promise.all(inboxes.map((inbox) => data.addresses.get(inbox)));
+  const addresses = inboxes.map((inbox, i) => {
+    const a = addressRows[i];
     return a
       ? { address: a.address, private: true, owner: a.ownerName, info: a.info, forward: a.forward, webhook: a.webhook, webhookSlack: a.webhookSlack, created: new Date(a.created).toISOString() }
       : { address: inbox, private: false };
   });
   // What was done about this data, and (for an account) what the account itself did.
-  const audit = store.audit.about([...targets]).filter((e) => e.at >= (since.get(e.target) ?? 0));
+  const audit = (await data.audit.about([...targets])).filter((e) => e.at >= (since.get(e.target) ?? 0));
   if (s.kind === 'account') {
     const seen = new Set(audit.map((e) => e.id));
     // By actor id, but only since this account exists: ids of deleted users
     // were reused before migration 010, and their entries are not this user's.
-    const created = store.users.byId(s.userId)?.created ?? Number.MAX_SAFE_INTEGER;
-    for (const e of store.audit.byActor(s.userId)) if (!seen.has(e.id) && e.at >= created) audit.push(e);
+    const created = (await data.users.byId(s.userId))?.created ?? Number.MAX_SAFE_INTEGER;
+    for (const e of await data.audit.byActor(s.userId)) if (!seen.has(e.id) && e.at >= created) audit.push(e);
     audit.sort((a, b) => a.id - b.id);
   }
   const webhooks =
     s.kind === 'account'
-      ? webhooksJson(store.webhooks.exportOf({ userId: s.userId }), store.users.byId(s.userId)?.created ?? Number.MAX_SAFE_INTEGER, true)
-      : webhooksJson(store.webhooks.exportOf({ address: s.inbox }), since.get(s.inbox) ?? 0, false);
+      ? webhooksJson(await data.webhooks.exportOf({ userId: s.userId }), (await data.users.byId(s.userId))?.created ?? Number.MAX_SAFE_INTEGER, true)
+      : webhooksJson(await data.webhooks.exportOf({ address: s.inbox }), since.get(s.inbox) ?? 0, false);
   const manifest = {
     format: 'mailroom-export/1',
     generated: new Date(now).toISOString(),
@@ -235,7 +241,7 @@ export async function exportData(store: Store, s: Subject, emit: (chunk: Buffer)
     ],
     account,
     // Stripe ids, plan and status (issue 15); null when the account never bought anything.
-    ...(s.kind === 'account' ? { billing: opts.billingRecords?.(s.userId) ?? null } : {}),
+    ...(s.kind === 'account' ? { billing: (await opts.billingRecords?.(s.userId)) ?? null } : {}),
     addresses,
     webhooks,
     messages: manifestMessages,
@@ -263,7 +269,7 @@ export interface EraseResult {
 
 /** Deletes everything held for the subject; see the top of this file. Safe to repeat. */
 export async function eraseData(
-  deps: { store: Store; eraser: MessageEraser; billing?: { forgetAccount(userId: number): Promise<{ canceled: number; records: number }> } },
+  deps: { store: EngineStore; eraser: MessageEraser; billing?: { forgetAccount(userId: number): Promise<{ canceled: number; records: number }> } },
   s: Subject,
 ): Promise<EraseResult> {
   const { store, eraser } = deps;
@@ -272,17 +278,17 @@ export async function eraseData(
   // if Stripe cannot be reached the deletion stops here, with nothing gone and
   // nobody billed for an account that no longer exists.
   if (s.kind === 'account' && deps.billing) result.billing = await deps.billing.forgetAccount(s.userId);
-  const inboxes = inboxesOf(store, s);
+  const inboxes = await inboxesOf(store, s);
   for (const inbox of inboxes) result.messages += await eraser.deleteMessages({ kind: 'inbox', inbox });
   // After the messages: an attempt that found its message gone meanwhile
   // logged a line, which goes too. One still in flight logs nothing once its
   // delivery is gone (WebhookStore.settle).
-  const forgotten = [...inboxes.map((address) => ({ address })), ...(s.kind === 'account' ? [{ userId: s.userId }] : [])].map((w) => store.webhooks.forget(w));
-  for (const f of forgotten) {
+  for (const w of [...inboxes.map((address) => ({ address })), ...(s.kind === 'account' ? [{ userId: s.userId }] : [])]) {
+    const f = await store.data.webhooks.forget(w);
     result.webhooks.deliveries += f.deliveries;
     result.webhooks.activity += f.activity;
   }
-  if (s.kind === 'account') Object.assign(result, store.users.eraseAccount(s.userId));
+  if (s.kind === 'account') Object.assign(result, await store.data.users.eraseAccount(s.userId));
   // Search index merged, WAL truncated: no deleted word or page lingers (see the top of this file).
   result.walTruncated = (await eraser.scrub()).walTruncated;
   return result;
@@ -295,8 +301,8 @@ export type AccountDeletionRefusal = 'admin-key-user' | 'last-admin';
  * as (it would be re-created at once), and the last admin (nobody could
  * manage Mailroom any more). The API, the admin page and the CLI ask here.
  */
-export function accountDeletionRefusal(store: Store, config: Pick<Config, 'auth'>, user: User, adminUsername: string): AccountDeletionRefusal | null {
+export async function accountDeletionRefusal(store: EngineStore, config: Pick<Config, 'auth'>, user: User, adminUsername: string): Promise<AccountDeletionRefusal | null> {
   if (user.username === adminUsername && config.auth.adminKey) return 'admin-key-user';
-  if (removesLastAdmin(user, store.users.adminCount())) return 'last-admin';
+  if (removesLastAdmin(user, await store.data.users.adminCount())) return 'last-admin';
   return null;
 }

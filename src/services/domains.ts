@@ -37,7 +37,7 @@ export class DomainService {
   private readonly resolveMx: MxResolver;
 
   /** credits: how many more domains the account may add (null: no limit); billing sets it (issue 15). */
-  constructor(private readonly deps: { store: EngineStore; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => number | null }) {
+  constructor(private readonly deps: { store: EngineStore; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver; credits?: (userId: number) => Promise<number | null> }) {
     this.resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
     // An injected resolver replaces the system's DNS altogether: a stub that
     // answers TXT only must not send the MX question to the network.
@@ -77,7 +77,7 @@ export class DomainService {
     const existing = await store.data.domains.get(domain);
     if (existing) return refuse(existing.ownerId === userId ? 'already-yours' : 'taken');
     if ((await store.data.domains.listForOwner(userId)).length >= MAX_DOMAINS_PER_ACCOUNT) return refuse('too-many');
-    if ((this.deps.credits?.(userId) ?? 1) < 1) return refuse('over-plan');
+    if (((await this.deps.credits?.(userId)) ?? 1) < 1) return refuse('over-plan');
     await store.data.domains.add(domain, userId, randomBytes(16).toString('hex'));
     return ok((await store.data.domains.get(domain))!);
   }

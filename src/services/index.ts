@@ -27,14 +27,14 @@ export interface Services {
 export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver; resolveMx?: MxResolver }): Services {
   // Reserving asks billing for credits and billing releases through addresses: the closure breaks the cycle.
   let billing: BillingService | null = null;
-  const addresses = new AddressService({ ...deps, credits: (userId) => billing?.creditsFor(userId) ?? null });
+  const addresses = new AddressService({ ...deps, credits: async (userId) => (await billing?.creditsFor(userId)) ?? null });
   billing = new BillingService({ store: deps.store, config: deps.config, addresses, log: deps.log, stripe: deps.stripe === undefined ? stripeClient(deps.config) : deps.stripe });
   return {
     inboxes: new InboxService(deps),
     addresses,
     accounts: new AccountService(deps),
     billing,
-    domains: new DomainService({ ...deps, credits: (userId) => billing?.domainCreditsFor(userId) ?? null }),
+    domains: new DomainService({ ...deps, credits: async (userId) => (await billing?.domainCreditsFor(userId)) ?? null }),
     eraser: deps.eraser,
   };
 }

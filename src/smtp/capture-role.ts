@@ -37,7 +37,7 @@ export interface CaptureRoleDeps {
    * limit (billing off, or an admin). Billing gives its plan's
    * captureMessagesPerMonth (issue 15), where 0 means the plan has no capture.
    */
-  monthlyAllowance?: (userId: number) => number | null;
+  monthlyAllowance?: (userId: number) => Promise<number | null>;
 }
 
 const HOUR = 3_600_000;
@@ -131,28 +131,28 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
       await auditLogin(session, user.username, user.id, true);
       return { id: user.id, username: user.username } satisfies CaptureUser;
     },
-    mailFrom(session, declared) {
+    async mailFrom(session, declared) {
       const user = captureUser(session);
       if (!user) return new SmtpError(530, '5.7.0 Authentication required');
       if (capture.messagesPerHour > 0 && hourly.count(user.id) >= capture.messagesPerHour) {
         return new SmtpError(450, `4.7.1 Rate limit: ${capture.messagesPerHour} messages per hour for this account, try again later`);
       }
-      if (capture.maxStoredMessages > 0 && store.messages.capturedCount(user.id) >= capture.maxStoredMessages) {
+      if (capture.maxStoredMessages > 0 && (await store.reader.capturedCount(user.id)) >= capture.maxStoredMessages) {
         return new SmtpError(452, `4.2.2 Storage limit: this account keeps at most ${capture.maxStoredMessages} captured messages; delete some first`);
       }
-      const allowance = deps.monthlyAllowance?.(user.id) ?? null;
-      if (allowance !== null && store.captureUsage.used(user.id, now()) >= allowance) return overAllowance(allowance, now());
+      const allowance = (await deps.monthlyAllowance?.(user.id)) ?? null;
+      if (allowance !== null && (await store.data.captureUsage.used(user.id, now())) >= allowance) return overAllowance(allowance, now());
       void declared;
       return null;
     },
-    recipient(rcpt, session): RecipientVerdict {
+    async recipient(rcpt, session): Promise<RecipientVerdict> {
       const a = canonicalAddress(rcpt);
       if (!a) return { ok: false, error: new SmtpError(553, '5.1.3 Recipient address syntax not accepted here') };
       // Each recipient is a stored message (one copy per inbox), so each counts
       // against the month: the ones already accepted in this transaction too.
       const user = captureUser(session);
-      const allowance = user ? (deps.monthlyAllowance?.(user.id) ?? null) : null;
-      if (user && allowance !== null && store.captureUsage.used(user.id, now()) + session.envelope.rcptTo.length >= allowance) {
+      const allowance = user ? ((await deps.monthlyAllowance?.(user.id)) ?? null) : null;
+      if (user && allowance !== null && (await store.data.captureUsage.used(user.id, now())) + session.envelope.rcptTo.length >= allowance) {
         return { ok: false, error: overAllowance(allowance, now()) };
       }
       // postmaster@, abuse@ of our own domains stay the operator's (RFC 2142), on this port too.
@@ -163,12 +163,12 @@ export function captureRole(deps: CaptureRoleDeps): ListenerRole {
     },
     maxMessageSize: () => (capture.maxMessageSize > 0 ? Math.min(capture.maxMessageSize, config.smtp.maxMessageSize) : config.smtp.maxMessageSize),
     stamp: (session) => ({ capturedBy: captureUser(session)?.id ?? null }),
-    stored(session, _bytes, copies) {
+    async stored(session, _bytes, copies) {
       const user = captureUser(session);
       if (!user) return;
       hourly.add(user.id);
       // Counted once stored, one per recipient copy; only while an allowance applies.
-      if (deps.monthlyAllowance?.(user.id) != null) store.captureUsage.add(user.id, now(), copies);
+      if ((await deps.monthlyAllowance?.(user.id)) != null) await store.data.captureUsage.add(user.id, now(), copies);
     },
     authenticated: (session) => captureUser(session) !== null,
   };

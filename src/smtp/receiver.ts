@@ -15,7 +15,7 @@ import { contentFields } from '../log.js';
 import type { IncomingMessage, IncomingRecipient, StoredIds } from '../store/messages.js';
 import { countReceivedHeaders, receivedHeader } from './trace.js';
 import { SmtpError } from './smtp-error.js';
-import type { ListenerRole } from './listener-role.js';
+import type { ListenerRole, RecipientVerdict } from './listener-role.js';
 import { mxRole } from './mx-role.js';
 import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
@@ -284,12 +284,26 @@ export class SmtpReceiver {
       this.counts.tooBig++;
       return cb(new SmtpError(552, `5.3.4 Message too big: the limit is ${maxSize} bytes`));
     }
-    const refusal = this.role.mailFrom?.(session, declared) ?? null;
-    if (refusal) return cb(refusal);
-    this.sessions.set(session.id, { recipients: [], inData: false });
-    // A command after the greeting: this client waits its turn, so it skips the pause next time.
-    this.greetPause.pass(session.remoteAddress);
-    cb();
+    this.whenAnswered(session, this.role.mailFrom?.(session, declared) ?? null, cb, (refusal) => {
+      if (refusal) return cb(refusal);
+      this.sessions.set(session.id, { recipients: [], inData: false });
+      // A command after the greeting: this client waits its turn, so it skips the pause next time.
+      this.greetPause.pass(session.remoteAddress);
+      cb();
+    });
+  }
+
+  /**
+   * A role's answer at once, or once its promise settles (a role that asks
+   * the store, capture-role.ts). A failed lookup is a temporary refusal: the
+   * client tries again, nothing is taken on a guess.
+   */
+  private whenAnswered<T>(session: SMTPServerSession, answer: T | Promise<T>, cb: (err?: Error | null) => void, then: (value: T) => void): void {
+    if (!(answer instanceof Promise)) return then(answer);
+    answer.then(then, (err: Error) => {
+      this.deps.log.error({ err: { message: err.message }, session: session.id }, 'listener role check failed');
+      cb(new SmtpError(451, '4.3.0 Temporary local problem, try again later'));
+    });
   }
 
   /**
@@ -460,7 +474,7 @@ export class SmtpReceiver {
       throw new SmtpError(451, '4.3.0 Temporary local problem, try again later');
     }
     this.counts.accepted++;
-    this.role.stored?.(session, size, ids.messageIds.length);
+    await this.role.stored?.(session, size, ids.messageIds.length);
     log.info(
       { session: session.id, content: ids.contentId, messages: ids.messageIds, bytes: size, ...contentFields(config.log.content, { from: envelopeFrom, to: recipients.map((r) => r.original) }) },
       'message stored',

@@ -127,7 +127,8 @@ export class BillingStore {
   }
 }
 
-function subscriptionView(r: Row): BillingSubscription {
+/** A billing_subscriptions row as a BillingSubscription (both engines' columns are the same). */
+export function subscriptionView(r: Row): BillingSubscription {
   return {
     subscriptionId: r.subscription_id,
     userId: r.user_id,

@@ -105,6 +105,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   // with SQLITE_BUSY (its snapshot went stale) when the writer thread commits
   // in between, and the busy handler never runs for that case.
   const transaction = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  const bulk = new BulkDelete(db, messages, queries);
   return {
     engine: 'sqlite',
     file,
@@ -118,11 +119,11 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     queries,
     audit,
     webhooks,
-    bulk: new BulkDelete(db, messages, queries),
+    bulk,
     retention: new RetentionStore(db),
     billing,
     captureUsage,
-    reader: sqliteMessageReader({ messages, queries, transaction }),
+    reader: sqliteMessageReader({ messages, queries, transaction, bulk }),
     principals: sqlitePrincipalReader({ keys, sessions, users }),
     data: sqliteRepositories(db, { users, keys, sessions, addresses, domains, audit, webhooks, billing, captureUsage, queries }),
     transaction,

@@ -39,6 +39,8 @@ export interface MessageReader {
   count(inbox: string, reader?: Reader): Promise<number>;
   /** Every message stored for the inbox, ready or not (export, erasure). */
   countAll(inbox: string): Promise<number>;
+  /** The ids of every message stored for the inbox, ready or not, oldest arrival (seq) first (the data export). */
+  idsInArrivalOrder(inbox: string): Promise<string[]>;
   /** Acknowledged messages whose processing has not committed yet (/healthz). */
   pendingCount(): Promise<number>;
 

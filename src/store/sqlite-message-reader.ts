@@ -6,8 +6,8 @@
 import type { Store } from './index.js';
 import type { MessageReader } from './message-reader.js';
 
-export function sqliteMessageReader(store: Pick<Store, 'messages' | 'queries' | 'transaction'>): MessageReader {
-  const { messages, queries } = store;
+export function sqliteMessageReader(store: Pick<Store, 'messages' | 'queries' | 'transaction' | 'bulk'>): MessageReader {
+  const { messages, queries, bulk } = store;
   return {
     get: async (id) => messages.get(id),
     getInInbox: async (inbox, id, reader) => messages.getInInbox(inbox, id, reader),
@@ -21,6 +21,7 @@ export function sqliteMessageReader(store: Pick<Store, 'messages' | 'queries' | 
     listDomain: async (domain, opts) => messages.listDomain(domain, opts),
     count: async (inbox, reader) => messages.count(inbox, reader),
     countAll: async (inbox) => messages.countAll(inbox),
+    idsInArrivalOrder: async (inbox) => bulk.idsInArrivalOrder(inbox),
     pendingCount: async () => messages.pendingCount(),
 
     setRead: async (id, read) => messages.setRead(id, read),

@@ -136,7 +136,7 @@ export class WebhookStore {
   }
 
   due(now: number, limit: number): Delivery[] {
-    return (this.stmts.due.all(now, limit) as Row[]).map(view);
+    return (this.stmts.due.all(now, limit) as Row[]).map(deliveryView);
   }
 
   /** Earliest next_at of a pending delivery, or null. */
@@ -147,12 +147,12 @@ export class WebhookStore {
   /** Takes a due delivery for one attempt until `leaseUntil`; false when another taker (or a settle) got there first. */
   lease(id: number, now: number, leaseUntil: number): Delivery | null {
     if (this.stmts.lease.run(leaseUntil, id, now).changes === 0) return null;
-    return view(this.stmts.byId.get(id) as Row);
+    return deliveryView(this.stmts.byId.get(id) as Row);
   }
 
   get(id: number): Delivery | null {
     const r = this.stmts.byId.get(id) as Row | undefined;
-    return r ? view(r) : null;
+    return r ? deliveryView(r) : null;
   }
 
   /** Records one attempt and what follows it: delivered, failed for good, or due again at `retryAt`. */
@@ -177,7 +177,7 @@ export class WebhookStore {
     const byUser = 'userId' in s;
     return {
       secretCreated: byUser ? ((this.stmts.secretCreated.get(s.userId) as number | undefined) ?? null) : null,
-      deliveries: ((byUser ? this.stmts.deliveriesOfAccount.all(s.userId) : this.stmts.deliveriesOfAddress.all(s.address)) as Row[]).map(view),
+      deliveries: ((byUser ? this.stmts.deliveriesOfAccount.all(s.userId) : this.stmts.deliveriesOfAddress.all(s.address)) as Row[]).map(deliveryView),
       activity: ((byUser ? this.stmts.activityOfAccount.all(s.userId) : this.stmts.activityOfAddress.all(s.address)) as Row[]).map(activityView),
     };
   }
@@ -204,11 +204,12 @@ export class WebhookStore {
   }
 }
 
-function newSecret(): string {
+/** A fresh signing secret (both engines create them alike). */
+export function newSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64url');
 }
 
-function activityView(r: Row): Activity {
+export function activityView(r: Row): Activity {
   return {
     id: r.id,
     deliveryId: r.delivery_id,
@@ -223,7 +224,8 @@ function activityView(r: Row): Activity {
   };
 }
 
-function view(r: Row): Delivery {
+/** A webhook_deliveries row as a Delivery (both engines' columns are the same). */
+export function deliveryView(r: Row): Delivery {
   return {
     id: r.id,
     userId: r.user_id,
@@ -238,5 +240,3 @@ function view(r: Row): Delivery {
   };
 }
 
-
-/** The account's webhook signing secret through one WebhookStore per database (pages call this per view). */

@@ -310,7 +310,7 @@ test('lapse -> grace -> release: after the grace period the addresses beyond the
     // Inside the grace period nothing goes, and the plan still counts.
     assert.equal(await m.services.billing.enforceGracePeriods(row.graceUntil! - 1000), []);
     assert.is(m.store.addresses.countForOwner(user.id), 3);
-    assert.is(m.services.billing.entitlements(user, row.graceUntil! - 1000).privateAddresses, 3);
+    assert.is((await m.services.billing.entitlements(user, row.graceUntil! - 1000)).privateAddresses, 3);
 
     // The scheduled check (jobs/billing-grace.ts), run once with its clock past the deadline.
     const job = new BillingGraceJob({ config: m.config, billing: m.services.billing, log: silentLogger(), now: () => row.graceUntil! + 1000 });

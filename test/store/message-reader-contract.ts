@@ -94,6 +94,17 @@ export function messageReaderContract(test: Test, engine: ReaderEngine): void {
     assert.is(await r.count('nobody@mailroom.test'), 0);
   });
 
+  test('idsInArrivalOrder: every message of the inbox, pending and captured too, in arrival order whatever their received time', async () => {
+    const capturer = await engine.createUser('arrival-capturer');
+    const first = await mail({ to: ['arrival@mailroom.test'], subject: 'a1', received: T0 + 2000 });
+    const second = await mail({ to: ['arrival@mailroom.test', 'arrival-other@mailroom.test'], subject: 'a2', received: T0 });
+    const third = await mail({ to: ['arrival@mailroom.test'], subject: 'a3', received: T0 + 1000, capturedBy: capturer });
+    const fourth = await mail({ to: ['arrival@mailroom.test'], subject: 'a4', received: T0 - 1000, pending: true });
+    assert.equal(await r.idsInArrivalOrder('arrival@mailroom.test'), [first.id, second.id, third.id, fourth.id]);
+    assert.equal(await r.idsInArrivalOrder('arrival-other@mailroom.test'), [second.messageIds[1]]);
+    assert.equal(await r.idsInArrivalOrder('nobody@mailroom.test'), []);
+  });
+
   test('a message read back: its metadata, the raw source byte-exact, the parsed text and html, pending until processed', async () => {
     const raw = Buffer.from(
       [

@@ -11,7 +11,7 @@ export const deleteCommand =
     const { store, config, io, services } = ctx;
     const { subject, name, user } = await dataSubject(ctx, kind, 'delete address <email> --yes');
     // The operator may delete the admin key's user (it is re-created at the next start), never the last admin.
-    if (user && accountDeletionRefusal(store, { auth: { ...config.auth, adminKey: '' } }, user, ADMIN_USERNAME) === 'last-admin') {
+    if (user && (await accountDeletionRefusal(store, { auth: { ...config.auth, adminKey: '' } }, user, ADMIN_USERNAME)) === 'last-admin') {
       throw new Error(`${user.username} is the last admin`);
     }
     if (!ctx.opts.yes) throw new UsageError(`this deletes everything held for ${name} for good: add --yes`);

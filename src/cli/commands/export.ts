@@ -13,7 +13,7 @@ export const exportCommand =
     const { store, config, io } = ctx;
     const { subject, name } = await dataSubject(ctx, kind, 'export address <email> [--out FILE]');
     const file = stringOpt(ctx.opts, 'out') ?? safeEntryName(`mailroom-export-${name.replace(/\//g, '_')}.zip`);
-    const total = countMessages(store, subject);
+    const total = await countMessages(store, subject);
     await store.data.audit.record({ actor: 'cli', action: 'export', target: name, detail: { messages: total, account: kind === 'account' } });
     const out = createWriteStream(file, { mode: 0o600 });
     let last = 0;

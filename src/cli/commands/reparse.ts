@@ -1,6 +1,10 @@
 // reparse [--all-failed] [--id ID,…] [--time-limit-ms N] [--memory-mb N]:
 // failed messages processed again with a budget the admin chooses (issue 10);
 // by default three times the time and twice the memory of ingest's walls.
+// SQLite only (issue 14): jobs/reparse.ts writes each result through
+// MessageStore.applyParse on this process's connection, the synchronous
+// repository; a PostgreSQL store would need PgMessageWriter.applyParse and a
+// reader for failed contents, which no caller has asked for yet.
 import { positiveOpt, stringOpt, UsageError, type Command } from '../args.js';
 import { reparse as reparseMessages } from '../../jobs/reparse.js';
 import { DEFAULT_PARSE_BUDGET } from '../../jobs/parse-pool.js';

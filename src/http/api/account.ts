@@ -13,7 +13,7 @@ export function registerAccountRoutes(kit: ApiKit): void {
     'get',
     '/me',
     { operationId: 'User', summary: 'The account of this key', tags: ['Account'], auth: 'key', responses: { 200: 'Account', 401: 'No key' }, returns: 'CurrentUserInfo' },
-    (c) => {
+    async (c) => {
       const no = needUser(c);
       if (no) return no;
       const p = principal(c, deps) as Extract<Principal, { kind: 'user' }>;
@@ -28,9 +28,9 @@ export function registerAccountRoutes(kit: ApiKit): void {
         manyKeys: 1,
         // Mailsac's integers (issue 12): the addresses the plan still allows (issue 15), 0 while
         // billing is off (no plan limits); messageLimit 0 is "no limit", as in the config.
-        privateAddressCredits: deps.services.billing.addressCredits(p.user) ?? 0,
+        privateAddressCredits: (await deps.services.billing.addressCredits(p.user)) ?? 0,
         // A plan's storageMessages replaces the retention setting for the account (issue 15).
-        messageLimit: deps.services.billing.entitlements(p.user).storageMessages || config.retention.private.maxMessagesPerAccount,
+        messageLimit: (await deps.services.billing.entitlements(p.user)).storageMessages || config.retention.private.maxMessagesPerAccount,
       };
       return c.json(me);
     },

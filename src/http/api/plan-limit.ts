@@ -18,16 +18,16 @@ export type PlanLimit = 'addresses' | 'domains';
 export async function planLimitError(c: Context<AppEnv>, deps: Pick<HttpDeps, 'services'> & { store: EngineStore }, userId: number, what: PlanLimit, prefix = ''): Promise<Response> {
   const billing = deps.services.billing;
   const user = await deps.store.data.users.byId(userId);
-  const e = user ? billing.entitlements(user) : null;
+  const e = user ? await billing.entitlements(user) : null;
   const status = billing.enabled ? 402 : 403;
   if (what === 'addresses') {
     return apiError(c, status, prefix + UPGRADE_HINT, {
-      privateAddressCredits: user ? (billing.addressCredits(user) ?? 0) : 0,
+      privateAddressCredits: user ? ((await billing.addressCredits(user)) ?? 0) : 0,
       ...(e?.privateAddresses != null ? { privateAddresses: e.privateAddresses } : {}),
     });
   }
   return apiError(c, status, prefix + DOMAIN_UPGRADE_HINT, {
-    privateDomain: user ? (billing.domainCredits(user) ?? 0) : 0,
+    privateDomain: user ? ((await billing.domainCredits(user)) ?? 0) : 0,
     ...(e?.customDomains != null ? { customDomains: e.customDomains } : {}),
   });
 }

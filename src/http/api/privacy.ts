@@ -100,7 +100,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
     async (c) => {
       const r = addressRights(c);
       if (r instanceof Response) return r;
-      await audit(c, deps, r.p, 'export', r.inbox, { messages: store.messages.countAll(r.inbox) });
+      await audit(c, deps, r.p, 'export', r.inbox, { messages: await store.reader.countAll(r.inbox) });
       return exportResponse(c, deps, { kind: 'address', inbox: r.inbox }, r.inbox);
     },
   );
@@ -164,7 +164,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       const r = await accountRights(c);
       if (r instanceof Response) return r;
       const u = (await store.data.users.byId(r.userId))!;
-      const refusal = accountDeletionRefusal(store, config, u, ADMIN_USERNAME);
+      const refusal = await accountDeletionRefusal(store, config, u, ADMIN_USERNAME);
       if (refusal === 'admin-key-user') return apiError(c, 400, 'The admin key acts as this user; it cannot be deleted');
       if (refusal === 'last-admin') return apiError(c, 400, 'This is the last admin');
       const res = await eraseData({ store, eraser: deps.services.eraser, billing: deps.services.billing }, { kind: 'account', userId: r.userId });

@@ -177,7 +177,7 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
         ownDomains={(await store.data.domains.listForOwner(p.user.id)).map((d) => ({ ...d, txt: DomainService.txtValue(d) }))}
         mxHost={deps.services.domains.mxHosts()[0] ?? "this Mailroom's host name"}
         apiBase={apiBase()}
-        webhookSecret={store.webhooks.secretFor(p.user.id)}
+        webhookSecret={await store.data.webhooks.secretFor(p.user.id)}
         billing={await billingProps(p.user)}
         {...extra}
       />,
@@ -192,9 +192,9 @@ export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
   const billing = deps.services.billing;
   async function billingProps(u: User) {
     if (!billing.enabled) return undefined;
-    const s = billing.summary(u);
+    const s = await billing.summary(u);
     const usage = await store.reader.usage({ kind: 'owner', userId: u.id });
-    const counts = { addresses: await store.data.addresses.countForOwner(u.id), domains: (await store.data.domains.listForOwner(u.id)).length, captured: store.captureUsage.used(u.id, Date.now()) };
+    const counts = { addresses: await store.data.addresses.countForOwner(u.id), domains: (await store.data.domains.listForOwner(u.id)).length, captured: await store.data.captureUsage.used(u.id, Date.now()) };
     return { ...s, plans: billing.plans, freeAddresses: config.billing.free.privateAddresses, usage: { ...counts, ...usage } };
   }
   /** Where Stripe sends the browser back: the public URL when set, else the origin this request came to. */

@@ -65,7 +65,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!p) return c.redirect('/login', 303);
     const inbox = addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
-    await audit(c, deps, p, 'export', inbox, { messages: store.messages.countAll(inbox) });
+    await audit(c, deps, p, 'export', inbox, { messages: await store.reader.countAll(inbox) });
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
   });
 
@@ -117,7 +117,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
     if (body['confirm'] !== 'yes') return auditPage(c, { error: 'Tick the box to confirm.' }, 400);
     if (s.subject.kind === 'account') {
       const u = (await store.data.users.byId(s.subject.userId))!;
-      if (accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
+      if (await accountDeletionRefusal(store, config, u, ADMIN_USERNAME)) {
         return auditPage(c, { error: 'That account cannot be deleted (the admin key acts as it, or it is the last admin).' }, 400);
       }
     }

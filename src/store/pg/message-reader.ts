@@ -163,6 +163,11 @@ export class PgMessageReader implements MessageReader {
     return n;
   }
 
+  async idsInArrivalOrder(inbox: string): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`SELECT id FROM messages WHERE inbox = ${inbox} ORDER BY seq`;
+    return rows.map((r) => r.id);
+  }
+
   async pendingCount(): Promise<number> {
     const [{ n }] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM contents WHERE parse_state = 'pending'`;
     return n;
