@@ -1,5 +1,6 @@
-// Composition root: load config, open the store, start SMTP and HTTP, and shut
-// down cleanly on SIGTERM/SIGINT. It wires the parts; it does no work itself.
+// Composition root: load config, open the store (SQLite here, or a
+// PostgreSQL node, postgres-node.ts), start SMTP and HTTP (serve.ts), and
+// shut down cleanly on SIGTERM/SIGINT. It wires the parts; it does no work itself.
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -7,6 +8,7 @@ import { openStore, type Store } from './store/index.js';
 import { StoreWriter } from './store/writer.js';
 import { ensureAdmin } from './services/accounts.js';
 import { serveNode, type Serving, type StartOptions } from './serve.js';
+import { startPostgresNode, type PostgresNode } from './postgres-node.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 
 export interface Mailroom extends Omit<Serving, 'close'> {
@@ -23,11 +25,10 @@ export interface Mailroom extends Omit<Serving, 'close'> {
 export type { StartOptions };
 
 export async function startMailroom(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<Mailroom> {
-  // The PostgreSQL store (store/pg, issue 14) can take writes and carry
-  // ready events, but the services still read through the synchronous SQLite
-  // repositories: starting would serve an empty store beside the shared one.
+  // This is the embedded engine's start; a SQLite file beside a configured
+  // PostgreSQL would serve an empty store as if it were the shared one.
   if (config.storage.engine === 'postgres') {
-    throw new Error('storage.engine postgres is not yet wired for serving (the read side still runs on SQLite; docs/scaling.md): set storage.engine to sqlite');
+    throw new Error('startMailroom runs the SQLite engine; storage.engine postgres starts with startNode (startPostgresNode)');
   }
   // The main thread's connection serves reads and the web's small writes; it
   // also runs the migrations before the writer thread opens its own.
@@ -88,6 +89,13 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
   return { config, store, writer, ready, parseQueue, ...parts, stop };
 }
 
+/** What main() runs: the engine the config names. */
+export type RunningNode = Mailroom | PostgresNode;
+
+export function startNode(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<RunningNode> {
+  return config.storage.engine === 'postgres' ? startPostgresNode(config, log, opts) : startMailroom(config, log, opts);
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -100,9 +108,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.log.level);
-  let mailroom: Mailroom;
+  let mailroom: RunningNode;
   try {
-    mailroom = await startMailroom(config, log);
+    mailroom = await startNode(config, log);
   } catch (err) {
     log.fatal({ err: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } }, 'cannot start');
     process.exit(1);

@@ -6,13 +6,14 @@
 // retention runs. Stopping reverses the order: listeners first, so nothing
 // new arrives, then push and the web, then the caller closes the engine.
 import { serve, type ServerType } from '@hono/node-server';
+import type { EngineStore } from './store/engine-store.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import type { Store } from './store/index.js';
 import type { IncomingMessage, StoredIds } from './store/messages.js';
 import type { MessageEraser } from './store/bulk-delete.js';
+import type { DeliveryQueue } from './store/delivery-queue.js';
 import { SmtpReceiver } from './smtp/receiver.js';
 import { receiverOwnership } from './smtp/receiver-ownership.js';
 import { createApp } from './http/app.js';
@@ -40,7 +41,7 @@ export interface StartOptions {
 
 /** What differs between the engines. */
 export interface EngineParts {
-  store: Store;
+  store: EngineStore;
   /** Makes a message durable; resolves after its commit (the 250 waits for it). */
   ingest: (message: IncomingMessage) => Promise<StoredIds>;
   /** Acknowledged messages not ready yet (back-pressure, /healthz). */
@@ -52,6 +53,8 @@ export interface EngineParts {
   eraser: MessageEraser;
   /** Where a retention run's prune executes (the SQLite writer thread; PostgreSQL: one node at a time). */
   retentionRunner: NonNullable<SchedulerDeps['runner']>;
+  /** The webhook queue's rows (PostgreSQL: claimed across nodes); absent: the SQLite store's. */
+  deliveries?: DeliveryQueue;
 }
 
 export interface Serving {
@@ -130,10 +133,9 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   const captureAddress = capture ? await capture.listen() : null;
   smtpListening = true;
   const { server: http, address: httpAddress } = await listenHttp(app.fetch, config.http.port, config.http.host);
-  const push = startPush({ config, store, log, ready, server: http as Server });
+  const push = startPush({ config, store, log, ready, server: http as Server, deliveries: engine.deliveries });
   const retention = new RetentionScheduler({
     config,
-    store,
     log: log.child({ component: 'retention' }),
     runner: engine.retentionRunner,
     // Plans' storageMessages and retentionDays, per account (issue 15).

@@ -40,7 +40,7 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
   app.get('/healthz', async (c) => {
     let storeOk = false;
     try {
-      storeOk = deps.store.ping();
+      storeOk = await deps.store.ping();
     } catch {
       storeOk = false;
     }

@@ -1,8 +1,9 @@
 import type { Config } from '../config.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
 import type { ReceiverStats } from '../smtp/receiver.js';
 import { localEraser } from '../store/index.js';
+import { sqliteOnly } from '../store/engine-store.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { createServices, type Services } from '../services/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
@@ -24,7 +25,7 @@ export interface HealthReport {
 /** What the web app needs from the rest of the process; passed in, never imported as singletons. */
 export interface WebDeps {
   config: Config;
-  store: Store;
+  store: EngineStore;
   log: Logger;
   /** Current health of the other parts (SMTP listener, parse queue). */
   health: () => Omit<HealthReport, 'ok' | 'store' | 'pending'>;
@@ -52,7 +53,7 @@ export type HttpDeps = WebDeps & { services: Services };
 
 export function withServices(deps: WebDeps): HttpDeps {
   if (deps.services) return deps as HttpDeps;
-  const eraser = deps.eraser ?? localEraser(deps.store);
+  const eraser = deps.eraser ?? localEraser(sqliteOnly(deps.store, 'eraser'));
   return { ...deps, eraser, services: createServices({ store: deps.store, config: deps.config, eraser, log: deps.log, resolveTxt: deps.resolveTxt, resolveMx: deps.resolveMx }) };
 }
 

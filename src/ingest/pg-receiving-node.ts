@@ -1,24 +1,21 @@
-// One node receiving SMTP mail into the PostgreSQL store (issue 14): the
-// connection pool, the migrations (once across nodes), the group-committing
-// writer, the parse pipeline and this node's LISTEN for ready events, behind
-// the same SMTP receiver the SQLite engine uses, deciding recipients
-// (account domains, catch-alls, owned inboxes) and forwards as main.ts
-// does. This is the write half of a PostgreSQL node; main.ts does not start
-// it yet because the web, API and push still read through the synchronous
-// SQLite repositories (docs/scaling.md).
+// A node that only receives SMTP mail into the PostgreSQL store (issue 14):
+// the engine (pg-engine.ts) behind the same SMTP receiver the SQLite engine
+// uses, deciding recipients (account domains, catch-alls, owned inboxes) and
+// forwards as a whole node does, without the web, push or jobs. The tests
+// that SIGKILL a receiving node and the ingest bench use it; a whole node is
+// postgres-node.ts.
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { openPool, type Sql } from '../store/pg/driver.js';
-import { runPgMigrations } from '../store/pg/migrate.js';
-import { PgMessageWriter } from '../store/pg/message-writer.js';
-import { PgIngest } from './pg-ingest.js';
-import { PgReadyEvents } from './pg-ready-events.js';
+import type { Sql } from '../store/pg/driver.js';
+import type { PgMessageWriter } from '../store/pg/message-writer.js';
+import type { PgIngest } from './pg-ingest.js';
+import type { PgReadyEvents } from './pg-ready-events.js';
+import { openPgEngine, type PgEngineOptions } from './pg-engine.js';
 import { SmtpReceiver } from '../smtp/receiver.js';
 import { receiverOwnership } from '../smtp/receiver-ownership.js';
 import { withForwards } from '../push/forwarding.js';
 import type { Repositories } from '../store/repositories.js';
-import { pgOwnershipRepositories } from '../store/pg/ownership-repositories.js';
 
 export interface PgReceivingNode {
   sql: Sql;
@@ -31,33 +28,21 @@ export interface PgReceivingNode {
   stop(): Promise<void>;
 }
 
-export interface PgNodeOptions {
+export interface PgNodeOptions extends PgEngineOptions {
   smtpPort?: number;
-  /** How often a node looks for mail another node left pending, and how old it must be (default a minute each). */
-  sweepIntervalMs?: number;
-  sweepStaleMs?: number;
   /**
    * The store's repositories on this engine (pgRepositories), for the owned
    * addresses and account domains the receiver asks about; absent: this
-   * node's pool's own (pgOwnershipRepositories).
+   * engine's store's own.
    */
   data?: Pick<Repositories, 'addresses' | 'domains'>;
 }
 
 export async function startPgReceivingNode(config: Config, log: Logger, opts: PgNodeOptions = {}): Promise<PgReceivingNode> {
-  if (!config.storage.postgresUrl) throw new Error('storage.postgresUrl is required for the postgres engine');
-  const sql = openPool(config.storage.postgresUrl, { onNotice: (m) => log.debug({ notice: m }, 'postgres notice') });
+  const engine = await openPgEngine(config, log, opts);
   try {
-    const applied = await runPgMigrations(sql);
-    if (applied.length) log.info({ versions: applied }, 'postgres migrations applied');
-    const writer = new PgMessageWriter(sql);
-    const ingest = new PgIngest(sql, writer, log.child({ component: 'parse' }));
-    const ready = await PgReadyEvents.start(config.storage.postgresUrl, sql, { log: log.child({ component: 'ready-events' }) });
-    const resumed = await ingest.resume();
-    if (resumed) log.info({ count: resumed }, 'parsing messages received but not processed');
-    // A node that dies and does not come back leaves its pending mail to the others.
-    ingest.startSweeping(opts.sweepIntervalMs, opts.sweepStaleMs);
-    const data = opts.data ?? pgOwnershipRepositories(sql);
+    const { sql, writer, ingest, ready } = engine;
+    const data = opts.data ?? engine.store.data;
     const smtp = new SmtpReceiver({
       config,
       // Forwarded copies are stored in the same commit as the original, as on SQLite.
@@ -78,14 +63,11 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: Pg
       async stop() {
         // Stop taking mail, commit what was acknowledged, then process it.
         await smtp.close();
-        await ingest.close();
-        await writer.close();
-        await ready.close();
-        await sql.end({ timeout: 5 });
+        await engine.close();
       },
     };
   } catch (err) {
-    await sql.end({ timeout: 1 });
+    await engine.close();
     throw err;
   }
 }

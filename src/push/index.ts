@@ -5,9 +5,10 @@
 // themselves were committed with the message (store/webhooks.ts); the event
 // only wakes the queue.
 import type { Server } from 'node:http';
+import { sqliteOnly } from '../store/engine-store.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
 import type { ReadyEvents } from '../ingest/ready-events.js';
 import { WebsocketHub } from './websocket-hub.js';
 import { WebhookQueue } from './webhook-queue.js';
@@ -25,7 +26,7 @@ export interface Push {
 
 export interface PushOptions {
   config: Config;
-  store: Store;
+  store: EngineStore;
   log: Logger;
   ready: ReadyEvents;
   /** The HTTP server whose 'upgrade' event carries /incoming-messages. */
@@ -40,7 +41,7 @@ export function startPush(opts: PushOptions): Push {
   hub.attach(opts.server);
   const webhooks = new WebhookQueue({
     config: opts.config,
-    deliveries: opts.deliveries ?? sqliteDeliveryQueue(opts.store),
+    deliveries: opts.deliveries ?? sqliteDeliveryQueue(sqliteOnly(opts.store, 'deliveries')),
     payload: (id) => messagePayload(opts.store, opts.config, id),
     log: opts.log.child({ component: 'webhooks' }),
     resolve: opts.resolve,

@@ -5,7 +5,7 @@
 // message data carried inside JSON, escaped by JSON.stringify. The message,
 // its body and raw source come through the store's MessageReader (issue 14).
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { MessageView } from '../store/messages.js';
 import { messageJson, savedByFor } from '../http/api/json.js';
 import { viaAddress } from '../http/api/kit.js';
@@ -21,13 +21,13 @@ function groupedHeaders(headers: Array<[string, string]>): Record<string, string
 }
 
 /** The payload of one stored message, or null when it is gone (deleted before it was pushed). */
-export async function messagePayload(store: Store, config: Config, id: string): Promise<MessagePayload | null> {
+export async function messagePayload(store: EngineStore, config: Config, id: string): Promise<MessagePayload | null> {
   const m = await store.reader.get(id);
   if (!m) return null;
   return payloadOf(store, config, m);
 }
 
-export async function payloadOf(store: Store, config: Config, m: MessageView): Promise<MessagePayload> {
+export async function payloadOf(store: EngineStore, config: Config, m: MessageView): Promise<MessagePayload> {
   // privacy.storeSenderIp off: the same redaction as the API's answers.
   const view = config.privacy.storeSenderIp ? m : { ...m, ip: '', helo: '' };
   // No viewer: `savedBy` (who starred it) is not pushed to anyone (issue 13 item 7).

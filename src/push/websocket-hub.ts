@@ -11,11 +11,11 @@
 // websocket.maxBufferedBytes is dropped instead of buffered without bound,
 // and a key revoked while connected closes its sockets within a second.
 import type { IncomingMessage, Server } from 'node:http';
+import type { EngineStore } from '../store/engine-store.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
 import type { ReadyNotice } from '../ingest/ready-events.js';
 import { canonicalAddress, canonicalDomain } from '../policy/address.js';
 import { isAdmin, principalForKey, type Principal } from '../http/middleware/principal.js';
@@ -42,7 +42,7 @@ interface Client {
 
 export interface HubOptions {
   config: Config;
-  store: Store;
+  store: EngineStore;
   log: Logger;
 }
 
@@ -156,9 +156,9 @@ export class WebsocketHub {
     if (!this.clients.size) return;
     this.publishing = this.publishing
       .then(() => this.publishNow(notice))
-      .catch((err) => {
+      .catch(async (err) => {
         // A store closed under a notice in flight is the process stopping, not a failure.
-        if (this.opts.store.ping()) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket publish failed');
+        if (await storeAnswers(this.opts.store)) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket publish failed');
       });
   }
 
@@ -232,7 +232,7 @@ export class WebsocketHub {
         const p = c.principal;
         let revoked = verdict.get(c.keyName);
         if (revoked === undefined) {
-          if (!store.ping()) return; // closed: the process is stopping
+          if (!(await storeAnswers(store))) return; // closed: the process is stopping
           const [user, key] = await Promise.all([
             store.data.users.byId(p.user.id),
             p.via === 'key' && p.keyId !== undefined ? store.data.keys.byId(p.keyId) : undefined,
@@ -245,7 +245,7 @@ export class WebsocketHub {
       }
     } catch (err) {
       // A store closed under the check is the process stopping, not a failure.
-      if (store.ping()) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket revocation check failed');
+      if (await storeAnswers(store)) this.opts.log.error({ err: { message: (err as Error).message } }, 'websocket revocation check failed');
     } finally {
       this.checking = false;
     }
@@ -291,4 +291,13 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 
 function refuseHttp(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}
+
+/** Whether the store still answers: false once it is closed (the process stopping). */
+async function storeAnswers(store: EngineStore): Promise<boolean> {
+  try {
+    return await store.ping();
+  } catch {
+    return false;
+  }
 }

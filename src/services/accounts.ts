@@ -4,7 +4,6 @@
 // once. Who did it and from where (the audit log) stays with the adapter,
 // which knows.
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
 import type { EngineStore } from '../store/engine-store.js';
 import { USERNAME, type Role, type User } from '../store/users.js';
 import { hashKey, type ApiKey } from '../store/api-keys.js';
@@ -16,14 +15,14 @@ export type CreateUserRefusal = PasswordProblem | 'bad-name' | 'taken';
 export type KeyRefusal = 'no-such-key' | 'not-yours' | 'already-revoked';
 
 export interface AccountServiceDeps {
-  store: Store;
+  store: EngineStore;
   config: Pick<Config, 'auth'>;
 }
 
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
-  private get store(): Store {
+  private get store(): EngineStore {
     return this.deps.store;
   }
 
@@ -105,7 +104,7 @@ export class AccountService {
     let user = await this.store.data.users.byName(name);
     if (!user && name.includes('@')) {
       const a = canonicalAddress(name);
-      const owner = a ? this.store.addresses.ownerOf(a.inbox) : null;
+      const owner = a ? await this.store.data.addresses.ownerOf(a.inbox) : null;
       user = owner === null ? null : await this.store.data.users.byId(owner);
     }
     if (!found || !user || found.userId !== user.id) return null;

@@ -9,7 +9,7 @@
 // service runs on either engine (issue 14); who owns an inbox is still read
 // from the synchronous address repository (policy/inbox-access.ts).
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { Principal } from '../http/middleware/principal.js';
 import { canChangeInbox, canReadInbox, readerFor } from '../policy/inbox-access.js';
 import { isAdmin } from '../http/middleware/principal.js';
@@ -35,7 +35,7 @@ export function validLabel(given: string): boolean {
 }
 
 export interface InboxServiceDeps {
-  store: Store;
+  store: EngineStore;
   config: Config;
   eraser: MessageEraser;
 }

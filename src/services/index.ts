@@ -1,7 +1,7 @@
 // The use-cases, built around their dependencies (no module singletons): the
 // composition root (main.ts), the CLI and tests each build one.
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
+import type { EngineStore } from '../store/engine-store.js';
 import type { MessageEraser } from '../store/bulk-delete.js';
 import { InboxService } from './inboxes.js';
 import { AddressService } from './addresses.js';
@@ -24,7 +24,7 @@ export interface Services {
   eraser: MessageEraser;
 }
 
-export function createServices(deps: { store: Store; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver; resolveMx?: MxResolver }): Services {
+export function createServices(deps: { store: EngineStore; config: Config; eraser: MessageEraser; log?: Logger; stripe?: Stripe | null; resolveTxt?: TxtResolver; resolveMx?: MxResolver }): Services {
   // Reserving asks billing for credits and billing releases through addresses: the closure breaks the cycle.
   let billing: BillingService | null = null;
   const addresses = new AddressService({ ...deps, credits: async (userId) => (await billing?.creditsFor(userId)) ?? null });

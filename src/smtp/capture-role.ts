@@ -7,9 +7,9 @@
 // the network is trusted; failures are throttled per client and per account
 // with the web login's rules (LoginThrottle) and every login is audited.
 import type { SMTPServerAuthentication, SMTPServerSession } from 'smtp-server';
+import type { EngineStore } from '../store/engine-store.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
 import type { AccountService } from '../services/accounts.js';
 import { canonicalAddress, isReservedInbox } from '../policy/address.js';
 import { LoginThrottle } from '../http/middleware/rate-limit.js';
@@ -26,7 +26,7 @@ export interface CaptureUser {
 
 export interface CaptureRoleDeps {
   config: Config;
-  store: Store;
+  store: EngineStore;
   accounts: Pick<AccountService, 'userForKey'>;
   log: Logger;
   /** Shared with the web login so a guesser gets no fresh budget by switching doors; a new one when absent. */

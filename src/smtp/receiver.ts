@@ -15,7 +15,7 @@ import { contentFields } from '../log.js';
 import type { IncomingMessage, IncomingRecipient, StoredIds } from '../store/messages.js';
 import { countReceivedHeaders, receivedHeader } from './trace.js';
 import { SmtpError } from './smtp-error.js';
-import type { ListenerRole, RecipientVerdict } from './listener-role.js';
+import type { ListenerRole } from './listener-role.js';
 import { mxRole } from './mx-role.js';
 import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';

@@ -7,10 +7,23 @@
 import type { MessageReader } from './message-reader.js';
 import type { PrincipalReader } from './principal-reader.js';
 import type { Repositories } from './repositories.js';
+import type { Store } from './index.js';
 
 export interface EngineStore {
   readonly engine: 'sqlite' | 'postgres';
   reader: MessageReader;
   principals: PrincipalReader;
   data: Repositories;
+  /** Whether the database answers (/healthz); SQLite answers at once. */
+  ping(): boolean | Promise<boolean>;
+}
+
+/**
+ * The SQLite Store behind an EngineStore, for a default that exists on that
+ * engine only (a bulk eraser on this connection, the SQLite webhook queue);
+ * on another engine the caller must pass its own, and this says which.
+ */
+export function sqliteOnly(store: EngineStore, what: string): Store {
+  if (store.engine !== 'sqlite') throw new Error(`${what} must be given on the ${store.engine} engine`);
+  return store as Store;
 }

@@ -3,7 +3,7 @@
 // schemas.ts; each builder here returns JsonOf<that shape>, so the published
 // OpenAPI schema and the answer cannot drift. Every string is data, escaped by
 // JSON itself.
-import type { Store } from '../../store/index.js';
+import type { EngineStore } from '../../store/engine-store.js';
 import type { MessageView, AttachmentMeta } from '../../store/messages.js';
 import type { OwnedAddress } from '../../store/addresses.js';
 import type { AccountDomain } from '../../store/account-domains.js';
@@ -27,7 +27,7 @@ export function iso(ms: number | null | undefined): string | null {
  * unstarred message. Read before messageJson builds the answer (the name
  * comes from the account repositories, behind a promise on either engine).
  */
-export async function savedByFor(store: Store, m: MessageView, viewer: Viewer): Promise<string | null> {
+export async function savedByFor(store: EngineStore, m: MessageView, viewer: Viewer): Promise<string | null> {
   const savedById = m.starred ? await store.reader.savedBy(m.id) : null;
   if (savedById === null) return null;
   const entitled = viewer.admin || (viewer.userId !== null && (viewer.userId === savedById || viewer.userId === (await store.data.addresses.ownerOf(m.inbox))));

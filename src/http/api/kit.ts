@@ -2,12 +2,12 @@
 // JSON shape, and the guards that answer 400/401/403/404 the same way
 // everywhere (bad-input 61: one answer for a private inbox, whatever the key).
 import os from 'node:os';
+import type { EngineStore } from '../../store/engine-store.js';
 import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import type { AppEnv, HttpDeps as WebDeps } from '../deps.js';
 import { readyMessageInInbox } from '../ready-message.js';
 import type { MessageView } from '../../store/messages.js';
-import type { Store } from '../../store/index.js';
 import type { Config } from '../../config.js';
 import { isAdmin, principalFrom, type Principal } from '../middleware/principal.js';
 import { guardedInbox, type GuardedInbox } from '../middleware/inbox-guard.js';
@@ -23,7 +23,7 @@ export type Guarded = GuardedInbox;
 export interface ApiKit {
   reg: ApiRegistry;
   deps: WebDeps;
-  store: Store;
+  store: EngineStore;
   config: Config;
   /** A message as Mailsac's EmailMessage JSON, as this principal may see it. */
   json: (m: MessageView, viewer: Principal) => Promise<unknown>;

@@ -65,12 +65,12 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
   const who = (c: C) => principalFrom(c);
 
   /** The address and whether this principal may export or erase it. */
-  const addressRights = (c: C): { inbox: string; p: Extract<Principal, { kind: 'user' }> } | Response => {
+  const addressRights = async (c: C): Promise<{ inbox: string; p: Extract<Principal, { kind: 'user' }> } | Response> => {
     const p = who(c);
     if (p.kind !== 'user') return apiError(c, 401, p.badKey ? 'Invalid API key' : 'An API key is required: send it in the Mailsac-Key header');
     const a = canonicalAddress(c.req.param('email') ?? '');
     if (!a) return apiError(c, 400, 'Invalid email address');
-    const owner = store.addresses.ownerOf(a.inbox);
+    const owner = await store.data.addresses.ownerOf(a.inbox);
     if (isAdmin(p) || (owner !== null && owner === p.user.id)) return { inbox: a.inbox, p };
     return apiError(c, 403, owner === null ? 'Only an admin can export or delete the data of an address nobody owns' : 'This address is owned by another account');
   };
@@ -98,7 +98,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       responses: { 200: 'ZIP archive, streamed', 401: 'No key', 403: 'Owned by another account, or unowned and you are not an admin' },
     },
     async (c) => {
-      const r = addressRights(c);
+      const r = await addressRights(c);
       if (r instanceof Response) return r;
       await audit(c, deps, r.p, 'export', r.inbox, { messages: await store.reader.countAll(r.inbox) });
       return exportResponse(c, deps, { kind: 'address', inbox: r.inbox }, r.inbox);
@@ -119,7 +119,7 @@ export function registerPrivacyRoutes(reg: ApiRegistry, deps: WebDeps, apiError:
       returns: 'AddressDataDeleted',
     },
     async (c) => {
-      const r = addressRights(c);
+      const r = await addressRights(c);
       if (r instanceof Response) return r;
       const res = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox: r.inbox });
       await audit(c, deps, r.p, 'delete-data', r.inbox, { messages: res.messages });

@@ -34,17 +34,17 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   };
 
   /** An address this user may export or erase: their own, or any for admins. */
-  const addressFor = (c: C, p: UserPrincipal, given: string): string | null => {
+  const addressFor = async (c: C, p: UserPrincipal, given: string): Promise<string | null> => {
     const a = canonicalAddress(given);
     if (!a) return null;
-    return isAdmin(p) || store.addresses.ownerOf(a.inbox) === p.user.id ? a.inbox : null;
+    return isAdmin(p) || (await store.data.addresses.ownerOf(a.inbox)) === p.user.id ? a.inbox : null;
   };
 
   /** "someone@domain" is an address, anything else a user name (admins only). */
   const subjectFor = async (c: C, p: UserPrincipal, given: string): Promise<{ subject: Subject; name: string } | null> => {
     const g = given.trim();
     if (g.includes('@')) {
-      const inbox = addressFor(c, p, g);
+      const inbox = await addressFor(c, p, g);
       return inbox ? { subject: { kind: 'address', inbox }, name: inbox } : null;
     }
     const u = await store.data.users.byName(g);
@@ -63,7 +63,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   app.get('/account/data/address/:address/export', async (c) => {
     const p = signedIn(c);
     if (!p) return c.redirect('/login', 303);
-    const inbox = addressFor(c, p, c.req.param('address'));
+    const inbox = await addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
     await audit(c, deps, p, 'export', inbox, { messages: await store.reader.countAll(inbox) });
     return exportResponse(c, deps, { kind: 'address', inbox }, inbox);
@@ -72,7 +72,7 @@ export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
   app.post('/account/data/address/:address/delete', requireUser, checked, async (c) => {
     const p = signedIn(c)!;
     const body = formOf(c);
-    const inbox = addressFor(c, p, c.req.param('address'));
+    const inbox = await addressFor(c, p, c.req.param('address'));
     if (!inbox) return c.text('That address is not yours.', 403);
     if (body['confirm'] !== 'yes') return c.text('Tick the box to confirm.', 400);
     const r = await eraseData({ store, eraser: deps.services.eraser }, { kind: 'address', inbox });

@@ -1,0 +1,73 @@
+// A whole Mailroom node on PostgreSQL (issue 14): the engine (pool,
+// migrations, group-committing writer, parse pipeline, ready events over
+// LISTEN/NOTIFY) and everything serveNode runs over it, with the parts that
+// must hold across nodes taken from the database: the throttles that guard
+// passwords and keys, the webhook queue (claimed with SKIP LOCKED), and
+// retention (one node per run). main.ts starts this when storage.engine is
+// postgres; several nodes on one database are one Mailroom.
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { ensureAdmin } from './services/accounts.js';
+import { serveNode, type Serving, type StartOptions } from './serve.js';
+import { openPgEngine, type PgEngine, type PgEngineOptions } from './ingest/pg-engine.js';
+import type { PgStore } from './store/pg/pg-store.js';
+import { PgEraser } from './store/pg/eraser.js';
+import { pgRetentionRunner } from './store/pg/retention.js';
+import { pgDeliveryQueue } from './store/pg/delivery-queue.js';
+import { PgCounterStore } from './store/pg/throttle-counters.js';
+import { useThrottleCounters } from './http/middleware/rate-limit.js';
+
+export interface PostgresNode extends Omit<Serving, 'close'> {
+  config: Config;
+  store: PgStore;
+  engine: PgEngine;
+  ready: PgEngine['ready'];
+  stop(): Promise<void>;
+}
+
+export async function startPostgresNode(config: Config, log: Logger, opts: StartOptions & PgEngineOptions = {}): Promise<PostgresNode> {
+  const engine = await openPgEngine(config, log, opts);
+  const { sql, store, ingest, ready } = engine;
+  let serving: Serving;
+  const eraser = new PgEraser(sql, { onScrub: (r) => ('error' in r ? log.warn({ err: { message: r.error.message } }, 'vacuum after delete failed') : undefined) });
+  try {
+    await ensureAdmin(store, config);
+    // Before anything builds a throttle (they are keyed by the store): the counters live in the database.
+    useThrottleCounters(store, new PgCounterStore(sql));
+    serving = await serveNode(
+      config,
+      log,
+      {
+        store,
+        ingest: (message) => ingest.ingest(message),
+        pendingMessages: () => ingest.pendingMessages,
+        parseQueueLength: () => ingest.length,
+        ready,
+        eraser,
+        retentionRunner: pgRetentionRunner(sql),
+        deliveries: pgDeliveryQueue(sql),
+      },
+      opts,
+    );
+  } catch (err) {
+    await eraser.close();
+    await engine.close();
+    throw err;
+  }
+  log.info(
+    { engine: 'postgres', smtp: serving.smtpAddress.port, capture: serving.captureAddress?.port ?? null, http: serving.httpAddress.port, domains: config.domains, tls: serving.certificate.origin },
+    'mailroom started',
+  );
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: finishing transactions in flight');
+      await serving.close();
+      // A delete just before the stop still gets its VACUUM.
+      await eraser.close({ flush: true });
+      await engine.close();
+      log.info('stopped');
+    })());
+  const { close: _close, ...parts } = serving;
+  return { config, store, engine, ready, ...parts, stop };
+}
