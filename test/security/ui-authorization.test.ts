@@ -77,11 +77,12 @@ function forms(inbox: string, id: string): Array<{ path: string; fields: Record<
 }
 
 /**
- * Valid CSRF tokens for an anonymous visitor, one per group of pages: the
- * account pages, the inbox pages and the data-rights pages each sign with a
- * secret of their own, so a token from /login is refused by the inbox and
- * data-rights forms' CSRF check before their access rule ever runs (and a
- * case refused that way proves nothing about the rule). Tokens are not tied to
+ * Valid CSRF tokens for an anonymous visitor, one from each group of pages
+ * (account, inbox, data-rights). They once signed with a secret each, so a
+ * token from /login was refused by the inbox and data-rights forms' CSRF check
+ * before their access rule ever ran (and a case refused that way proves nothing
+ * about the rule); taking each form's token from its own pages keeps the matrix
+ * meaningful whatever the pages sign with. Tokens are not tied to
  * a session: a visitor who signed in once keeps the cookie and the tokens
  * after the session is gone, as a script would.
  */
