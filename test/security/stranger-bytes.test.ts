@@ -270,4 +270,40 @@ test('a 20 MB text message: /api/body is bounded, RSS stays bounded', async () =
   assert.ok(growth < 800 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(0)} MB`);
 });
 
+test('ten concurrent 25 MB DATA from one address: each answered, healthz stays fast, RSS stays bounded', async () => {
+  const line = 'twenty-five megabytes of plain filler, line after line after line.\r\n';
+  // Under smtp.maxMessageSize (25 MiB) with its headers; one buffer for all ten senders, built before the watch starts.
+  const raw = Buffer.from(textMessage('bulk@mailroom.test', 'bulk', line.repeat(Math.floor((24 * 1024 * 1024) / line.length))));
+  const before = rssBytes();
+  const stop = watchHealth();
+  const replies = await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const c = await RawSmtp.connect(mr.smtpPort);
+      try {
+        await c.hello();
+        for (const cmd of ['MAIL FROM:<stranger@example.org>', 'RCPT TO:<bulk@mailroom.test>']) assert.is((await c.command(cmd)).code, 250, cmd);
+        assert.is((await c.command('DATA')).code, 354);
+        c.write(raw);
+        c.write('\r\n.\r\n');
+        return await c.reply(120_000);
+      } finally {
+        await c.quit();
+      }
+    }),
+  );
+  const health = await stop();
+  const stored = replies.filter((r) => r.code === 250).length;
+  const growth = health.peakRss - before;
+  console.log(`    ${stored} of 10 stored; slowest healthz ${health.slowest.toFixed(0)} ms; RSS ${(before / 1048576).toFixed(0)} MB before, peak ${(health.peakRss / 1048576).toFixed(0)} MB`);
+  // Stored (250), or refused for now because the DATA budget was full (452 4.3.1): never a 5xx, a timeout or a crash.
+  for (const r of replies) assert.ok(r.code === 250 || (r.code === 452 && /^4\.3\.1 /.test(r.text)), `${r.code} ${r.text}`);
+  assert.ok(stored >= 1, 'at least one stored');
+  assert.is(health.failures, 0, 'healthz failed while the mail came in');
+  assert.ok(health.slowest < HEALTH_BUDGET_MS, `healthz took ${health.slowest.toFixed(0)} ms`);
+  // Before the DATA budget ten of these added 1 GB; the default budget is 256 MiB of DATA in flight.
+  assert.ok(growth < 700 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(0)} MB`);
+  const [stillServed] = await parsedMessages('bulk@mailroom.test', stored, 180_000);
+  assert.is(stillServed!.subject, 'bulk');
+});
+
 test.run();
