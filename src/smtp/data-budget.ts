@@ -12,8 +12,8 @@
  * a copy, where SQLite copies it when it is bound (better-sqlite3 binds blobs
  * SQLITE_TRANSIENT) and again into the row it builds for the insert (three).
  * Counted once, ten 25 MB messages (240 MB of DATA, under the 256 MiB
- * default) added 637-758 MB of RSS; counted three times, three of them are
- * received at once and the growth measured 311-400 MB, parsing included
+ * default) added 637-910 MB of RSS; counted three times, three of them are
+ * received at once and the growth measured 311-336 MB, parsing included
  * (test/security/stranger-bytes.test.ts).
  */
 export const COPIES_UNTIL_COMMITTED = 3;
