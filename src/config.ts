@@ -142,8 +142,9 @@ export const configSchema = z.strictObject({
       minDataRate: int(0).default(64),
       dataRateWindowMs: int(1000).default(30_000),
       minFreeDiskBytes: int(0).default(256 * 1024 * 1024),
-      // DATA bytes buffered across all sessions at once (issue 10: ten 25 MB
-      // messages in parallel added 1 GB of RSS); past it 452 4.3.1.
+      // Memory for mail being received across all sessions at once, each DATA
+      // byte counted three times until its commit (smtp/data-budget.ts; issue
+      // 10: ten 25 MB messages in parallel added 1 GB of RSS); past it 452 4.3.1.
       maxDataBytesInFlight: byteSize().default(256 * 1024 * 1024),
       // Acknowledged messages not yet ready (processing behind the 250s,
       // issue 16); past it new mail gets 451 4.3.0 until the backlog drains. 0: no bound.

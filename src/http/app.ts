@@ -14,6 +14,7 @@ import { stripeWebhookRoutes } from './billing/stripe-webhook.js';
 import { pageKeyThrottle } from './middleware/throttle.js';
 import { pagePrincipal } from './middleware/principal.js';
 import { MessageNotReadyError } from '../ingest/wait-ready.js';
+import { Csrf } from './middleware/csrf.js';
 
 /** Backstop for every route (bad-input 66); the API and the forms set tighter limits of their own. */
 const MAX_BODY = 1024 * 1024;
@@ -57,10 +58,13 @@ export function createApp(given: WebDeps): Hono<AppEnv> {
 
   app.route('/', stripeWebhookRoutes(deps));
   app.route('/api', apiRoutes(deps));
-  app.route('/', privacyRoutes(deps));
-  app.route('/', accountRoutes(deps));
+  // One CSRF secret for every page: a form one page group renders may post to
+  // another's route (the account page's "Delete all its mail" goes to the data-rights route).
+  const csrf = new Csrf({ publicUrl: deps.config.http.publicUrl });
+  app.route('/', privacyRoutes(deps, csrf));
+  app.route('/', accountRoutes(deps, csrf));
   app.route('/', liveInboxRoutes(deps)); // before uiRoutes: /inbox/:address/events is not a message id
-  app.route('/', uiRoutes(deps));
+  app.route('/', uiRoutes(deps, csrf));
 
   app.notFound((c) => {
     if (c.req.path.startsWith('/api/')) return c.json({ status: 404, error: 'Not Found', message: 'No such route' }, 404);

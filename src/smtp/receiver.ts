@@ -276,7 +276,7 @@ export class SmtpReceiver {
     const declared = address.args && (address.args as Record<string, string>).SIZE ? Number((address.args as Record<string, string>).SIZE) : 0;
     const maxSize = this.role.maxMessageSize(session);
     // RFC 1870 §6.1: a SIZE that does not fit the storage available now is a 452, not a 552.
-    if (this.dataBudget.exhausted || (declared > 0 && declared <= maxSize && this.dataBudget.inFlight + declared > this.dataBudget.limit)) {
+    if (this.dataBudget.exhausted || (declared > 0 && declared <= maxSize && !this.dataBudget.fits(declared))) {
       this.counts.dataBudgetFull++;
       return cb(new SmtpError(452, '4.3.1 Too much mail in progress, try again later'));
     }
@@ -392,6 +392,8 @@ export class SmtpReceiver {
       const raw = Buffer.allocUnsafeSlow(trace.length + bytes);
       let offset = trace.copy(raw, 0);
       for (const c of chunks) offset += c.copy(raw, offset);
+      // The chunks are garbage from here: only `raw` is held until the commit (data-budget.ts).
+      chunks = [];
       if (countReceivedHeaders(raw) > MAX_RECEIVED_HEADERS) {
         this.counts.loops++;
         return this.finish(session, cb, new SmtpError(554, '5.4.6 Routing loop detected: too many Received headers'));

@@ -1,5 +1,6 @@
 // Issue 13 item 8, "Deleted is not gone": a marker sent through SMTP and then
-// deleted, through each delete path in turn, must leave no byte of itself in
+// deleted, through each delete path in turn (API, pages, data-rights forms,
+// retention, the CLI), must leave no byte of itself in
 // any file of the data directory (mailroom.db, its WAL and shm, anything
 // else there) within 60 s, while SMTP keeps receiving and answering 250.
 // Each path's marker goes in the subject, the text body, an attachment's
@@ -15,6 +16,8 @@ import path from 'node:path';
 import { ADMIN_KEY, api, makeUser, sendMail, startApiMailroom, type TestMailroom } from '../api/_helpers.js';
 import { RawSmtp } from '../helpers/raw-smtp.js';
 import { policyFromConfig } from '../../src/jobs/retention.js';
+import { Visitor } from '../security/web-client.js';
+import { spawn } from 'node:child_process';
 
 const DEADLINE_MS = 60_000;
 const BACKGROUND = 'steady.flow@mailroom.test';
@@ -223,6 +226,89 @@ test('domain removal (delete all domain mail): gone within 60 s', async () => {
   const marker = 'zq8markerdomain5507';
   const sent = await sendMarker(marker, ['d1@example.test', 'd2@example.test']);
   assert.is((await api(m, 'POST', '/api/domains/example.test/delete-all-domain-mail', { key: ADMIN_KEY })).status, 204);
+  assertRowsGone(marker, sent);
+  await waitUntilGone(marker);
+});
+
+/** A user with a password, signed in through /login like a browser. */
+async function signedIn(username: string, role: 'user' | 'admin' = 'user'): Promise<{ id: number; visitor: Visitor }> {
+  const password = `${username}-password-1`;
+  const u = await m.store.users.create({ username, password, role });
+  return { id: u.id, visitor: await new Visitor(m.http).signIn(username, password) };
+}
+
+/** The CSRF token of the form posting to `action` on the page at `page`, as the browser gets it. */
+async function formToken(visitor: Visitor, page: string, action: string): Promise<string> {
+  const res = await visitor.req('GET', page);
+  assert.is(res.status, 200, `GET ${page}`);
+  const at = res.text.indexOf(`action="${action}"`);
+  assert.ok(at >= 0, `a form posting to ${action} on ${page}`);
+  return /name="csrf" value="([^"]+)"/.exec(res.text.slice(at))![1]!;
+}
+
+/** The real `mailroom` command, a process of its own on the same data directory (async: SMTP keeps running here). */
+function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), ...args], {
+      env: { ...process.env, MAILROOM_DATA_DIR: m.config.storage.dataDir, MAILROOM_CONFIG: path.resolve('config/mailroom.yaml') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+test('release a private address with its mail (the account page\'s form): gone within 60 s', async () => {
+  const marker = 'zq8markerpagerelease5508';
+  const inbox = 'page.released@mailroom.test';
+  const owner = await signedIn('pagereleaser');
+  m.store.addresses.reserve(inbox, owner.id);
+  const sent = await sendMarker(marker, inbox);
+  const action = `/account/addresses/${encodeURIComponent(inbox)}/release`;
+  const res = await owner.visitor.req('POST', action, { csrf: await formToken(owner.visitor, '/account', action), deleteMessages: 'true' });
+  assert.is(res.status, 200, res.text.slice(0, 200));
+  assert.match(res.text, /released; its messages were deleted/);
+  assertRowsGone(marker, sent);
+  await waitUntilGone(marker);
+});
+
+test('delete all of an address\'s mail (the data-rights form on the account page): gone within 60 s', async () => {
+  const marker = 'zq8markerdataaddress5509';
+  const inbox = 'rights.mine@mailroom.test';
+  const owner = await signedIn('rightsowner');
+  m.store.addresses.reserve(inbox, owner.id);
+  const sent = await sendMarker(marker, inbox);
+  const action = `/account/data/address/${encodeURIComponent(inbox)}/delete`;
+  const res = await owner.visitor.req('POST', action, { csrf: await formToken(owner.visitor, '/account', action), confirm: 'yes' });
+  assert.is(res.status, 303, `${res.status} ${res.text.slice(0, 200)}`);
+  assertRowsGone(marker, sent);
+  await waitUntilGone(marker);
+});
+
+test('delete an account and its mail (the admin\'s data-rights page): gone within 60 s', async () => {
+  const marker = 'zq8markerdataadmin5510';
+  const u = await makeUser(m.store, 'erasedbypage');
+  m.store.addresses.reserve('erased.a@mailroom.test', u.id);
+  m.store.addresses.reserve('erased.b@mailroom.test', u.id);
+  const sent = await sendMarker(marker, ['erased.a@mailroom.test', 'erased.b@mailroom.test']);
+  const admin = await signedIn('rightsadmin', 'admin');
+  const res = await admin.visitor.req('POST', '/account/data/delete', { csrf: await formToken(admin.visitor, '/account/audit', '/account/data/delete'), subject: 'erasedbypage', confirm: 'yes' });
+  assert.is(res.status, 200, res.text.slice(0, 200));
+  assert.match(res.text, /Deleted 4 messages, 2 addresses and the account for erasedbypage/);
+  assertRowsGone(marker, sent);
+  await waitUntilGone(marker);
+});
+
+test('mailroom delete address <email> --yes (the CLI, its own process): gone within 60 s', async () => {
+  const marker = 'zq8markercli5511';
+  const inbox = 'cli.erased@mailroom.test';
+  const sent = await sendMarker(marker, inbox);
+  const r = await cli('delete', 'address', inbox, '--yes');
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /deleted 2 messages for cli\.erased@mailroom\.test/);
   assertRowsGone(marker, sent);
   await waitUntilGone(marker);
 });

@@ -270,4 +270,56 @@ test('a 20 MB text message: /api/body is bounded, RSS stays bounded', async () =
   assert.ok(growth < 800 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(0)} MB`);
 });
 
+test('ten concurrent 25 MB DATA from one address: each answered 250 or 452 4.3.1, the refused ones stored on retry, RSS bounded', async () => {
+  const line = 'twenty-five megabytes of plain filler, line after line after line.\r\n';
+  // Under smtp.maxMessageSize (25 MiB) with its headers; one buffer for all ten senders, built before the watch starts.
+  const raw = Buffer.from(textMessage('bulk@mailroom.test', 'bulk', line.repeat(Math.floor((24 * 1024 * 1024) / line.length))));
+  const sendOnce = async () => {
+    const c = await RawSmtp.connect(mr.smtpPort);
+    try {
+      await c.hello();
+      for (const cmd of ['MAIL FROM:<stranger@example.org>', 'RCPT TO:<bulk@mailroom.test>']) {
+        const r = await c.command(cmd);
+        // A full budget may already answer at MAIL FROM (a retry while others are in flight).
+        if (r.code !== 250) return r;
+      }
+      assert.is((await c.command('DATA')).code, 354);
+      c.write(raw);
+      c.write('\r\n.\r\n');
+      return await c.reply(120_000);
+    } finally {
+      await c.quit();
+    }
+  };
+  const before = rssBytes();
+  const stop = watchHealth();
+  const replies = await Promise.all(Array.from({ length: 10 }, sendOnce));
+  const health = await stop();
+  const stored = replies.filter((r) => r.code === 250).length;
+  const growth = health.peakRss - before;
+  // Figures, not assertions for the time (a loaded machine; the issue's target is healthz < 500 ms).
+  console.log(`    ${stored} of 10 stored at once; slowest healthz ${health.slowest.toFixed(0)} ms; RSS ${(before / 1048576).toFixed(0)} MB before, peak ${(health.peakRss / 1048576).toFixed(0)} MB (+${(growth / 1048576).toFixed(0)} MB)`);
+  // Stored (250), or refused for now because the budget was full (452 4.3.1): never a 5xx, a timeout or a crash.
+  for (const r of replies) assert.ok(r.code === 250 || (r.code === 452 && /^4\.3\.1 /.test(r.text)), `${r.code} ${r.text}`);
+  assert.ok(stored >= 1, 'at least one stored');
+  assert.ok(stored < 10, 'all ten held at once: the budget did not count what a message costs until it is committed');
+  assert.is(health.failures, 0, 'healthz failed while the mail came in');
+  // Ten of these added 637-910 MB when the budget counted each DATA byte once
+  // (240 MB of DATA fits under 256 MiB); counted as the copies alive until the
+  // commit (smtp/data-budget.ts) the growth measured 311-336 MB, parsing of the first ones included.
+  assert.ok(growth < 550 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(0)} MB`);
+  // The refused ones come back later, as a sending MTA would, and are stored.
+  for (const r of replies.filter((x) => x.code !== 250)) {
+    let retry = await sendOnce();
+    for (let attempt = 1; retry.code === 452 && attempt < 20; attempt++) {
+      await new Promise((res) => setTimeout(res, 500));
+      retry = await sendOnce();
+    }
+    assert.is(retry.code, 250, `retry: ${retry.code} ${retry.text}`);
+  }
+  const list = await parsedMessages('bulk@mailroom.test', 10, 300_000);
+  assert.is(list.length, 10);
+  assert.is(list[0]!.subject, 'bulk');
+});
+
 test.run();

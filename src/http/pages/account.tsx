@@ -33,11 +33,10 @@ type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 
 
-export function accountRoutes(deps: WebDeps): Hono<AppEnv> {
+export function accountRoutes(deps: WebDeps, csrf: Csrf): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { store, config } = deps;
   const accounts = deps.services.accounts;
-  const csrf = new Csrf({ publicUrl: config.http.publicUrl });
   const loginThrottle = loginThrottleFor(store);
   const knownDevices = knownDevicesFor(store, config);
   const apiBase = () => (config.http.publicUrl ? `${config.http.publicUrl}/api` : '/api');

@@ -14,7 +14,7 @@ import { canonicalAddress } from '../../policy/address.js';
 import { linkHost } from '../../mail/link-host.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
 import type { MessageView } from '../../store/messages.js';
-import { Csrf } from '../middleware/csrf.js';
+import type { Csrf } from '../middleware/csrf.js';
 import { cidPath, cidPrefix, decodeCursor, encodeCursor, inboxPath, messagePath, plausibleId, segment } from './paths.js';
 import { appCss } from '../views/styles.js';
 import { appJs } from './app-js.js';
@@ -36,11 +36,10 @@ const MAX_RAW_PREVIEW = 256 * 1024;
 const MAX_LINKS_SHOWN = 300;
 
 
-export function uiRoutes(deps: WebDeps): Hono<AppEnv> {
+export function uiRoutes(deps: WebDeps, csrf: Csrf): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // Messages through the store's reader (issue 14: either engine).
   const msgs = deps.store.reader;
-  const csrf = new Csrf({ publicUrl: deps.config.http.publicUrl });
   const domains = new Set(deps.config.domains);
 
   const publicOrigin = (() => {

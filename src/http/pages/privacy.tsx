@@ -17,10 +17,9 @@ import { audit } from '../audit.js';
 type C = Context<AppEnv>;
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
-export function privacyRoutes(deps: WebDeps): Hono<AppEnv> {
+export function privacyRoutes(deps: WebDeps, csrf: Csrf): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { store, config } = deps;
-  const csrf = new Csrf({ publicUrl: config.http.publicUrl });
 
   app.get('/privacy', (c) =>
     c.html(<PrivacyPage nonce={c.get('nonce')} sections={privacyFacts(config, { session: sessionCookieName(c, config), csrf: csrf.cookieName(c) })} />),
