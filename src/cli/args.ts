@@ -1,5 +1,6 @@
 // Argument parsing for the admin CLI: positional words and --options, and
 // the small readers every command shares. Usage errors exit 2 (main.ts).
+import type { EngineStore } from '../store/engine-store.js';
 import type { Store } from '../store/index.js';
 import type { User } from '../store/users.js';
 import type { Config } from '../config.js';
@@ -45,7 +46,7 @@ export interface CommandContext {
   args: string[];
   opts: Options;
   io: Io;
-  store: Store;
+  store: EngineStore;
   config: Config;
   services: Services;
 }
@@ -80,4 +81,13 @@ export function positiveOpt(opts: Options, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
   return n;
+}
+
+/**
+ * The SQLite store for a command that works on the SQLite file itself; on
+ * PostgreSQL it fails saying what to use instead.
+ */
+export function sqliteStoreFor(store: EngineStore, command: string, instead: string): Store {
+  if (store.engine !== 'sqlite') throw new Error(`${command} works on the embedded SQLite store; with storage.engine ${store.engine}, ${instead}`);
+  return store as Store;
 }

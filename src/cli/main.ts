@@ -1,6 +1,7 @@
 // Admin commands: npm run cli -- <command> (or the `mailroom` bin).
 // Works on the same database as the running appliance (SQLite WAL allows a
-// second writer process; busy_timeout makes it wait its turn). Argument
+// second writer process; busy_timeout makes it wait its turn), or on the
+// shared PostgreSQL when storage.engine is postgres. Argument
 // parsing is in args.ts, each command in commands/, each use-case in
 // services/: this file only picks the command and turns failures into exit
 // codes.
@@ -8,7 +9,13 @@
 // Exit codes: 0 done, 1 the command failed (message on stderr), 2 usage error.
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError, type Config } from '../config.js';
-import { openStore, localEraser, type Store } from '../store/index.js';
+import { openStore, localEraser } from '../store/index.js';
+import { sqliteOnly, type EngineStore } from '../store/engine-store.js';
+import type { MessageEraser } from '../store/bulk-delete.js';
+import { openPool } from '../store/pg/driver.js';
+import { runPgMigrations } from '../store/pg/migrate.js';
+import { pgStore } from '../store/pg/pg-store.js';
+import { PgEraser } from '../store/pg/eraser.js';
 import { ensureAdmin } from '../services/accounts.js';
 import { createServices } from '../services/index.js';
 import { parseArgs, UsageError, type Io } from './args.js';
@@ -49,11 +56,17 @@ Options read MAILROOM_CONFIG / MAILROOM_DATA_DIR like the server does.`;
 
 const ONE_WORD = ['backup', 'reparse', 'migrate-store'];
 
-export async function runCli(argv: string[], deps: { store: Store; config: Config; resolveTxt?: TxtResolver; resolveMx?: MxResolver }, io: Io): Promise<number> {
+export async function runCli(
+  argv: string[],
+  deps: { store: EngineStore; config: Config; eraser?: MessageEraser; resolveTxt?: TxtResolver; resolveMx?: MxResolver },
+  io: Io,
+): Promise<number> {
   const { store, config } = deps;
-  // A separate process: bulk deletes run on its own connection, in batches (busy_timeout waits for the appliance's writer).
+  // A separate process: bulk deletes run on its own connection, in batches
+  // (SQLite: busy_timeout waits for the appliance's writer; PostgreSQL: the pool's).
   // The resolvers are a seam for tests (domain verify); the system's DNS otherwise.
-  const services = createServices({ store, config, eraser: localEraser(store), resolveTxt: deps.resolveTxt, resolveMx: deps.resolveMx });
+  const eraser = deps.eraser ?? localEraser(sqliteOnly(store, 'the CLI eraser'));
+  const services = createServices({ store, config, eraser, resolveTxt: deps.resolveTxt, resolveMx: deps.resolveMx });
   const { pos, opts } = parseArgs(argv);
   const [group, cmd, ...rest] = pos;
   if (!group || opts.help) {
@@ -86,11 +99,13 @@ async function main(): Promise<void> {
     // \r and erase-to-end-of-line: the progress bar redraws itself on a terminal.
     errLive: process.stderr.isTTY ? (s) => process.stderr.write(`\r\x1b[K${s}`) : undefined,
   };
-  const store = openStore(config.storage.dataDir);
   let code: number;
+  let opened: OpenedStore | null = null;
   try {
+    opened = await openCliStore(config);
+    const { store, eraser } = opened;
     await ensureAdmin(store, config);
-    code = await runCli(process.argv.slice(2), { store, config }, io);
+    code = await runCli(process.argv.slice(2), { store, config, eraser }, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`mailroom: ${err.message}\n\n${USAGE}`);
@@ -100,9 +115,41 @@ async function main(): Promise<void> {
       code = 1;
     }
   } finally {
-    store.close();
+    await opened?.close();
   }
   process.exit(code);
+}
+
+interface OpenedStore {
+  store: EngineStore;
+  eraser: MessageEraser;
+  close(): Promise<void>;
+}
+
+/** The store the config names: the SQLite file, or the shared PostgreSQL (migrated first, as a node does). */
+async function openCliStore(config: Config): Promise<OpenedStore> {
+  if (config.storage.engine === 'postgres') {
+    if (!config.storage.postgresUrl) throw new Error('storage.postgresUrl is required for the postgres engine');
+    const sql = openPool(config.storage.postgresUrl, { max: 2, applicationName: 'mailroom-cli' });
+    try {
+      await runPgMigrations(sql);
+    } catch (err) {
+      await sql.end({ timeout: 1 });
+      throw err;
+    }
+    const eraser = new PgEraser(sql);
+    return {
+      store: pgStore(sql),
+      eraser,
+      async close() {
+        // A delete just made gets its VACUUM before the process exits.
+        await eraser.close({ flush: true });
+        await sql.end({ timeout: 5 });
+      },
+    };
+  }
+  const store = openStore(config.storage.dataDir);
+  return { store, eraser: localEraser(store), close: async () => store.close() };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

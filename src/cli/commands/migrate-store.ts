@@ -7,9 +7,10 @@ import { openPool } from '../../store/pg/driver.js';
 import { copyFromSqlite, openSqliteSnapshot, verifyCopy } from '../../store/pg/copy-from-sqlite.js';
 import { table } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { positiveOpt, stringOpt, UsageError, type Command } from '../args.js';
+import { positiveOpt, sqliteStoreFor, stringOpt, UsageError, type Command } from '../args.js';
 
-export const migrateStore: Command = async ({ opts, io, store }) => {
+export const migrateStore: Command = async ({ opts, io, store: engineStore }) => {
+  const store = sqliteStoreFor(engineStore, 'migrate-store', 'the store is in PostgreSQL already');
   const url = stringOpt(opts, 'to');
   if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new UsageError('migrate-store --to postgres://user@host:5432/database');
   const batchRows = positiveOpt(opts, 'batch') ?? 500;
