@@ -31,7 +31,6 @@ export class AddressService {
     return this.check(this.deps.store.data, a.inbox, a.domain, userId);
   }
 
-  /** repos: the store's, or a transaction's (reserveAll checks inside the one it reserves in). */
   private async check(repos: Pick<Repositories, 'addresses' | 'domains'>, inbox: string, domain: string, userId: number): Promise<ReserveRefusal | null> {
     let problem = reservationProblem(this.deps.config, { inbox, domain });
     // An account's own verified domain (issue 12) is as good as a configured
@@ -67,30 +66,30 @@ export class AddressService {
   /** All or none: the first address that cannot be reserved is named and nothing is reserved. */
   async reserveAll(userId: number, wanted: Array<{ inbox: string; domain: string }>): Promise<Outcome<OwnedAddress[], { inbox: string; reason: ReserveRefusal }>> {
     const { store } = this.deps;
-    let failure: { inbox: string; reason: ReserveRefusal } | null = null;
     const fresh: typeof wanted = [];
     for (const w of wanted) if ((await store.data.addresses.ownerOf(w.inbox)) !== userId) fresh.push(w);
     if (fresh.length && !(await this.hasCredits(userId, fresh.length))) return { ok: false, reason: { inbox: fresh[0]!.inbox, reason: 'over-plan' } };
-    try {
-      const done = await store.data.transaction(async (tx) => {
-        const out: OwnedAddress[] = [];
-        for (const w of wanted) {
-          const why = await this.check(tx, w.inbox, w.domain, userId);
-          if (why) {
-            failure = { inbox: w.inbox, reason: why };
-            // Throwing rolls back the ones reserved before this one.
-            throw new Error('rollback');
-          }
-          await tx.addresses.dropForeignStars(w.inbox, userId);
-          out.push(await tx.addresses.reserve(w.inbox, userId, {}));
-        }
-        return out;
-      });
-      return ok(done);
-    } catch (err) {
-      if (failure) return { ok: false, reason: failure };
-      throw err;
+    // Every refusal is decided before the transaction begins, so it only
+    // writes and fails only on a database error (or an address taken in
+    // between, refused by its unique key): on SQLite a transaction that
+    // rolls back would take along any write another request made meanwhile
+    // on the same connection (repositories.ts).
+    const seen = new Set<string>();
+    for (const w of wanted) {
+      // Named twice: the second time it is already the caller's.
+      const why = seen.has(w.inbox) ? 'already-yours' : await this.check(store.data, w.inbox, w.domain, userId);
+      if (why) return { ok: false, reason: { inbox: w.inbox, reason: why } };
+      seen.add(w.inbox);
     }
+    const done = await store.data.transaction(async (tx) => {
+      const out: OwnedAddress[] = [];
+      for (const w of wanted) {
+        await tx.addresses.dropForeignStars(w.inbox, userId);
+        out.push(await tx.addresses.reserve(w.inbox, userId, {}));
+      }
+      return out;
+    });
+    return ok(done);
   }
 
   private async hasCredits(userId: number, wanted: number): Promise<boolean> {
