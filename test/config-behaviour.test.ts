@@ -33,7 +33,7 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'smtp.maxDataBytesInFlight': ['test/smtp/data-budget.test.ts', 'over smtp.maxDataBytesInFlight a message gets 452 4.3.1, and the budget clears after'],
   'smtp.maxPendingMessages': ['test/smtp/backlog-gate.test.ts', 'past smtp.maxPendingMessages new mail gets 451 4.3.0, and is accepted again once the backlog drains'],
   'storage.maxDatabaseBytes': ['test/smtp/storage-failure.test.ts', 'at storage.maxDatabaseBytes a write fails with SQLITE_FULL'],
-  'storage.engine': ['test/store/engine-choice.test.ts', 'storage.engine postgres: startMailroom refuses to serve'],
+  'storage.engine': ['test/store/engine-choice.test.ts', 'storage.engine postgres with no server answering: startNode fails with the connection error'],
   'storage.postgresUrl': ['test/ingest/pg-nodes.test.ts', 'a message sent to node A is heard on node B, ready and searchable there'],
   'http.publicUrl': ['test/web/ui.test.ts', 'CSRF cookie: HttpOnly, SameSite, Secure (and __Host-) behind https'],
   'http.trustedProxies': ['test/auth/login-throttle.test.ts', 'http.trustedProxies: behind a trusted proxy, clients are told apart by X-Forwarded-For'],
