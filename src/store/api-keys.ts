@@ -56,20 +56,20 @@ export class ApiKeyStore {
   /** Finds the valid key whose hash matches. */
   findByHash(hash: string): ApiKey | null {
     const r = this.stmts.byHash.get(hash) as Row | undefined;
-    return r ? view(r) : null;
+    return r ? keyOfRow(r) : null;
   }
 
   byId(id: number): ApiKey | null {
     const r = this.stmts.byId.get(id) as Row | undefined;
-    return r ? view(r) : null;
+    return r ? keyOfRow(r) : null;
   }
 
   listForUser(userId: number): ApiKey[] {
-    return (this.stmts.ofUser.all(userId) as Row[]).map(view);
+    return (this.stmts.ofUser.all(userId) as Row[]).map(keyOfRow);
   }
 
   list(): ApiKey[] {
-    return (this.stmts.all.all() as Row[]).map(view);
+    return (this.stmts.all.all() as Row[]).map(keyOfRow);
   }
 
   revoke(id: number): boolean {
@@ -83,6 +83,7 @@ export class ApiKeyStore {
   }
 }
 
-function view(r: Row): ApiKey {
+/** A row as the repositories return it; the PostgreSQL engine maps its rows with it too. */
+export function keyOfRow(r: Row): ApiKey {
   return { id: r.id, userId: r.user_id, name: r.name, hint: r.hint, created: r.created, lastUsed: r.last_used ?? null, revoked: r.revoked ?? null };
 }

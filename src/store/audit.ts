@@ -55,7 +55,7 @@ export class AuditStore {
   /** Newest first; `before` is an entry id for paging. */
   list(opts: { limit?: number; before?: number } = {}): AuditEntry[] {
     const limit = Math.max(1, Math.min(opts.limit ?? 100, 1000));
-    return (this.stmts.recent.all(opts.before ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(view);
+    return (this.stmts.recent.all(opts.before ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(auditOfRow);
   }
 
   /** Entries about one of these targets (addresses, message ids, a user name), oldest first. */
@@ -66,14 +66,14 @@ export class AuditStore {
     for (let i = 0; i < targets.length; i += 500) {
       const chunk = targets.slice(i, i + 500);
       const rows = this.db.prepare(`SELECT * FROM audit_log WHERE target IN (${chunk.map(() => '?').join(',')}) ORDER BY id`).all(...chunk) as Row[];
-      out.push(...rows.map(view));
+      out.push(...rows.map(auditOfRow));
     }
     return out.sort((a, b) => a.id - b.id);
   }
 
   /** Entries recorded for what this user did, oldest first. */
   byActor(userId: number): AuditEntry[] {
-    return (this.db.prepare(`SELECT * FROM audit_log WHERE actor_id = ? ORDER BY id`).all(userId) as Row[]).map(view);
+    return (this.db.prepare(`SELECT * FROM audit_log WHERE actor_id = ? ORDER BY id`).all(userId) as Row[]).map(auditOfRow);
   }
 
   count(): number {
@@ -89,7 +89,8 @@ export class AuditStore {
   }
 }
 
-function view(r: Row): AuditEntry {
+/** A row as the repositories return it; the PostgreSQL engine maps its rows with it too. */
+export function auditOfRow(r: Row): AuditEntry {
   let detail: Record<string, unknown> = {};
   try {
     detail = JSON.parse(r.detail);

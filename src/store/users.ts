@@ -92,16 +92,16 @@ export class UserStore {
 
   byId(id: number): User | null {
     const r = this.stmts.byId.get(id) as Row | undefined;
-    return r ? view(r) : null;
+    return r ? userOfRow(r) : null;
   }
 
   byName(username: string): User | null {
     const r = this.stmts.byName.get(username) as Row | undefined;
-    return r ? view(r) : null;
+    return r ? userOfRow(r) : null;
   }
 
   list(): User[] {
-    return (this.stmts.all.all() as Row[]).map(view);
+    return (this.stmts.all.all() as Row[]).map(userOfRow);
   }
 
   adminCount(): number {
@@ -152,7 +152,8 @@ export class UserStore {
   }
 }
 
-function view(r: Row): User {
+/** A row as the repositories return it; the PostgreSQL engine maps its rows with it too. */
+export function userOfRow(r: Row): User {
   return {
     id: r.id,
     username: r.username,

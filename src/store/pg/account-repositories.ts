@@ -12,10 +12,10 @@
 // (INTEGER PRIMARY KEY may hand out a deleted maximum again): nothing relies
 // on the difference.
 import type { Sql, TransactionSql } from './driver.js';
-import { generateKey, hashKey, KEY_PREFIX, KEY_TOUCH_MS, type ApiKey } from '../api-keys.js';
+import { generateKey, hashKey, keyOfRow, KEY_PREFIX, KEY_TOUCH_MS, type ApiKey } from '../api-keys.js';
 import { hashSessionToken, SESSION_RENEW_MS, SESSION_TOKEN, type Session } from '../sessions.js';
-import { hashPassword, verifyPassword, USERNAME, type Role, type User } from '../users.js';
-import type { AuditEntry, AuditInput } from '../audit.js';
+import { hashPassword, userOfRow, verifyPassword, USERNAME, type Role, type User } from '../users.js';
+import { auditOfRow, type AuditInput } from '../audit.js';
 import type { AuditRepository, KeyRepository, Repositories, SessionRepository, UserRepository } from '../repositories.js';
 import { randomBytes } from 'node:crypto';
 
@@ -24,33 +24,6 @@ type Q = Sql | TransactionSql;
 
 /** The pool (which can begin a transaction) rather than a transaction's connection (which has savepoints instead). */
 const isPool = (q: Q): q is Sql => typeof (q as Partial<Sql>).begin === 'function';
-
-export function userOfRow(r: Row): User {
-  return {
-    id: r.id,
-    username: r.username,
-    email: r.email,
-    role: r.role,
-    hasPassword: r.password_hash !== '',
-    created: r.created,
-    updated: r.updated,
-    lastLogin: r.last_login ?? null,
-  };
-}
-
-export function keyOfRow(r: Row): ApiKey {
-  return { id: r.id, userId: r.user_id, name: r.name, hint: r.hint, created: r.created, lastUsed: r.last_used ?? null, revoked: r.revoked ?? null };
-}
-
-function auditOfRow(r: Row): AuditEntry {
-  let detail: Record<string, unknown> = {};
-  try {
-    detail = JSON.parse(r.detail);
-  } catch {
-    detail = {};
-  }
-  return { id: r.id, at: r.at, actorId: r.actor_id ?? null, actor: r.actor, action: r.action, target: r.target, detail, ip: r.ip };
-}
 
 /**
  * SQLite compares user names with COLLATE NOCASE, which folds ASCII letters

@@ -4,7 +4,8 @@
 // and UserStore (times are epoch ms by this node's clock, as there); rows
 // mapped as the account repositories map them (account-repositories.ts).
 import type { Sql } from './driver.js';
-import { keyOfRow, userOfRow } from './account-repositories.js';
+import { keyOfRow } from '../api-keys.js';
+import { userOfRow } from '../users.js';
 import { KEY_TOUCH_MS, type ApiKey } from '../api-keys.js';
 import { hashSessionToken, SESSION_RENEW_MS, SESSION_TOKEN, type Session } from '../sessions.js';
 import type { User } from '../users.js';
