@@ -159,7 +159,14 @@ export const configSchema = z.strictObject({
         .default({ cert: '', key: '' })
         .refine((t) => Boolean(t.cert) === Boolean(t.key), { message: 'cert and key must be set together' }),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((smtp, ctx) => {
+      // The budget charges each DATA byte COPIES_UNTIL_COMMITTED (3) times: below
+      // that, a message of the largest allowed size could never be received.
+      if (smtp.maxDataBytesInFlight > 0 && smtp.maxDataBytesInFlight < 3 * smtp.maxMessageSize) {
+        ctx.addIssue({ code: 'custom', path: ['maxDataBytesInFlight'], message: `must be at least 3 × smtp.maxMessageSize (${3 * smtp.maxMessageSize} bytes): each byte being received is counted three times until it is stored` });
+      }
+    }),
   // Email Capture (issue 12): the authenticated SMTP port an application
   // under test sends through; it stores every message under its recipient,
   // private to the sending account, and relays nothing. It listens on smtp.host.

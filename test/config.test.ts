@@ -97,6 +97,13 @@ test('storage.engine postgres: the URL comes from the environment, and naming po
   assert.ok(wrong.some((p) => p.startsWith('storage.postgresUrl:')), wrong.join('\n'));
 });
 
+test('smtp.maxDataBytesInFlight below three times smtp.maxMessageSize stops the start (a largest message could never fit)', () => {
+  const small = problemsOf(() => loadConfig({ file: writeConfig('smtp:\n  maxMessageSize: 10485760\n  maxDataBytesInFlight: 20971520\n'), env: {}, cwd: ROOT }));
+  assert.ok(small.some((p) => p.startsWith('smtp.maxDataBytesInFlight:') && /at least 3 × smtp.maxMessageSize/.test(p)), small.join('\n'));
+  const enough = loadConfig({ file: writeConfig('smtp:\n  maxMessageSize: 10485760\n  maxDataBytesInFlight: 31457280\n'), env: {}, cwd: ROOT });
+  assert.is(enough.smtp.maxDataBytesInFlight, 31457280);
+});
+
 test('MAILROOM_CONFIG names the file; a named file that is missing is an error', () => {
   const file = writeConfig('domains: [from-env-file.example]\n');
   assert.equal(loadConfig({ env: { MAILROOM_CONFIG: file }, cwd: ROOT }).domains, ['from-env-file.example']);
