@@ -3,7 +3,7 @@
 // LISTEN/NOTIFY) and everything serveNode runs over it, with the parts that
 // must hold across nodes taken from the database: the throttles that guard
 // passwords and keys, the webhook queue (claimed with SKIP LOCKED), and
-// retention (one node per run). main.ts starts this when storage.engine is
+// the scheduled jobs (retention, the billing grace check: one node per run). main.ts starts this when storage.engine is
 // postgres; several nodes on one database are one Mailroom.
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -16,6 +16,7 @@ import { pgRetentionRunner } from './store/pg/retention.js';
 import { pgDeliveryQueue } from './store/pg/delivery-queue.js';
 import { PgCounterStore } from './store/pg/throttle-counters.js';
 import { useThrottleCounters } from './http/middleware/rate-limit.js';
+import { runOnOneNode } from './store/pg/cluster-lock.js';
 
 export interface PostgresNode extends Omit<Serving, 'close'> {
   config: Config;
@@ -46,6 +47,12 @@ export async function startPostgresNode(config: Config, log: Logger, opts: Start
         eraser,
         retentionRunner: pgRetentionRunner(sql),
         deliveries: pgDeliveryQueue(sql),
+        exclusive:
+          (name) =>
+          async <T>(fn: () => Promise<T>) => {
+            const r = await runOnOneNode(sql, name, fn);
+            return r.ran ? r.value : null;
+          },
       },
       opts,
     );

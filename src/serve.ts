@@ -55,6 +55,8 @@ export interface EngineParts {
   retentionRunner: NonNullable<SchedulerDeps['runner']>;
   /** The webhook queue's rows (PostgreSQL: claimed across nodes); absent: the SQLite store's. */
   deliveries?: DeliveryQueue;
+  /** Runs a scheduled job where only one node runs it at a time (PostgreSQL); null: another node does. Absent: here. */
+  exclusive?: (name: string) => <T>(fn: () => Promise<T>) => Promise<T | null>;
 }
 
 export interface Serving {
@@ -142,7 +144,7 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
     accountRetention: (now) => services.billing.retentionOverrides(now),
   });
   retention.start();
-  const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }) });
+  const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }), exclusive: engine.exclusive?.('billing-grace') });
   billingGrace.start();
 
   return {
