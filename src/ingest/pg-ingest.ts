@@ -6,16 +6,13 @@
 // `ready` set and the ready event sent (to every node, pg-ready-events.ts).
 // ParseQueue is not reused because it drives the synchronous SQLite
 // repositories; the walls and the result are the same.
-import { inflateRaw } from 'node:zlib';
-import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
 import type { IncomingMessage, StoredIds } from '../store/messages.js';
 import type { Sql } from '../store/pg/driver.js';
 import type { PgMessageWriter } from '../store/pg/message-writer.js';
+import { PgPendingMessages } from '../store/pg/pending-messages.js';
 import { createParsePool, parseInWalls, type ParsePool } from '../jobs/parse-pool.js';
 import { runOnOneNode } from '../store/pg/cluster-lock.js';
-
-const inflateRawAsync = promisify(inflateRaw);
 
 /** Raw bytes kept in memory for queued messages; past it they are read back from the database (as ParseQueue). */
 const QUEUE_RAW_BYTES = 64 * 1024 * 1024;
@@ -35,6 +32,7 @@ export class PgIngest {
   private sweepTimer: NodeJS.Timeout | undefined;
   private parsing = 0;
   private readonly maxInFlight: number;
+  private readonly pending: PgPendingMessages;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   parsed = 0;
@@ -47,6 +45,7 @@ export class PgIngest {
     private readonly pool: ParsePool = createParsePool(),
   ) {
     this.maxInFlight = pool.size * 2;
+    this.pending = new PgPendingMessages(sql);
   }
 
   /** The SMTP receiver's ingest (ReceiverDeps): resolves once the message is durable. */
@@ -72,9 +71,9 @@ export class PgIngest {
    * same and its ready event is sent once (message-writer.ts).
    */
   async resume(): Promise<number> {
-    const rows = await this.sql<{ id: number }[]>`SELECT id FROM contents WHERE parse_state = 'pending' ORDER BY id`;
-    for (const r of rows) if (!this.known.has(r.id)) this.enqueue(r.id);
-    return rows.length;
+    const ids = await this.pending.all();
+    for (const id of ids) if (!this.known.has(id)) this.enqueue(id);
+    return ids.length;
   }
 
   /**
@@ -86,12 +85,11 @@ export class PgIngest {
    */
   async sweep(staleMs = 60_000): Promise<number | null> {
     const r = await runOnOneNode(this.sql, 'sweep-pending', async () => {
-      const rows = await this.sql<{ id: number }[]>`
-        SELECT id FROM contents WHERE parse_state = 'pending' AND received < ${Date.now() - staleMs} ORDER BY id LIMIT 10000`;
+      const ids = await this.pending.receivedBefore(Date.now() - staleMs, 10_000);
       let queued = 0;
-      for (const row of rows) {
-        if (this.known.has(row.id)) continue;
-        this.enqueue(row.id);
+      for (const id of ids) {
+        if (this.known.has(id)) continue;
+        this.enqueue(id);
         queued++;
       }
       return queued;
@@ -155,7 +153,7 @@ export class PgIngest {
   private async process(job: Job): Promise<void> {
     let raw: Buffer | null;
     try {
-      raw = job.raw ?? (await this.readRaw(job.contentId));
+      raw = job.raw ?? (await this.pending.raw(job.contentId));
     } catch (err) {
       this.parsing--;
       // Still 'pending' in the database: parsed at the next resume.
@@ -181,12 +179,6 @@ export class PgIngest {
       this.failed++;
       this.log.error({ err: { message: (err as Error).message }, content: job.contentId }, 'parse result not stored');
     }
-  }
-
-  private async readRaw(contentId: number): Promise<Buffer | null> {
-    const [row] = await this.sql<{ raw: Buffer; raw_encoding: string }[]>`SELECT raw, raw_encoding FROM contents WHERE id = ${contentId}`;
-    if (!row) return null;
-    return row.raw_encoding === 'deflate' ? inflateRawAsync(row.raw) : row.raw;
   }
 
   private notifyIdle(): void {

@@ -17,6 +17,7 @@
 import type { Logger } from '../log.js';
 import { openListenConnection, type Sql } from '../store/pg/driver.js';
 import { decodeReadyPayload, READY_CHANNEL } from '../store/pg/ready-payload.js';
+import { databaseNow, listenForReady, readyCopiesOf, readyCopiesOfMany, readySince } from '../store/pg/ready-listener.js';
 import type { ReadyCopy, ReadyEvents, ReadyListener, ReadyNotice } from './ready-events.js';
 
 /**
@@ -73,7 +74,7 @@ export class PgReadyEvents implements ReadyEvents {
       await events.close();
       throw err;
     }
-    const [{ now }] = await sql<{ now: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`;
+    const now = await databaseNow(sql);
     // Events that became ready before this node listened are not its own to publish.
     events.watermark = events.startedAt = now;
     return events;
@@ -100,7 +101,7 @@ export class PgReadyEvents implements ReadyEvents {
       },
       onClose: () => this.lost(),
     });
-    await this.listenConn.unsafe(`LISTEN ${READY_CHANNEL}`);
+    await listenForReady(this.listenConn);
     this.listening = true;
   }
 
@@ -131,19 +132,15 @@ export class PgReadyEvents implements ReadyEvents {
   /** Publishes what became ready while LISTEN was down (and was not heard). */
   private async catchUp(): Promise<void> {
     const since = Math.max(this.startedAt, this.watermark - CATCH_UP_MARGIN_MS);
-    const rows = await this.sql<{ id: number; state: 'ok' | 'failed'; received: number; ready_at: number }[]>`
-      SELECT id, parse_state AS state, received, ready_at FROM contents
-      WHERE ready_at >= ${since} ORDER BY ready_at LIMIT ${CATCH_UP_MAX}`;
-    const missed = rows.filter((r) => !this.recent.has(r.id));
+    const rows = await readySince(this.sql, since, CATCH_UP_MAX);
+    const missed = rows.filter((r) => !this.recent.has(r.contentId));
     if (!missed.length) return;
-    const copies = await this.sql<Array<ReadyCopy & { contentId: number }>>`
-      SELECT content_id AS "contentId", id, inbox, domain, captured_by AS "capturedBy"
-      FROM messages WHERE content_id IN ${this.sql(missed.map((r) => r.id))} ORDER BY seq`;
-    for (const r of missed) {
-      const mine = copies.filter((c) => c.contentId === r.id).map(({ id, inbox, domain, capturedBy }) => ({ id, inbox, domain, capturedBy }));
-      if (!mine.length) continue; // deleted since
+    const copies = await readyCopiesOfMany(this.sql, missed.map((r) => r.contentId));
+    for (const { readyAt, ...r } of missed) {
+      const mine = copies.get(r.contentId);
+      if (!mine) continue; // deleted since
       this.caughtUp++;
-      this.publish({ contentId: r.id, state: r.state, received: r.received, copies: mine }, r.ready_at);
+      this.publish({ ...r, copies: mine }, readyAt);
     }
   }
 
@@ -154,10 +151,7 @@ export class PgReadyEvents implements ReadyEvents {
     if (p.copies) copies = p.copies;
     else {
       try {
-        copies = [
-          ...(await this.sql<ReadyCopy[]>`
-            SELECT id, inbox, domain, captured_by AS "capturedBy" FROM messages WHERE content_id = ${p.contentId} ORDER BY seq`),
-        ];
+        copies = await readyCopiesOf(this.sql, p.contentId);
         this.fetched++;
       } catch {
         this.fetchFailed++;
