@@ -54,7 +54,6 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
 import type { GroupCount, Ownership, RetentionEngine, RetentionRows, SeqId } from '../store/retention.js';
 import { promised } from '../store/repositories.js';
-import type { OffloadedCheckpoints } from '../store/wal-checkpointer.js';
 import { SLICE_MS, TimeSlicer, yieldToCommits } from '../store/time-slice.js';
 
 /**
@@ -130,8 +129,8 @@ export interface PruneOptions {
 const VACUUM_STEP = 512;
 
 
-/** prune() on the SQLite store: its RetentionStore behind promises, on this connection (the writer thread's in the appliance); `checkpoints` is prune()'s. */
-export function sqliteRetention(store: Store, checkpoints: PruneCheckpoints): RetentionEngine {
+/** prune() on the SQLite store: its RetentionStore behind promises, on this connection (the writer thread's in the appliance). */
+export function sqliteRetention(store: Store): RetentionEngine {
   const rows: RetentionRows = promised(store.retention, [
     'firstYoungSeq',
     'agedPage',
@@ -150,49 +149,20 @@ export function sqliteRetention(store: Store, checkpoints: PruneCheckpoints): Re
     sliceMs: SLICE_MS,
     // Each batch is one IMMEDIATE transaction (see the top of this file),
     // without an fsync of its own: reclaim()'s checkpoint, or the next SMTP
-    // commit, makes it durable (BulkDelete.deleteIdsUnsynced). From the
-    // first batch on, the WAL is checkpointed by another thread, not by
-    // whichever commit crosses the automatic mark (store/wal-checkpointer.ts).
-    deleteBatch: async (ids) => {
-      checkpoints.start();
-      return store.bulk.deleteIdsUnsynced(ids);
-    },
+    // commit, makes it durable (BulkDelete.deleteIdsUnsynced).
+    deleteBatch: async (ids) => store.bulk.deleteIdsUnsynced(ids),
     pruneRecords: async (now, auditDays, loginDays) => {
       const a = store.audit.prune(now, auditDays, loginDays);
       return { audit: a.audit, logins: a.logins, sessions: store.sessions.prune(now) };
     },
     mergeSearchStep: async () => store.retention.mergeSearchStep(),
-    reclaim: async (pause) => reclaim(store, pause, () => checkpoints.stop()),
+    reclaim: (pause) => reclaim(store, pause),
   };
 }
 
 /** Runs the policy on the SQLite store (see sqliteRetention, pruneWith). */
-export async function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
-  const checkpoints = checkpointsOffThread(store);
-  try {
-    return await pruneWith(sqliteRetention(store, checkpoints), policy, now, opts);
-  } finally {
-    // Stopped, aborted or failed before reclaim(): the writer checkpoints itself again.
-    await checkpoints.stop();
-  }
-}
-
-/** The checkpointer thread of one prune (store/wal-checkpointer.ts): started at the first delete, stopped before the final checkpoint. */
-interface PruneCheckpoints {
-  start(): void;
-  stop(): Promise<void>;
-}
-
-function checkpointsOffThread(store: Store): PruneCheckpoints {
-  let running: OffloadedCheckpoints | null | undefined;
-  return {
-    start() {
-      running ??= store.offloadCheckpoints();
-    },
-    async stop() {
-      await running?.stop();
-    },
-  };
+export function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
+  return pruneWith(sqliteRetention(store), policy, now, opts);
 }
 
 /**
@@ -355,7 +325,7 @@ export function usedBytes(store: Store): number {
  * Returns free pages to the file system in steps (the file shrinks), then
  * checkpoints the WAL and truncates it. Returns the pages given back.
  */
-export async function reclaim(store: Store, pause: () => Promise<void> = yieldToCommits, beforeCheckpoint: () => Promise<void> = async () => {}): Promise<number> {
+export async function reclaim(store: Store, pause: () => Promise<void> = yieldToCommits): Promise<number> {
   const rows = store.retention;
   let given = 0;
   // An older file created without auto_vacuum=INCREMENTAL keeps its size.
@@ -370,8 +340,6 @@ export async function reclaim(store: Store, pause: () => Promise<void> = yieldTo
       await pause();
     }
   }
-  // A checkpointer thread would hold the checkpoint lock: TRUNCATE would find it busy.
-  await beforeCheckpoint();
   store.checkpoint();
   return given;
 }

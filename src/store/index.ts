@@ -14,7 +14,6 @@ import { WebhookStore } from './webhooks.js';
 import { BulkDelete, type MessageEraser } from './bulk-delete.js';
 import { RetentionStore } from './retention.js';
 import { backupDatabase } from './backup.js';
-import { offloadCheckpoints, type OffloadedCheckpoints } from './wal-checkpointer.js';
 import { checkpointTruncate, ScrubScheduler, scrubOnce, type ScrubResult } from './scrub.js';
 import { BillingStore } from './billing.js';
 import { CaptureUsageStore } from './capture-usage.js';
@@ -70,8 +69,6 @@ export interface Store extends EngineStore {
   checkpoint(): { busy: boolean };
   /** One scrub of deleted content (store/scrub.ts): bounded index merge, then the WAL truncated. */
   scrubDeleted(): Promise<ScrubResult>;
-  /** WAL checkpoints from another thread until stop(), this connection's own off meanwhile (wal-checkpointer.ts); null in memory. */
-  offloadCheckpoints(): OffloadedCheckpoints | null;
   /** An online, checked copy of the database at `file` (backup.ts). */
   backup(file: string, onProgress?: (percent: number) => void): Promise<void>;
   close(): void;
@@ -134,7 +131,6 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     checkpoint: () => checkpointTruncate(db),
     // A closed store (a test harness torn down) has nothing left to scrub.
     scrubDeleted: () => (db.open ? scrubOnce(db) : Promise.resolve({ walTruncated: true, ms: 0 })),
-    offloadCheckpoints: () => (file === ':memory:' || !db.open ? null : offloadCheckpoints(db, file)),
     backup: (target, onProgress) => backupDatabase(db, target, onProgress),
     close() {
       if (!db.open) return;
