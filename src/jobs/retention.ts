@@ -39,7 +39,11 @@
 // and the worst dot→250 was 233-712 ms: every commit waited for a whole batch.
 // Batches are committed without an fsync of their own (synchronous=NORMAL,
 // BulkDelete.deleteIdsUnsynced): with one per batch, the slicer's 4 ms
-// budget went to fsyncs and batches held 2-3 messages each.
+// budget went to fsyncs and batches held 2-3 messages each. While mail is
+// arriving, the writer thread's pause also rests as long as the slice took
+// (time-slice.ts restingPause), and FTS5 does not merge the search index
+// inside a batch (RetentionStore.pauseSearchAutomerge): both from run K of
+// docs/performance.md.
 // Afterwards the free pages are given back (incremental vacuum, in steps) and
 // the WAL is folded into the file and truncated, so deleted bytes linger in
 // neither (secure_delete is on, db.ts).
