@@ -39,7 +39,11 @@
 // and the worst dot→250 was 233-712 ms: every commit waited for a whole batch.
 // Batches are committed without an fsync of their own (synchronous=NORMAL,
 // BulkDelete.deleteIdsUnsynced): with one per batch, the slicer's 4 ms
-// budget went to fsyncs and batches held 2-3 messages each.
+// budget went to fsyncs and batches held 2-3 messages each. While mail is
+// arriving, the writer thread's pause also rests as long as the slice took
+// (time-slice.ts restingPause), and FTS5 does not merge the search index
+// inside a batch (RetentionStore.pauseSearchAutomerge): both from run K of
+// docs/performance.md.
 // Afterwards the free pages are given back (incremental vacuum, in steps) and
 // the WAL is folded into the file and truncated, so deleted bytes linger in
 // neither (secure_delete is on, db.ts).
@@ -52,7 +56,7 @@
 // answers the same queries (store/pg/retention.ts), one node at a time.
 import type { Config } from '../config.js';
 import type { Store } from '../store/index.js';
-import type { GroupCount, Ownership, RetentionEngine, RetentionRows, SeqId } from '../store/retention.js';
+import { SEARCH_MERGE_STEPS, type GroupCount, type Ownership, type RetentionEngine, type RetentionRows, type SeqId } from '../store/retention.js';
 import { promised } from '../store/repositories.js';
 import { SLICE_MS, TimeSlicer, yieldToCommits } from '../store/time-slice.js';
 
@@ -130,7 +134,7 @@ const VACUUM_STEP = 512;
 
 
 /** prune() on the SQLite store: its RetentionStore behind promises, on this connection (the writer thread's in the appliance). */
-export function sqliteRetention(store: Store): RetentionEngine {
+export function sqliteRetention(store: Store, automerge: SearchAutomerge): RetentionEngine {
   const rows: RetentionRows = promised(store.retention, [
     'firstYoungSeq',
     'agedPage',
@@ -150,19 +154,53 @@ export function sqliteRetention(store: Store): RetentionEngine {
     // Each batch is one IMMEDIATE transaction (see the top of this file),
     // without an fsync of its own: reclaim()'s checkpoint, or the next SMTP
     // commit, makes it durable (BulkDelete.deleteIdsUnsynced).
-    deleteBatch: async (ids) => store.bulk.deleteIdsUnsynced(ids),
+    // From the first batch until the merge steps are done, FTS5 does not
+    // merge segments inside a batch (RetentionStore.pauseSearchAutomerge).
+    deleteBatch: async (ids) => {
+      automerge.pause();
+      return store.bulk.deleteIdsUnsynced(ids);
+    },
     pruneRecords: async (now, auditDays, loginDays) => {
       const a = store.audit.prune(now, auditDays, loginDays);
       return { audit: a.audit, logins: a.logins, sessions: store.sessions.prune(now) };
     },
     mergeSearchStep: async () => store.retention.mergeSearchStep(),
     reclaim: (pause) => reclaim(store, pause),
+    afterMerge: async () => automerge.resume(),
   };
 }
 
 /** Runs the policy on the SQLite store (see sqliteRetention, pruneWith). */
-export function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
-  return pruneWith(sqliteRetention(store), policy, now, opts);
+export async function prune(store: Store, policy: RetentionPolicy, now: number, opts: PruneOptions = {}): Promise<PruneResult> {
+  const automerge = searchAutomerge(store);
+  try {
+    return await pruneWith(sqliteRetention(store, automerge), policy, now, opts);
+  } finally {
+    // Aborted or failed before its merge steps: FTS5 merges by itself again.
+    automerge.resume();
+  }
+}
+
+interface SearchAutomerge {
+  pause(): void;
+  resume(): void;
+}
+
+/** One prune's pause of FTS5's automatic merges: from its first delete batch until after its merge steps. */
+function searchAutomerge(store: Store): SearchAutomerge {
+  let paused = false;
+  return {
+    pause() {
+      if (paused) return;
+      store.retention.pauseSearchAutomerge();
+      paused = true;
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      store.retention.resumeSearchAutomerge();
+    },
+  };
 }
 
 /**
@@ -302,12 +340,13 @@ export async function pruneWith(engine: RetentionEngine, policy: RetentionPolicy
   // data-rights erasure does run it).
   const removed = result.publicAge + result.publicCount + result.privateAge + result.privateQuota + result.diskBudget;
   if (removed > 0 && !result.aborted) {
-    // 320 steps of 100 pages: the same bound as the 64 × 500 before, in slices.
-    for (let i = 0; i < 320; i++) {
+    // SEARCH_MERGE_STEPS small steps: the same bound as the 64 × 500 before, in slices.
+    for (let i = 0; i < SEARCH_MERGE_STEPS; i++) {
       if (!(await engine.mergeSearchStep())) break;
       await pause();
     }
   }
+  await engine.afterMerge?.();
 
   // 6. Give the space back, then fold and truncate the WAL.
   if ((opts.reclaim ?? true) && !result.aborted && (removed > 0 || result.auditEntries + result.loginRecords + result.sessions > 0)) {

@@ -15,6 +15,15 @@ const PRIVATE = OWNED;
 
 export type Ownership = 'public' | 'private';
 
+/** FTS5's defaults (nothing else in Mailroom changes them): merge a level at 4 segments, forced at 16. */
+const FTS5_AUTOMERGE = 4;
+const FTS5_CRISISMERGE = 16;
+/** Pages one search-index merge step of a prune writes, and at most how many steps (the same bound as 320 × 100 before). */
+const SEARCH_MERGE_PAGES = 25;
+export const SEARCH_MERGE_STEPS = 1280;
+/** Segments per level that force a merge while a prune has automerge paused. */
+const PRUNE_CRISISMERGE = 64;
+
 export interface SeqId {
   seq: number;
   id: string;
@@ -60,6 +69,8 @@ export interface RetentionEngine {
   pruneRecords(now: number, auditDays: number, loginDays: number): Promise<{ audit: number; logins: number; sessions: number }>;
   /** One bounded step of search-index upkeep after deletes; false when nothing was left to do. */
   mergeSearchStep(): Promise<boolean>;
+  /** After the merge steps, or where they were skipped: whatever the engine suspended for the deletes comes back. */
+  afterMerge?(): Promise<void>;
   /** Space given back after a prune that removed something; returns pages given back (0 where not measured). */
   reclaim(pause: () => Promise<void>): Promise<number>;
 }
@@ -120,8 +131,14 @@ export class RetentionStore {
         .pluck(),
       oldestPublic: db.prepare(`SELECT m.seq, m.id FROM messages m WHERE m.seq > ? AND m.starred = 0 AND ${PUBLIC} ORDER BY m.seq LIMIT ?`),
       // Pages merged per step: small enough that a step stays within a time
-      // slice between group commits (issue 16), MERGE_STEPS of them per prune.
-      mergeSearch: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', 100)`),
+      // slice between group commits (issue 16), SEARCH_MERGE_STEPS of them
+      // per prune. 100 pages of 16 KiB took up to 46-70 ms once the prune
+      // left its segments to these steps (pauseSearchAutomerge).
+      mergeSearch: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('merge', ${SEARCH_MERGE_PAGES})`),
+      // FTS5 takes neither as a bound parameter.
+      automergeOff: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', 0)`),
+      automergeOn: db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', ${FTS5_AUTOMERGE})`),
+      crisisMerge: (n: number) => db.prepare(`INSERT INTO message_fts (message_fts, rank) VALUES ('crisismerge', ${Math.floor(n)})`),
       totalChanges: db.prepare('SELECT total_changes()').pluck(),
     };
   }
@@ -186,6 +203,33 @@ export class RetentionStore {
     const before = this.stmts.totalChanges.get() as number;
     this.stmts.mergeSearch.run();
     return (this.stmts.totalChanges.get() as number) - before > 1;
+  }
+
+  /**
+   * While a prune deletes (issue 16): no automatic merges of the search
+   * index. With FTS5 'secure-delete', every delete transaction adds a small
+   * segment, and every few batches FTS5 merged segments right there, inside
+   * the batch: 80-140 ms instead of 4 (scripts/bench/prune-slices.ts),
+   * every group commit waiting behind it. The prune merges in bounded steps
+   * after its deletes (mergeSearchStep) and then resumeSearchAutomerge puts
+   * FTS5's defaults back. A crash in between leaves automerge off until the
+   * next prune ends; the index stays correct, only more segments are read
+   * meanwhile. Crisis merges (a level holding crisismerge segments) still
+   * run, later than FTS5's 16.
+   */
+  pauseSearchAutomerge(): void {
+    this.db.transaction(() => {
+      this.stmts.automergeOff.run();
+      this.stmts.crisisMerge(PRUNE_CRISISMERGE).run();
+    })();
+  }
+
+  /** FTS5's default merge settings again (see pauseSearchAutomerge). */
+  resumeSearchAutomerge(): void {
+    this.db.transaction(() => {
+      this.stmts.automergeOn.run();
+      this.stmts.crisisMerge(FTS5_CRISISMERGE).run();
+    })();
   }
 
   /** Bytes in use: pages of the file minus free pages. */

@@ -10,6 +10,7 @@ import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
 import { prune, type PruneResult } from '../jobs/retention.js';
 import { ScrubScheduler } from './scrub.js';
+import { restingPause } from './time-slice.js';
 import type { IncomingMessage } from './messages.js';
 import type { ToWriter, FromWriter, WriterOptions } from './writer-protocol.js';
 
@@ -17,6 +18,9 @@ if (!parentPort) throw new Error('writer-thread must run in a worker thread');
 const port = parentPort;
 const options = workerData as WriterOptions;
 const log = createLogger(options.logLevel).child({ component: 'writer' });
+
+/** Mail that arrived within this long counts as ingest going on (a prune rests between slices meanwhile). */
+const INGEST_QUIET_MS = 250;
 
 function send(msg: FromWriter): void {
   port.postMessage(msg);
@@ -62,12 +66,15 @@ try {
   // commits: no second writer, so no lock for SMTP commits to wait on.
   let pruning: Promise<void> | null = null;
   let abortPrune = false;
+  // When mail last arrived: a prune rests between its slices while it does (time-slice.ts restingPause).
+  let lastIngest = -Infinity;
+  const ingestBusy = () => performance.now() - lastIngest < INGEST_QUIET_MS;
 
   port.on('message', (msg: ToWriter) => {
     switch (msg.type) {
       case 'prune':
         abortPrune = false;
-        pruning = prune(store, msg.policy, msg.now, { aborted: () => abortPrune }).then(
+        pruning = prune(store, msg.policy, msg.now, { aborted: () => abortPrune, pause: restingPause(ingestBusy) }).then(
           (result) => {
             if (removedMail(result)) scrubber.deleted();
             send({ type: 'pruned', id: msg.id, result });
@@ -112,6 +119,7 @@ try {
         scrubber.deleted();
         break;
       case 'ingest': {
+        lastIngest = performance.now();
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
         const incoming: IncomingMessage = { ...msg.message, raw };
         store.committer.submit(() => store.messages.insertReceived(incoming)).then(

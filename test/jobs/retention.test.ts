@@ -10,6 +10,7 @@ import { RetentionScheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/mailroom.js';
 import { H, NOW, OFF, alive, storeAt, withStore } from '../helpers/retention-store.js';
+import { sqlValue } from '../helpers/database-file.js';
 
 /** Stores one message; returns its id. */
 function put(store: Store, inbox: string, received: number, opts: { starred?: boolean } = {}): string {
@@ -248,6 +249,38 @@ test(
     assert.is(s.runs, 3);
     await s.stop();
     assert.is(await s.runNow(), null, 'nothing runs after stop');
+  }),
+);
+
+test(
+  'the search index does not merge by itself while a prune deletes (issue 16), and does again afterwards, whether the prune finished or was aborted',
+  withStore(async (store) => {
+    const setting = (k: string) => sqlValue(store, `SELECT v FROM message_fts_config WHERE k = ?`, k) ?? null;
+    for (let i = 0; i < 30; i++) put(store, `m${i % 3}@mailroom.test`, NOW - 200 * H + i);
+    const during: unknown[] = [];
+    const r = await prune(store, { ...OFF, publicMaxAgeMs: 96 * H, batchSize: 5 }, NOW, {
+      pause: async () => {
+        during.push(setting('automerge'));
+      },
+    });
+    assert.is(r.publicAge, 30);
+    assert.ok(r.batches >= 2, `${r.batches} batches`);
+    assert.equal(during.slice(0, r.batches), Array(r.batches).fill(0), 'automerge 0 after every delete batch');
+    assert.is(setting('automerge'), 4, "FTS5's default back");
+    assert.is(setting('crisismerge'), 16);
+
+    for (let i = 0; i < 10; i++) put(store, 'n@mailroom.test', NOW - 200 * H + i);
+    let batches = 0;
+    const aborted = await prune(store, { ...OFF, publicMaxAgeMs: 96 * H, batchSize: 2 }, NOW, {
+      pause: async () => {
+        batches++;
+      },
+      aborted: () => batches >= 1,
+    });
+    assert.ok(aborted.aborted);
+    assert.is(setting('automerge'), 4, 'back after an aborted prune too');
+    // The index still finds what is left.
+    assert.ok(store.messages.countAll('n@mailroom.test') > 0);
   }),
 );
 
