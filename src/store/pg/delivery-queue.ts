@@ -7,6 +7,7 @@ import type { Sql } from './driver.js';
 import type { DeliveryQueue } from '../delivery-queue.js';
 import { claimDueDeliveries } from './webhook-claims.js';
 import { pgBillpushRepositories } from './billpush-repositories.js';
+import { pgPruneWebhookHistory } from './retention.js';
 
 export function pgDeliveryQueue(sql: Sql): DeliveryQueue {
   const { webhooks } = pgBillpushRepositories(sql);
@@ -25,8 +26,7 @@ export function pgDeliveryQueue(sql: Sql): DeliveryQueue {
         FROM changed`;
     },
     async prune(before) {
-      await sql`DELETE FROM webhook_deliveries WHERE state != 'pending' AND created < ${before}`;
-      await sql`DELETE FROM webhook_activity WHERE at < ${before}`;
+      await pgPruneWebhookHistory(sql, before);
     },
     secretFor: (userId) => webhooks.secretFor(userId),
     async slackToFrom(address) {
