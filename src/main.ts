@@ -11,7 +11,7 @@ import { serveNode, type Serving, type StartOptions } from './serve.js';
 import { startPostgresNode, type PostgresNode } from './postgres-node.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 
-export interface Mailroom extends Omit<Serving, 'close'> {
+export interface Mailroom extends Serving {
   config: Config;
   store: Store;
   writer: StoreWriter;
@@ -19,7 +19,6 @@ export interface Mailroom extends Omit<Serving, 'close'> {
   ready: ReadyEvents;
   /** Parsing runs in the writer thread after each 250; tests and tools wait for it here. */
   parseQueue: { idle(): Promise<void>; readonly length: number; readonly parsed: number; readonly failed: number };
-  stop(): Promise<void>;
 }
 
 export type { StartOptions };
@@ -68,25 +67,14 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       // Bulk deletes run on the writer thread, in batches between group commits.
       eraser: writer,
       retentionRunner: { prune: (policy, now) => writer.prune(policy, now), abort: () => writer.abortPrune() },
+      async close() {
+        await writer.close();
+        store.close();
+      },
     },
     opts,
   );
-  log.info(
-    { smtp: serving.smtpAddress.port, capture: serving.captureAddress?.port ?? null, http: serving.httpAddress.port, domains: config.domains, tls: serving.certificate.origin },
-    'mailroom started',
-  );
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      log.info('shutting down: finishing transactions in flight');
-      await serving.close();
-      await writer.close();
-      store.close();
-      log.info('stopped');
-    })());
-  const { close: _close, ...parts } = serving;
-  return { config, store, writer, ready, parseQueue, ...parts, stop };
+  return { config, store, writer, ready, parseQueue, ...serving };
 }
 
 /** What main() runs: the engine the config names. */

@@ -18,12 +18,11 @@ import { PgCounterStore } from './store/pg/throttle-counters.js';
 import { useThrottleCounters } from './http/middleware/rate-limit.js';
 import { runOnOneNode } from './store/pg/cluster-lock.js';
 
-export interface PostgresNode extends Omit<Serving, 'close'> {
+export interface PostgresNode extends Serving {
   config: Config;
   store: PgStore;
   engine: PgEngine;
   ready: PgEngine['ready'];
-  stop(): Promise<void>;
 }
 
 export async function startPostgresNode(config: Config, log: Logger, opts: StartOptions & PgEngineOptions = {}): Promise<PostgresNode> {
@@ -47,6 +46,11 @@ export async function startPostgresNode(config: Config, log: Logger, opts: Start
         eraser,
         retentionRunner: pgRetentionRunner(sql),
         deliveries: pgDeliveryQueue(sql),
+        async close() {
+          // A delete just before the stop still gets its VACUUM.
+          await eraser.close({ flush: true });
+          await engine.close();
+        },
         exclusive:
           (name) =>
           async <T>(fn: () => Promise<T>) => {
@@ -61,20 +65,5 @@ export async function startPostgresNode(config: Config, log: Logger, opts: Start
     await engine.close();
     throw err;
   }
-  log.info(
-    { engine: 'postgres', smtp: serving.smtpAddress.port, capture: serving.captureAddress?.port ?? null, http: serving.httpAddress.port, domains: config.domains, tls: serving.certificate.origin },
-    'mailroom started',
-  );
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      log.info('shutting down: finishing transactions in flight');
-      await serving.close();
-      // A delete just before the stop still gets its VACUUM.
-      await eraser.close({ flush: true });
-      await engine.close();
-      log.info('stopped');
-    })());
-  const { close: _close, ...parts } = serving;
-  return { config, store, engine, ready, ...parts, stop };
+  return { config, store, engine, ready, ...serving };
 }

@@ -4,7 +4,7 @@
 // pool with its group committer) and hands over what differs: the store, how
 // a message is made durable, the ready events, bulk deletes and where
 // retention runs. Stopping reverses the order: listeners first, so nothing
-// new arrives, then push and the web, then the caller closes the engine.
+// new arrives, then push and the web, then the engine.
 import { serve, type ServerType } from '@hono/node-server';
 import type { EngineStore } from './store/engine-store.js';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +55,8 @@ export interface EngineParts {
   retentionRunner: NonNullable<SchedulerDeps['runner']>;
   /** The webhook queue's rows (PostgreSQL: claimed across nodes); absent: the SQLite store's. */
   deliveries?: DeliveryQueue;
+  /** Closes the engine once the node has stopped serving (commits what was acknowledged, then the store). */
+  close(): Promise<void>;
   /** Runs a scheduled job where only one node runs it at a time (PostgreSQL); null: another node does. Absent: here. */
   exclusive?: (name: string) => <T>(fn: () => Promise<T>) => Promise<T | null>;
 }
@@ -72,8 +74,8 @@ export interface Serving {
   smtpAddress: AddressInfo;
   captureAddress: AddressInfo | null;
   httpAddress: AddressInfo;
-  /** Stops taking work and ends push, the web and the jobs; the engine is the caller's to close. */
-  close(): Promise<void>;
+  /** Stops taking work, ends push, the web and the jobs, then closes the engine; once, however often called. */
+  stop(): Promise<void>;
 }
 
 export async function serveNode(config: Config, log: Logger, engine: EngineParts, opts: StartOptions = {}): Promise<Serving> {
@@ -147,6 +149,11 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   const billingGrace = new BillingGraceJob({ config, billing: services.billing, log: log.child({ component: 'billing' }), exclusive: engine.exclusive?.('billing-grace') });
   billingGrace.start();
 
+  log.info(
+    { engine: store.engine, smtp: smtpAddress.port, capture: captureAddress?.port ?? null, http: httpAddress.port, domains: config.domains, tls: certificate.origin },
+    'mailroom started',
+  );
+  let stopping: Promise<void> | undefined;
   return {
     smtp,
     capture,
@@ -158,15 +165,19 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
     smtpAddress,
     captureAddress,
     httpAddress,
-    async close() {
-      smtpListening = false;
-      await retention.stop();
-      certificate.stop();
-      await billingGrace.stop();
-      await Promise.all([smtp.close(), capture?.close()]);
-      await push.close();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info('shutting down: finishing transactions in flight');
+        smtpListening = false;
+        await retention.stop();
+        certificate.stop();
+        await billingGrace.stop();
+        await Promise.all([smtp.close(), capture?.close()]);
+        await push.close();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await engine.close();
+        log.info('stopped');
+      })()),
   };
 }
 

@@ -10,34 +10,15 @@ import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Repositories } from '../../src/store/repositories.js';
 import type { BillingSubscription } from '../../src/store/billing.js';
-import { SECRET_PREFIX } from '../../src/store/webhooks.js';
+import { SECRET_PREFIX, type Activity, type Delivery } from '../../src/store/webhooks.js';
 
 export type BillpushRepositories = Pick<Repositories, 'billing' | 'captureUsage' | 'webhooks'>;
 
-export interface DeliveryRow {
-  userId: number;
-  address: string;
-  messageId: string;
-  kind: 'webhook' | 'slack';
-  url: string;
-  created: number;
-  attempts: number;
-  nextAt: number;
-  state: 'pending' | 'delivered' | 'failed';
-}
+/** A queue row as the test inserts it: a Delivery without its id. */
+export type DeliveryRow = Omit<Delivery, 'id'>;
 
-export interface ActivityRow {
-  deliveryId: number;
-  userId: number;
-  address: string;
-  messageId: string;
-  url: string;
-  at: number;
-  attempt: number;
-  status: number | null;
-  latencyMs: number;
-  error: string;
-}
+/** An activity line as the test inserts it: an Activity without its id, with the account it belongs to. */
+export type ActivityRow = Omit<Activity, 'id'> & { userId: number };
 
 export interface BillpushEngine {
   repos: BillpushRepositories;
