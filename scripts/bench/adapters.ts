@@ -73,6 +73,10 @@ async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> 
     // Durable defaults throughout; only the per-IP abuse limits are lifted,
     // because every bench connection comes from 127.0.0.1.
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    // No Email Capture listener: its default port is fixed (2587), so two
+    // Mailroom targets at once (or any other Mailroom on the machine) would
+    // collide on it, and the bench does not measure it.
+    capture: { port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir: opts.dataDir },
     log: { level: 'silent' },
@@ -131,6 +135,7 @@ async function startWholePgNode(opts: TargetOptions): Promise<RunningTarget> {
   const config = configSchema.parse({
     domains: [opts.domain ?? 'mailroom.test'],
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    capture: { port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir: opts.dataDir, engine: 'postgres', postgresUrl: opts.postgresUrl },
     log: { level: 'silent' },

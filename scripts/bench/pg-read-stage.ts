@@ -32,6 +32,8 @@ export interface PgReadPlan {
   adminKey: string;
   workDir: string;
   log: (s: string) => void;
+  /** The server to create the bench database on (default MAILROOM_BENCH_POSTGRES_URL, else the local one). */
+  serverUrl?: string;
 }
 
 function dirBytes(dir: string): number {
@@ -47,7 +49,7 @@ function dirBytes(dir: string): number {
 /** The stage's figures; { unavailable } (the one line to print) when no PostgreSQL answers. */
 export async function runPgReadStage(plan: PgReadPlan): Promise<PgReadStage | { unavailable: string }> {
   const { stored: size, log } = plan;
-  const db = await freshBenchDatabase();
+  const db = await freshBenchDatabase(plan.serverUrl);
   if ('unavailable' in db) return db;
   try {
     log(`PostgreSQL: seeding ${fmtCount(size)} messages into ${db.name} …`);
@@ -122,7 +124,9 @@ async function readOverHttp(kind: TargetKind, opts: TargetOptions, sample: PgRea
     for (const e of endpoints) plan.log(`  ${describeEndpoint(e)}`);
     return { endpoints, rss: mem.rss, peakRss: mem.peak };
   } catch (err) {
-    const error = (err as Error).message.split('\n')[0];
+    // The first line, and the child's last line on stderr when it exited (TargetProcess.start appends its stderr).
+    const lines = (err as Error).message.split('\n').filter((l) => l.trim());
+    const error = lines.length > 1 ? `${lines[0]}: ${lines.find((l) => /^serve-target:/.test(l)) ?? lines[lines.length - 1]}` : lines[0];
     plan.log(`  failed: ${error}`);
     return { endpoints: [], rss: NaN, peakRss: NaN, error };
   } finally {
