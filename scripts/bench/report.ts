@@ -219,7 +219,7 @@ export function formatReport(r: Report): string {
   }
   if (r.pgReads?.length) {
     parts.push('');
-    parts.push('Reads over HTTP, PostgreSQL beside SQLite on the same seeded mail in this run: a whole node of each engine (startPostgresNode on the seeded database, startMailroom on a SQLite store of the same mail), each in its own process, the read table\'s pages and API calls one request at a time over keep-alive (p50 / p99 ms), inboxes Zipf-weighted, search over every inbox (admin key); node RSS is the Mailroom process only, PostgreSQL\'s own not included.');
+    parts.push('Reads over HTTP, PostgreSQL beside SQLite on the same seeded mail in this run: a whole node of each engine (startPostgresNode on the seeded database, startMailroom on a SQLite store of the same mail), each in its own process, the read table\'s pages and API calls one request at a time over keep-alive (p50 / p99 ms), inboxes Zipf-weighted, admin key; search is /api/inbox-search, the Mailsac match of the query in subject, From or To over every inbox (not the full-text search of the MessageReader table below); node RSS is the Mailroom process only, PostgreSQL\'s own not included.');
     parts.push('');
     parts.push(pgHttpReadTable(r.pgReads));
     parts.push('');
