@@ -119,7 +119,7 @@ async function startMailroomPgNode(opts: TargetOptions): Promise<RunningTarget> 
   const node = await startPgReceivingNode(config, silentLogger());
   return {
     smtpPort: node.smtpAddress.port,
-    // The PostgreSQL node does not serve HTTP yet (docs/scaling.md, "Still to come").
+    // A receiving node serves no HTTP; the whole node (mailroom-pg-node) does.
     httpPort: null,
     backlog: () => node.ingest.pendingMessages,
     idle: () => node.ingest.idle(),
