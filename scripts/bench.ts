@@ -11,7 +11,9 @@
 //                        postgres://postgres@127.0.0.1:5432/postgres), each part in a fresh
 //                        database bench_<time>_<random> dropped at the end: 5 KB ingest with
 //                        one and two receiving nodes at 16 and 64 senders beside the SQLite
-//                        engine's row, and reads at --pg-read-size stored (bench/pg-*.ts);
+//                        engine's row, and reads at --pg-read-size stored (bench/pg-*.ts):
+//                        each engine's MessageReader in-process, and a whole node of each
+//                        engine (web + API) over HTTP, as the read bench times them;
 //                        without a server it prints one line and goes on
 //   --pg-read-size=N     stored messages for the PostgreSQL reads (default 100000)
 //                        push: 100 websocket listeners × 1,000 messages (quick: 200),
@@ -35,19 +37,16 @@ import { dataPayload, runLoad } from './bench/load-client.js';
 import { benchMessages, type BenchSize } from './bench/messages.js';
 import { formatProfile, isLoaderThread, loadProfile, summarizeProfile } from './bench/profile.js';
 import { PRUNE_METHOD, runPruneBench, type PruneBenchResult } from './bench/prune.js';
-import { runReadBench, type ReadSample } from './bench/read.js';
+import { describeEndpoint, runReadBench, type ReadSample } from './bench/read.js';
 import { formatPush, runPushBench, type PushBenchResult } from './bench/push.js';
 import { formatReport, machine, type ReadStage } from './bench/report.js';
 import { Seeder } from './bench/seed.js';
 import { rng, zipf } from './bench/stats.js';
 import { fmtCount } from './bench/table.js';
 import { TargetProcess } from './bench/targets.js';
-import { freshBenchDatabase } from './bench/pg-database.js';
 import { runPgIngest } from './bench/pg-ingest.js';
-import { pgSizes, runReaderOps, sampleMessages, type PgReadStage } from './bench/pg-read.js';
-import { PgMessageReader } from '../src/store/pg/message-reader.js';
-import { sqliteMessageReader } from '../src/store/sqlite-message-reader.js';
-import { seedPostgres } from './bench/pg-seed.js';
+import type { PgReadStage } from './bench/pg-read.js';
+import { runPgReadStage } from './bench/pg-read-stage.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
@@ -164,7 +163,7 @@ async function readAndPrune(args: Args, workDir: string, notes: string[]): Promi
         const endpoints = await runReadBench(target, sample, { requests: args.quick ? 50 : 200, adminKey: ADMIN_KEY, maxMsPerEndpoint: args.quick ? 4000 : 20_000 });
         const mem = target.memory();
         reads.push({ stored: size, seedMs, rawBytes, dbBytes, dbPerRaw: dbBytes / rawBytes, rss: mem.rss, peakRss: mem.peak, endpoints });
-        for (const e of endpoints) log(`  ${e.endpoint}: ${e.latency ? `p50 ${e.latency.p50.toFixed(2)} ms, p99 ${e.latency.p99.toFixed(2)} ms (${e.latency.count})` : e.note}${e.latency && e.note ? ` ${e.note}` : ''}`);
+        for (const e of endpoints) log(`  ${describeEndpoint(e)}`);
       }
       if (args.only.has('prune') && i === sizes.length - 1) {
         log(`prune bench: removing 90% of ${fmtCount(size)} while 4 senders deliver …`);
@@ -188,8 +187,9 @@ async function readAndPrune(args: Args, workDir: string, notes: string[]): Promi
 /**
  * PostgreSQL (issue 14): ingest with one and two nodes beside the SQLite
  * engine's row (run here too when the ingest part was not), then reads at
- * args.pgReadSize stored, with the database's size against a SQLite store
- * of the same seeded mail.
+ * args.pgReadSize stored (bench/pg-read-stage.ts): each engine's
+ * MessageReader, and a whole node of each engine over HTTP, on the same
+ * seeded mail, with the database's size against the SQLite store's.
  */
 async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCell[], notes: string[]): Promise<{ ingest: IngestCell[]; reads: PgReadStage[] }> {
   const ingest: IngestCell[] = [];
@@ -225,59 +225,21 @@ async function postgresBench(args: Args, workDir: string, sqliteIngest: IngestCe
     return { ingest, reads: [] };
   }
   ingest.push(...pg);
-  const size = args.pgReadSize;
-  const db = await freshBenchDatabase();
-  if ('unavailable' in db) {
-    log(`bench: ${db.unavailable}`);
+  const stage = await runPgReadStage({
+    stored: args.pgReadSize,
+    requests: args.quick ? 100 : 300,
+    maxMsPerOp: args.quick ? 4000 : 20_000,
+    adminKey: ADMIN_KEY,
+    workDir,
+    log,
+  });
+  if ('unavailable' in stage) {
+    log(`bench: ${stage.unavailable}`);
     return { ingest, reads: [] };
   }
-  try {
-    log(`PostgreSQL: seeding ${fmtCount(size)} messages into ${db.name} …`);
-    const seeded = await seedPostgres(db.sql, size, log);
-    log(`  done in ${(seeded.ms / 1000).toFixed(1)} s`);
-    const sizes = await pgSizes(db.sql, seeded.rawBytes);
-    // The SQLite engine on the same mail (the same Seeder and seed): its size, and the same reader calls.
-    const dir = path.join(workDir, 'pg-compare-sqlite');
-    mkdirSync(dir, { recursive: true });
-    log(`SQLite: seeding the same ${fmtCount(size)} messages …`);
-    const seedStore = openStore(dir, { cacheKiB: 1_000_000 });
-    new Seeder(seedStore).add(size);
-    const sqliteFile = seedStore.file;
-    seedStore.close();
-    const sqliteBytes = dirBytes(dir);
-    const sqliteMessages: Array<{ id: string; inbox: string }> = [];
-    {
-      const peek = new Database(sqliteFile, { readonly: true });
-      const maxSeq = peek.prepare('SELECT max(seq) FROM messages').pluck().get() as number;
-      const bySeq = peek.prepare('SELECT id, inbox FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1');
-      const r = rng(99);
-      for (let k = 0; k < 500; k++) sqliteMessages.push(bySeq.get(1 + Math.floor(r() * maxSeq)) as { id: string; inbox: string });
-      peek.close();
-    }
-    const sample = (msgs: Array<{ id: string; inbox: string }>) => {
-      const random = rng(99);
-      const pickInbox = zipf(seeded.seeder.inboxes, 1.0, random);
-      let mi = 0;
-      return { inbox: () => `user${pickInbox()}@${seeded.seeder.domain}`, message: () => msgs[mi++ % msgs.length], queries: seeded.seeder.searchQueries() };
-    };
-    const budget = { requests: args.quick ? 100 : 300, maxMsPerOp: args.quick ? 4000 : 20_000 };
-    log(`PostgreSQL reads (PgMessageReader) at ${fmtCount(size)} stored …`);
-    const ops = await runReaderOps(new PgMessageReader(db.sql), sample(await sampleMessages(db.sql, rng(99))), budget);
-    for (const o of ops) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
-    log(`SQLite reads (sqliteMessageReader) at ${fmtCount(size)} stored …`);
-    const readStore = openStore(dir);
-    let sqliteOps: PgReadStage['sqliteOps'];
-    try {
-      sqliteOps = await runReaderOps(sqliteMessageReader(readStore), sample(sqliteMessages), budget);
-    } finally {
-      readStore.close();
-    }
-    for (const o of sqliteOps) log(`  ${o.op}: ${o.latency ? `p50 ${o.latency.p50.toFixed(2)} ms, p99 ${o.latency.p99.toFixed(2)} ms (${o.latency.count})` : 'n/a'}`);
-    log(`  pg_database_size ${sizes.database} bytes (${(sizes.database / sizes.messages).toFixed(0)} per message); ${JSON.stringify(sizes.tables)}; SQLite ${sqliteBytes}`);
-    return { ingest, reads: [{ stored: size, seedMs: seeded.ms, sizes, ops, sqliteOps, sqliteBytes }] };
-  } finally {
-    await db.drop();
-  }
+  for (const [engine, r] of [['PostgreSQL', stage.http], ['SQLite', stage.sqliteHttp]] as const)
+    if (r.error) notes.push(`the ${engine} node for the HTTP reads failed: ${r.error}`);
+  return { ingest, reads: [stage] };
 }
 
 async function profileRuns(args: Args, workDir: string): Promise<string[]> {

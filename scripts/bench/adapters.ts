@@ -12,14 +12,19 @@
 //                   on TargetOptions.postgresUrl, same limits lifted; the bench
 //                   starts one child per node (issue 14). Not in TARGET_KINDS:
 //                   it needs a database, so bench/pg-ingest.ts runs it.
+//   mailroom-pg-node a whole PostgreSQL node (src/postgres-node.ts): SMTP, web
+//                   and API on TargetOptions.postgresUrl, as `mailroom` is for
+//                   SQLite; bench/pg-http-read.ts times its HTTP reads. Not in
+//                   TARGET_KINDS either.
 import { SMTPServer } from 'smtp-server';
 import { configSchema } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startMailroom, type Mailroom } from '../../src/main.js';
 import { startPgReceivingNode } from '../../src/ingest/pg-receiving-node.js';
+import { startPostgresNode } from '../../src/postgres-node.js';
 import type { ReadyEvents } from '../../src/ingest/ready-events.js';
 
-export type TargetKind = 'mailroom' | 'bare' | 'maildev-memory' | 'maildev-dir' | 'mailroom-pg';
+export type TargetKind = 'mailroom' | 'bare' | 'maildev-memory' | 'maildev-dir' | 'mailroom-pg' | 'mailroom-pg-node';
 export const TARGET_KINDS: TargetKind[] = ['mailroom', 'bare', 'maildev-memory', 'maildev-dir'];
 
 export interface TargetOptions {
@@ -28,7 +33,7 @@ export interface TargetOptions {
   /** Mailroom: the admin API key (auth.adminKey). */
   adminKey?: string;
   domain?: string;
-  /** mailroom-pg: the (fresh, bench-only) database this node stores into. */
+  /** mailroom-pg, mailroom-pg-node: the (fresh, bench-only) database this node stores into. */
   postgresUrl?: string;
 }
 
@@ -57,6 +62,8 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions): Promis
       return startMailDev(opts.dataDir);
     case 'mailroom-pg':
       return startMailroomPgNode(opts);
+    case 'mailroom-pg-node':
+      return startWholePgNode(opts);
   }
 }
 
@@ -66,6 +73,10 @@ async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> 
     // Durable defaults throughout; only the per-IP abuse limits are lifted,
     // because every bench connection comes from 127.0.0.1.
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    // No Email Capture listener: its default port is fixed (2587), so two
+    // Mailroom targets at once (or any other Mailroom on the machine) would
+    // collide on it, and the bench does not measure it.
+    capture: { port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir: opts.dataDir },
     log: { level: 'silent' },
@@ -108,11 +119,36 @@ async function startMailroomPgNode(opts: TargetOptions): Promise<RunningTarget> 
   const node = await startPgReceivingNode(config, silentLogger());
   return {
     smtpPort: node.smtpAddress.port,
-    // The PostgreSQL node does not serve HTTP yet (docs/scaling.md, "Still to come").
+    // A receiving node serves no HTTP; the whole node (mailroom-pg-node) does.
     httpPort: null,
     backlog: () => node.ingest.pendingMessages,
     idle: () => node.ingest.idle(),
     info: () => ({ ...node.writer.stats, accepted: node.smtp.stats.accepted, storageErrors: node.smtp.stats.storageErrors }),
+    stop: () => node.stop(),
+    ready: node.ready,
+  };
+}
+
+async function startWholePgNode(opts: TargetOptions): Promise<RunningTarget> {
+  if (!opts.postgresUrl) throw new Error('mailroom-pg-node needs postgresUrl');
+  // The same settings as the SQLite target (startMailroomTarget) on the other engine.
+  const config = configSchema.parse({
+    domains: [opts.domain ?? 'mailroom.test'],
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    capture: { port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    storage: { dataDir: opts.dataDir, engine: 'postgres', postgresUrl: opts.postgresUrl },
+    log: { level: 'silent' },
+    auth: { adminKey: opts.adminKey ?? '' },
+    retention: { public: { maxAgeHours: 0, maxMessagesPerInbox: 0 } },
+  });
+  const node = await startPostgresNode(config, silentLogger());
+  return {
+    smtpPort: node.smtpAddress.port,
+    httpPort: node.httpAddress.port,
+    backlog: () => node.engine.ingest.pendingMessages,
+    idle: () => node.engine.ingest.idle(),
+    info: () => ({ ...node.engine.writer.stats }),
     stop: () => node.stop(),
     ready: node.ready,
   };

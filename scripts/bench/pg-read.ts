@@ -1,12 +1,18 @@
-// Reads at N stored on both engines (issue 14) through the asynchronous
-// MessageReader (src/store/message-reader.ts): PgMessageReader on a
-// database seeded by pg-seed.ts, the SQLite reader on a store seeded with
-// the same mail. One call at a time, p50/p99 ms, in the bench process (no
-// HTTP: a PostgreSQL node does not serve the web and API yet, so these are
-// the store's share of a page, which the SQLite read table's HTTP figures
-// include along with routing and rendering).
+// Reads at N stored on both engines (issue 14), two ways, on the same mail
+// (the run is pg-read-stage.ts):
+// - through the asynchronous MessageReader (src/store/message-reader.ts),
+//   one call at a time in the bench process: PgMessageReader on a database
+//   seeded by pg-seed.ts, the SQLite reader on a store seeded with the same
+//   mail. The store's share of a page, without routing or rendering.
+// - over HTTP, a whole node on each store (startPostgresNode on the seeded
+//   database, startMailroom on the SQLite store), each in a child process,
+//   timed by read.ts exactly as the SQLite read table is: the same pages and
+//   API calls, one request at a time over a keep-alive connection.
+// p50/p99 ms throughout. This file holds the MessageReader calls, the sample
+// of stored messages and the sizes of the database.
 import type { Sql } from '../../src/store/pg/driver.js';
 import type { MessageReader } from '../../src/store/message-reader.js';
+import type { EndpointResult } from './read.js';
 import { Samples, summarize, type Summary } from './stats.js';
 
 export type PgReadOp = 'list 50' | 'get + body' | 'search' | 'count';
@@ -26,6 +32,15 @@ export interface PgSizes {
   messages: number;
 }
 
+/** read.ts's requests against one node serving the seeded store, and the node's memory (PostgreSQL's own not in it). */
+export interface NodeReads {
+  endpoints: EndpointResult[];
+  rss: number;
+  peakRss: number;
+  /** Set when the node did not start or the run failed (endpoints empty). */
+  error?: string;
+}
+
 export interface PgReadStage {
   stored: number;
   seedMs: number;
@@ -35,6 +50,10 @@ export interface PgReadStage {
   sqliteOps: Array<{ op: PgReadOp; latency: Summary | null }>;
   /** SQLite store of the same Seeder mail, for bytes per message side by side (null when not measured). */
   sqliteBytes: number | null;
+  /** A whole PostgreSQL node on the seeded database, over HTTP. */
+  http: NodeReads;
+  /** A SQLite node on the store of the same mail, over HTTP, in the same run. */
+  sqliteHttp: NodeReads;
 }
 
 /** Draws 500 (id, inbox) pairs uniformly over the stored messages, as bench.ts does for SQLite. */

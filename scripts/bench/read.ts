@@ -1,12 +1,12 @@
-// Read bench: against a Mailroom child serving a seeded store, one request at
-// a time over a keep-alive connection, p50/p99 of the pages and API calls a
+// Read bench: against a Mailroom child serving a seeded store (either engine:
+// the SQLite read table, and bench/pg-read.ts's PostgreSQL node beside a SQLite
+// node on the same mail), one request at a time over a keep-alive connection, p50/p99 of the pages and API calls a
 // reader makes. Inboxes are drawn with the same Zipf law the mail was spread
 // with (readers read busy inboxes more), messages uniformly. A route that
 // answers 404 to everything is reported as not there ("n/a (404)") instead of
 // failing the run: the API and UI are being built alongside the bench.
 import http from 'node:http';
 import { Samples, summarize, type Summary } from './stats.js';
-import type { TargetProcess } from './targets.js';
 
 export type ReadEndpoint = 'inbox page' | 'message page' | 'API list' | 'search' | 'count';
 export const READ_ENDPOINTS: ReadEndpoint[] = ['inbox page', 'message page', 'API list', 'search', 'count'];
@@ -59,7 +59,14 @@ export function pathFor(endpoint: ReadEndpoint, s: ReadSample, q: number): strin
   }
 }
 
-export async function runReadBench(target: TargetProcess, sample: ReadSample, opts: { requests: number; adminKey: string; maxMsPerEndpoint?: number }): Promise<EndpointResult[]> {
+/** One endpoint's figures as a log line. */
+export function describeEndpoint(e: EndpointResult): string {
+  const lat = e.latency ? `p50 ${e.latency.p50.toFixed(2)} ms, p99 ${e.latency.p99.toFixed(2)} ms (${e.latency.count})` : e.note;
+  return `${e.endpoint}: ${lat}${e.latency && e.note ? ` ${e.note}` : ''}`;
+}
+
+/** target: a TargetProcess serving HTTP (the bench's child), or anything else with the port. */
+export async function runReadBench(target: { httpPort: number | null }, sample: ReadSample, opts: { requests: number; adminKey: string; maxMsPerEndpoint?: number }): Promise<EndpointResult[]> {
   const port = target.httpPort;
   if (!port) throw new Error('target has no HTTP port');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

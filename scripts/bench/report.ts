@@ -4,7 +4,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { IngestCell } from './ingest.js';
-import type { EndpointResult } from './read.js';
+import { READ_ENDPOINTS, type EndpointResult } from './read.js';
 import type { PruneBenchResult } from './prune.js';
 import type { PgReadStage } from './pg-read.js';
 import { evaluateGoals } from './goals.js';
@@ -97,16 +97,20 @@ export function ingestTable(cells: IngestCell[]): string {
   );
 }
 
+/** 'p50 / p99' of each of read.ts's endpoints, in READ_ENDPOINTS order (the note when it has no figures). */
+function endpointCells(endpoints: EndpointResult[]): string[] {
+  return READ_ENDPOINTS.map((n) => {
+    const e = endpoints.find((x) => x.endpoint === n);
+    if (!e) return 'n/a';
+    if (!e.latency) return e.note;
+    return `${fmtMs(e.latency.p50)} / ${fmtMs(e.latency.p99)}`;
+  });
+}
+
 export function readTable(stages: ReadStage[]): string {
-  const names = ['inbox page', 'message page', 'API list', 'search', 'count'] as const;
   const rows = stages.map((s) => [
     fmtCount(s.stored),
-    ...names.map((n) => {
-      const e = s.endpoints.find((x) => x.endpoint === n);
-      if (!e) return 'n/a';
-      if (!e.latency) return e.note;
-      return `${fmtMs(e.latency.p50)} / ${fmtMs(e.latency.p99)}`;
-    }),
+    ...endpointCells(s.endpoints),
     fmtBytes(s.rss),
     fmtBytes(s.peakRss),
     `${s.dbPerRaw.toFixed(2)} (${fmtBytes(s.dbBytes)})`,
@@ -166,6 +170,23 @@ export function pgReadTable(stages: PgReadStage[]): string {
   );
 }
 
+/** read.ts's pages and API calls against a whole node of each engine on the same seeded mail, in the same run. */
+export function pgHttpReadTable(stages: PgReadStage[]): string {
+  const rows = stages.flatMap((s) =>
+    (
+      [
+        ['PostgreSQL node', s.http],
+        ['SQLite node', s.sqliteHttp],
+      ] as const
+    ).map(([engine, r]) =>
+      r.error
+        ? [fmtCount(s.stored), engine, `failed: ${r.error}`.slice(0, 70), '', '', '', '', '', '']
+        : [fmtCount(s.stored), engine, ...endpointCells(r.endpoints), fmtBytes(r.rss), fmtBytes(r.peakRss)],
+    ),
+  );
+  return table(['stored', 'engine', 'inbox page p50/p99 ms', 'message page', 'API list', 'search', 'count', 'node RSS', 'peak RSS'], rows, ['l', 'l']);
+}
+
 export interface Report {
   pgReads?: PgReadStage[];
   machine: Machine;
@@ -198,7 +219,11 @@ export function formatReport(r: Report): string {
   }
   if (r.pgReads?.length) {
     parts.push('');
-    parts.push('Reads through the MessageReader of each engine, on the same seeded mail: one call at a time in the bench process (p50 / p99 ms; no HTTP: a PostgreSQL node does not serve the web and API yet), inboxes Zipf-weighted, search over every inbox (admin); PostgreSQL sizes after VACUUM ANALYZE (pg_database_size), SQLite the data directory; raw = bytes received.');
+    parts.push('Reads over HTTP, PostgreSQL beside SQLite on the same seeded mail in this run: a whole node of each engine (startPostgresNode on the seeded database, startMailroom on a SQLite store of the same mail), each in its own process, the read table\'s pages and API calls one request at a time over keep-alive (p50 / p99 ms), inboxes Zipf-weighted, admin key; search is /api/inbox-search, the Mailsac match of the query in subject, From or To over every inbox (not the full-text search of the MessageReader table below); node RSS is the Mailroom process only, PostgreSQL\'s own not included.');
+    parts.push('');
+    parts.push(pgHttpReadTable(r.pgReads));
+    parts.push('');
+    parts.push('The same mail through the MessageReader of each engine: one call at a time in the bench process (p50 / p99 ms; the store\'s share of a page, without routing and rendering), inboxes Zipf-weighted, search over every inbox (admin); PostgreSQL sizes after VACUUM ANALYZE (pg_database_size), SQLite the data directory; raw = bytes received.');
     parts.push('');
     parts.push(pgReadTable(r.pgReads));
   }

@@ -19,7 +19,7 @@ interface Request {
 
 async function main(): Promise<void> {
   const kind = process.argv[2] as TargetKind;
-  if (!TARGET_KINDS.includes(kind) && kind !== 'mailroom-pg') throw new Error(`unknown target ${kind}`);
+  if (!TARGET_KINDS.includes(kind) && kind !== 'mailroom-pg' && kind !== 'mailroom-pg-node') throw new Error(`unknown target ${kind}`);
   const opts = JSON.parse(process.argv[3] ?? '{}') as TargetOptions;
   const target = await startTarget(kind, opts);
   const send = (m: unknown) => process.send!(m);
