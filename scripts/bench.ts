@@ -26,7 +26,7 @@
 //   --duration=MS        measuring window per ingest cell (default 3000, quick 1500)
 //   --json=FILE          also write every figure as JSON
 //   --keep               keep the temp directory (databases, mail dirs)
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -47,6 +47,7 @@ import { TargetProcess } from './bench/targets.js';
 import { runPgIngest } from './bench/pg-ingest.js';
 import type { PgReadStage } from './bench/pg-read.js';
 import { runPgReadStage } from './bench/pg-read-stage.js';
+import { dirBytes } from './bench/dir-bytes.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
@@ -79,16 +80,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const f of readdirSync(dir)) {
-    const p = path.join(dir, f);
-    const s = statSync(p);
-    n += s.isDirectory() ? dirBytes(p) : s.size;
-  }
-  return n;
-}
 
 async function ingest(args: Args, workDir: string): Promise<IngestCell[]> {
   // Quick: both sizes at 16 and 64 persistent senders (issue 16's table), the

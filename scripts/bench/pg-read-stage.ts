@@ -8,7 +8,7 @@
 //      at a time over keep-alive): startPostgresNode on the seeded database,
 //      startMailroom on the SQLite store,
 // and the sizes of both stores. The database is dropped at the end.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
@@ -23,6 +23,7 @@ import { rng, zipf } from './stats.js';
 import { fmtCount } from './table.js';
 import { TargetProcess } from './targets.js';
 import type { TargetKind, TargetOptions } from './adapters.js';
+import { dirBytes } from './dir-bytes.js';
 
 export interface PgReadPlan {
   stored: number;
@@ -34,16 +35,6 @@ export interface PgReadPlan {
   log: (s: string) => void;
   /** The server to create the bench database on (default MAILROOM_BENCH_POSTGRES_URL, else the local one). */
   serverUrl?: string;
-}
-
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const f of readdirSync(dir)) {
-    const p = path.join(dir, f);
-    const s = statSync(p);
-    n += s.isDirectory() ? dirBytes(p) : s.size;
-  }
-  return n;
 }
 
 /** The stage's figures; { unavailable } (the one line to print) when no PostgreSQL answers. */
