@@ -5,7 +5,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { WalledPool, WalledJobFailed, type WallReason } from '../workers/walled-pool.js';
 import { siblingModule } from '../worker-entry.js';
-import { unparsedMessage } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { ParseAnswer, ParseRequest } from './parse-worker.js';
 
@@ -93,6 +92,10 @@ export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: n
     return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength), rawZ };
   } catch (err) {
     const reason = err instanceof WalledJobFailed ? REASONS[err.reason] : 'unparseable';
+    // Loaded here, on the rare failure, not at start: parse.ts brings
+    // mailparser, which the thread driving the pool (the writer thread, or the
+    // main thread of a PostgreSQL node) otherwise never needs (issue 16, RSS).
+    const { unparsedMessage } = await import('../mail/parse.js');
     return { parsed: unparsedMessage(raw, reason) };
   }
 }

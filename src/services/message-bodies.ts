@@ -39,7 +39,15 @@ export interface BodySummary {
 
 // Sanitizing 512 KB of HTML on jsdom takes well under a second and ~100 MB.
 const RENDER_TIME_LIMIT_MS = 5_000;
-const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 32, stackSizeMb: 8 };
+/**
+ * The young generation is small on purpose (issue 16, RSS < 250 MB): V8
+ * keeps a young generation at its high-water size once a burst of views has
+ * grown it, and at 32 MB the render worker held ~31 MB of it after 600 page
+ * views. At 8 MB the sanitize times of stored bodies and of a 400 KB body
+ * did not change measurably (docs/performance.md run P); large DOMs are
+ * promoted to the old generation, whose limit is the wall that matters.
+ */
+const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 8, stackSizeMb: 8 };
 /** A 25 MB HTML body (the default message size cap) fits, twice over. */
 const MAX_RENDER_OUTPUT_BYTES = 128 * 1024 * 1024;
 /** Sanitized bodies kept in memory, all messages together. */
