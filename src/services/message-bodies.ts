@@ -48,6 +48,12 @@ const RENDER_TIME_LIMIT_MS = 5_000;
  * promoted to the old generation, whose limit is the wall that matters.
  */
 const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 8, stackSizeMb: 8 };
+/**
+ * A render worker nobody has viewed a message through for this long exits
+ * (issue 16, RSS): jsdom and DOMPurify hold ~50-60 MB of it. The next view
+ * starts one again and waits for it to load (docs/performance.md run P).
+ */
+export const RENDER_IDLE_MS = 60_000;
 /** A 25 MB HTML body (the default message size cap) fits, twice over. */
 const MAX_RENDER_OUTPUT_BYTES = 128 * 1024 * 1024;
 /** Sanitized bodies kept in memory, all messages together. */
@@ -232,11 +238,12 @@ function inlineCandidates(attachments: AttachmentMeta[]): AttachmentMeta[] {
   return attachments.filter((a) => a.cid && a.size <= MAX_INLINE_IMAGE);
 }
 
-export function createRenderPool(size?: number, timeLimitMs = RENDER_TIME_LIMIT_MS): WalledPool<RenderJob, RenderResult> {
+export function createRenderPool(size?: number, timeLimitMs = RENDER_TIME_LIMIT_MS, idleMs = RENDER_IDLE_MS): WalledPool<RenderJob, RenderResult> {
   return new WalledPool<RenderJob, RenderResult>({
     entry: siblingModule(import.meta.url, '../workers/render-worker'),
     size,
     timeLimitMs,
+    idleMs,
     resourceLimits: RENDER_LIMITS,
     maxOutputBytes: MAX_RENDER_OUTPUT_BYTES,
   });
