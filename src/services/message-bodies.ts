@@ -51,9 +51,11 @@ const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGen
 /**
  * A render worker nobody has viewed a message through for this long exits
  * (issue 16, RSS): jsdom and DOMPurify hold ~50-60 MB of it. The next view
- * starts one again and waits for it to load (docs/performance.md run P).
+ * starts one again and waits for it to load: 2.7-3.6 s on the loaded 2-core
+ * machine of docs/performance.md run P, so the wait is long enough that a
+ * person reading mail keeps the worker between views.
  */
-export const RENDER_IDLE_MS = 60_000;
+export const RENDER_IDLE_MS = 5 * 60_000;
 /** A 25 MB HTML body (the default message size cap) fits, twice over. */
 const MAX_RENDER_OUTPUT_BYTES = 128 * 1024 * 1024;
 /** Sanitized bodies kept in memory, all messages together. */
