@@ -8,7 +8,7 @@ import { openStore, type Store } from './store/index.js';
 import { StoreWriter } from './store/writer.js';
 import { ensureAdmin } from './services/accounts.js';
 import { serveNode, type Serving, type StartOptions } from './serve.js';
-import { startPostgresNode, type PostgresNode } from './postgres-node.js';
+import type { PostgresNode } from './postgres-node.js';
 import { LocalReadyEvents, type ReadyEvents } from './ingest/ready-events.js';
 
 export interface Mailroom extends Serving {
@@ -81,7 +81,10 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
 export type RunningNode = Mailroom | PostgresNode;
 
 export function startNode(config: Config, log: Logger = createLogger(config.log.level), opts: StartOptions = {}): Promise<RunningNode> {
-  return config.storage.engine === 'postgres' ? startPostgresNode(config, log, opts) : startMailroom(config, log, opts);
+  if (config.storage.engine !== 'postgres') return startMailroom(config, log, opts);
+  // Loaded only for a PostgreSQL node: the postgres driver and the PG engine
+  // are RSS a SQLite node would carry for nothing (issue 16).
+  return import('./postgres-node.js').then(({ startPostgresNode }) => startPostgresNode(config, log, opts));
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,9 @@
 // thread's heap, external and ArrayBuffer bytes.
 //   node scripts/bench/rss.mjs DIR [requests]
 // Plain JavaScript on purpose: a TypeScript loader would add its own memory.
+// RSS_IDLE_SECONDS=N adds a second figure after N idle seconds (idle workers
+// exit, docs/performance.md run P); the first figure is always taken right
+// after the reads.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,7 +63,13 @@ for (const [i, s] of sample.entries()) {
   if (i % 10 === 0) await get(`/api/inbox-search?query=${words[i % words.length]}`);
 }
 const after = mem();
-console.log(JSON.stringify({ requests: sample.length, before: mb(before), started: mb(started), afterReads: mb(after) }, null, 1));
 agent.destroy();
+const report = { requests: sample.length, before: mb(before), started: mb(started), afterReads: mb(after) };
+const idleSeconds = Number(process.env.RSS_IDLE_SECONDS ?? 0);
+if (idleSeconds > 0) {
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  report[`after${idleSeconds}sIdle`] = mb(mem());
+}
+console.log(JSON.stringify(report, null, 1));
 await m.stop();
 process.exit(0);

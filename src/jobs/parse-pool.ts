@@ -5,7 +5,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { WalledPool, WalledJobFailed, type WallReason } from '../workers/walled-pool.js';
 import { siblingModule } from '../worker-entry.js';
-import { unparsedMessage } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { ParseAnswer, ParseRequest } from './parse-worker.js';
 
@@ -42,7 +41,15 @@ export function parsePoolSize(cores = availableParallelism()): number {
   return Math.max(2, cores - 1);
 }
 
-export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size = parsePoolSize()): ParsePool {
+/**
+ * A parse worker past the first that has had no message for this long exits
+ * (issue 16, RSS): the pool grows to parsePoolSize() under a burst of mail
+ * and shrinks back to one when it is over. One stays, so a quiet node's next
+ * message is parsed without waiting for a worker to load.
+ */
+export const PARSE_IDLE_MS = 60_000;
+
+export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size = parsePoolSize(), idleMs = PARSE_IDLE_MS): ParsePool {
   const resourceLimits: ResourceLimits = {
     maxOldGenerationSizeMb: budget.memoryMb,
     maxYoungGenerationSizeMb: Math.min(64, Math.max(16, budget.memoryMb / 8)),
@@ -57,6 +64,8 @@ export function createParsePool(budget: ParseBudget = DEFAULT_PARSE_BUDGET, size
     // Driven from the writer thread, which is often inside a commit when a
     // worker answers: each worker gets its next message ahead (issue 16).
     pipeline: true,
+    idleMs,
+    keepIdle: 1,
   });
 }
 
@@ -93,6 +102,10 @@ export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: n
     return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength), rawZ };
   } catch (err) {
     const reason = err instanceof WalledJobFailed ? REASONS[err.reason] : 'unparseable';
+    // Loaded here, on the rare failure, not at start: parse.ts brings
+    // mailparser, which the thread driving the pool (the writer thread, or the
+    // main thread of a PostgreSQL node) otherwise never needs (issue 16, RSS).
+    const { unparsedMessage } = await import('../mail/parse.js');
     return { parsed: unparsedMessage(raw, reason) };
   }
 }

@@ -10,6 +10,7 @@ import type { AttachmentStream, HeaderLines, MessageText } from 'mailparser';
 import type { MailAddress, ParsedAttachment, ParsedMessage } from './types.js';
 import { findUrls } from './text.js';
 import { htmlToText, MAX_HTML_TO_TEXT_INPUT } from './html-text.js';
+import { rawHeaders, splitHeaderLine, type Header } from './raw-headers.js';
 
 export interface ParseLimits {
   /** Largest header block of one MIME part, bytes (bad-inputs 36). */
@@ -34,9 +35,6 @@ const DEFAULTS: Required<ParseLimits> = {
 
 /** Never parse more than this much HTML looking for links: the regex is linear, but a body can be 30 MB. */
 const MAX_LINK_SCAN = 4 * 1024 * 1024;
-/** The fallback header scan reads at most this much of the raw message, and this many lines. */
-const MAX_FALLBACK_HEAD = 1024 * 1024;
-const MAX_FALLBACK_LINES = 20_000;
 
 class ParseFailure extends Error {
   constructor(readonly reason: string) {
@@ -190,39 +188,6 @@ function stripAngles(s: string): string {
 }
 
 // ---------------------------------------------------------------- headers
-
-type Header = [name: string, value: string];
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const win1252 = new TextDecoder('windows-1252');
-
-/**
- * mailsplit hands header lines over as binary strings (one char per byte).
- * RFC 6532 allows UTF-8 in headers; anything else 8-bit is legacy mail, most
- * often Windows-1252, so that is the fallback rather than U+FFFD soup.
- */
-function binaryToText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[^\x00-\x7f]/.test(s)) return s;
-  const bytes = Buffer.from(s, 'latin1');
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    return win1252.decode(bytes);
-  }
-}
-
-/** `Name: value` with folding, to [name as written, unfolded value]. RFC 5322 §2.2.3. */
-function splitHeaderLine(line: string): Header {
-  const colon = line.indexOf(':');
-  const name = colon < 0 ? line : line.slice(0, colon);
-  const value = colon < 0 ? '' : line.slice(colon + 1);
-  return [
-    // obs-header (RFC 5322 §4.5) allows whitespace before the colon.
-    binaryToText(name.replace(/[ \t]+$/, '')),
-    binaryToText(value.replace(/\r?\n(?=[ \t])/g, '').replace(/\r|\n/g, '').trim()),
-  ];
-}
 
 /**
  * RFC 2047 encoded-words. Adjacent words of one charset are joined before
@@ -408,23 +373,6 @@ function collectLinks(html: string, text: string, max: number): string[] {
 }
 
 // ---------------------------------------------------------------- fallback
-
-/**
- * Reads the top-level header block directly, for messages mailparser gave up
- * on. Bounded in bytes and lines like mailsplit's own limits (bad-inputs 36).
- */
-export function rawHeaders(raw: Buffer): Header[] {
-  const head = raw.subarray(0, MAX_FALLBACK_HEAD).toString('latin1');
-  const blank = /\r?\n\r?\n/.exec(head);
-  const block = blank ? head.slice(0, blank.index) : head;
-  const lines = block.split(/\r?\n/, MAX_FALLBACK_LINES);
-  const out: string[] = [];
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && out.length) out[out.length - 1] += '\r\n' + line;
-    else if (line.includes(':')) out.push(line);
-  }
-  return out.map(splitHeaderLine);
-}
 
 /**
  * What a reader gets of a message whose parse failed or hit a wall: the

@@ -9,7 +9,7 @@ import type { EngineStore } from '../store/engine-store.js';
 import type { MessageView } from '../store/messages.js';
 import { messageJson, savedByFor } from '../http/api/json.js';
 import { viaAddress } from '../http/api/kit.js';
-import { rawHeaders } from '../mail/parse.js';
+import { rawHeaders } from '../mail/raw-headers.js';
 
 export type MessagePayload = Record<string, unknown>;
 

@@ -39,7 +39,23 @@ export interface BodySummary {
 
 // Sanitizing 512 KB of HTML on jsdom takes well under a second and ~100 MB.
 const RENDER_TIME_LIMIT_MS = 5_000;
-const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 32, stackSizeMb: 8 };
+/**
+ * The young generation is small on purpose (issue 16, RSS < 250 MB): V8
+ * keeps a young generation at its high-water size once a burst of views has
+ * grown it, and at 32 MB the render worker held ~31 MB of it after 600 page
+ * views. At 8 MB the sanitize times of stored bodies and of a 400 KB body
+ * did not change measurably (docs/performance.md run P); large DOMs are
+ * promoted to the old generation, whose limit is the wall that matters.
+ */
+const RENDER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 8, stackSizeMb: 8 };
+/**
+ * A render worker nobody has viewed a message through for this long exits
+ * (issue 16, RSS): jsdom and DOMPurify hold ~50-60 MB of it. The next view
+ * starts one again and waits for it to load: 2.7-3.6 s on the loaded 2-core
+ * machine of docs/performance.md run P, so the wait is long enough that a
+ * person reading mail keeps the worker between views.
+ */
+export const RENDER_IDLE_MS = 5 * 60_000;
 /** A 25 MB HTML body (the default message size cap) fits, twice over. */
 const MAX_RENDER_OUTPUT_BYTES = 128 * 1024 * 1024;
 /** Sanitized bodies kept in memory, all messages together. */
@@ -224,11 +240,12 @@ function inlineCandidates(attachments: AttachmentMeta[]): AttachmentMeta[] {
   return attachments.filter((a) => a.cid && a.size <= MAX_INLINE_IMAGE);
 }
 
-export function createRenderPool(size?: number, timeLimitMs = RENDER_TIME_LIMIT_MS): WalledPool<RenderJob, RenderResult> {
+export function createRenderPool(size?: number, timeLimitMs = RENDER_TIME_LIMIT_MS, idleMs = RENDER_IDLE_MS): WalledPool<RenderJob, RenderResult> {
   return new WalledPool<RenderJob, RenderResult>({
     entry: siblingModule(import.meta.url, '../workers/render-worker'),
     size,
     timeLimitMs,
+    idleMs,
     resourceLimits: RENDER_LIMITS,
     maxOutputBytes: MAX_RENDER_OUTPUT_BYTES,
   });

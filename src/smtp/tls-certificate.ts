@@ -9,7 +9,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TlsCredentials } from './receiver.js';
@@ -48,6 +47,9 @@ export function validFor(certPem: string | Buffer, days: number, now = new Date(
 async function makeSelfSigned(dataDir: string, hostname: string, now: Date, log: Logger): Promise<TlsCredentials> {
   const p = selfSignedPaths(dataDir);
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  // Loaded only when a certificate is made (once per data directory): selfsigned
+  // and its X.509 libraries are ~3 MB of heap the running server never needs (issue 16, RSS).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: hostname }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -30,6 +30,15 @@ export interface WalledPoolOptions {
    * never started and goes back to the front of the queue.
    */
   pipeline?: boolean;
+  /**
+   * A worker that has had no job for this long exits (issue 16, RSS: an idle
+   * render worker holds jsdom, tens of MB), down to `keepIdle` workers; the
+   * next job starts one again and waits for its modules to load (the wall
+   * time starts after that). Absent: workers stay until the pool closes.
+   */
+  idleMs?: number;
+  /** Workers kept however long they idle (default 0). */
+  keepIdle?: number;
 }
 
 export type WallReason = 'time' | 'memory' | 'output' | 'crashed' | 'error';
@@ -55,12 +64,14 @@ interface Slot {
   /** Posted behind `job` (pipeline): not started until `job` is answered. */
   next: { job: Job; reqId: number } | null;
   timer: NodeJS.Timeout | undefined;
-  /** Set once we terminate it ourselves, so its exit is not read as a crash. */
-  ending: WallReason | null;
+  /** Set once we terminate it ourselves, so its exit is not read as a crash ('idle': retired, idleMs). */
+  ending: WallReason | 'idle' | null;
   /** The request the worker is answering; a late reply to an older one is ignored. */
   reqId: number;
   /** The worker has loaded its modules: a job's wall time starts only then, not at boot. */
   ready: boolean;
+  /** Runs out when the worker has idled for WalledPoolOptions.idleMs. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 let nextId = 1;
@@ -75,10 +86,15 @@ export class WalledPool<I, O> {
   private readonly queue: Job[] = [];
   private closed = false;
   /** Counters for health and tests. */
-  readonly stats = { done: 0, failed: 0, killed: 0 };
+  readonly stats = { done: 0, failed: 0, killed: 0, retired: 0 };
 
   constructor(private readonly opts: WalledPoolOptions) {
     this.size = Math.max(1, opts.size ?? defaultPoolSize());
+  }
+
+  /** Worker threads running or starting, retiring ones excluded (health, tests). */
+  get workers(): number {
+    return [...this.slots].filter((s) => !s.ending).length;
   }
 
   get pending(): number {
@@ -106,6 +122,7 @@ export class WalledPool<I, O> {
       [...this.slots].map((s) => {
         s.ending = 'error';
         clearTimeout(s.timer);
+        clearTimeout(s.idleTimer);
         s.job?.reject(new WalledJobFailed('error', 'pool closed'));
         s.next?.job.reject(new WalledJobFailed('error', 'pool closed'));
         s.job = null;
@@ -146,12 +163,13 @@ export class WalledPool<I, O> {
     });
     // Booting for a waiting job: a caller awaits it, so the process stays up
     // (idle workers are unref'd below, and must not keep a CLI or a test alive).
-    const slot: Slot = { worker, job: null, next: null, timer: undefined, ending: null, reqId: 0, ready: false };
+    const slot: Slot = { worker, job: null, next: null, timer: undefined, ending: null, reqId: 0, ready: false, idleTimer: undefined };
     worker.on('message', (reply: WalledReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
         slot.worker.unref();
         this.pump();
+        this.idleClock(slot);
       } else this.onReply(slot, reply);
     });
     worker.on('error', (err: Error & { code?: string }) => {
@@ -164,6 +182,7 @@ export class WalledPool<I, O> {
   }
 
   private dispatch(slot: Slot, job: Job): void {
+    clearTimeout(slot.idleTimer);
     slot.job = job;
     slot.worker.ref();
     const req: WalledRequest = { id: nextId++, input: job.input };
@@ -218,10 +237,30 @@ export class WalledPool<I, O> {
       job.reject(new WalledJobFailed(reply.reason, reply.message));
     }
     this.pump();
+    this.idleClock(slot);
+  }
+
+  /** Starts the idle countdown of a worker left without a job (idleMs). */
+  private idleClock(slot: Slot): void {
+    const idleMs = this.opts.idleMs;
+    if (idleMs === undefined || slot.job || slot.ending || this.closed) return;
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => this.retire(slot), idleMs);
+    slot.idleTimer.unref?.();
+  }
+
+  private retire(slot: Slot): void {
+    if (slot.job || slot.ending || this.closed) return;
+    if (this.workers <= (this.opts.keepIdle ?? 0)) return;
+    // Idle, so no job of anyone's is lost; pump() starts a worker again when one comes.
+    slot.ending = 'idle';
+    this.stats.retired++;
+    void slot.worker.terminate();
   }
 
   private onExit(slot: Slot): void {
     clearTimeout(slot.timer);
+    clearTimeout(slot.idleTimer);
     this.slots.delete(slot);
     const job = slot.job;
     slot.job = null;
@@ -234,7 +273,7 @@ export class WalledPool<I, O> {
     if (job) {
       // Only this worker's own job: the culprit. Queued jobs are untouched.
       this.stats.failed++;
-      job.reject(new WalledJobFailed(slot.ending ?? 'crashed'));
+      job.reject(new WalledJobFailed(slot.ending && slot.ending !== 'idle' ? slot.ending : 'crashed'));
     } else if (!slot.ready && !slot.ending && !this.closed) {
       // It died while loading: no job is to blame, and respawning would loop.
       for (const queued of this.queue.splice(0)) queued.reject(new WalledJobFailed('crashed', 'worker failed to start'));

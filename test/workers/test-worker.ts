@@ -1,7 +1,7 @@
 // A walled worker for the pool's own tests: jobs that behave as hostile input does.
 import { serveWalledJobs } from '../../src/workers/walled-worker.js';
 
-export type TestJob = { kind: 'echo'; value: string } | { kind: 'spin' } | { kind: 'grow' } | { kind: 'big'; chars: number } | { kind: 'throw' };
+export type TestJob = { kind: 'echo'; value: string } | { kind: 'spin' } | { kind: 'grow' } | { kind: 'big'; chars: number } | { kind: 'throw' } | { kind: 'wait'; ms: number };
 
 serveWalledJobs<TestJob, string>((job) => {
   switch (job.kind) {
@@ -19,5 +19,7 @@ serveWalledJobs<TestJob, string>((job) => {
       return { output: 'y'.repeat(job.chars) };
     case 'throw':
       throw new Error('secret internal detail');
+    case 'wait':
+      return new Promise((resolve) => setTimeout(() => resolve({ output: 'waited' }), job.ms));
   }
 });

@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../deps.js';
 import { messageBodiesFor } from '../../services/message-bodies.js';
-import { rawHeaders } from '../../mail/parse.js';
+import { rawHeaders } from '../../mail/raw-headers.js';
 import type { MessageView } from '../../store/messages.js';
 import type { ApiKit } from './kit.js';
 import type { RouteDoc } from './registry.js';
