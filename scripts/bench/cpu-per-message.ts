@@ -124,11 +124,17 @@ async function measure(size: BenchSize): Promise<void> {
     // What the stored raw column holds once every message is processed (the parse worker's form).
     const db = new Database(path.join(work, 'mailroom.db'), { readonly: true });
     const st = db.prepare(`SELECT sum(size) AS size, sum(length(raw)) AS raw, sum(length(body_z)) AS bodyZ, sum(raw_encoding = 'deflate') AS deflated, count(*) AS n FROM contents`).get() as Record<string, number>;
+    // Pages in use (the WAL file's size and free pages left out: they depend
+    // on checkpoint timing), and how full the contents table's pages are: a
+    // row that shrinks after its insert leaves room later rows do not reuse.
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const inUse = (Number(db.pragma('page_count', { simple: true })) - Number(db.pragma('freelist_count', { simple: true }))) * pageSize;
+    const ct = db.prepare(`SELECT sum(pgsize) AS bytes, sum(unused) AS unused FROM dbstat WHERE name = 'contents'`).get() as Record<string, number>;
     db.close();
     console.log(
       `${size}: ${sent.ok} msgs (${sent.errors} refused) at ${rate}/s over ${SENDERS} persistent; acked in ${((acked - t0) / 1000).toFixed(1)} s, ready after ${wallS.toFixed(1)} s; ` +
         `server CPU ${per(total).toFixed(0)} µs/msg (main ${per(byLabel('main')).toFixed(0)}, writer ${per(byLabel('writer')).toFixed(0)}, parse workers ${per(parse).toFixed(0)} [${busy.slice(1).map((t) => per(t.us).toFixed(0)).join(' + ')}], other threads ${per(other).toFixed(0)}); ` +
-        `at rest ${(restUsPerSec / 1000).toFixed(1)} ms/s; data dir +${((dirBytes(work) - bytes0) / (sent.ok * rawBytes)).toFixed(3)} × raw, raw column ${(st.raw / st.size).toFixed(4)} × raw (${st.deflated}/${st.n} deflated), body_z ${(st.bodyZ / st.size).toFixed(4)} × raw; load ${load0} → ${loadavg()}`,
+        `at rest ${(restUsPerSec / 1000).toFixed(1)} ms/s; data dir +${((dirBytes(work) - bytes0) / (sent.ok * rawBytes)).toFixed(3)} × raw, pages in use ${(inUse / st.size).toFixed(3)} × raw (contents ${(ct.bytes / st.size).toFixed(3)} ×, ${((ct.unused / ct.bytes) * 100).toFixed(0)}% unused), raw column ${(st.raw / st.size).toFixed(4)} × raw (${st.deflated}/${st.n} deflated), body_z ${(st.bodyZ / st.size).toFixed(4)} × raw; load ${load0} → ${loadavg()}`,
     );
   } finally {
     await target.stop();
