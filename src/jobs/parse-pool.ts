@@ -7,7 +7,6 @@ import { WalledPool, WalledJobFailed, type WallReason } from '../workers/walled-
 import { siblingModule } from '../worker-entry.js';
 import { unparsedMessage } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
-import { encodeRaw, RAW_DEFLATE_INLINE_MAX, RAW_DEFLATE_STORED_LEVEL } from '../store/body-codec.js';
 import type { ParseAnswer, ParseRequest } from './parse-worker.js';
 
 export interface ParseBudget {
@@ -74,7 +73,7 @@ export interface ParseOutcome {
   parsed: ParsedMessage;
   /** The stored body document, when the worker made it. */
   bodyZ?: Buffer;
-  /** The raw source deflated at the stored level, when the worker made it (or, after a failed parse, for a small message). */
+  /** The raw source deflated, when the worker made it (large messages, stored uncompressed). */
   rawZ?: Buffer;
 }
 
@@ -94,11 +93,6 @@ export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: n
     return { parsed, bodyZ: Buffer.from(out.bodyZ.buffer, out.bodyZ.byteOffset, out.bodyZ.byteLength), rawZ };
   } catch (err) {
     const reason = err instanceof WalledJobFailed ? REASONS[err.reason] : 'unparseable';
-    // No worker answer, so no rawZ: a small message, stored as received
-    // (MessageStore.insertReceived), is compressed here as the worker would
-    // have, so a failed parse stores no more bytes than a good one; a large
-    // one stays as received (bounded work on the thread that commits).
-    const packed = raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL) : null;
-    return { parsed: unparsedMessage(raw, reason), rawZ: packed?.encoding === 'deflate' ? packed.data : undefined };
+    return { parsed: unparsedMessage(raw, reason) };
   }
 }

@@ -91,16 +91,15 @@ export function rawHead(stored: Buffer, encoding: string, n = BODY_DICTIONARY_BY
 export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 
 // Raw source is stored deflated too, so the database is no larger than the
-// mail it holds (issue 7). SQLite's writer thread stores it as received
-// before the 250; the parse worker deflates it at level 6 afterwards and that
-// replaces the stored bytes (issue 16: on the bench's mail level 6 stores
-// 25.7 MB where level 1 stores 30.7 MB, and levels 7-9 gain nothing more).
-// Until run Q a message up to RAW_DEFLATE_INLINE_MAX was deflated at level 1
-// before the 250 as well: ~15% of the writer thread's time for 5 KB mail, for
-// bytes replaced moments later (docs/performance.md run Q). PostgreSQL's
-// receiving node still does that (its applyParse replaces only identity rows).
+// mail it holds (issue 7). Before the 250 (the writer thread, small messages
+// only) at level 1: tens of microseconds for a 5 KB message. After it, the
+// parse worker deflates every message again at level 6 and that replaces the
+// stored bytes (issue 16: on the bench's mail level 6 stores 25.7 MB where
+// level 1 stores 30.7 MB, and levels 7-9 gain nothing more); a message over
+// RAW_DEFLATE_INLINE_MAX (~8 ms of deflate for 200 KB with a base64
+// attachment) is only compressed there.
 const COMPRESS_MIN = 512;
-/** PostgreSQL: raw messages up to this size are compressed before the 250; larger ones afterwards, in the parse worker. A parse that fails compresses a raw message up to this size in the writer (parse-pool.ts). */
+/** Raw messages up to this size are compressed before the 250; larger ones afterwards, in the parse worker. */
 export const RAW_DEFLATE_INLINE_MAX = 16 * 1024;
 /** Level of the parse worker's deflate, the form the raw bytes keep. */
 export const RAW_DEFLATE_STORED_LEVEL = 6;

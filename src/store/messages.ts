@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
-import { decodeBody, encodeBody, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_HEAD_STORED_BYTES } from './body-codec.js';
+import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_DEFLATE_INLINE_MAX, RAW_HEAD_STORED_BYTES } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 import type { WebhookStore } from './webhooks.js';
@@ -207,12 +207,8 @@ export class MessageStore {
    * inside a transaction (GroupCommitter) and answer 250 only once that commits.
    */
   insertReceived(msg: IncomingMessage): StoredIds {
-    // Stored as received and compressed after its 250 (applyParse's rawZ,
-    // made by the parse worker): a deflate here, before the 250, was ~15% of
-    // the writer thread's time for 5 KB mail and the parse worker's level 6
-    // replaced its bytes anyway (issue 16, docs/performance.md run Q).
-    const data = msg.raw;
-    const encoding = 'identity';
+    // A large message is stored as received and compressed after its 250 (applyParse's rawZ).
+    const { data, encoding } = msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw) : { data: msg.raw, encoding: 'identity' as const };
     const sha = createHash('sha256').update(msg.raw).digest('hex');
     const info = this.stmts.insertContent.run(
       msg.received,
