@@ -10,6 +10,8 @@ export interface ParseRequest {
   raw: Uint8Array;
   /** mailparser's own deadline: below the pool's wall time, so a slow parse still yields its headers. */
   timeoutMs: number;
+  /** false: the raw source is stored in its deflated form already (store/writer.ts), no rawZ wanted. Default true. */
+  packRaw?: boolean;
 }
 
 export interface ParseAnswer {
@@ -29,8 +31,9 @@ serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   // A large message was stored as received, to keep ~8 ms of deflate (200 KB)
   // off the writer thread before the 250, and a small one at level 1; both
   // are stored from here on at the level that keeps the store small (issue 16).
-  const packed = encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
-  const rawZ = packed.encoding === 'deflate' ? packed.data : undefined;
+  // Not when the main thread already deflated it so before the 250 (issue 16, run Q).
+  const packed = req.packRaw === false ? null : encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
+  const rawZ = packed?.encoding === 'deflate' ? packed.data : undefined;
   // Attachment bytes go back as transferable buffers, not copied element by element.
   const transfer = parsed.attachments.map((a) => a.content.buffer).filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
   // HTML and headers travel inside bodyZ only: nothing after the worker reads

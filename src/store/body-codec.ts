@@ -91,13 +91,19 @@ export function rawHead(stored: Buffer, encoding: string, n = BODY_DICTIONARY_BY
 export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 
 // Raw source is stored deflated too, so the database is no larger than the
-// mail it holds (issue 7). Before the 250 (the writer thread, small messages
-// only) at level 1: tens of microseconds for a 5 KB message. After it, the
-// parse worker deflates every message again at level 6 and that replaces the
-// stored bytes (issue 16: on the bench's mail level 6 stores 25.7 MB where
-// level 1 stores 30.7 MB, and levels 7-9 gain nothing more); a message over
-// RAW_DEFLATE_INLINE_MAX (~8 ms of deflate for 200 KB with a base64
-// attachment) is only compressed there.
+// mail it holds (issue 7), at level 6 (issue 16: on the bench's mail level 6
+// stores 25.7 MB where level 1 stores 30.7 MB, and levels 7-9 gain nothing
+// more). A message up to RAW_DEFLATE_INLINE_MAX is deflated so before its 250
+// by the main thread's StoreWriter, on libuv's thread pool, and stored in
+// that form from the start (run Q; before it, the writer thread deflated it
+// at level 1 and the parse worker again at level 6, replacing those bytes). A
+// larger one (~8 ms of deflate for 200 KB with a base64 attachment) is stored
+// as received and deflated by the parse worker after its 250; so is any
+// message stored another way (insertReceived without rawStored: level 1 up to
+// RAW_DEFLATE_INLINE_MAX, as PostgreSQL's receiving node does). Storing a
+// small message as received until the parse worker's deflate was tried and
+// dropped: its rows shrink after later rows were appended behind them, and
+// the contents pages were left 59% empty (1.61 × raw in use instead of 0.92).
 const COMPRESS_MIN = 512;
 /** Raw messages up to this size are compressed before the 250; larger ones afterwards, in the parse worker. */
 export const RAW_DEFLATE_INLINE_MAX = 16 * 1024;
@@ -105,9 +111,18 @@ export const RAW_DEFLATE_INLINE_MAX = 16 * 1024;
 export const RAW_DEFLATE_STORED_LEVEL = 6;
 
 export function encodeRaw(raw: Buffer, level = 1): { data: Buffer; encoding: 'identity' | 'deflate' } {
-  if (raw.length >= COMPRESS_MIN) {
+  if (rawStoredFormWorthIt(raw.length, 0)) {
     const z = deflateRawSync(raw, { level });
-    if (z.length < raw.length * 0.9) return { data: z, encoding: 'deflate' };
+    if (rawStoredFormWorthIt(raw.length, z.length)) return { data: z, encoding: 'deflate' };
   }
   return { data: raw, encoding: 'identity' };
+}
+
+/**
+ * encodeRaw's rule, for a deflate made elsewhere (the main thread's, before
+ * the 250: store/writer.ts): whether a raw message of `rawBytes` is worth
+ * deflating at all (zBytes 0) and whether `zBytes` deflated is worth keeping.
+ */
+export function rawStoredFormWorthIt(rawBytes: number, zBytes: number): boolean {
+  return rawBytes >= COMPRESS_MIN && zBytes < rawBytes * 0.9;
 }

@@ -32,6 +32,14 @@ export interface IncomingMessage {
    * is readable by that account and admins only. Absent for MX mail.
    */
   capturedBy?: number | null;
+  /**
+   * The raw source already deflated at RAW_DEFLATE_STORED_LEVEL, the form it
+   * keeps (body-codec.ts): made before the 250 on libuv's thread pool by the
+   * main thread's StoreWriter, so this thread stores it as is and no one
+   * deflates the message again (issue 16, run Q). Absent: insertReceived
+   * compresses a small message itself, and the parse worker does the rest.
+   */
+  rawStored?: Buffer;
 }
 
 /**
@@ -208,7 +216,11 @@ export class MessageStore {
    */
   insertReceived(msg: IncomingMessage): StoredIds {
     // A large message is stored as received and compressed after its 250 (applyParse's rawZ).
-    const { data, encoding } = msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw) : { data: msg.raw, encoding: 'identity' as const };
+    const { data, encoding } = msg.rawStored
+      ? { data: msg.rawStored, encoding: 'deflate' as const }
+      : msg.raw.length <= RAW_DEFLATE_INLINE_MAX
+        ? encodeRaw(msg.raw)
+        : { data: msg.raw, encoding: 'identity' as const };
     const sha = createHash('sha256').update(msg.raw).digest('hex');
     const info = this.stmts.insertContent.run(
       msg.received,

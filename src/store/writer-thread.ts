@@ -121,10 +121,13 @@ try {
       case 'ingest': {
         lastIngest = performance.now();
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
-        const incoming: IncomingMessage = { ...msg.message, raw };
+        const s = msg.message.rawStored;
+        const rawStored = s ? Buffer.from(s.buffer, s.byteOffset, s.byteLength) : undefined;
+        const incoming: IncomingMessage = { ...msg.message, raw, rawStored };
         store.committer.submit(() => store.messages.insertReceived(incoming)).then(
           (ids) => {
-            parseQueue.enqueue(ids.contentId, raw);
+            // Already in its stored form: the parse worker need not deflate it again.
+            parseQueue.enqueue(ids.contentId, raw, { packRaw: !rawStored });
             send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length });
           },
           (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),
