@@ -9,8 +9,8 @@
 // the server process's user + system time (/proc/PID/stat) over that span,
 // divided by N. Per thread too (/proc/PID/task/TID/stat): Node names no
 // thread, so they are told apart by what they do: the main thread is the
-// process id; of the busy others, the first created is the writer (started
-// with the server; the parse workers start with the first message).
+// process id; the writer is the busiest of the others there at the start; the
+// parse workers, the busiest of those started with the first messages.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,6 +86,8 @@ async function measure(size: BenchSize): Promise<void> {
   const target = await TargetProcess.start('mailroom', { dataDir: work }, { env: { TMPDIR: work } });
   try {
     const pid = target.pid;
+    // Threads there before the first message: main, V8's, the writer (libuv's pool perhaps); the parse workers start with the first job.
+    const atStart = new Set(cpuOf(pid).threads.keys());
     // Warm-up: JIT, the parse workers, SQLite's cache; then the server at rest.
     await paced(target.smtpPort, payloads, WARMUP, rate, SENDERS);
     await target.idle();
@@ -108,13 +110,12 @@ async function measure(size: BenchSize): Promise<void> {
     const per = (us: number) => us / sent.ok;
     const threads = [...c1.threads].map(([tid, us]) => ({ tid, us: us - (c0.threads.get(tid) ?? 0) })).sort((a, b) => a.tid - b.tid);
     const total = c1.total - c0.total;
-    // The writer and the parse workers are the busiest threads after the main
-    // one; the rest are V8's platform threads (concurrent GC, compilers) and libuv's pool.
-    const busy = threads
-      .filter((t) => t.tid !== pid)
-      .sort((a, b) => b.us - a.us)
-      .slice(0, 1 + parsePoolSize())
-      .sort((a, b) => a.tid - b.tid);
+    // The writer is the busiest thread but main of those there at the start,
+    // the parse workers the busiest of those started since; the rest are V8's
+    // platform threads (concurrent GC, compilers) and libuv's pool (zlib, fs).
+    const byCpu = (ts: typeof threads) => [...ts].sort((a, b) => b.us - a.us);
+    const writer = byCpu(threads.filter((t) => t.tid !== pid && atStart.has(t.tid)))[0];
+    const busy = [writer, ...byCpu(threads.filter((t) => !atStart.has(t.tid))).slice(0, parsePoolSize())].filter((t) => t !== undefined);
     const label = new Map<number, string>([[pid, 'main']]);
     busy.forEach((t, i) => label.set(t.tid, i === 0 ? 'writer' : `parse-${i}`));
     if (process.env.CPU_THREADS) for (const t of threads) console.log(`  tid ${t.tid} ${label.get(t.tid) ?? ''} ${per(t.us).toFixed(0)} µs/msg`);

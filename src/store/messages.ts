@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
-import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_DEFLATE_INLINE_MAX, RAW_HEAD_STORED_BYTES } from './body-codec.js';
+import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_DEFLATE_INLINE_MAX, RAW_DEFLATE_STORED_LEVEL, RAW_HEAD_STORED_BYTES } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 import type { WebhookStore } from './webhooks.js';
@@ -32,14 +32,6 @@ export interface IncomingMessage {
    * is readable by that account and admins only. Absent for MX mail.
    */
   capturedBy?: number | null;
-  /**
-   * The raw source already deflated at RAW_DEFLATE_STORED_LEVEL, the form it
-   * keeps (body-codec.ts): made before the 250 on libuv's thread pool by the
-   * main thread's StoreWriter, so this thread stores it as is and no one
-   * deflates the message again (issue 16, run Q). Absent: insertReceived
-   * compresses a small message itself, and the parse worker does the rest.
-   */
-  rawStored?: Buffer;
 }
 
 /**
@@ -215,12 +207,12 @@ export class MessageStore {
    * inside a transaction (GroupCommitter) and answer 250 only once that commits.
    */
   insertReceived(msg: IncomingMessage): StoredIds {
-    // A large message is stored as received and compressed after its 250 (applyParse's rawZ).
-    const { data, encoding } = msg.rawStored
-      ? { data: msg.rawStored, encoding: 'deflate' as const }
-      : msg.raw.length <= RAW_DEFLATE_INLINE_MAX
-        ? encodeRaw(msg.raw)
-        : { data: msg.raw, encoding: 'identity' as const };
+    // A small message is deflated here at the level it is kept at (no second
+    // deflate in the parse worker: issue 16, run Q; levels 1 and 6 take about
+    // the same time for it); a large one is stored as received and compressed
+    // after its 250 (applyParse's rawZ).
+    const { data, encoding } =
+      msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw, RAW_DEFLATE_STORED_LEVEL) : { data: msg.raw, encoding: 'identity' as const };
     const sha = createHash('sha256').update(msg.raw).digest('hex');
     const info = this.stmts.insertContent.run(
       msg.received,

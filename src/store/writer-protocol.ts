@@ -20,7 +20,7 @@ export interface WriterStats {
 }
 
 export type ToWriter =
-  | { type: 'ingest'; id: number; message: Omit<IncomingMessage, 'raw' | 'rawStored'> & { raw: Uint8Array; rawStored?: Uint8Array } }
+  | { type: 'ingest'; id: number; message: Omit<IncomingMessage, 'raw'> & { raw: Uint8Array } }
   | { type: 'idle'; id: number }
   /** Retention (issue 4) runs here, between group commits, so SMTP writes never wait on a lock. */
   | { type: 'prune'; id: number; now: number; policy: RetentionPolicy }

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './index.js';
 import { WRITER_CACHE_KIB } from './db.js';
+import { RAW_DEFLATE_INLINE_MAX } from './body-codec.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
 import { prune, type PruneResult } from '../jobs/retention.js';
@@ -121,13 +122,11 @@ try {
       case 'ingest': {
         lastIngest = performance.now();
         const raw = Buffer.from(msg.message.raw.buffer, msg.message.raw.byteOffset, msg.message.raw.byteLength);
-        const s = msg.message.rawStored;
-        const rawStored = s ? Buffer.from(s.buffer, s.byteOffset, s.byteLength) : undefined;
-        const incoming: IncomingMessage = { ...msg.message, raw, rawStored };
+        const incoming: IncomingMessage = { ...msg.message, raw };
         store.committer.submit(() => store.messages.insertReceived(incoming)).then(
           (ids) => {
-            // Already in its stored form: the parse worker need not deflate it again.
-            parseQueue.enqueue(ids.contentId, raw, { packRaw: !rawStored });
+            // A small message is stored deflated at the kept level already (insertReceived): the parse worker need not deflate it again.
+            parseQueue.enqueue(ids.contentId, raw, { packRaw: raw.length > RAW_DEFLATE_INLINE_MAX });
             send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length });
           },
           (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),

@@ -2,8 +2,6 @@
 // incoming messages and resolves each promise only after the message is
 // committed, so the SMTP 250 still means durable.
 import { Worker } from 'node:worker_threads';
-import { deflateRaw } from 'node:zlib';
-import { rawStoredFormWorthIt, RAW_DEFLATE_INLINE_MAX, RAW_DEFLATE_STORED_LEVEL } from './body-codec.js';
 import type { IncomingMessage, StoredIds } from './messages.js';
 import type { FromWriter, ToWriter, WriterOptions, WriterStats } from './writer-protocol.js';
 import type { PruneResult, RetentionPolicy } from '../jobs/retention.js';
@@ -145,24 +143,14 @@ export class StoreWriter implements MessageEraser {
       const id = this.nextId++;
       this.ingests.set(id, { resolve, reject });
       const raw = message.raw;
-      const send = (rawStored?: Buffer) => {
-        const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && !(raw.buffer instanceof SharedArrayBuffer);
-        const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-        try {
-          this.post({ type: 'ingest', id, message: { ...message, raw: bytes, rawStored } }, whole ? [raw.buffer as ArrayBuffer] : undefined);
-        } catch (err) {
-          this.ingests.delete(id);
-          reject(err as Error);
-        }
-      };
-      // A small message is deflated once, here, into the form it is kept in
-      // (level 6, body-codec.ts), on libuv's thread pool: not on this event
-      // loop, not on the writer thread before its commit (where a level-1
-      // deflate was ~15% of that thread's time), and not again in the parse
-      // worker (issue 16, run Q). Larger messages go as they are: ~8 ms of
-      // deflate (200 KB) would lengthen the wait for the 250 (run H).
-      if (raw.length > RAW_DEFLATE_INLINE_MAX || !rawStoredFormWorthIt(raw.length, 0)) return send();
-      deflateRaw(raw, { level: RAW_DEFLATE_STORED_LEVEL }, (err, z) => send(!err && rawStoredFormWorthIt(raw.length, z.length) ? z : undefined));
+      const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && !(raw.buffer instanceof SharedArrayBuffer);
+      const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      try {
+        this.post({ type: 'ingest', id, message: { ...message, raw: bytes } }, whole ? [raw.buffer as ArrayBuffer] : undefined);
+      } catch (err) {
+        this.ingests.delete(id);
+        reject(err as Error);
+      }
     });
   }
 

@@ -1,7 +1,7 @@
 // Raw source is stored deflated (issue 7); a large message is deflated by the
 // parse worker after its 250 rather than before it (issue 16: ~8 ms for
-// 200 KB), a small one before its 250 on the main thread's thread pool, once
-// (issue 16, run Q). Either way the stored raw bytes read back
+// 200 KB), a small one before its 250 at the level it keeps, once (issue 16,
+// run Q). Either way the stored raw bytes read back
 // exactly as received, and a large message ends up compressed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -47,7 +47,7 @@ test('small and large messages: raw stored deflated, read back byte for byte', a
   }
 });
 
-test('a small message is stored deflated at the stored level before its 250 (made on the main thread), and kept so', async () => {
+test('a small message is stored deflated at the kept level before its 250, and processing leaves it so (no second deflate)', async () => {
   const m = await startTestMailroom();
   const c = await RawSmtp.connect(m.smtpAddress.port);
   try {
