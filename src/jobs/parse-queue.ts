@@ -52,7 +52,7 @@ export class ParseQueue {
     this.maxInFlight = pool.size * 2;
   }
 
-  /** packRaw false: the raw source is stored deflated at the stored level already (store/writer.ts), so the worker does not deflate it again. */
+  /** packRaw false: the raw source is stored deflated at the kept level already (MessageStore.insertReceived), so the worker does not deflate it again. */
   enqueue(contentId: number, raw?: Buffer, { packRaw = true }: { packRaw?: boolean } = {}): void {
     const keep = raw && this.queuedRawBytes + raw.length <= QUEUE_RAW_BYTES ? raw : null;
     if (keep) this.queuedRawBytes += keep.length;

@@ -10,7 +10,7 @@ export interface ParseRequest {
   raw: Uint8Array;
   /** mailparser's own deadline: below the pool's wall time, so a slow parse still yields its headers. */
   timeoutMs: number;
-  /** false: the raw source is stored in its deflated form already (store/writer.ts), no rawZ wanted. Default true. */
+  /** false: the raw source is stored at RAW_DEFLATE_STORED_LEVEL already (MessageStore.insertReceived), no rawZ wanted. Default true. */
   packRaw?: boolean;
 }
 
@@ -29,9 +29,10 @@ serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   // against the raw message, whose bytes the body mostly repeats (body-codec.ts).
   const bodyZ = encodeBody(parsed, raw);
   // A large message was stored as received, to keep ~8 ms of deflate (200 KB)
-  // off the writer thread before the 250, and a small one at level 1; both
-  // are stored from here on at the level that keeps the store small (issue 16).
-  // Not when the main thread already deflated it so before the 250 (issue 16, run Q).
+  // off the writer thread before the 250; it is stored from here on at the
+  // level that keeps the store small (issue 16). A small one was stored at
+  // that level before its 250 (MessageStore.insertReceived, run Q): the
+  // parse queue says so (packRaw false) and it is not deflated twice.
   const packed = req.packRaw === false ? null : encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
   const rawZ = packed?.encoding === 'deflate' ? packed.data : undefined;
   // Attachment bytes go back as transferable buffers, not copied element by element.

@@ -86,7 +86,7 @@ export class GroupCommitter {
     const results: unknown[] = [];
     try {
       // db.exec, not db.pragma: pragma() builds a JS statement object per
-      // call (~4 µs each here) and SQLite applies `synchronous` while
+      // call (a few µs each) and SQLite applies `synchronous` while
       // compiling the statement, so a cached prepared one would not flip it
       // at all (issue 16, run Q).
       if (!durable) this.db.exec('PRAGMA synchronous = OFF');
