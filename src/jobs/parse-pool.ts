@@ -90,11 +90,11 @@ export interface ParseOutcome {
  * Parses one message in the pool. Never rejects: a message that hits a wall
  * comes back as its top-level headers, flagged (kept raw, as for any parse failure).
  */
-export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: number): Promise<ParseOutcome> {
+export async function parseInWalls(pool: ParsePool, raw: Buffer, timeLimitMs?: number, { packRaw = true }: { packRaw?: boolean } = {}): Promise<ParseOutcome> {
   const limit = timeLimitMs ?? DEFAULT_PARSE_BUDGET.timeLimitMs;
   try {
     // Copied, not transferred: `raw` is still needed for the fallback below.
-    const out = await pool.run({ raw, timeoutMs: Math.max(1000, Math.floor(limit * 0.8)) }, { timeLimitMs: limit });
+    const out = await pool.run({ raw, timeoutMs: Math.max(1000, Math.floor(limit * 0.8)), packRaw }, { timeLimitMs: limit });
     const parsed = out.parsed;
     // Structured clone turns Buffers into Uint8Arrays.
     for (const a of parsed.attachments) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);

@@ -20,6 +20,8 @@ const QUEUE_RAW_BYTES = 64 * 1024 * 1024;
 interface Job {
   contentId: number;
   raw: Buffer | null;
+  /** Whether the parse worker should deflate the raw source for storage (false: already stored so). */
+  packRaw: boolean;
 }
 
 export class ParseQueue {
@@ -50,10 +52,11 @@ export class ParseQueue {
     this.maxInFlight = pool.size * 2;
   }
 
-  enqueue(contentId: number, raw?: Buffer): void {
+  /** packRaw false: the raw source is stored deflated at the kept level already (MessageStore.insertReceived), so the worker does not deflate it again. */
+  enqueue(contentId: number, raw?: Buffer, { packRaw = true }: { packRaw?: boolean } = {}): void {
     const keep = raw && this.queuedRawBytes + raw.length <= QUEUE_RAW_BYTES ? raw : null;
     if (keep) this.queuedRawBytes += keep.length;
-    this.queue.push({ contentId, raw: keep });
+    this.queue.push({ contentId, raw: keep, packRaw });
     this.pump();
   }
 
@@ -96,7 +99,7 @@ export class ParseQueue {
       if (!raw) continue; // deleted before it was parsed
       this.inFlight.add(job.contentId);
       this.parsing++;
-      void parseInWalls(this.pool, raw).then(({ parsed, bodyZ, rawZ }) => {
+      void parseInWalls(this.pool, raw, undefined, { packRaw: job.packRaw }).then(({ parsed, bodyZ, rawZ }) => {
         this.parsing--;
         if (!parsed.ok) this.log.warn({ content: job.contentId, reason: parsed.error }, 'message kept unparsed');
         this.store(job.contentId, parsed, bodyZ, rawZ);

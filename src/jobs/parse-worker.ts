@@ -10,6 +10,8 @@ export interface ParseRequest {
   raw: Uint8Array;
   /** mailparser's own deadline: below the pool's wall time, so a slow parse still yields its headers. */
   timeoutMs: number;
+  /** false: the raw source is stored at RAW_DEFLATE_STORED_LEVEL already (MessageStore.insertReceived), no rawZ wanted. Default true. */
+  packRaw?: boolean;
 }
 
 export interface ParseAnswer {
@@ -27,10 +29,12 @@ serveWalledJobs<ParseRequest, ParseAnswer>(async (req) => {
   // against the raw message, whose bytes the body mostly repeats (body-codec.ts).
   const bodyZ = encodeBody(parsed, raw);
   // A large message was stored as received, to keep ~8 ms of deflate (200 KB)
-  // off the writer thread before the 250, and a small one at level 1; both
-  // are stored from here on at the level that keeps the store small (issue 16).
-  const packed = encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
-  const rawZ = packed.encoding === 'deflate' ? packed.data : undefined;
+  // off the writer thread before the 250; it is stored from here on at the
+  // level that keeps the store small (issue 16). A small one was stored at
+  // that level before its 250 (MessageStore.insertReceived, run Q): the
+  // parse queue says so (packRaw false) and it is not deflated twice.
+  const packed = req.packRaw === false ? null : encodeRaw(raw, RAW_DEFLATE_STORED_LEVEL);
+  const rawZ = packed?.encoding === 'deflate' ? packed.data : undefined;
   // Attachment bytes go back as transferable buffers, not copied element by element.
   const transfer = parsed.attachments.map((a) => a.content.buffer).filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
   // HTML and headers travel inside bodyZ only: nothing after the worker reads

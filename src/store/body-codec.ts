@@ -91,15 +91,23 @@ export function rawHead(stored: Buffer, encoding: string, n = BODY_DICTIONARY_BY
 export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 
 // Raw source is stored deflated too, so the database is no larger than the
-// mail it holds (issue 7). Before the 250 (the writer thread, small messages
-// only) at level 1: tens of microseconds for a 5 KB message. After it, the
-// parse worker deflates every message again at level 6 and that replaces the
-// stored bytes (issue 16: on the bench's mail level 6 stores 25.7 MB where
-// level 1 stores 30.7 MB, and levels 7-9 gain nothing more); a message over
-// RAW_DEFLATE_INLINE_MAX (~8 ms of deflate for 200 KB with a base64
-// attachment) is only compressed there.
+// mail it holds (issue 7), at level 6 (issue 16: on the bench's mail level 6
+// stores 25.7 MB where level 1 stores 30.7 MB, and levels 7-9 gain nothing
+// more). A message up to RAW_DEFLATE_INLINE_MAX is deflated so before its 250,
+// by the writer thread, and kept in that form (run Q: until then it was
+// deflated at level 1 there and again at level 6 by the parse worker, which
+// replaced the bytes; for a 5 KB message both levels take ~60-80 µs, so the
+// second deflate and the rewrite of the raw column were pure cost). A larger
+// one (~8 ms of deflate for 200 KB with a base64 attachment) is stored as
+// received and deflated by the parse worker after its 250. Tried in run Q and
+// dropped: storing a small message as received until the parse worker's
+// deflate (its rows shrink after later rows were appended behind them: the
+// contents pages were left 59% empty, 1.61 × raw in use instead of 0.92), and
+// a level-6 deflate on the main thread's libuv pool (zlib's asynchronous
+// one-shot costs ~470-530 µs of CPU in all for a 5 KB message, against
+// ~70 µs synchronously).
 const COMPRESS_MIN = 512;
-/** Raw messages up to this size are compressed before the 250; larger ones afterwards, in the parse worker. */
+/** Raw messages up to this size are compressed before the 250 (SQLite: at RAW_DEFLATE_STORED_LEVEL; PostgreSQL: level 1); larger ones afterwards, in the parse worker. */
 export const RAW_DEFLATE_INLINE_MAX = 16 * 1024;
 /** Level of the parse worker's deflate, the form the raw bytes keep. */
 export const RAW_DEFLATE_STORED_LEVEL = 6;

@@ -3,7 +3,7 @@
 // sessions. Each submitter's promise settles only after that commit returned,
 // which keeps "250 means durable" (GUIDE, "Durability") while the cost of the
 // fsync is shared.
-import { verifyPragmas, type DB } from './db.js';
+import { StoreConfigError, type DB } from './db.js';
 
 interface Pending<R> {
   work: () => R;
@@ -85,7 +85,11 @@ export class GroupCommitter {
   private commitBatch(batch: Pending<any>[], durable = true): void {
     const results: unknown[] = [];
     try {
-      if (!durable) this.db.pragma('synchronous = OFF');
+      // db.exec, not db.pragma: pragma() builds a JS statement object per
+      // call (a few µs each) and SQLite applies `synchronous` while
+      // compiling the statement, so a cached prepared one would not flip it
+      // at all (issue 16, run Q).
+      if (!durable) this.db.exec('PRAGMA synchronous = OFF');
       this.db.transaction(() => {
         for (const p of batch) results.push(p.work());
       })();
@@ -97,8 +101,12 @@ export class GroupCommitter {
       return;
     } finally {
       if (!durable) {
-        this.db.pragma('synchronous = FULL');
-        verifyPragmas(this.db);
+        this.db.exec('PRAGMA synchronous = FULL');
+        // Read back, as at open (db.ts verifyPragmas): the next urgent commit
+        // must wait for its fsync again. journal_mode is not read again: no
+        // statement on this connection changes it.
+        const sync = Number(this.db.pragma('synchronous', { simple: true }));
+        if (sync !== 2) throw new StoreConfigError(`refusing to go on: synchronous=${sync} after a deferred batch; Mailroom needs 2 (FULL) to keep its 250 promise`);
       }
     }
     this.commits++;

@@ -84,6 +84,16 @@ export class WebhookStore {
       // between two domains of one message with the same URL.
       enqueueReadyDomainWebhooks: db.prepare(domainEnqueueSql('webhook', 'webhook')),
       enqueueReadyDomainSlack: db.prepare(domainEnqueueSql('slack', 'webhook_slack')),
+      // Whether any address or account domain has a webhook or a Slack URL
+      // set: two partial indexes of the rows that do (migration 016), so
+      // ~0.5 µs where the three statements above cost ~20-28 µs per message.
+      // The same WHERE as those indexes, or SQLite scans the tables instead.
+      anySubscribed: db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM addresses WHERE coalesce(webhook, '') != '' OR coalesce(webhook_slack, '') != '')
+             OR EXISTS (SELECT 1 FROM account_domains WHERE coalesce(webhook, '') != '' OR coalesce(webhook_slack, '') != '')`,
+        )
+        .pluck(),
       due: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(next_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck(),
       lease: db.prepare(`UPDATE webhook_deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ? AND state = 'pending' AND next_at <= ?`),
@@ -127,6 +137,10 @@ export class WebhookStore {
    * "delivered at least once"). Returns how many were queued.
    */
   enqueueForReady(contentId: number, now = Date.now()): number {
+    // Nothing subscribed anywhere: the statements below would queue nothing
+    // (issue 16, run Q). Read in the same transaction as they would be, so a
+    // webhook set by any connection before this commit still gets the message.
+    if (this.stmts.anySubscribed.get() === 0) return 0;
     // Addresses first: the domains' statements skip URLs the addresses already got.
     return (
       this.stmts.enqueueReady.run({ contentId, now }).changes +

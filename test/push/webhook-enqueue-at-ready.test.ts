@@ -94,4 +94,49 @@ test('a parse result that fails to commit leaves no delivery behind', async () =
   }
 });
 
+test('nothing subscribed anywhere: nothing queued; a webhook set on another connection gets the next message ready', async () => {
+  const dir = tempDir();
+  const store = openStore(dir);
+  try {
+    const alice = store.users.createWithoutPassword({ username: 'alice' });
+    store.addresses.reserve('later@mailroom.test', alice.id, {});
+    const first = ingest(store, ['later@mailroom.test']);
+    const second = ingest(store, ['later@mailroom.test']);
+    // enqueueForReady answers 0 from the partial indexes alone (migration 016) when no webhook or Slack URL is set.
+    const none = store.messages.applyParse(first, await parseMessage(store.messages.raw(first)!));
+    assert.is(none.deliveries, 0);
+    assert.equal(rows(store), []);
+
+    // The main thread sets webhooks on its own connection while the writer thread makes messages ready on another.
+    const web = openStore(dir);
+    try {
+      web.addresses.update('later@mailroom.test', { webhook: 'http://receiver.example/later' });
+    } finally {
+      web.close();
+    }
+    const ready = store.messages.applyParse(second, await parseMessage(store.messages.raw(second)!));
+    assert.is(ready.deliveries, 1);
+    assert.equal(rows(store).map((r) => [r.address, r.kind, r.url, r.message_id]), [['later@mailroom.test', 'webhook', 'http://receiver.example/later', ready.copies[0]!.id]]);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the "anything subscribed?" look-up reads the two partial indexes, not the tables', () => {
+  const dir = tempDir();
+  const store = openStore(dir);
+  try {
+    // Private on purpose; the plan is what matters: a scan of addresses would grow with every reserved address.
+    const db = (store.messages as unknown as { db: import('../../src/store/db.js').DB }).db;
+    const sql = (store.webhooks as unknown as { stmts: { anySubscribed: { source: string } } }).stmts.anySubscribed.source;
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+    assert.match(plan, /addresses USING (COVERING )?INDEX addresses_push_subscribed/);
+    assert.match(plan, /account_domains USING (COVERING )?INDEX account_domains_push_subscribed/);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
