@@ -81,7 +81,8 @@ export class ParseQueue {
   }
 
   async close(): Promise<void> {
-    this.held = false;
+    // Held back (a test, a tool) at shutdown: go on, or idle() below would never resolve.
+    this.hold(false);
     await this.idle();
     this.closed = true;
     await this.pool.close();

@@ -31,6 +31,8 @@ export class StoreWriter implements MessageEraser {
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
   /** Acknowledged messages not yet ready, as the writer thread last told (issue 16 back-pressure). */
   private reportedBacklog = 0;
+  /** Told of every backlog report, with how many messages it says were made ready (smtp/backlog-gate.ts). */
+  private readonly backlogListeners: Array<(madeReady: number) => void> = [];
 
   private constructor(
     private readonly options: WriterOptions,
@@ -90,13 +92,16 @@ export class StoreWriter implements MessageEraser {
         this.reportedBacklog = msg.backlog;
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
+        this.backlogReport(0);
         break;
       case 'message-ready':
         this.reportedBacklog = msg.backlog;
         this.ready?.publish(msg.notice);
+        this.backlogReport(1);
         break;
       case 'backlog':
         this.reportedBacklog = msg.backlog;
+        this.backlogReport(1);
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
@@ -125,8 +130,18 @@ export class StoreWriter implements MessageEraser {
       case 'closed':
         this.stats = msg.stats;
         this.reportedBacklog = msg.stats.parseQueue;
+        this.backlogReport(0);
         break;
     }
+  }
+
+  /** Listens to the backlog reports: `madeReady` messages left the backlog since the last one. */
+  watchBacklog(listener: (madeReady: number) => void): void {
+    this.backlogListeners.push(listener);
+  }
+
+  private backlogReport(madeReady: number): void {
+    for (const l of this.backlogListeners) l(madeReady);
   }
 
   private post(msg: ToWriter, transfer?: ArrayBuffer[]): void {

@@ -1,0 +1,115 @@
+// The backlog gate's bound in time (issue 16, smtp/backlog-gate.ts): the
+// processing rate measured from ready reports, times smtp.maxPendingSeconds,
+// between a floor and smtp.maxPendingMessages; and who waits and who is let
+// in. An injected clock: no real time passes, so nothing here is timed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BacklogGate, type BacklogGateOptions } from '../../src/smtp/backlog-gate.js';
+
+function gate(o: Partial<BacklogGateOptions> & { pending?: () => number } = {}) {
+  const clock = { t: 0 };
+  const g = new BacklogGate({ maxMessages: 5000, maxSeconds: 0.5, maxWaitMs: 60_000, floor: 32, pending: () => 0, now: () => clock.t, ...o });
+  /** `rate` messages made ready per second for `seconds`, reported every 10 ms. */
+  const run = (rate: number, seconds: number) => {
+    for (let i = 0; i < seconds * 100; i++) {
+      clock.t += 10;
+      g.report(rate / 100);
+    }
+  };
+  return { g, clock, run };
+}
+
+test('smtp.maxPendingSeconds: the bound is the measured processing rate times the seconds', () => {
+  const { g, run } = gate();
+  // Nothing measured yet: the floor.
+  assert.is(g.bound(), 32);
+  run(1000, 5);
+  assert.ok(Math.abs(g.processingRate - 1000) < 10, `rate ${g.processingRate}`);
+  assert.ok(Math.abs(g.bound() - 500) <= 5, `bound ${g.bound()}`);
+  // The rate follows a slower load down.
+  run(200, 5);
+  assert.ok(Math.abs(g.bound() - 100) <= 2, `bound ${g.bound()}`);
+});
+
+test('the bound never goes below the floor nor above smtp.maxPendingMessages', () => {
+  const slow = gate();
+  slow.run(10, 5); // 10/s × 0.5 s = 5, under the floor
+  assert.is(slow.g.bound(), 32);
+  const fast = gate({ maxMessages: 300 });
+  fast.run(5000, 5); // 2,500 by time, over the cap
+  assert.is(fast.g.bound(), 300);
+  // maxPendingSeconds 0: the count alone.
+  const countOnly = gate({ maxSeconds: 0 });
+  countOnly.run(1000, 5);
+  assert.is(countOnly.g.bound(), 5000);
+});
+
+test('processing stalled: the rate decays to 0 and the bound falls back to the floor, never to 0', () => {
+  const { g, clock, run } = gate();
+  run(1000, 5);
+  assert.ok(g.bound() > 400);
+  clock.t += 10_000; // no report for 10 s
+  assert.is(g.bound(), 32);
+});
+
+test('under the floor nobody waits, even with no rate at all', () => {
+  let pending = 31;
+  const { g } = gate({ pending: () => pending });
+  const seen: boolean[] = [];
+  assert.is(g.admit((ok) => seen.push(ok)), null);
+  assert.equal(seen, [true]);
+  pending = 32;
+  const w = g.admit((ok) => seen.push(ok));
+  assert.ok(w, 'at the bound the reply is held');
+  assert.is(g.held, 1);
+  g.release();
+});
+
+test('waiters are let in first come, first served, only as many as there is room for', () => {
+  let pending = 32;
+  const { g } = gate({ pending: () => pending });
+  const order: string[] = [];
+  // go(true) joins the backlog at once, as the store's ingest counts a message synchronously.
+  const go = (name: string) => (ok: boolean) => {
+    order.push(`${name}:${ok}`);
+    if (ok) pending++;
+  };
+  g.admit(go('a'));
+  g.admit(go('b'));
+  g.admit(go('c'));
+  assert.is(g.held, 3);
+  // One message made ready: room for one.
+  pending--;
+  g.report(1);
+  assert.equal(order, ['a:true']);
+  // Room while others wait: a newcomer queues behind them.
+  pending -= 2;
+  g.admit(go('d'));
+  assert.equal(order, ['a:true', 'b:true', 'c:true']);
+  assert.is(g.held, 1);
+  g.release();
+  assert.equal(order, ['a:true', 'b:true', 'c:true', 'd:true']);
+  assert.is(g.waited, 4);
+});
+
+test('a cancelled waiter (the sender went away) is never let in', () => {
+  let pending = 32;
+  const { g } = gate({ pending: () => pending });
+  const order: string[] = [];
+  const w = g.admit((ok) => order.push(`a:${ok}`))!;
+  g.admit((ok) => order.push(`b:${ok}`));
+  g.cancel(w);
+  pending = 0;
+  g.report(1);
+  assert.equal(order, ['b:true']);
+});
+
+test('after release (shutdown) every message is let in at once', () => {
+  const { g } = gate({ pending: () => 10_000 });
+  g.release();
+  const seen: boolean[] = [];
+  assert.is(g.admit((ok) => seen.push(ok)), null);
+  assert.equal(seen, [true]);
+});
+
+test.run();
