@@ -66,7 +66,7 @@ export interface ReceiverDeps {
  * pacing never leaves a worker idle (each has up to two messages in the pool,
  * and results and new messages wait for a group commit while counted).
  */
-export const BACKLOG_FLOOR_PER_WORKER = 16;
+export const BACKLOG_FLOOR_PER_WORKER = 8;
 
 export interface TlsCredentials {
   key: Buffer | string;
