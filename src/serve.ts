@@ -47,7 +47,7 @@ export interface EngineParts {
   /** Acknowledged messages not ready yet (back-pressure, /healthz). */
   pendingMessages: () => number;
   /** Backlog reports, with the messages made ready since the last (smtp/backlog-gate.ts); absent: no held replies. */
-  watchBacklog?: (listener: (madeReady: number) => void) => void;
+  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
   /** Messages waiting for processing on this node (/healthz parseQueue). */
   parseQueueLength: () => number;
   ready: ReadyEvents;

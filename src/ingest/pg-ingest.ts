@@ -38,7 +38,7 @@ export class PgIngest {
   parsed = 0;
   failed = 0;
   /** Told each time a message leaves the backlog (smtp/backlog-gate.ts), as StoreWriter.watchBacklog. */
-  private readonly backlogListeners: Array<(madeReady: number) => void> = [];
+  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
 
   constructor(
     private readonly sql: Sql,
@@ -62,7 +62,7 @@ export class PgIngest {
     return this.writer.pendingMessages + this.length;
   }
 
-  watchBacklog(listener: (madeReady: number) => void): void {
+  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
     this.backlogListeners.push(listener);
   }
 
@@ -151,7 +151,8 @@ export class PgIngest {
         this.known.delete(job.contentId);
         this.pump();
         this.notifyIdle();
-        for (const l of this.backlogListeners) l(1);
+        // No starvation signal here: the floor alone keeps the workers fed.
+        for (const l of this.backlogListeners) l(1, false);
       });
     }
     this.notifyIdle();

@@ -12,6 +12,12 @@
 // - the floor keeps every parse worker fed (a few batches for each), so the
 //   gate never throttles processing itself; and when processing is stalled
 //   (rate falling to 0) the backlog can still drain and refill up to it;
+// - the bound measures the rate it lets through, so if the pipeline's own
+//   latency (commit, parse, result commit) exceeded maxPendingSeconds, a
+//   bound of rate × seconds would starve the workers and shrink the rate it
+//   is computed from. So a report that says no message is queued for a parse
+//   worker (the workers could take more) lets one more message in past the
+//   bound: processing is never starved by the pacing;
 // - smtp.maxPendingMessages stays the absolute cap (and 0 turns the gate off);
 // - smtp.maxPendingSeconds 0 bounds by count only.
 //
@@ -80,6 +86,8 @@ export class BacklogGate {
   private sampleStart: number;
   private sampleCount = 0;
   private open = false;
+  /** Admissions past the bound the last report allowed (1 when the parse workers were starved). */
+  private credit = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: BacklogGateOptions) {
@@ -113,10 +121,12 @@ export class BacklogGate {
 
   /**
    * A backlog report from the writer: `madeReady` messages left the backlog
-   * since the last one (0 when only the count changed). Feeds the rate and
-   * lets waiters in while there is room.
+   * since the last one (0 when only the count changed); `starved`: no
+   * message is queued for a parse worker. Feeds the rate and lets waiters in
+   * while there is room (one more when the workers are starved).
    */
-  report(madeReady: number): void {
+  report(madeReady: number, starved = false): void {
+    this.credit = starved ? 1 : 0;
     if (madeReady > 0) {
       this.sampleCount += madeReady;
       this.fold(this.now());
@@ -133,7 +143,7 @@ export class BacklogGate {
    * many waiters as there is room for.
    */
   admit(go: (admitted: boolean) => void): Waiter | null {
-    if (!this.enabled || this.open || (this.waiters.length === 0 && this.o.pending() < this.bound())) {
+    if (!this.enabled || this.open || (this.waiters.length === 0 && this.room())) {
       go(true);
       return null;
     }
@@ -177,8 +187,16 @@ export class BacklogGate {
     }
   }
 
+  /** Whether one more message may join the backlog now (using up a starved report's credit if it must). */
+  private room(): boolean {
+    if (this.o.pending() < this.bound()) return true;
+    if (this.credit <= 0 || this.o.pending() >= this.o.maxMessages) return false;
+    this.credit--;
+    return true;
+  }
+
   private drain(): void {
-    while (this.waiters.length && this.o.pending() < this.bound()) {
+    while (this.waiters.length && this.room()) {
       const w = this.waiters.shift()!;
       this.waited++;
       w.go(true);

@@ -55,10 +55,11 @@ export interface ReceiverDeps {
   pendingMessages?: () => number;
   /**
    * Subscribes to the writer's backlog reports, each with how many messages
-   * were made ready since the last: they wake held replies and measure the
+   * were made ready since the last and whether the parse workers could take
+   * more (none queued for them): they wake held replies and measure the
    * processing rate. Absent: a message past the bound gets 451 at once.
    */
-  watchBacklog?: (listener: (madeReady: number) => void) => void;
+  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
 }
 
 /**
@@ -151,7 +152,7 @@ export class SmtpReceiver {
       floor: BACKLOG_FLOOR_PER_WORKER * parsePoolSize(),
       pending: deps.pendingMessages ?? (() => 0),
     });
-    deps.watchBacklog?.((madeReady) => this.backlog.report(madeReady));
+    deps.watchBacklog?.((madeReady, starved) => this.backlog.report(madeReady, starved));
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
     this.role = deps.role ?? mxRole(config, deps.isOwned, deps.acceptsDomain);

@@ -32,7 +32,9 @@ export class StoreWriter implements MessageEraser {
   /** Acknowledged messages not yet ready, as the writer thread last told (issue 16 back-pressure). */
   private reportedBacklog = 0;
   /** Told of every backlog report, with how many messages it says were made ready (smtp/backlog-gate.ts). */
-  private readonly backlogListeners: Array<(madeReady: number) => void> = [];
+  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
+  /** Of the backlog, messages queued for a parse worker and not in one yet, as last reported. */
+  private reportedWaiting = 0;
 
   private constructor(
     private readonly options: WriterOptions,
@@ -90,17 +92,20 @@ export class StoreWriter implements MessageEraser {
     switch (msg.type) {
       case 'stored':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
         this.backlogReport(0);
         break;
       case 'message-ready':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
         this.ready?.publish(msg.notice);
         this.backlogReport(1);
         break;
       case 'backlog':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
         this.backlogReport(1);
         break;
       case 'failed':
@@ -135,13 +140,18 @@ export class StoreWriter implements MessageEraser {
     }
   }
 
-  /** Listens to the backlog reports: `madeReady` messages left the backlog since the last one. */
-  watchBacklog(listener: (madeReady: number) => void): void {
+  /**
+   * Listens to the backlog reports: `madeReady` messages left the backlog
+   * since the last one; `starved`: no message is queued for a parse worker
+   * (the workers could take more).
+   */
+  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
     this.backlogListeners.push(listener);
   }
 
   private backlogReport(madeReady: number): void {
-    for (const l of this.backlogListeners) l(madeReady);
+    const starved = this.reportedWaiting === 0;
+    for (const l of this.backlogListeners) l(madeReady, starved);
   }
 
   private post(msg: ToWriter, transfer?: ArrayBuffer[]): void {

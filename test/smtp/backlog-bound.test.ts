@@ -92,6 +92,35 @@ test('waiters are let in first come, first served, only as many as there is room
   assert.is(g.waited, 4);
 });
 
+test('a report that the parse workers are starved lets one more in past the bound, never more', () => {
+  let pending = 32;
+  const { g } = gate({ pending: () => pending });
+  const order: string[] = [];
+  const go = (name: string) => (ok: boolean) => {
+    order.push(name);
+    if (ok) pending++;
+  };
+  g.admit(go('a'));
+  g.admit(go('b'));
+  // Nothing made ready, but nothing queued for a worker either: the bound must not starve processing.
+  g.report(0, true);
+  assert.equal(order, ['a']);
+  assert.is(pending, 33);
+  // The same report again is one more, not a flood; a report of fed workers is none.
+  g.report(0, false);
+  assert.equal(order, ['a']);
+  g.report(0, true);
+  assert.equal(order, ['a', 'b']);
+  // Never past smtp.maxPendingMessages.
+  const capped = gate({ maxMessages: 10, pending: () => 10 });
+  const seen: boolean[] = [];
+  capped.g.admit((ok) => seen.push(ok));
+  capped.g.report(0, true);
+  assert.equal(seen, []);
+  capped.g.release();
+  g.release();
+});
+
 test('a cancelled waiter (the sender went away) is never let in', () => {
   let pending = 32;
   const { g } = gate({ pending: () => pending });
