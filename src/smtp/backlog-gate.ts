@@ -15,9 +15,11 @@
 // - the bound measures the rate it lets through, so if the pipeline's own
 //   latency (commit, parse, result commit) exceeded maxPendingSeconds, a
 //   bound of rate × seconds would starve the workers and shrink the rate it
-//   is computed from. So a report that says no message is queued for a parse
-//   worker (the workers could take more) lets one more message in past the
-//   bound: processing is never starved by the pacing;
+//   is computed from. So every report that says no message is queued for a
+//   parse worker (the workers could take more) adds one to the bound, and
+//   that addition fades with time (halved every second) once the workers are
+//   fed: the bound settles where processing just never waits for input. A
+//   stalled worker has messages queued, so a stall never raises it;
 // - smtp.maxPendingMessages stays the absolute cap (and 0 turns the gate off);
 // - smtp.maxPendingSeconds 0 bounds by count only.
 //
@@ -63,6 +65,8 @@ export interface BacklogGateOptions {
 const RATE_TAU_MS = 500;
 /** Shortest interval folded into the average: a single report says little about a rate. */
 const RATE_SAMPLE_MS = 100;
+/** How fast what starved workers added to the bound fades once they are fed. */
+const BOOST_HALF_LIFE_MS = 1000;
 
 export interface Waiter {
   readonly deadline: number;
@@ -86,13 +90,15 @@ export class BacklogGate {
   private sampleStart: number;
   private sampleCount = 0;
   private open = false;
-  /** Admissions past the bound the last report allowed (1 when the parse workers were starved). */
-  private credit = 0;
+  /** Added to the bound while the parse workers are starved; fades with time (BOOST_HALF_LIFE_MS). */
+  private boost = 0;
+  private boostAt: number;
   private readonly now: () => number;
 
   constructor(private readonly o: BacklogGateOptions) {
     this.now = o.now ?? (() => performance.now());
     this.sampleStart = this.now();
+    this.boostAt = this.sampleStart;
   }
 
   get enabled(): boolean {
@@ -116,7 +122,7 @@ export class BacklogGate {
     if (maxMessages <= 0) return Infinity;
     if (maxSeconds <= 0) return maxMessages;
     const byTime = Math.ceil(this.processingRate * maxSeconds);
-    return Math.min(maxMessages, Math.max(floor, byTime));
+    return Math.min(maxMessages, Math.max(floor, byTime) + Math.floor(this.fadedBoost()));
   }
 
   /**
@@ -126,7 +132,7 @@ export class BacklogGate {
    * while there is room (one more when the workers are starved).
    */
   report(madeReady: number, starved = false): void {
-    this.credit = starved ? 1 : 0;
+    if (starved) this.boost = Math.min(this.o.maxMessages, this.fadedBoost() + 1);
     if (madeReady > 0) {
       this.sampleCount += madeReady;
       this.fold(this.now());
@@ -143,7 +149,7 @@ export class BacklogGate {
    * many waiters as there is room for.
    */
   admit(go: (admitted: boolean) => void): Waiter | null {
-    if (!this.enabled || this.open || (this.waiters.length === 0 && this.room())) {
+    if (!this.enabled || this.open || (this.waiters.length === 0 && this.o.pending() < this.bound())) {
       go(true);
       return null;
     }
@@ -187,16 +193,16 @@ export class BacklogGate {
     }
   }
 
-  /** Whether one more message may join the backlog now (using up a starved report's credit if it must). */
-  private room(): boolean {
-    if (this.o.pending() < this.bound()) return true;
-    if (this.credit <= 0 || this.o.pending() >= this.o.maxMessages) return false;
-    this.credit--;
-    return true;
+  /** The starvation boost, faded to now: halved every BOOST_HALF_LIFE_MS. */
+  private fadedBoost(): number {
+    const t = this.now();
+    if (this.boost > 0) this.boost *= 0.5 ** ((t - this.boostAt) / BOOST_HALF_LIFE_MS);
+    this.boostAt = t;
+    return this.boost;
   }
 
   private drain(): void {
-    while (this.waiters.length && this.room()) {
+    while (this.waiters.length && this.o.pending() < this.bound()) {
       const w = this.waiters.shift()!;
       this.waited++;
       w.go(true);

@@ -92,9 +92,9 @@ test('waiters are let in first come, first served, only as many as there is room
   assert.is(g.waited, 4);
 });
 
-test('a report that the parse workers are starved lets one more in past the bound, never more', () => {
+test('reports that the parse workers are starved raise the bound one by one; it fades once they are fed', () => {
   let pending = 32;
-  const { g } = gate({ pending: () => pending });
+  const { g, clock } = gate({ pending: () => pending });
   const order: string[] = [];
   const go = (name: string) => (ok: boolean) => {
     order.push(name);
@@ -102,21 +102,27 @@ test('a report that the parse workers are starved lets one more in past the boun
   };
   g.admit(go('a'));
   g.admit(go('b'));
+  g.admit(go('c'));
   // Nothing made ready, but nothing queued for a worker either: the bound must not starve processing.
   g.report(0, true);
   assert.equal(order, ['a']);
   assert.is(pending, 33);
-  // The same report again is one more, not a flood; a report of fed workers is none.
+  // A report of fed workers adds nothing; each starved one adds one more, not a flood.
   g.report(0, false);
   assert.equal(order, ['a']);
   g.report(0, true);
   assert.equal(order, ['a', 'b']);
+  assert.is(g.bound(), 34);
+  // Fed from here on: the addition fades (halved each second) back to the floor.
+  clock.t += 10_000;
+  assert.is(g.bound(), 32);
   // Never past smtp.maxPendingMessages.
   const capped = gate({ maxMessages: 10, pending: () => 10 });
   const seen: boolean[] = [];
   capped.g.admit((ok) => seen.push(ok));
-  capped.g.report(0, true);
+  for (let i = 0; i < 20; i++) capped.g.report(0, true);
   assert.equal(seen, []);
+  assert.is(capped.g.bound(), 10);
   capped.g.release();
   g.release();
 });
