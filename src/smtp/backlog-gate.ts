@@ -36,7 +36,8 @@
 // (smtp.maxDataBytesInFlight), which bounds the memory the held replies take.
 // Waiters are woken by the writer's backlog reports (no polling), first come
 // first served so every sender gets its turn, and a message arriving while
-// others wait queues behind them even if there is room. After
+// others wait queues behind them even if there is room. They are let in a
+// quarter of the bound at a time, so they share group commits. After
 // smtp.maxPendingWaitSeconds a waiter gets 451 4.3.0 (RFC 3463: other or
 // undefined mail system status; 4.3.1 "storage full" is what the disk floor
 // and the DATA budget say, and storage is fine here): the message stays with
@@ -137,7 +138,7 @@ export class BacklogGate {
       this.sampleCount += madeReady;
       this.fold(this.now());
     }
-    this.drain();
+    this.drain(starved);
   }
 
   /**
@@ -201,7 +202,16 @@ export class BacklogGate {
     return this.boost;
   }
 
-  private drain(): void {
+  /**
+   * Lets waiters in while there is room. Held replies are let in a quarter
+   * of the bound at a time, once the backlog has fallen that far below it
+   * (at once when the workers are starved): released together they share one
+   * group commit, where one at a time, each on a ready report, would cost the
+   * writer a commit per message.
+   */
+  private drain(starved = false): void {
+    const bound = this.bound();
+    if (!starved && this.waiters.length && this.o.pending() > bound - Math.max(1, Math.floor(bound / 4))) return this.arm();
     while (this.waiters.length && this.o.pending() < this.bound()) {
       const w = this.waiters.shift()!;
       this.waited++;

@@ -65,31 +65,33 @@ test('under the floor nobody waits, even with no rate at all', () => {
   g.release();
 });
 
-test('waiters are let in first come, first served, only as many as there is room for', () => {
+test('waiters are let in first come, first served, a quarter of the bound at a time, as many as there is room for', () => {
   let pending = 32;
   const { g } = gate({ pending: () => pending });
   const order: string[] = [];
   // go(true) joins the backlog at once, as the store's ingest counts a message synchronously.
   const go = (name: string) => (ok: boolean) => {
-    order.push(`${name}:${ok}`);
+    order.push(name);
     if (ok) pending++;
   };
-  g.admit(go('a'));
-  g.admit(go('b'));
-  g.admit(go('c'));
-  assert.is(g.held, 3);
-  // One message made ready: room for one.
+  const names = 'abcdefghij'.split('');
+  for (const n of names) g.admit(go(n));
+  assert.is(g.held, 10);
+  // One message made ready: not yet a quarter of the bound (8) below it, so they share a later commit.
   pending--;
   g.report(1);
-  assert.equal(order, ['a:true']);
+  assert.equal(order, []);
+  // A quarter below: as many as there is room for, in order.
+  pending = 24;
+  g.report(1);
+  assert.equal(order, names.slice(0, 8));
+  assert.is(pending, 32);
   // Room while others wait: a newcomer queues behind them.
-  pending -= 2;
-  g.admit(go('d'));
-  assert.equal(order, ['a:true', 'b:true', 'c:true']);
-  assert.is(g.held, 1);
-  g.release();
-  assert.equal(order, ['a:true', 'b:true', 'c:true', 'd:true']);
-  assert.is(g.waited, 4);
+  pending = 0;
+  g.admit(go('k'));
+  assert.equal(order, [...names, 'k']);
+  assert.is(g.held, 0);
+  assert.is(g.waited, 11);
 });
 
 test('reports that the parse workers are starved raise the bound one by one; it fades once they are fed', () => {
