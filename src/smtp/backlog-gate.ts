@@ -8,7 +8,7 @@
 // 200 KB ~30 s. So the gate measures the processing rate (messages made
 // ready per second, an exponentially weighted average over the writer's
 // ready reports) and lets the backlog be at most
-//     clamp(rate × smtp.maxPendingSeconds, floor, smtp.maxPendingMessages)
+//     min(max(rate × smtp.maxPendingSeconds, floor) + starved, smtp.maxPendingMessages)
 // - the floor keeps every parse worker fed (a few batches for each), so the
 //   gate never throttles processing itself; and when processing is stalled
 //   (rate falling to 0) the backlog can still drain and refill up to it;
@@ -16,7 +16,9 @@
 //   latency (commit, parse, result commit) exceeded maxPendingSeconds, a
 //   bound of rate × seconds would starve the workers and shrink the rate it
 //   is computed from. So every report that says no message is queued for a
-//   parse worker (the workers could take more) adds one to the bound, and
+//   parse worker (the workers could take more) adds one to the bound
+//   ("starved" above; never past one more than the backlog then, so a light
+//   load, whose workers always find nothing queued, does not pile it up), and
 //   that addition fades with time (halved every second) once the workers are
 //   fed: the bound settles where processing just never waits for input. A
 //   stalled worker has messages queued, so a stall never raises it;
@@ -44,8 +46,12 @@
 // the sender, which retries (RFC 5321 §4.2.5, §6.1). RFC 5321 §4.5.3.2.6
 // gives the client 10 minutes for the reply to the final dot; the wait must
 // stay below smtp.socketTimeoutMs, after which smtp-server drops an idle
-// session (the receiver uses at most half of it). All waiters share one maximum wait and join
-// in order, so their deadlines are in order too: one timer, for the oldest.
+// session (the receiver uses at most half of it). All waiters share one
+// maximum wait and join in order, so their deadlines are in order too: one
+// timer, for the oldest. At shutdown held messages are stored (release()).
+// One message let in must count in pending() before go(true) returns (the
+// store counts it synchronously; serve.ts counts those looking up forwards),
+// or one report would let every waiter in.
 
 export interface BacklogGateOptions {
   /** smtp.maxPendingMessages: the absolute cap; 0: no gate at all. */
@@ -119,11 +125,15 @@ export class BacklogGate {
 
   /** The backlog allowed now. */
   bound(): number {
-    const { maxMessages, maxSeconds, floor } = this.o;
+    const { maxMessages, maxSeconds } = this.o;
     if (maxMessages <= 0) return Infinity;
     if (maxSeconds <= 0) return maxMessages;
-    const byTime = Math.ceil(this.processingRate * maxSeconds);
-    return Math.min(maxMessages, Math.max(floor, byTime) + Math.floor(this.fadedBoost()));
+    return Math.min(maxMessages, this.baseBound() + Math.floor(this.fadedBoost()));
+  }
+
+  /** The bound before what starved workers added: rate × seconds, at least the floor. */
+  private baseBound(): number {
+    return Math.max(this.o.floor, Math.ceil(this.processingRate * this.o.maxSeconds));
   }
 
   /**
@@ -133,7 +143,8 @@ export class BacklogGate {
    * while there is room (one more when the workers are starved).
    */
   report(madeReady: number, starved = false): void {
-    if (starved) this.boost = Math.min(this.o.maxMessages, this.fadedBoost() + 1);
+    // One more than the backlog now at most: enough to let one more in, never a pile.
+    if (starved) this.boost = Math.min(this.fadedBoost() + 1, Math.max(0, this.o.pending() + 1 - this.baseBound()));
     if (madeReady > 0) {
       this.sampleCount += madeReady;
       this.fold(this.now());

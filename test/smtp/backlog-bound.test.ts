@@ -129,6 +129,12 @@ test('reports that the parse workers are starved raise the bound one by one; it 
   g.release();
 });
 
+test('a light load (workers always starved, backlog small) does not pile up the bound', () => {
+  const { g } = gate({ pending: () => 3 });
+  for (let i = 0; i < 1000; i++) g.report(1, true);
+  assert.is(g.bound(), 32);
+});
+
 test('a cancelled waiter (the sender went away) is never let in', () => {
   let pending = 32;
   const { g } = gate({ pending: () => pending });
