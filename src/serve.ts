@@ -46,6 +46,8 @@ export interface EngineParts {
   ingest: (message: IncomingMessage) => Promise<StoredIds>;
   /** Acknowledged messages not ready yet (back-pressure, /healthz). */
   pendingMessages: () => number;
+  /** Backlog reports, with the messages made ready since the last (smtp/backlog-gate.ts); absent: no held replies. */
+  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
   /** Messages waiting for processing on this node (/healthz parseQueue). */
   parseQueueLength: () => number;
   ready: ReadyEvents;
@@ -82,11 +84,24 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   const { store, ready, eraser } = engine;
   // Every listener offers STARTTLS (issue 12): with no certificate configured, a self-signed one.
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
+  // Messages between the final dot and the engine's count (looking up forwards):
+  // part of the backlog, so the gate (smtp/backlog-gate.ts) lets in only as many as there is room for.
+  let forwarding = 0;
   const smtp = new SmtpReceiver({
     config,
-    ingest: async (message) => engine.ingest(await withForwards(store, config, message)),
+    ingest: async (message) => {
+      forwarding++;
+      let withCopies: IncomingMessage;
+      try {
+        withCopies = await withForwards(store, config, message);
+      } finally {
+        forwarding--;
+      }
+      return engine.ingest(withCopies);
+    },
     ...receiverOwnership(store.data),
-    pendingMessages: engine.pendingMessages,
+    pendingMessages: () => engine.pendingMessages() + forwarding,
+    watchBacklog: engine.watchBacklog,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
   });

@@ -37,6 +37,8 @@ export class PgIngest {
   private closed = false;
   parsed = 0;
   failed = 0;
+  /** Told each time a message leaves the backlog (smtp/backlog-gate.ts), as StoreWriter.watchBacklog. */
+  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
 
   constructor(
     private readonly sql: Sql,
@@ -58,6 +60,10 @@ export class PgIngest {
   /** Past the final dot and not ready yet: uncommitted, queued or being parsed (the receiver's back-pressure). */
   get pendingMessages(): number {
     return this.writer.pendingMessages + this.length;
+  }
+
+  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
+    this.backlogListeners.push(listener);
   }
 
   get length(): number {
@@ -145,6 +151,8 @@ export class PgIngest {
         this.known.delete(job.contentId);
         this.pump();
         this.notifyIdle();
+        // No starvation signal here: the floor alone keeps the workers fed.
+        for (const l of this.backlogListeners) l(1, false);
       });
     }
     this.notifyIdle();

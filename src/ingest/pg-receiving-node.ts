@@ -16,6 +16,7 @@ import { SmtpReceiver } from '../smtp/receiver.js';
 import { receiverOwnership } from '../smtp/receiver-ownership.js';
 import { withForwards } from '../push/forwarding.js';
 import type { Repositories } from '../store/repositories.js';
+import type { IncomingMessage } from '../store/messages.js';
 
 export interface PgReceivingNode {
   sql: Sql;
@@ -43,12 +44,24 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: Pg
   try {
     const { sql, writer, ingest, ready } = engine;
     const data = opts.data ?? engine.store.data;
+    // Messages looking up their forwards are part of the backlog, as in serve.ts.
+    let forwarding = 0;
     const smtp = new SmtpReceiver({
       config,
       // Forwarded copies are stored in the same commit as the original, as on SQLite.
-      ingest: async (message) => ingest.ingest(await withForwards({ data }, config, message)),
+      ingest: async (message) => {
+        forwarding++;
+        let withCopies: IncomingMessage;
+        try {
+          withCopies = await withForwards({ data }, config, message);
+        } finally {
+          forwarding--;
+        }
+        return ingest.ingest(withCopies);
+      },
       ...receiverOwnership(data),
-      pendingMessages: () => ingest.pendingMessages,
+      pendingMessages: () => ingest.pendingMessages + forwarding,
+      watchBacklog: (listener) => ingest.watchBacklog(listener),
       log: log.child({ component: 'smtp' }),
       ...(opts.smtpPort !== undefined ? { port: opts.smtpPort } : {}),
     });

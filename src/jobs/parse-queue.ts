@@ -71,6 +71,11 @@ export class ParseQueue {
     return this.queue.length + this.inFlight.size;
   }
 
+  /** Queued and not yet handed to a parse worker: 0 means the workers could take more (smtp/backlog-gate.ts). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** Resolves once every queued message is parsed and its result committed (tests, shutdown). */
   idle(): Promise<void> {
     if (this.length === 0) return Promise.resolve();
@@ -84,7 +89,8 @@ export class ParseQueue {
   }
 
   async close(): Promise<void> {
-    this.held = false;
+    // Held back (a test, a tool) at shutdown: go on, or idle() below would never resolve.
+    this.hold(false);
     await this.idle();
     this.closed = true;
     await this.pool.close();

@@ -21,7 +21,8 @@ import { ConnectionGuard, type GuardCounters } from './connection-guard.js';
 import { DiskSpaceCheck } from './disk-space.js';
 import { GreetPauseMemory, installGreetPause } from './greet-pause.js';
 import { DataBudget } from './data-budget.js';
-import { BacklogGate } from './backlog-gate.js';
+import { BACKLOG_REFUSAL, BacklogGate, type Waiter } from './backlog-gate.js';
+import { parsePoolSize } from '../jobs/parse-pool.js';
 
 export interface ReceiverDeps {
   config: Config;
@@ -52,7 +53,21 @@ export interface ReceiverDeps {
   catchAllFor?: (domain: string) => string | null | Promise<string | null>;
   /** Acknowledged messages not yet ready (issue 16 back-pressure, backlog-gate.ts); absent: no bound. */
   pendingMessages?: () => number;
+  /**
+   * Subscribes to the writer's backlog reports, each with how many messages
+   * were made ready since the last and whether the parse workers could take
+   * more (none queued for them): they wake held replies and measure the
+   * processing rate. Absent: a message past the bound gets 451 at once.
+   */
+  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
 }
+
+/**
+ * The least backlog bound, per parse worker: a few batches for each, so the
+ * pacing never leaves a worker idle (each has up to two messages in the pool,
+ * and results and new messages wait for a group commit while counted).
+ */
+export const BACKLOG_FLOOR_PER_WORKER = 8;
 
 export interface TlsCredentials {
   key: Buffer | string;
@@ -91,8 +106,16 @@ export interface ReceiverStats extends GuardCounters {
   dataBudgetFull: number;
   /** DATA bytes held right now across all sessions. */
   dataBytesInFlight: number;
-  /** Messages told 451 4.3.0 because smtp.maxPendingMessages were waiting to be processed. */
+  /** Messages told 451 4.3.0: the backlog stayed over its bound for smtp.maxPendingWaitSeconds. */
   backlogFull: number;
+  /** Replies to a final dot held right now until the backlog falls under its bound. */
+  backlogHeld: number;
+  /** Messages whose reply was held and that were then stored. */
+  backlogWaited: number;
+  /** The backlog allowed now (backlog-gate.ts); null: no bound. */
+  backlogBound: number | null;
+  /** Messages made ready per second, as the bound measures it. */
+  processingRate: number;
 }
 
 export class SmtpReceiver {
@@ -100,6 +123,8 @@ export class SmtpReceiver {
   private readonly counts = { accepted: 0, rejectedRecipients: 0, tooBig: 0, storageErrors: 0, loops: 0, diskFloor: 0, dataBudgetFull: 0 };
   private readonly dataBudget: DataBudget;
   private readonly backlog: BacklogGate;
+  /** Replies held by the backlog gate, by session id (cancelled when the client goes away). */
+  private readonly heldReplies = new Map<string, Waiter>();
   /** DATA bytes each session holds against the budget, by session id. */
   private readonly heldBytes = new Map<string, number>();
   private readonly sessions = new Map<string, SessionState>();
@@ -118,7 +143,16 @@ export class SmtpReceiver {
     this.guard = new ConnectionGuard(smtp, (key, socket, message) => this.hangUp(key, socket, message));
     this.disk = new DiskSpaceCheck(config.storage.dataDir, smtp.minFreeDiskBytes);
     this.dataBudget = new DataBudget(smtp.maxDataBytesInFlight);
-    this.backlog = new BacklogGate(deps.pendingMessages ? smtp.maxPendingMessages : 0, deps.pendingMessages ?? (() => 0));
+    this.backlog = new BacklogGate({
+      maxMessages: deps.pendingMessages ? smtp.maxPendingMessages : 0,
+      maxSeconds: smtp.maxPendingSeconds,
+      // Without reports nothing would wake a held reply: refuse at once instead.
+      // smtp-server drops a session idle for socketTimeoutMs: the reply must come well before.
+      maxWaitMs: deps.watchBacklog ? Math.min(smtp.maxPendingWaitSeconds * 1000, smtp.socketTimeoutMs / 2) : 0,
+      floor: BACKLOG_FLOOR_PER_WORKER * parsePoolSize(),
+      pending: deps.pendingMessages ?? (() => 0),
+    });
+    deps.watchBacklog?.((madeReady, starved) => this.backlog.report(madeReady, starved));
     this.greetPause = new GreetPauseMemory(smtp.greetPauseMs, smtp.greetPauseTrustMinutes * 60_000);
     if (!installGreetPause()) deps.log.warn('smtp-server internals changed: using its fixed 100 ms greet pause for every client');
     this.role = deps.role ?? mxRole(config, deps.isOwned, deps.acceptsDomain);
@@ -191,7 +225,17 @@ export class SmtpReceiver {
   }
 
   get stats(): ReceiverStats {
-    return { ...this.counts, ...this.guard.counters, dataBytesInFlight: this.dataBudget.inFlight, backlogFull: this.backlog.refused };
+    const bound = this.backlog.bound();
+    return {
+      ...this.counts,
+      ...this.guard.counters,
+      dataBytesInFlight: this.dataBudget.inFlight,
+      backlogFull: this.backlog.refused,
+      backlogHeld: this.backlog.held,
+      backlogWaited: this.backlog.waited,
+      backlogBound: Number.isFinite(bound) ? bound : null,
+      processingRate: Math.round(this.backlog.processingRate),
+    };
   }
 
   get connections(): number {
@@ -206,6 +250,8 @@ export class SmtpReceiver {
   close(): Promise<void> {
     this.closing = true;
     this.guard.stop();
+    // Held replies are decided now, not left to hang: stored (backlog-gate.ts, release()).
+    this.backlog.release();
     if (!this.listening) return Promise.resolve();
     this.listening = false;
     for (const c of this.connectionSet()) {
@@ -229,6 +275,12 @@ export class SmtpReceiver {
   }
 
   private onClose(session: SMTPServerSession): void {
+    // Gone while its reply was held: not stored, the sender still has it and retries.
+    const held = this.heldReplies.get(session.id);
+    if (held) {
+      this.heldReplies.delete(session.id);
+      this.backlog.cancel(held);
+    }
     this.sessions.delete(session.id);
     // A client that dropped mid-DATA never reaches the final dot.
     this.releaseData(session.id);
@@ -398,12 +450,17 @@ export class SmtpReceiver {
         this.counts.loops++;
         return this.finish(session, cb, new SmtpError(554, '5.4.6 Routing loop detected: too many Received headers'));
       }
-      const behind = this.backlog.refusal();
-      if (behind) return this.finish(session, cb, new SmtpError(behind.code, behind.message));
-      this.store(raw, session, state?.recipients ?? []).then(
-        (message) => this.finish(session, cb, null, message),
-        (err) => this.finish(session, cb, err),
-      );
+      // Past the backlog bound the reply waits here (backlog-gate.ts), the
+      // bytes still charged to the DATA budget; go() runs once there is room.
+      const held = this.backlog.admit((admitted) => {
+        this.heldReplies.delete(session.id);
+        if (!admitted) return this.finish(session, cb, new SmtpError(BACKLOG_REFUSAL.code, BACKLOG_REFUSAL.message));
+        this.store(raw, session, state?.recipients ?? []).then(
+          (message) => this.finish(session, cb, null, message),
+          (err) => this.finish(session, cb, err),
+        );
+      });
+      if (held) this.heldReplies.set(session.id, held);
     });
   }
 

@@ -37,12 +37,15 @@ export type ToWriter =
 export type FromWriter =
   | { type: 'ready'; stats: WriterStats }
   | { type: 'fatal'; message: string; code: string }
-  /** backlog: acknowledged messages not yet ready, this one included (issue 16 back-pressure). */
-  | { type: 'stored'; id: number; ids: StoredIds; backlog: number }
+  /**
+   * backlog: acknowledged messages not yet ready, this one included (issue 16
+   * back-pressure); waiting: those of them queued for a parse worker, not in one yet.
+   */
+  | { type: 'stored'; id: number; ids: StoredIds; backlog: number; waiting: number }
   /** A message's processing result committed: it is listed from now on (issue 10). */
-  | { type: 'message-ready'; notice: ReadyNotice; backlog: number }
+  | { type: 'message-ready'; notice: ReadyNotice; backlog: number; waiting: number }
   /** The backlog after a processing result for a message deleted meanwhile (no ready notice). */
-  | { type: 'backlog'; backlog: number }
+  | { type: 'backlog'; backlog: number; waiting: number }
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }

@@ -32,8 +32,9 @@ try {
   const parseQueue = new ParseQueue(store.messages, store.committer, log.child({ component: 'parse' }), (contentId, ok, { received, copies, deliveries }) => {
     // Deleted before its processing committed: nobody to tell, but the backlog shrank.
     const backlog = parseQueue.length;
-    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies, deliveries }, backlog });
-    else send({ type: 'backlog', backlog });
+    const waiting = parseQueue.waiting;
+    if (copies.length) send({ type: 'message-ready', notice: { contentId, state: ok ? 'ok' : 'failed', received, copies, deliveries }, backlog, waiting });
+    else send({ type: 'backlog', backlog, waiting });
   });
   const resumed = parseQueue.resume();
   if (resumed) log.info({ count: resumed }, 'parsing messages left unparsed by the last run');
@@ -127,7 +128,7 @@ try {
           (ids) => {
             // A small message is stored deflated at the kept level already (insertReceived): the parse worker need not deflate it again.
             parseQueue.enqueue(ids.contentId, raw, { packRaw: raw.length > RAW_DEFLATE_INLINE_MAX });
-            send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length });
+            send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length, waiting: parseQueue.waiting });
           },
           (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),
         );

@@ -31,6 +31,10 @@ export class StoreWriter implements MessageEraser {
   stats: WriterStats = { commits: 0, maxBatch: 0, parseQueue: 0, parsed: 0, parseFailed: 0 };
   /** Acknowledged messages not yet ready, as the writer thread last told (issue 16 back-pressure). */
   private reportedBacklog = 0;
+  /** Told of every backlog report, with how many messages it says were made ready (smtp/backlog-gate.ts). */
+  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
+  /** Of the backlog, messages queued for a parse worker and not in one yet, as last reported. */
+  private reportedWaiting = 0;
 
   private constructor(
     private readonly options: WriterOptions,
@@ -88,15 +92,21 @@ export class StoreWriter implements MessageEraser {
     switch (msg.type) {
       case 'stored':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
         this.ingests.get(msg.id)?.resolve(msg.ids);
         this.ingests.delete(msg.id);
+        this.backlogReport(0);
         break;
       case 'message-ready':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
         this.ready?.publish(msg.notice);
+        this.backlogReport(1);
         break;
       case 'backlog':
         this.reportedBacklog = msg.backlog;
+        this.reportedWaiting = msg.waiting;
+        this.backlogReport(1);
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
@@ -125,8 +135,23 @@ export class StoreWriter implements MessageEraser {
       case 'closed':
         this.stats = msg.stats;
         this.reportedBacklog = msg.stats.parseQueue;
+        this.backlogReport(0);
         break;
     }
+  }
+
+  /**
+   * Listens to the backlog reports: `madeReady` messages left the backlog
+   * since the last one; `starved`: no message is queued for a parse worker
+   * (the workers could take more).
+   */
+  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
+    this.backlogListeners.push(listener);
+  }
+
+  private backlogReport(madeReady: number): void {
+    const starved = this.reportedWaiting === 0;
+    for (const l of this.backlogListeners) l(madeReady, starved);
   }
 
   private post(msg: ToWriter, transfer?: ArrayBuffer[]): void {
