@@ -24,7 +24,7 @@ import { loginThrottleFor } from './http/middleware/rate-limit.js';
 import { RetentionScheduler, type SchedulerDeps } from './jobs/scheduler.js';
 import type { ReadyEvents } from './ingest/ready-events.js';
 import { startPush, type Push } from './push/index.js';
-import { withForwards } from './push/forwarding.js';
+import { ingestWithForwards, withForwards } from './push/forwarding.js';
 import { createServices, type Services } from './services/index.js';
 import { BillingGraceJob } from './jobs/billing-grace.js';
 import type { MxResolver, TxtResolver } from './services/domains.js';
@@ -84,23 +84,13 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   const { store, ready, eraser } = engine;
   // Every listener offers STARTTLS (issue 12): with no certificate configured, a self-signed one.
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
-  // Messages between the final dot and the engine's count (looking up forwards):
-  // part of the backlog, so the gate (smtp/backlog-gate.ts) lets in only as many as there is room for.
-  let forwarding = 0;
+  // Forwards looked up before the engine stores; those still looking count in the backlog.
+  const forwarded = ingestWithForwards(store, config, (message) => engine.ingest(message));
   const smtp = new SmtpReceiver({
     config,
-    ingest: async (message) => {
-      forwarding++;
-      let withCopies: IncomingMessage;
-      try {
-        withCopies = await withForwards(store, config, message);
-      } finally {
-        forwarding--;
-      }
-      return engine.ingest(withCopies);
-    },
+    ingest: forwarded.ingest,
     ...receiverOwnership(store.data),
-    pendingMessages: () => engine.pendingMessages() + forwarding,
+    pendingMessages: () => engine.pendingMessages() + forwarded.inProgress(),
     watchBacklog: engine.watchBacklog,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,

@@ -14,9 +14,8 @@ import type { PgReadyEvents } from './pg-ready-events.js';
 import { openPgEngine, type PgEngineOptions } from './pg-engine.js';
 import { SmtpReceiver } from '../smtp/receiver.js';
 import { receiverOwnership } from '../smtp/receiver-ownership.js';
-import { withForwards } from '../push/forwarding.js';
+import { ingestWithForwards } from '../push/forwarding.js';
 import type { Repositories } from '../store/repositories.js';
-import type { IncomingMessage } from '../store/messages.js';
 
 export interface PgReceivingNode {
   sql: Sql;
@@ -44,23 +43,13 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: Pg
   try {
     const { sql, writer, ingest, ready } = engine;
     const data = opts.data ?? engine.store.data;
-    // Messages looking up their forwards are part of the backlog, as in serve.ts.
-    let forwarding = 0;
+    // Forwarded copies are stored in the same commit as the original, as on SQLite.
+    const forwarded = ingestWithForwards({ data }, config, (message) => ingest.ingest(message));
     const smtp = new SmtpReceiver({
       config,
-      // Forwarded copies are stored in the same commit as the original, as on SQLite.
-      ingest: async (message) => {
-        forwarding++;
-        let withCopies: IncomingMessage;
-        try {
-          withCopies = await withForwards({ data }, config, message);
-        } finally {
-          forwarding--;
-        }
-        return ingest.ingest(withCopies);
-      },
+      ingest: forwarded.ingest,
       ...receiverOwnership(data),
-      pendingMessages: () => ingest.pendingMessages + forwarding,
+      pendingMessages: () => ingest.pendingMessages + forwarded.inProgress(),
       watchBacklog: (listener) => ingest.watchBacklog(listener),
       log: log.child({ component: 'smtp' }),
       ...(opts.smtpPort !== undefined ? { port: opts.smtpPort } : {}),

@@ -39,3 +39,31 @@ export async function withForwards(store: { data: Pick<Repositories, 'addresses'
   }
   return extra ? { ...msg, recipients: [...msg.recipients, ...extra] } : msg;
 }
+
+/**
+ * The SMTP receiver's ingest: forwards added (withForwards), then stored by
+ * `store`. `inProgress` counts the messages still looking up their forwards:
+ * they are between the final dot and the engine's own count, and the backlog
+ * gate (smtp/backlog-gate.ts) must count them, or one report would let every
+ * held reply in.
+ */
+export function ingestWithForwards<R>(
+  repos: { data: Pick<Repositories, 'addresses' | 'domains'> },
+  config: Config,
+  store: (message: IncomingMessage) => Promise<R>,
+): { ingest: (message: IncomingMessage) => Promise<R>; inProgress: () => number } {
+  let looking = 0;
+  return {
+    ingest: async (message) => {
+      looking++;
+      let withCopies: IncomingMessage;
+      try {
+        withCopies = await withForwards(repos, config, message);
+      } finally {
+        looking--;
+      }
+      return store(withCopies);
+    },
+    inProgress: () => looking,
+  };
+}
