@@ -6,11 +6,18 @@ import Database from 'better-sqlite3';
 
 export type RawDatabase = Database.Database;
 
-/** Opens the file, runs fn, closes it again (an idle extra connection would hold no lock, but also no reason to stay). */
+/**
+ * Opens the file, runs fn, closes it again (an idle extra connection would hold no lock, but also no reason to stay).
+ * Reading is guarded by query_only, not by a read-only open: a read-only
+ * connection cannot rebuild the WAL index, and one opened just as the
+ * server's scrub truncated the WAL (wal_checkpoint(TRUNCATE)) failed once in
+ * CI with "disk I/O error" (deleted-is-gone, the CLI case).
+ */
 export function withDatabaseFile<T>(store: { file: string }, fn: (db: RawDatabase) => T, opts: { write?: boolean } = {}): T {
-  const db = new Database(store.file, { readonly: !opts.write, fileMustExist: true });
+  const db = new Database(store.file, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
+    if (!opts.write) db.pragma('query_only = ON');
     return fn(db);
   } finally {
     db.close();
