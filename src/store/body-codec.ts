@@ -109,6 +109,14 @@ export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 const COMPRESS_MIN = 512;
 /** Raw messages up to this size are compressed before the 250 (SQLite: at RAW_DEFLATE_STORED_LEVEL; PostgreSQL: level 1); larger ones afterwards, in the parse worker. */
 export const RAW_DEFLATE_INLINE_MAX = 16 * 1024;
+/**
+ * Whether a raw message of this size is compressed before its 250 (SQLite:
+ * at RAW_DEFLATE_STORED_LEVEL, the form it keeps): the writer stores it so
+ * and then tells the parse worker not to deflate it again. One rule for both.
+ */
+export function deflatedBeforeAck(bytes: number): boolean {
+  return bytes <= RAW_DEFLATE_INLINE_MAX;
+}
 /** Level of the parse worker's deflate, the form the raw bytes keep. */
 export const RAW_DEFLATE_STORED_LEVEL = 6;
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const inflateRawAsync = promisify(inflateRaw);
 import type { DB } from './db.js';
 import { newMessageId } from './ids.js';
-import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, RAW_DEFLATE_INLINE_MAX, RAW_DEFLATE_STORED_LEVEL, RAW_HEAD_STORED_BYTES } from './body-codec.js';
+import { decodeBody, encodeBody, encodeRaw, BODY_DICTIONARY_BYTES, needsRawDictionary, rawHead, deflatedBeforeAck, RAW_DEFLATE_STORED_LEVEL, RAW_HEAD_STORED_BYTES } from './body-codec.js';
 import { headerAddresses } from './search-addresses.js';
 import type { MailAddress, ParsedMessage } from '../mail/types.js';
 import type { WebhookStore } from './webhooks.js';
@@ -212,7 +212,7 @@ export class MessageStore {
     // the same time for it); a large one is stored as received and compressed
     // after its 250 (applyParse's rawZ).
     const { data, encoding } =
-      msg.raw.length <= RAW_DEFLATE_INLINE_MAX ? encodeRaw(msg.raw, RAW_DEFLATE_STORED_LEVEL) : { data: msg.raw, encoding: 'identity' as const };
+      deflatedBeforeAck(msg.raw.length) ? encodeRaw(msg.raw, RAW_DEFLATE_STORED_LEVEL) : { data: msg.raw, encoding: 'identity' as const };
     const sha = createHash('sha256').update(msg.raw).digest('hex');
     const info = this.stmts.insertContent.run(
       msg.received,

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './index.js';
 import { WRITER_CACHE_KIB } from './db.js';
-import { RAW_DEFLATE_INLINE_MAX } from './body-codec.js';
+import { deflatedBeforeAck } from './body-codec.js';
 import { ParseQueue } from '../jobs/parse-queue.js';
 import { createLogger } from '../log.js';
 import { prune, type PruneResult } from '../jobs/retention.js';
@@ -127,7 +127,7 @@ try {
         store.committer.submit(() => store.messages.insertReceived(incoming)).then(
           (ids) => {
             // A small message is stored deflated at the kept level already (insertReceived): the parse worker need not deflate it again.
-            parseQueue.enqueue(ids.contentId, raw, { packRaw: raw.length > RAW_DEFLATE_INLINE_MAX });
+            parseQueue.enqueue(ids.contentId, raw, { packRaw: !deflatedBeforeAck(raw.length) });
             send({ type: 'stored', id: msg.id, ids, backlog: parseQueue.length, waiting: parseQueue.waiting });
           },
           (err: Error & { code?: string }) => send({ type: 'failed', id: msg.id, code: err.code ?? '', message: err.message }),

@@ -12,13 +12,15 @@ import { sentPart } from '../helpers/trace.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { RAW_DEFLATE_INLINE_MAX, RAW_DEFLATE_STORED_LEVEL } from '../../src/store/body-codec.js';
 
+const line = 'compressible line of plain text for the raw-compression test.\r\n';
+/** Under RAW_DEFLATE_INLINE_MAX: compressed before its 250. */
+const small = simpleMessage({ to: 'raw@mailroom.test', subject: 'small', body: line.repeat(40) });
+
 test('small and large messages: raw stored deflated, read back byte for byte', async () => {
   const m = await startTestMailroom();
   const c = await RawSmtp.connect(m.smtpAddress.port);
   try {
     await c.hello();
-    const line = 'compressible line of plain text for the raw-compression test.\r\n';
-    const small = simpleMessage({ to: 'raw@mailroom.test', subject: 'small', body: line.repeat(40) });
     const large = simpleMessage({ to: 'raw@mailroom.test', subject: 'large', body: line.repeat(Math.ceil((RAW_DEFLATE_INLINE_MAX * 3) / line.length)) });
     assert.ok(Buffer.byteLength(small) < RAW_DEFLATE_INLINE_MAX && Buffer.byteLength(large) > RAW_DEFLATE_INLINE_MAX);
     const ids: string[] = [];
@@ -52,8 +54,6 @@ test('a small message is stored deflated at the kept level before its 250, and p
   const c = await RawSmtp.connect(m.smtpAddress.port);
   try {
     await c.hello();
-    const line = 'compressible line of plain text for the raw-compression test.\r\n';
-    const small = simpleMessage({ to: 'raw@mailroom.test', subject: 'small', body: line.repeat(40) });
     // Not processed yet: what the 250 stored is what is read here.
     m.writer.holdParsing(true);
     const r = await c.send('a@example.org', ['raw@mailroom.test'], small);
