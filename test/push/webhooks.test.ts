@@ -142,7 +142,9 @@ test('webhooks.timeoutMs: a receiver that never answers is cut off at the deadli
     await until(() => m.push.webhooks.failedAttempts >= 1, 15_000, 'the timed-out attempt');
     const act = (await api(m, 'GET', '/api/addresses/slowhook@mailroom.test/webhook-activity', { key: u.key })).json;
     assert.match(act[0].error, /timed out after 300 ms/);
-    assert.ok(act[0].latencyMs >= 300 && act[0].latencyMs < 5000, String(act[0].latencyMs));
+    // libuv measures timers from the loop's cached clock, which can lag Date.now() by a
+    // millisecond or so, so the cut-off shows as 299 ms now and then (seen once in CI).
+    assert.ok(act[0].latencyMs >= 295 && act[0].latencyMs < 5000, String(act[0].latencyMs));
   } finally {
     await m.cleanup();
     await r.close();
