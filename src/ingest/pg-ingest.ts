@@ -113,6 +113,11 @@ export class PgIngest {
     this.sweepTimer.unref();
   }
 
+  /** Loads the parse worker kept however quiet the node is, before the first message needs it (WalledPool.warm). */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
   /** Resolves once everything queued is parsed and committed (tests, shutdown). */
   idle(): Promise<void> {
     if (this.length === 0) return Promise.resolve();
