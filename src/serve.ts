@@ -46,8 +46,10 @@ export interface EngineParts {
   ingest: (message: IncomingMessage) => Promise<StoredIds>;
   /** Acknowledged messages not ready yet (back-pressure, /healthz). */
   pendingMessages: () => number;
+  /** Of those, the ones not handed to a parse worker yet: being stored, or queued (smtp.maxPendingSeconds bounds them). */
+  queuedMessages: () => number;
   /** Backlog reports, with the messages made ready since the last (smtp/backlog-gate.ts); absent: no held replies. */
-  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
+  watchBacklog?: (listener: (madeReady: number) => void) => void;
   /** Messages waiting for processing on this node (/healthz parseQueue). */
   parseQueueLength: () => number;
   ready: ReadyEvents;
@@ -91,6 +93,7 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
     ingest: forwarded.ingest,
     ...receiverOwnership(store.data),
     pendingMessages: () => engine.pendingMessages() + forwarded.inProgress(),
+    queuedMessages: () => engine.queuedMessages() + forwarded.inProgress(),
     watchBacklog: engine.watchBacklog,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,
