@@ -5,12 +5,13 @@
 
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { MailParser, parseAddressHeader } from 'mailparser';
+import { parseAddressHeader } from 'mailparser';
 import type { AttachmentStream, HeaderLines, MessageText } from 'mailparser';
 import type { MailAddress, ParsedAttachment, ParsedMessage } from './types.js';
 import { findUrls } from './text.js';
 import { htmlToText, MAX_HTML_TO_TEXT_INPUT } from './html-text.js';
 import { rawHeaders, splitHeaderLine, type Header } from './raw-headers.js';
+import { LeanMailParser } from './lean-mail-parser.js';
 
 export interface ParseLimits {
   /** Largest header block of one MIME part, bytes (bad-inputs 36). */
@@ -61,7 +62,8 @@ interface Collected {
 
 function parseFull(raw: Buffer, lim: Required<ParseLimits>): Promise<ParsedMessage> {
   return new Promise<ParsedMessage>((resolve, reject) => {
-    const parser = new MailParser({
+    // MailParser minus the header decoding parse.ts does itself (lean-mail-parser.ts).
+    const parser = new LeanMailParser({
       maxHeadSize: lim.maxHeadSize,
       maxChildNodes: lim.maxParts,
       // mailparser's html-to-text builds a DOM: 1 MB of nested <blockquote>
