@@ -98,7 +98,8 @@ export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 // deflated at level 1 there and again at level 6 by the parse worker, which
 // replaced the bytes; for a 5 KB message both levels take ~60-80 µs, so the
 // second deflate and the rewrite of the raw column were pure cost). A larger
-// one (~8 ms of deflate for 200 KB with a base64 attachment) is stored as
+// one (~8 ms of deflate for 200 KB with a base64 attachment, ~2 ms since run R:
+// deflateRawMixed below) is stored as
 // received and deflated by the parse worker after its 250. Tried in run Q and
 // dropped: storing a small message as received until the parse worker's
 // deflate (its rows shrink after later rows were appended behind them: the
