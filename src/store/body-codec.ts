@@ -137,7 +137,8 @@ export function encodeRaw(raw: Buffer, level = 1): { data: Buffer; encoding: 'id
  * level 1, 148.8 KB either way, where Huffman coding alone (Z_HUFFMAN_ONLY,
  * the 6 bits a character of base64 carries) takes ~0.9 ms for 152.1 KB. So a
  * message is deflated in runs: runs of RAW_RUN bytes that are base64 text
- * only are Huffman-coded, the rest deflated at `level` with the 32 KiB
+ * only are Huffman-coded (unless samples say deflate would gain on them:
+ * matchesPay), the rest deflated at `level` with the 32 KiB
  * before them as preset dictionary. Each run but the last ends with a sync
  * flush (an empty stored block, byte-aligned) and no final block, so the
  * runs' outputs laid end to end are one ordinary raw deflate stream that
@@ -148,6 +149,27 @@ export function encodeRaw(raw: Buffer, level = 1): { data: Buffer; encoding: 'id
 const RAW_RUN = 16 * 1024;
 /** Bytes of base64 text: the alphabet, padding and line breaks. */
 const BASE64_TEXT = /[^A-Za-z0-9+/=\r\n]/;
+
+/**
+ * Whether deflate's matcher would gain on this base64 run after all: the
+ * base64 of something compressible (a text file, a CSV, an uncompressed or
+ * blank image: bad-input 46's 30 MB PNG of one byte stored ~0.1 MB at level 6
+ * and would be ~30 MB as Huffman codes). Three 4 KiB samples at level 1
+ * against Huffman coding, ~0.1 ms; a PDF's, a JPEG's or a ZIP's base64 gains
+ * nothing (within 1%).
+ */
+const SAMPLE = 4 * 1024;
+function matchesPay(run: Buffer): boolean {
+  const at = [0, (run.length - SAMPLE) >> 1, run.length - SAMPLE].filter((a, i, all) => a >= 0 && all.indexOf(a) === i);
+  const samples = at.length ? at.map((a) => run.subarray(a, a + SAMPLE)) : [run];
+  let matched = 0;
+  let huffman = 0;
+  for (const sample of samples) {
+    matched += deflateRawSync(sample, { level: 1 }).length;
+    huffman += deflateRawSync(sample, { strategy: constants.Z_HUFFMAN_ONLY }).length;
+  }
+  return matched < huffman * 0.95;
+}
 
 function deflateRawMixed(raw: Buffer, level: number): Buffer {
   if (raw.length <= RAW_RUN) return deflateRawSync(raw, { level });
@@ -166,7 +188,7 @@ function deflateRawMixed(raw: Buffer, level: number): Buffer {
     const last = end === raw.length;
     const finishFlush = last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
     const input = raw.subarray(start, end);
-    if (b64) out.push(deflateRawSync(input, { level, strategy: constants.Z_HUFFMAN_ONLY, finishFlush }));
+    if (b64 && !matchesPay(input)) out.push(deflateRawSync(input, { level, strategy: constants.Z_HUFFMAN_ONLY, finishFlush }));
     else if (start === 0) out.push(deflateRawSync(input, { level, finishFlush }));
     else out.push(deflateRawSync(input, { level, finishFlush, dictionary: raw.subarray(Math.max(0, start - BODY_DICTIONARY_BYTES), start) }));
   }

@@ -30,6 +30,9 @@ const CASES: Array<[string, Buffer]> = [
   ['base64 only, not a multiple of the run', b64(100_003, 4)],
   ['binary (8-bit) bytes, no base64', Buffer.concat([text(10_000), noise(50_000, 5), text(10_000)])],
   ['text that repeats across a base64 run (a back-reference over it)', Buffer.concat([text(30_000), b64(40_000, 6), text(30_000)])],
+  // base64 of compressible content: deflate's matcher gains there, Huffman coding alone would not (bad-input 46's blank PNG).
+  ['base64 of one repeated byte (a blank image)', Buffer.concat([text(2_000), Buffer.from(Buffer.alloc(300_000, 7).toString('base64').replace(/(.{76})/g, '$1\r\n')), text(100)])],
+  ['base64 of a text file', Buffer.concat([text(2_000), Buffer.from(text(200_000).toString('base64').replace(/(.{76})/g, '$1\r\n'))])],
 ];
 
 for (const [name, raw] of CASES) {
