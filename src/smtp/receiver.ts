@@ -192,6 +192,12 @@ export class SmtpReceiver {
               ),
           }
         : {}),
+      // After STARTTLS (and on an implicit-TLS port) smtp-server writes to a
+      // TLSSocket it made itself: its replies are coalesced the same way.
+      onSecure: (socket, _session, cb) => {
+        coalesceReplies(socket as import('node:net').Socket);
+        cb();
+      },
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address.address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),

@@ -56,7 +56,7 @@ test('MAIL, RCPT and DATA pipelined in one packet are answered in one write, in 
   assert.is(m.store.messages.countAll('one@mailroom.test'), 1);
 });
 
-test('STARTTLS in the same packet as another command: its 220 leaves before the TLS handshake', async () => {
+test('STARTTLS in the same packet as another command: its 220 leaves before the TLS handshake; pipelining works inside TLS', async () => {
   const c = await RawSmtp.connect(m.smtpAddress.port);
   await c.hello();
   c.write('NOOP\r\nSTARTTLS\r\n');
@@ -67,9 +67,23 @@ test('STARTTLS in the same packet as another command: its 220 leaves before the 
     secure.once('secureConnect', () => resolve());
     secure.once('error', reject);
   });
-  const ehlo = nextChunk(secure);
+  let text = '';
+  secure.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const replyCount = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => ((text.match(/^\d{3} /gm)?.length ?? 0) >= n ? resolve() : setTimeout(check, 5));
+      check();
+    });
   secure.write('EHLO client.test\r\n');
-  assert.match(await ehlo, /^250[- ]/);
+  await replyCount(1);
+  assert.match(text, /^250[- ]/);
+  // Inside TLS the replies go through the TLSSocket (coalesced via onSecure): pipelined, in order, stored.
+  secure.write('MAIL FROM:<a@client.test>\r\nRCPT TO:<tls@mailroom.test>\r\nDATA\r\n');
+  await replyCount(4);
+  secure.write('Subject: over tls\r\n\r\nhello\r\n.\r\n');
+  await replyCount(5);
+  assert.equal(text.match(/^\d{3}(?= )/gm), ['250', '250', '250', '354', '250']);
+  assert.is(m.store.messages.countAll('tls@mailroom.test'), 1);
   secure.destroy();
 });
 
