@@ -15,8 +15,10 @@
 import type { Socket } from 'node:net';
 
 /**
- * Installs the coalescing on a plain-text connection's socket, before
- * smtp-server pipes it into its parser (the 'connection' event).
+ * Installs the coalescing on the socket smtp-server reads commands from: the
+ * plain connection (the 'connection' event), or the TLSSocket it hands to
+ * onSecure (after STARTTLS, on an implicit-TLS port); either before it pipes
+ * that socket into its parser.
  */
 export function coalesceReplies(socket: Socket): void {
   let corked = false;
