@@ -87,11 +87,13 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   // Every listener offers STARTTLS (issue 12): with no certificate configured, a self-signed one.
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
   // Forwards looked up before the engine stores; those still looking count in the backlog.
-  const forwarded = ingestWithForwards(store, config, (message) => engine.ingest(message));
+  // The receiver's per-recipient and per-message lookups: cached where the engine offers it (issue 16).
+  const lookups = store.lookups ?? store.data;
+  const forwarded = ingestWithForwards({ data: lookups }, config, (message) => engine.ingest(message));
   const smtp = new SmtpReceiver({
     config,
     ingest: forwarded.ingest,
-    ...receiverOwnership(store.data),
+    ...receiverOwnership(lookups),
     pendingMessages: () => engine.pendingMessages() + forwarded.inProgress(),
     queuedMessages: () => engine.queuedMessages() + forwarded.inProgress(),
     watchBacklog: engine.watchBacklog,
