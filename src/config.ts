@@ -156,7 +156,7 @@ export const configSchema = z.strictObject({
       // in time; a floor keeps the parse workers fed). 0, the default: the
       // count alone (at 0.25 s, 5 KB mail from 64 senders was made ready
       // 20-40% slower on two cores: docs/performance.md run O).
-      maxPendingSeconds: seconds(3600).default(0),
+      maxPendingSeconds: seconds(3600).default(0.05),
       // How long the reply to a final dot is held while the backlog is over
       // its bound, before 451 4.3.0; at most half of socketTimeoutMs (an idle
       // session is dropped at that timeout). 0: 451 at once.

@@ -35,6 +35,8 @@ export class ParseQueue {
   private closed = false;
   private held = false;
   private readonly pool: ParsePool;
+  /** Told when messages left the queue for the parse workers (the queue the back-pressure bounds shrank). */
+  private readonly onDispatch: () => void;
   /** Handed to the pool at once: one per worker and one waiting each, so a worker never idles between messages. */
   private readonly maxInFlight: number;
   parsed = 0;
@@ -46,8 +48,9 @@ export class ParseQueue {
     private readonly log: Logger,
     /** Told after a processing result (ok or failed) committed: the message is ready (issue 10). */
     private readonly onReady: (contentId: number, ok: boolean, copies: ReadyCopies) => void = () => {},
-    pool: ParsePool = createParsePool(),
+    { pool = createParsePool(), onDispatch = () => {} }: { pool?: ParsePool; onDispatch?: () => void } = {},
   ) {
+    this.onDispatch = onDispatch;
     this.pool = pool;
     this.maxInFlight = pool.size * 2;
   }
@@ -56,8 +59,9 @@ export class ParseQueue {
   enqueue(contentId: number, raw?: Buffer, { packRaw = true }: { packRaw?: boolean } = {}): void {
     const keep = raw && this.queuedRawBytes + raw.length <= QUEUE_RAW_BYTES ? raw : null;
     if (keep) this.queuedRawBytes += keep.length;
+    const before = this.queue.length;
     this.queue.push({ contentId, raw: keep, packRaw });
-    this.pump();
+    this.pump(before);
   }
 
   /** Loads the parse worker that is kept however quiet the node is, before the first message needs it (WalledPool.warm). */
@@ -101,7 +105,8 @@ export class ParseQueue {
     await this.pool.close();
   }
 
-  private pump(): void {
+  /** `baseline`: the queue's length to compare with, to tell onDispatch only when it is shorter (an enqueue passes it before its push). */
+  private pump(baseline = this.queue.length): void {
     if (this.closed || this.held) return;
     while (this.parsing < this.maxInFlight && this.queue.length) {
       const job = this.queue.shift()!;
@@ -117,6 +122,7 @@ export class ParseQueue {
         this.pump();
       });
     }
+    if (this.queue.length < baseline) this.onDispatch();
     this.notifyIdle();
   }
 

@@ -44,8 +44,12 @@ export type FromWriter =
   | { type: 'stored'; id: number; ids: StoredIds; backlog: number; waiting: number }
   /** A message's processing result committed: it is listed from now on (issue 10). */
   | { type: 'message-ready'; notice: ReadyNotice; backlog: number; waiting: number }
-  /** The backlog after a processing result for a message deleted meanwhile (no ready notice). */
-  | { type: 'backlog'; backlog: number; waiting: number }
+  /**
+   * The backlog now: after a processing result for a message deleted
+   * meanwhile (madeReady 1, no ready notice), or after messages were handed
+   * to the parse workers (madeReady 0: the queue shrank, so held replies may go in).
+   */
+  | { type: 'backlog'; backlog: number; waiting: number; madeReady: 0 | 1 }
   | { type: 'failed'; id: number; code: string; message: string }
   | { type: 'idle'; id: number; stats: WriterStats }
   | { type: 'stats'; stats: WriterStats }

@@ -106,7 +106,7 @@ export class StoreWriter implements MessageEraser {
       case 'backlog':
         this.reportedBacklog = msg.backlog;
         this.reportedWaiting = msg.waiting;
-        this.backlogReport(1);
+        this.backlogReport(msg.madeReady);
         break;
       case 'failed':
         this.ingests.get(msg.id)?.reject(new StoreWriteError(msg.code, msg.message));
