@@ -83,7 +83,9 @@ async function measure(size: BenchSize): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'mailroom-cpu-'));
   const payloads = benchMessages(size, 32).map(dataPayload);
   const rawBytes = benchMessages(size, 32).reduce((s, m) => s + m.length, 0) / 32;
-  const target = await TargetProcess.start('mailroom', { dataDir: work }, { env: { TMPDIR: work } });
+  // --cpu-prof=DIR: a V8 profile of every thread of the server (writer and parse workers included), one file each.
+  const profDir = arg('cpu-prof', '');
+  const target = await TargetProcess.start('mailroom', { dataDir: work }, { env: { TMPDIR: work }, cpuProfDir: profDir || undefined });
   try {
     const pid = target.pid;
     // Threads there before the first message: main, V8's, the writer (libuv's pool perhaps); the parse workers start with the first job.
