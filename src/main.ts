@@ -62,6 +62,7 @@ export async function startMailroom(config: Config, log: Logger = createLogger(c
       store,
       ingest: (message) => writer.ingest(message),
       pendingMessages: () => writer.pendingMessages,
+      queuedMessages: () => writer.queuedMessages,
       watchBacklog: (listener) => writer.watchBacklog(listener),
       parseQueueLength: () => parseQueue.length,
       ready,

@@ -41,6 +41,7 @@ export async function startPostgresNode(config: Config, log: Logger, opts: Start
         store,
         ingest: (message) => ingest.ingest(message),
         pendingMessages: () => ingest.pendingMessages,
+        queuedMessages: () => ingest.queuedMessages,
         watchBacklog: (listener) => ingest.watchBacklog(listener),
         parseQueueLength: () => ingest.length,
         ready,

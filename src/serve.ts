@@ -46,8 +46,10 @@ export interface EngineParts {
   ingest: (message: IncomingMessage) => Promise<StoredIds>;
   /** Acknowledged messages not ready yet (back-pressure, /healthz). */
   pendingMessages: () => number;
+  /** Of those, the ones not handed to a parse worker yet: being stored, or queued (smtp.maxPendingSeconds bounds them). */
+  queuedMessages: () => number;
   /** Backlog reports, with the messages made ready since the last (smtp/backlog-gate.ts); absent: no held replies. */
-  watchBacklog?: (listener: (madeReady: number, starved: boolean) => void) => void;
+  watchBacklog?: (listener: (madeReady: number) => void) => void;
   /** Messages waiting for processing on this node (/healthz parseQueue). */
   parseQueueLength: () => number;
   ready: ReadyEvents;
@@ -85,12 +87,15 @@ export async function serveNode(config: Config, log: Logger, engine: EngineParts
   // Every listener offers STARTTLS (issue 12): with no certificate configured, a self-signed one.
   const certificate = await startCertificateSource({ config, log: log.child({ component: 'tls' }) });
   // Forwards looked up before the engine stores; those still looking count in the backlog.
-  const forwarded = ingestWithForwards(store, config, (message) => engine.ingest(message));
+  // The receiver's per-recipient and per-message lookups: cached where the engine offers it (issue 16).
+  const lookups = store.lookups ?? store.data;
+  const forwarded = ingestWithForwards({ data: lookups }, config, (message) => engine.ingest(message));
   const smtp = new SmtpReceiver({
     config,
     ingest: forwarded.ingest,
-    ...receiverOwnership(store.data),
+    ...receiverOwnership(lookups),
     pendingMessages: () => engine.pendingMessages() + forwarded.inProgress(),
+    queuedMessages: () => engine.queuedMessages() + forwarded.inProgress(),
     watchBacklog: engine.watchBacklog,
     log: log.child({ component: 'smtp' }),
     tls: certificate.credentials,

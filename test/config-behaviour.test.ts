@@ -32,7 +32,7 @@ const SHOWN_ELSEWHERE: Record<string, [string, string]> = {
   'smtp.minFreeDiskBytes': ['test/smtp/abuse.test.ts', 'bad-inputs 17, 19, 20, 31'],
   'smtp.maxDataBytesInFlight': ['test/smtp/data-budget.test.ts', 'over smtp.maxDataBytesInFlight a message gets 452 4.3.1, and the budget clears after'],
   'smtp.maxPendingMessages': ['test/smtp/backlog-gate.test.ts', 'past the bound the reply to the final dot is held until processing makes room, then 250 and stored'],
-  'smtp.maxPendingSeconds': ['test/smtp/backlog-bound.test.ts', 'smtp.maxPendingSeconds: the bound is the measured processing rate times the seconds'],
+  'smtp.maxPendingSeconds': ['test/smtp/backlog-bound.test.ts', 'smtp.maxPendingSeconds bounds the queue for the parse workers, not what they hold or what waits for its commit'],
   'smtp.maxPendingWaitSeconds': ['test/smtp/backlog-gate.test.ts', 'smtp.maxPendingWaitSeconds: when the wait runs out the held message gets 451 4.3.0 and nothing is stored'],
   'storage.maxDatabaseBytes': ['test/smtp/storage-failure.test.ts', 'at storage.maxDatabaseBytes a write fails with SQLITE_FULL'],
   'storage.engine': ['test/store/engine-choice.test.ts', 'storage.engine postgres with no server answering: startNode fails with the connection error'],

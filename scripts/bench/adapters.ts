@@ -17,7 +17,7 @@
 //                   SQLite; bench/pg-http-read.ts times its HTTP reads. Not in
 //                   TARGET_KINDS either.
 import { SMTPServer } from 'smtp-server';
-import { configSchema } from '../../src/config.js';
+import { configSchema, envNameFor } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startMailroom, type Mailroom } from '../../src/main.js';
 import { startPgReceivingNode } from '../../src/ingest/pg-receiving-node.js';
@@ -67,12 +67,26 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions): Promis
   }
 }
 
+/**
+ * The back-pressure keys, when the bench's environment sets them
+ * (MAILROOM_SMTP_MAX_PENDING_SECONDS, MAILROOM_SMTP_MAX_PENDING_MESSAGES), to
+ * compare settings; otherwise the defaults, as everything else here.
+ */
+function backPressureFromEnv(): { maxPendingSeconds?: number; maxPendingMessages?: number } {
+  const out: { maxPendingSeconds?: number; maxPendingMessages?: number } = {};
+  for (const key of ['maxPendingSeconds', 'maxPendingMessages'] as const) {
+    const v = process.env[envNameFor(`smtp.${key}`)];
+    if (v !== undefined && v !== '') out[key] = Number(v);
+  }
+  return out;
+}
+
 async function startMailroomTarget(opts: TargetOptions): Promise<RunningTarget> {
   const config = configSchema.parse({
     domains: [opts.domain ?? 'mailroom.test'],
     // Durable defaults throughout; only the per-IP abuse limits are lifted,
     // because every bench connection comes from 127.0.0.1.
-    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000, ...backPressureFromEnv() },
     // No Email Capture listener: its default port is fixed (2587), so two
     // Mailroom targets at once (or any other Mailroom on the machine) would
     // collide on it, and the bench does not measure it.
@@ -110,7 +124,7 @@ async function startMailroomPgNode(opts: TargetOptions): Promise<RunningTarget> 
   if (!opts.postgresUrl) throw new Error('mailroom-pg needs postgresUrl');
   const config = configSchema.parse({
     domains: [opts.domain ?? 'mailroom.test'],
-    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000, ...backPressureFromEnv() },
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir: opts.dataDir, engine: 'postgres', postgresUrl: opts.postgresUrl },
     log: { level: 'silent' },
@@ -134,7 +148,7 @@ async function startWholePgNode(opts: TargetOptions): Promise<RunningTarget> {
   // The same settings as the SQLite target (startMailroomTarget) on the other engine.
   const config = configSchema.parse({
     domains: [opts.domain ?? 'mailroom.test'],
-    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000 },
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', maxConnectionsPerIp: 100_000, connectionsPerIpPerMinute: 1_000_000, ...backPressureFromEnv() },
     capture: { port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     storage: { dataDir: opts.dataDir, engine: 'postgres', postgresUrl: opts.postgresUrl },

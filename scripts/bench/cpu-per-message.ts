@@ -2,7 +2,9 @@
 // take one message and make it readable, measured below capacity so the
 // figure does not depend on saturation or on other load on the machine (a
 // busy machine stretches wall time, not the CPU a message needs).
-//   node --import tsx scripts/bench/cpu-per-message.ts [--sizes=5KB,200KB] [--n=5000] [--rate=150] [--senders=16]
+//   node --import tsx scripts/bench/cpu-per-message.ts [--sizes=5KB,200KB] [--n=5000] [--rate=150] [--senders=16] [--cpu-prof=DIR]
+// --cpu-prof=DIR writes V8 CPU profiles of the target (main thread and each
+// worker, warm-up included) to DIR; the profiler's own cost inflates the figures of that run.
 // For each size: one Mailroom target child (serve-target.ts), a warm-up of
 // messages (JIT, worker start), then N messages offered at a fixed pace over
 // persistent connections; once every 250 arrived and the parse queue is idle,
@@ -28,6 +30,7 @@ const SENDERS = Number(arg('senders', '16'));
 /** Defaults per size: well below what this 2-core machine processes (5 KB ~200-240/s, 200 KB far less). */
 const DEFAULTS: Record<string, { n: number; rate: number }> = { '5KB': { n: 5000, rate: 150 }, '200KB': { n: 1000, rate: 30 } };
 const WARMUP = Number(arg('warmup', '400'));
+const CPU_PROF = arg('cpu-prof', '');
 const TICK_US = 1e6 / 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
 
 type Ticks = Map<number, number>;
@@ -76,6 +79,17 @@ async function paced(port: number, payloads: Buffer[], n: number, rate: number, 
   return { ok, errors };
 }
 
+/** Read and write system calls made so far by one thread (/proc/PID/task/TID/io: syscr, syscw); null where the kernel does not say. */
+function syscallsOf(pid: number, tid: number): { reads: number; writes: number } | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/task/${tid}/io`, 'utf8');
+    const field = (k: string) => Number(io.match(new RegExp(`^${k}: (\\d+)`, 'm'))?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return null;
+  }
+}
+
 const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function measure(size: BenchSize): Promise<void> {
@@ -83,9 +97,7 @@ async function measure(size: BenchSize): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'mailroom-cpu-'));
   const payloads = benchMessages(size, 32).map(dataPayload);
   const rawBytes = benchMessages(size, 32).reduce((s, m) => s + m.length, 0) / 32;
-  // --cpu-prof=DIR: a V8 profile of every thread of the server (writer and parse workers included), one file each.
-  const profDir = arg('cpu-prof', '');
-  const target = await TargetProcess.start('mailroom', { dataDir: work }, { env: { TMPDIR: work }, cpuProfDir: profDir || undefined });
+  const target = await TargetProcess.start('mailroom', { dataDir: work }, { env: { TMPDIR: work }, ...(CPU_PROF ? { cpuProfDir: path.resolve(CPU_PROF) } : {}) });
   try {
     const pid = target.pid;
     // Threads there before the first message: main, V8's, the writer (libuv's pool perhaps); the parse workers start with the first job.
@@ -101,12 +113,16 @@ async function measure(size: BenchSize): Promise<void> {
 
     const load0 = loadavg();
     const c0 = cpuOf(pid);
+    const io0 = syscallsOf(pid, pid);
     const t0 = performance.now();
     const sent = await paced(target.smtpPort, payloads, n, rate, SENDERS);
     const acked = performance.now();
     await target.idle();
     const t1 = performance.now();
     const c1 = cpuOf(pid);
+    const io1 = syscallsOf(pid, pid);
+    // The main thread's system calls: socket reads and writes mostly (a reply write is one each unless coalesced).
+    const mainIo = io0 && io1 ? `, main-thread syscalls ${((io1.writes - io0.writes) / sent.ok).toFixed(2)} writes + ${((io1.reads - io0.reads) / sent.ok).toFixed(2)} reads per msg` : '';
     const wallS = (t1 - t0) / 1000;
     // Rest CPU (timers, stats) over the span is left in: a few µs/s, printed so it can be judged.
     const per = (us: number) => us / sent.ok;
@@ -136,7 +152,7 @@ async function measure(size: BenchSize): Promise<void> {
     db.close();
     console.log(
       `${size}: ${sent.ok} msgs (${sent.errors} refused) at ${rate}/s over ${SENDERS} persistent; acked in ${((acked - t0) / 1000).toFixed(1)} s, ready after ${wallS.toFixed(1)} s; ` +
-        `server CPU ${per(total).toFixed(0)} µs/msg (main ${per(byLabel('main')).toFixed(0)}, writer ${per(byLabel('writer')).toFixed(0)}, parse workers ${per(parse).toFixed(0)} [${busy.slice(1).map((t) => per(t.us).toFixed(0)).join(' + ')}], other threads ${per(other).toFixed(0)}); ` +
+        `server CPU ${per(total).toFixed(0)} µs/msg (main ${per(byLabel('main')).toFixed(0)}, writer ${per(byLabel('writer')).toFixed(0)}, parse workers ${per(parse).toFixed(0)} [${busy.slice(1).map((t) => per(t.us).toFixed(0)).join(' + ')}], other threads ${per(other).toFixed(0)})${mainIo}; ` +
         `at rest ${(restUsPerSec / 1000).toFixed(1)} ms/s; data dir +${((dirBytes(work) - bytes0) / (sent.ok * rawBytes)).toFixed(3)} × raw, pages in use ${(inUse / st.size).toFixed(3)} × raw (contents ${(ct.bytes / st.size).toFixed(3)} ×, ${((ct.unused / ct.bytes) * 100).toFixed(0)}% unused), raw column ${(st.raw / st.size).toFixed(4)} × raw (${st.deflated}/${st.n} deflated), body_z ${(st.bodyZ / st.size).toFixed(4)} × raw; load ${load0} → ${loadavg()}`,
     );
   } finally {

@@ -38,7 +38,7 @@ export class PgIngest {
   parsed = 0;
   failed = 0;
   /** Told each time a message leaves the backlog (smtp/backlog-gate.ts), as StoreWriter.watchBacklog. */
-  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
+  private readonly backlogListeners: Array<(madeReady: number) => void> = [];
 
   constructor(
     private readonly sql: Sql,
@@ -62,7 +62,12 @@ export class PgIngest {
     return this.writer.pendingMessages + this.length;
   }
 
-  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
+  /** Of those, the ones not handed to a parse worker yet: uncommitted, or queued. */
+  get queuedMessages(): number {
+    return this.writer.pendingMessages + this.queue.length;
+  }
+
+  watchBacklog(listener: (madeReady: number) => void): void {
     this.backlogListeners.push(listener);
   }
 
@@ -113,6 +118,11 @@ export class PgIngest {
     this.sweepTimer.unref();
   }
 
+  /** Loads the parse worker kept however quiet the node is, before the first message needs it (WalledPool.warm). */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
   /** Resolves once everything queued is parsed and committed (tests, shutdown). */
   idle(): Promise<void> {
     if (this.length === 0) return Promise.resolve();
@@ -151,8 +161,7 @@ export class PgIngest {
         this.known.delete(job.contentId);
         this.pump();
         this.notifyIdle();
-        // No starvation signal here: the floor alone keeps the workers fed.
-        for (const l of this.backlogListeners) l(1, false);
+        for (const l of this.backlogListeners) l(1);
       });
     }
     this.notifyIdle();

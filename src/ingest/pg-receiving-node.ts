@@ -50,6 +50,7 @@ export async function startPgReceivingNode(config: Config, log: Logger, opts: Pg
       ingest: forwarded.ingest,
       ...receiverOwnership(data),
       pendingMessages: () => ingest.pendingMessages + forwarded.inProgress(),
+      queuedMessages: () => ingest.queuedMessages + forwarded.inProgress(),
       watchBacklog: (listener) => ingest.watchBacklog(listener),
       log: log.child({ component: 'smtp' }),
       ...(opts.smtpPort !== undefined ? { port: opts.smtpPort } : {}),

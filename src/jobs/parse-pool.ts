@@ -34,8 +34,9 @@ export type ParsePool = WalledPool<ParseRequest, ParseAnswer>;
  * server used 127-155% of its 200%; with two, an offered 1,000 msg/s was
  * ready with p99 34-40 ms instead of 174-333 ms (backlog 42-55 instead of
  * 158-318), at a cost of up to 11% of the 250 rate when senders saturate
- * the machine (docs/performance.md run L). Workers start only when jobs wait
- * for them, so a quiet node runs one.
+ * the machine (docs/performance.md run L). One worker is loaded when the
+ * node starts (WalledPool.warm); the others start only when jobs wait for
+ * them, so a quiet node runs one.
  */
 export function parsePoolSize(cores = availableParallelism()): number {
   return Math.max(2, cores - 1);

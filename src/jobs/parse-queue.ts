@@ -60,6 +60,11 @@ export class ParseQueue {
     this.pump();
   }
 
+  /** Loads the parse worker that is kept however quiet the node is, before the first message needs it (WalledPool.warm). */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
   /** Queues every message left unparsed by a crash or restart. */
   resume(): number {
     const pending = this.messages.pendingParse();

@@ -15,14 +15,14 @@
 // address's own: the target gets one copy per message whichever of the two
 // (or how many of the domain's recipients) asked for it.
 import type { Config } from '../config.js';
-import type { Repositories } from '../store/repositories.js';
+import type { RecipientLookups } from '../store/lookup-cache.js';
 import type { IncomingMessage } from '../store/messages.js';
 import { canonicalAddress } from '../policy/address.js';
 import { forwardRefusal } from '../policy/forwarding.js';
 
 /** The message with one more recipient per forwarding address among its recipients. */
 /** store: an EngineStore, or what a receiving node has of one (the owned addresses and account domains). */
-export async function withForwards(store: { data: Pick<Repositories, 'addresses' | 'domains'> }, config: Config, msg: IncomingMessage): Promise<IncomingMessage> {
+export async function withForwards(store: { data: RecipientLookups }, config: Config, msg: IncomingMessage): Promise<IncomingMessage> {
   let extra: IncomingMessage['recipients'] | null = null;
   const inboxes = new Set(msg.recipients.map((r) => r.inbox));
   const domainForward = new Map<string, string | null>();
@@ -48,7 +48,7 @@ export async function withForwards(store: { data: Pick<Repositories, 'addresses'
  * held reply in.
  */
 export function ingestWithForwards<R>(
-  repos: { data: Pick<Repositories, 'addresses' | 'domains'> },
+  repos: { data: RecipientLookups },
   config: Config,
   store: (message: IncomingMessage) => Promise<R>,
 ): { ingest: (message: IncomingMessage) => Promise<R>; inProgress: () => number } {

@@ -3,27 +3,28 @@
 // not yet ready messages stays short instead of growing without end (its
 // memory and every reader's wait grew with it).
 //
-// The bound is in time, not only in count. A fixed count is the wrong unit:
-// 5,000 messages of 5 KB are ~4 s of processing on two cores, 5,000 of
-// 200 KB ~30 s. So the gate measures the processing rate (messages made
-// ready per second, an exponentially weighted average over the writer's
-// ready reports) and lets the backlog be at most
-//     min(max(rate × smtp.maxPendingSeconds, floor) + starved, smtp.maxPendingMessages)
-// - the floor keeps every parse worker fed (a few batches for each), so the
-//   gate never throttles processing itself; and when processing is stalled
-//   (rate falling to 0) the backlog can still drain and refill up to it;
-// - the bound measures the rate it lets through, so if the pipeline's own
-//   latency (commit, parse, result commit) exceeded maxPendingSeconds, a
-//   bound of rate × seconds would starve the workers and shrink the rate it
-//   is computed from. So every report that says no message is queued for a
-//   parse worker (the workers could take more) adds one to the bound
-//   ("starved" above; never past one more than the backlog then, so a light
-//   load, whose workers always find nothing queued, does not pile it up), and
-//   that addition fades with time (halved every second) once the workers are
-//   fed: the bound settles where processing just never waits for input. A
-//   stalled worker has messages queued, so a stall never raises it;
-// - smtp.maxPendingMessages stays the absolute cap (and 0 turns the gate off);
-// - smtp.maxPendingSeconds 0 bounds by count only.
+// Two bounds:
+// - smtp.maxPendingMessages caps the whole backlog (acknowledged or being
+//   stored, not ready yet): its memory, whatever the rate; 0 turns the gate off.
+// - smtp.maxPendingSeconds bounds, in time, the part of it that waits for a
+//   parse worker (the queue). A count is the wrong unit there: 5,000
+//   messages of 5 KB are ~4 s of processing on two cores, 5,000 of 200 KB
+//   ~30 s. So the gate measures the processing rate (messages made ready per
+//   second, an exponentially weighted average over the writer's reports) and
+//   lets the queue be at most max(rate × smtp.maxPendingSeconds, floor).
+//   The rest of the backlog (the messages in a parse worker, results waiting
+//   for their commit) is bounded by the pipeline itself (two per worker, one
+//   deferred batch) and is not the gate's to limit: run O bounded the whole
+//   backlog in time, and results waiting for their batched commit then
+//   counted as a full backlog while the workers had nothing to do; processing
+//   fell 20-40%, and an addition to the bound while the workers were starved
+//   only partly made up for it. Bounding the queue alone cannot starve the
+//   workers: when they want more, the queue is empty, below any bound.
+//   The floor (8 per worker) keeps the queue from running dry between group
+//   commits while the rate is low or not measured yet; with the rate falling
+//   to 0 (processing stalled) the bound falls back to it, never to 0.
+// So a message waits after its 250 at most about smtp.maxPendingSeconds for
+// a parse worker, plus its own parse and commit.
 //
 // Where: the reply to the final dot, not 421 4.3.2 at connect. Load comes
 // mostly over persistent (and pipelined) sessions; a 421 to new connections
@@ -54,16 +55,18 @@
 // or one report would let every waiter in.
 
 export interface BacklogGateOptions {
-  /** smtp.maxPendingMessages: the absolute cap; 0: no gate at all. */
+  /** smtp.maxPendingMessages: the cap on pending(); 0: no gate at all. */
   maxMessages: number;
-  /** smtp.maxPendingSeconds: the backlog in seconds of processing; 0: count only. */
+  /** smtp.maxPendingSeconds: the queue (queued()) in seconds of processing; 0: the cap alone. */
   maxSeconds: number;
   /** smtp.maxPendingWaitSeconds in ms: how long a reply is held before 451; 0: 451 at once. */
   maxWaitMs: number;
-  /** The least bound, whatever the rate: enough to keep every parse worker fed. */
+  /** The least bound on the queue, whatever the rate: enough to keep every parse worker fed. */
   floor: number;
-  /** Acknowledged messages not yet ready, as the writer last reported it. */
+  /** Acknowledged (or being stored) messages not yet ready, as the writer last reported it. */
   pending: () => number;
+  /** Of those, the ones not handed to a parse worker yet (being stored, or queued); default: pending(). */
+  queued?: () => number;
   /** Milliseconds, monotonic; injected by tests. */
   now?: () => number;
 }
@@ -72,8 +75,6 @@ export interface BacklogGateOptions {
 const RATE_TAU_MS = 500;
 /** Shortest interval folded into the average: a single report says little about a rate. */
 const RATE_SAMPLE_MS = 100;
-/** How fast what starved workers added to the bound fades once they are fed. */
-const BOOST_HALF_LIFE_MS = 1000;
 
 export interface Waiter {
   readonly deadline: number;
@@ -97,15 +98,13 @@ export class BacklogGate {
   private sampleStart: number;
   private sampleCount = 0;
   private open = false;
-  /** Added to the bound while the parse workers are starved; fades with time (BOOST_HALF_LIFE_MS). */
-  private boost = 0;
-  private boostAt: number;
   private readonly now: () => number;
+  private readonly queued: () => number;
 
   constructor(private readonly o: BacklogGateOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.queued = o.queued ?? o.pending;
     this.sampleStart = this.now();
-    this.boostAt = this.sampleStart;
   }
 
   get enabled(): boolean {
@@ -123,33 +122,37 @@ export class BacklogGate {
     return this.rate;
   }
 
-  /** The backlog allowed now. */
+  /** The queue allowed now (smtp.maxPendingSeconds), or the cap when there is no time bound. */
   bound(): number {
     const { maxMessages, maxSeconds } = this.o;
     if (maxMessages <= 0) return Infinity;
     if (maxSeconds <= 0) return maxMessages;
-    return Math.min(maxMessages, this.baseBound() + Math.floor(this.fadedBoost()));
+    return Math.min(maxMessages, Math.max(this.o.floor, Math.ceil(this.processingRate * maxSeconds)));
   }
 
-  /** The bound before what starved workers added: rate × seconds, at least the floor. */
-  private baseBound(): number {
-    return Math.max(this.o.floor, Math.ceil(this.processingRate * this.o.maxSeconds));
+  /**
+   * How many more messages may join now (≤ 0: none), and out of how many:
+   * the tighter of the cap on the backlog and the bound on the queue.
+   */
+  private room(): { free: number; of: number } {
+    const cap = { free: this.o.maxMessages - this.o.pending(), of: this.o.maxMessages };
+    if (this.o.maxSeconds <= 0) return cap;
+    const bound = this.bound();
+    const queue = { free: bound - this.queued(), of: bound };
+    return queue.free < cap.free ? queue : cap;
   }
 
   /**
    * A backlog report from the writer: `madeReady` messages left the backlog
-   * since the last one (0 when only the count changed); `starved`: no
-   * message is queued for a parse worker. Feeds the rate and lets waiters in
-   * while there is room (one more when the workers are starved).
+   * since the last one (0 when only the counts changed). Feeds the rate and
+   * lets waiters in while there is room.
    */
-  report(madeReady: number, starved = false): void {
-    // One more than the backlog now at most: enough to let one more in, never a pile.
-    if (starved) this.boost = Math.min(this.fadedBoost() + 1, Math.max(0, this.o.pending() + 1 - this.baseBound()));
+  report(madeReady: number): void {
     if (madeReady > 0) {
       this.sampleCount += madeReady;
       this.fold(this.now());
     }
-    this.drain(starved);
+    this.drain();
   }
 
   /**
@@ -161,7 +164,7 @@ export class BacklogGate {
    * many waiters as there is room for.
    */
   admit(go: (admitted: boolean) => void): Waiter | null {
-    if (!this.enabled || this.open || (this.waiters.length === 0 && this.o.pending() < this.bound())) {
+    if (!this.enabled || this.open || (this.waiters.length === 0 && this.room().free > 0)) {
       go(true);
       return null;
     }
@@ -205,25 +208,19 @@ export class BacklogGate {
     }
   }
 
-  /** The starvation boost, faded to now: halved every BOOST_HALF_LIFE_MS. */
-  private fadedBoost(): number {
-    const t = this.now();
-    if (this.boost > 0) this.boost *= 0.5 ** ((t - this.boostAt) / BOOST_HALF_LIFE_MS);
-    this.boostAt = t;
-    return this.boost;
-  }
-
   /**
    * Lets waiters in while there is room. Held replies are let in a quarter
-   * of the bound at a time, once the backlog has fallen that far below it
-   * (at once when the workers are starved): released together they share one
-   * group commit, where one at a time, each on a ready report, would cost the
-   * writer a commit per message.
+   * of the bound at a time, once there is that much room: released together
+   * they share one group commit, where one at a time, each on a ready
+   * report, would cost the writer a commit per message. `go(true)` counts
+   * its message in pending() and queued() before it returns.
    */
-  private drain(starved = false): void {
-    const bound = this.bound();
-    if (!starved && this.waiters.length && this.o.pending() > bound - Math.max(1, Math.floor(bound / 4))) return this.arm();
-    while (this.waiters.length && this.o.pending() < this.bound()) {
+  private drain(): void {
+    if (this.waiters.length) {
+      const { free, of } = this.room();
+      if (free < Math.max(1, Math.floor(of / 4))) return this.arm();
+    }
+    while (this.waiters.length && this.room().free > 0) {
       const w = this.waiters.shift()!;
       this.waited++;
       w.go(true);

@@ -98,7 +98,8 @@ export const RAW_HEAD_STORED_BYTES = 256 * 1024;
 // deflated at level 1 there and again at level 6 by the parse worker, which
 // replaced the bytes; for a 5 KB message both levels take ~60-80 µs, so the
 // second deflate and the rewrite of the raw column were pure cost). A larger
-// one (~8 ms of deflate for 200 KB with a base64 attachment) is stored as
+// one (~8 ms of deflate for 200 KB with a base64 attachment, ~2 ms since run R:
+// deflateRawMixed below) is stored as
 // received and deflated by the parse worker after its 250. Tried in run Q and
 // dropped: storing a small message as received until the parse worker's
 // deflate (its rows shrink after later rows were appended behind them: the
@@ -122,8 +123,74 @@ export const RAW_DEFLATE_STORED_LEVEL = 6;
 
 export function encodeRaw(raw: Buffer, level = 1): { data: Buffer; encoding: 'identity' | 'deflate' } {
   if (raw.length >= COMPRESS_MIN) {
-    const z = deflateRawSync(raw, { level });
+    const z = deflateRawMixed(raw, level);
     if (z.length < raw.length * 0.9) return { data: z, encoding: 'deflate' };
   }
   return { data: raw, encoding: 'identity' };
+}
+
+/**
+ * Issue 16 (parse worker CPU): base64 (an attachment, most of a large
+ * message's bytes) is close to noise for deflate's string matcher, which
+ * still looks for matches at every position: the bench's 200 KB message
+ * (a 190 KB base64 PDF) took ~4.8 ms to deflate at level 6 and ~4.9 ms at
+ * level 1, 148.8 KB either way, where Huffman coding alone (Z_HUFFMAN_ONLY,
+ * the 6 bits a character of base64 carries) takes ~0.9 ms for 152.1 KB. So a
+ * message is deflated in runs: runs of RAW_RUN bytes that are base64 text
+ * only are Huffman-coded (unless samples say deflate would gain on them:
+ * matchesPay), the rest deflated at `level` with the 32 KiB
+ * before them as preset dictionary. Each run but the last ends with a sync
+ * flush (an empty stored block, byte-aligned) and no final block, so the
+ * runs' outputs laid end to end are one ordinary raw deflate stream that
+ * inflateRaw reads as before, and a back-reference of a later run into an
+ * earlier one is one the decoder's window holds. Mail with no such run (all
+ * text, or up to RAW_RUN bytes) is one deflate, byte for byte what it was.
+ */
+const RAW_RUN = 16 * 1024;
+/** Bytes of base64 text: the alphabet, padding and line breaks. */
+const BASE64_TEXT = /[^A-Za-z0-9+/=\r\n]/;
+
+/**
+ * Whether deflate's matcher would gain on this base64 run after all: the
+ * base64 of something compressible (a text file, a CSV, an uncompressed or
+ * blank image: bad-input 46's 30 MB PNG of one byte stored ~0.1 MB at level 6
+ * and would be ~30 MB as Huffman codes). Three 4 KiB samples at level 1
+ * against Huffman coding, ~0.1 ms; a PDF's, a JPEG's or a ZIP's base64 gains
+ * nothing (within 1%).
+ */
+const SAMPLE = 4 * 1024;
+function matchesPay(run: Buffer): boolean {
+  const at = [0, (run.length - SAMPLE) >> 1, run.length - SAMPLE].filter((a, i, all) => a >= 0 && all.indexOf(a) === i);
+  const samples = at.length ? at.map((a) => run.subarray(a, a + SAMPLE)) : [run];
+  let matched = 0;
+  let huffman = 0;
+  for (const sample of samples) {
+    matched += deflateRawSync(sample, { level: 1 }).length;
+    huffman += deflateRawSync(sample, { strategy: constants.Z_HUFFMAN_ONLY }).length;
+  }
+  return matched < huffman * 0.95;
+}
+
+function deflateRawMixed(raw: Buffer, level: number): Buffer {
+  if (raw.length <= RAW_RUN) return deflateRawSync(raw, { level });
+  // Runs as [start, isBase64], adjacent blocks of one kind merged.
+  const runs: Array<[number, boolean]> = [];
+  for (let at = 0; at < raw.length; at += RAW_RUN) {
+    // latin1: one character per byte; a 16 KiB string is cheap (see parse.ts `writing` for large ones).
+    const b64 = !BASE64_TEXT.test(raw.toString('latin1', at, Math.min(at + RAW_RUN, raw.length)));
+    if (!runs.length || runs[runs.length - 1]![1] !== b64) runs.push([at, b64]);
+  }
+  if (!runs.some(([, b64]) => b64)) return deflateRawSync(raw, { level });
+  const out: Buffer[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const [start, b64] = runs[i]!;
+    const end = i + 1 < runs.length ? runs[i + 1]![0] : raw.length;
+    const last = end === raw.length;
+    const finishFlush = last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
+    const input = raw.subarray(start, end);
+    if (b64 && !matchesPay(input)) out.push(deflateRawSync(input, { level, strategy: constants.Z_HUFFMAN_ONLY, finishFlush }));
+    else if (start === 0) out.push(deflateRawSync(input, { level, finishFlush }));
+    else out.push(deflateRawSync(input, { level, finishFlush, dictionary: raw.subarray(Math.max(0, start - BODY_DICTIONARY_BYTES), start) }));
+  }
+  return Buffer.concat(out);
 }

@@ -8,12 +8,19 @@ import type { MessageReader } from './message-reader.js';
 import type { PrincipalReader } from './principal-reader.js';
 import type { Repositories } from './repositories.js';
 import type { Store } from './index.js';
+import type { RecipientLookups } from './lookup-cache.js';
 
 export interface EngineStore {
   readonly engine: 'sqlite' | 'postgres';
   reader: MessageReader;
   principals: PrincipalReader;
   data: Repositories;
+  /**
+   * What the SMTP receiver asks per recipient, cached (SQLite, lookup-cache.ts);
+   * absent: it asks `data` (PostgreSQL: the lookups leave this thread anyway,
+   * and another node's change could only be seen on a timer).
+   */
+  lookups?: RecipientLookups;
   /** Whether the database answers (/healthz); SQLite answers at once. */
   ping(): boolean | Promise<boolean>;
 }

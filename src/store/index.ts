@@ -22,6 +22,7 @@ import { sqliteMessageReader } from './sqlite-message-reader.js';
 import type { PrincipalReader } from './principal-reader.js';
 import { sqlitePrincipalReader } from './sqlite-principal-reader.js';
 import { sqliteRepositories } from './sqlite-repositories.js';
+import { cachedLookups, LookupCache, watchLookupTables, type RecipientLookups } from './lookup-cache.js';
 import type { EngineStore } from './engine-store.js';
 import type { Repositories } from './repositories.js';
 
@@ -61,6 +62,8 @@ export interface Store extends EngineStore {
   principals: PrincipalReader;
   /** The account repositories behind promises (repositories.ts), as on the PostgreSQL engine. */
   data: Repositories;
+  /** The SMTP receiver's per-recipient lookups through a cache (lookup-cache.ts says when an answer is dropped). */
+  lookups: RecipientLookups;
   /** Runs fn in one transaction: services compose repository writes without seeing the handle. */
   transaction<T>(fn: () => T): T;
   /** Whether the database answers (/healthz). */
@@ -97,6 +100,8 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
   const sessions = new SessionStore(db);
   const addresses = new AddressStore(db);
   const domains = new AccountDomainStore(db);
+  const lookupCache = new LookupCache();
+  watchLookupTables(db, () => lookupCache.changed());
   const audit = new AuditStore(db);
   const billing = new BillingStore(db);
   const captureUsage = new CaptureUsageStore(db);
@@ -126,6 +131,7 @@ export function openStore(dataDir: string, opts: StoreOptions = {}): Store {
     reader: sqliteMessageReader({ messages, queries, transaction, bulk }),
     principals: sqlitePrincipalReader({ keys, sessions, users }),
     data: sqliteRepositories(db, { users, keys, sessions, addresses, domains, audit, webhooks, billing, captureUsage, queries }),
+    lookups: cachedLookups({ addresses, domains }, lookupCache, () => db.inTransaction),
     transaction,
     ping: () => db.open && db.prepare('SELECT 1').pluck().get() === 1,
     checkpoint: () => checkpointTruncate(db),

@@ -32,7 +32,7 @@ export class StoreWriter implements MessageEraser {
   /** Acknowledged messages not yet ready, as the writer thread last told (issue 16 back-pressure). */
   private reportedBacklog = 0;
   /** Told of every backlog report, with how many messages it says were made ready (smtp/backlog-gate.ts). */
-  private readonly backlogListeners: Array<(madeReady: number, starved: boolean) => void> = [];
+  private readonly backlogListeners: Array<(madeReady: number) => void> = [];
   /** Of the backlog, messages queued for a parse worker and not in one yet, as last reported. */
   private reportedWaiting = 0;
 
@@ -143,18 +143,13 @@ export class StoreWriter implements MessageEraser {
     }
   }
 
-  /**
-   * Listens to the backlog reports: `madeReady` messages left the backlog
-   * since the last one; `starved`: no message is queued for a parse worker
-   * (the workers could take more).
-   */
-  watchBacklog(listener: (madeReady: number, starved: boolean) => void): void {
+  /** Listens to the backlog reports: `madeReady` messages left the backlog since the last one. */
+  watchBacklog(listener: (madeReady: number) => void): void {
     this.backlogListeners.push(listener);
   }
 
   private backlogReport(madeReady: number): void {
-    const starved = this.reportedWaiting === 0;
-    for (const l of this.backlogListeners) l(madeReady, starved);
+    for (const l of this.backlogListeners) l(madeReady);
   }
 
   private post(msg: ToWriter, transfer?: ArrayBuffer[]): void {
@@ -188,6 +183,11 @@ export class StoreWriter implements MessageEraser {
    */
   get pendingMessages(): number {
     return this.reportedBacklog + this.ingests.size;
+  }
+
+  /** Of those, the ones not handed to a parse worker yet: on their way to the writer thread, or queued there. */
+  get queuedMessages(): number {
+    return this.reportedWaiting + this.ingests.size;
   }
 
   /** Holds processing back or lets it go on (tests and tools that need a backlog). */

@@ -179,6 +179,32 @@ test('shutdown with a held reply does not hang: the message is stored, 250, then
   }
 });
 
+test('smtp.maxPendingSeconds: the queue for the parse workers is bounded (its floor before a rate is measured); a held reply goes in as they take from it', async () => {
+  const m = await startTestMailroom({ smtp: { maxPendingMessages: 5000, maxPendingSeconds: 0.25 } });
+  const c = await RawSmtp.connect(m.smtpAddress.port);
+  try {
+    await c.hello();
+    m.writer.holdParsing(true);
+    const floor = BACKLOG_FLOOR_PER_WORKER * parsePoolSize();
+    for (let i = 0; i < floor; i++) assert.is((await c.send('a@example.org', [INBOX], mail(i))).code, 250, `message ${i}`);
+    assert.is(m.smtp.stats.backlogBound, floor);
+    let phase = 'processing held';
+    const held = watch(c.send('a@example.org', [INBOX], mail(floor)), () => phase);
+    await until(() => m.smtp.stats.backlogHeld === 1);
+    assert.is(held.reply, null);
+    assert.is(m.smtp.stats.accepted, floor);
+    phase = 'processing resumed';
+    m.writer.holdParsing(false);
+    assert.is((await held.done).code, 250);
+    assert.is(held.when, 'processing resumed');
+    await m.parseQueue.idle();
+    assert.is(m.store.messages.count(INBOX), floor + 1);
+  } finally {
+    await c.quit();
+    await m.cleanup();
+  }
+});
+
 test('smtp.maxPendingMessages 0 puts no bound on the backlog', async () => {
   const m = await startTestMailroom({ smtp: { maxPendingMessages: 0 } });
   const c = await RawSmtp.connect(m.smtpAddress.port);

@@ -43,6 +43,26 @@ test('an idle worker exits, and the next job starts one and is answered', async 
   }
 });
 
+test('warm() loads the kept worker before any job: the first job finds it ready; warmed extras retire', async () => {
+  const p = pool(3, 1);
+  try {
+    await p.warm();
+    assert.is(p.workers, 1);
+    assert.is(p.pending, 0);
+    // The job goes to the loaded worker: no second one boots for it.
+    assert.is(await p.run({ kind: 'echo', value: 'first' }), 'first');
+    assert.is(p.workers, 1);
+    await p.warm(3);
+    // Three were loaded (with idleMs 100 ms, an early one may already have retired).
+    assert.is(p.workers + p.stats.retired, 3);
+    assert.is(await workersReach(p, 1), 1, 'warmed workers past keepIdle retire when idle');
+    assert.is(p.stats.retired, 2);
+    assert.is(p.stats.failed, 0);
+  } finally {
+    await p.close();
+  }
+});
+
 test('keepIdle workers stay: a pool that grew under a burst shrinks back to them', async () => {
   const p = pool(3, 1);
   try {
