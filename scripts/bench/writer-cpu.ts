@@ -5,7 +5,7 @@
 // beforehand, so nothing else competes for the figure. A busy machine
 // changes cpu-per-message.ts's totals by more than the writer's share moves;
 // this isolates it.
-//   node --import tsx scripts/bench/writer-cpu.ts [N] [--root=WORKTREE] [--size=5KB]
+//   node --import tsx scripts/bench/writer-cpu.ts [N] [--root=WORKTREE] [--size=5KB] [--batch=16]
 // --root: the source tree to measure (another worktree: base against a
 // branch, with the same messages and this same driver).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +16,8 @@ import { benchMessages, type BenchSize } from './messages.js';
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5000);
 const root = process.argv.find((a) => a.startsWith('--root='))?.slice(7) ?? path.join(import.meta.dirname, '../..');
 const size = (process.argv.find((a) => a.startsWith('--size='))?.slice(7) ?? '5KB') as BenchSize;
-const BATCH = 16;
+/** Messages per group commit (--batch=): 16 by default; 1 is a lone message, as at a low rate. */
+const BATCH = Number(process.argv.find((a) => a.startsWith('--batch='))?.slice(8) ?? 16);
 
 const { openStore } = await import(path.join(root, 'src/store/index.ts'));
 const { parseMessage } = await import(path.join(root, 'src/mail/parse.ts'));

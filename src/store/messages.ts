@@ -160,12 +160,14 @@ export class MessageStore {
       // Envelope sender and header addresses, never the envelope recipients
       // (search-addresses.ts, issue 13 item 5).
       ftsDelete: db.prepare(`DELETE FROM message_fts WHERE rowid = ?`),
-      ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) SELECT id, ?, mail_from || ' ' || ?, ? FROM contents WHERE id = ?`),
-      markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE content_id = ?`),
+      // VALUES, not INSERT … SELECT: see applyParse (FTS5 flushes at every statement savepoint).
+      ftsInsert: db.prepare(`INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)`),
+      // One row at a time, by rowid: an UPDATE that may change several rows opens a statement savepoint (see applyParse).
+      markReady: db.prepare(`UPDATE messages SET ready = 1 WHERE seq = ?`),
       // Any stored form is replaced: the new one holds the same bytes, at the stored level (body-codec.ts).
       compressRaw: db.prepare(`UPDATE contents SET raw = ?, raw_encoding = 'deflate' WHERE id = ?`),
-      copiesOf: db.prepare(`SELECT id, inbox, domain, captured_by AS capturedBy FROM messages WHERE content_id = ? ORDER BY seq`),
-      receivedOf: db.prepare(`SELECT received FROM contents WHERE id = ?`).pluck(),
+      copiesOf: db.prepare(`SELECT seq, id, inbox, domain, captured_by AS capturedBy FROM messages WHERE content_id = ? ORDER BY seq`),
+      parseTarget: db.prepare(`SELECT received, mail_from AS mailFrom, parse_state AS state FROM contents WHERE id = ?`),
       pendingCount: db.prepare(`SELECT count(*) FROM contents WHERE parse_state = 'pending'`).pluck(),
       readyOf: db.prepare(`SELECT ready FROM messages WHERE id = ?`).pluck(),
       insertBlob: db.prepare(`INSERT OR IGNORE INTO blobs (sha256, md5, size, data) VALUES (?, ?, ?, ?)`),
@@ -253,6 +255,9 @@ export class MessageStore {
    */
   applyParse(contentId: number, p: ParsedMessage, bodyZ?: Buffer, rawZ?: Buffer): ReadyCopies {
     const apply = (): ReadyCopies => {
+      const target = this.stmts.parseTarget.get(contentId) as { received: number; mailFrom: string; state: string } | undefined;
+      // Deleted before its processing committed: nothing to store, nobody to tell.
+      if (!target) return { received: 0, deliveries: 0, copies: [] };
       bodyZ ??= encodeBody(p, this.raw(contentId) ?? undefined);
       if (rawZ) this.stmts.compressRaw.run(rawZ, contentId);
       this.stmts.applyParse.run(
@@ -269,17 +274,32 @@ export class MessageStore {
         JSON.stringify(p.links),
         contentId,
       );
-      this.stmts.ftsDelete.run(contentId);
-      this.stmts.ftsInsert.run(p.subject, headerAddresses([...p.from, ...p.to, ...p.cc]), p.text, contentId);
-      this.stmts.deleteAttachments.run(contentId);
+      // FTS5 writes its pending terms out as a new segment whenever a
+      // statement opens a statement savepoint (fts5SavepointMethod), and
+      // INSERT … SELECT, a DELETE from the index and a DELETE on a table with
+      // a foreign key all do. Run for every message, they made one segment
+      // per message even in a batch of 64, and FTS5 then spent its time
+      // merging them (issue 16, run S). A first parse ('pending': the 250
+      // stored the content, nothing derived yet, and applyParse sets the
+      // state in the same transaction as the index row and the attachments)
+      // has no index row and no attachments to replace, so only a re-parse
+      // runs those statements; the insert takes VALUES. A batch's terms then
+      // go out at its commit, as one segment.
+      if (target.state !== 'pending') {
+        this.stmts.ftsDelete.run(contentId);
+        this.stmts.deleteAttachments.run(contentId);
+      }
+      this.stmts.ftsInsert.run(contentId, p.subject, `${target.mailFrom} ${headerAddresses([...p.from, ...p.to, ...p.cc])}`, p.text);
       p.attachments.forEach((a, idx) => {
         this.stmts.insertBlob.run(a.sha256, a.md5, a.size, a.content);
         this.stmts.insertAttachment.run(contentId, idx, a.sha256, a.md5, a.filename, a.contentType, a.size, a.cid, a.inline ? 1 : 0);
       });
       const deliveries = this.webhooks?.enqueueForReady(contentId) ?? 0;
-      this.stmts.markReady.run(contentId);
-      const received = (this.stmts.receivedOf.get(contentId) as number | undefined) ?? 0;
-      return { received, deliveries, copies: this.stmts.copiesOf.all(contentId) as ReadyCopies['copies'] };
+      const copies = (this.stmts.copiesOf.all(contentId) as Array<ReadyCopies['copies'][number] & { seq: number }>).map(({ seq, ...copy }) => {
+        this.stmts.markReady.run(seq);
+        return copy;
+      });
+      return { received: target.received, deliveries, copies };
     };
     // Inside a group commit (the parse queue's batches of up to 64) the
     // batch's transaction already makes this atomic: a failing write rolls

@@ -35,6 +35,8 @@ export type ToWriter =
   | { type: 'close' };
 
 export type FromWriter =
+  /** Several of the others, in order: what one turn of the writer thread sent (writer-thread.ts send). */
+  | { type: 'batch'; messages: FromWriter[] }
   | { type: 'ready'; stats: WriterStats }
   | { type: 'fatal'; message: string; code: string }
   /**

@@ -58,15 +58,18 @@ export class StoreWriter implements MessageEraser {
       });
       this.worker = worker;
       let ready = false;
-      worker.on('message', (msg: FromWriter) => {
-        if (msg.type === 'ready') {
+      const onMessage = (msg: FromWriter): void => {
+        if (msg.type === 'batch') {
+          for (const m of msg.messages) onMessage(m);
+        } else if (msg.type === 'ready') {
           ready = true;
           this.stats = msg.stats;
           resolve();
         } else if (msg.type === 'fatal') {
           reject(new StoreWriteError(msg.code, msg.message));
         } else this.onMessage(msg);
-      });
+      };
+      worker.on('message', onMessage);
       worker.on('error', (err) => {
         if (!ready) reject(err);
       });
