@@ -53,8 +53,7 @@ try {
     // The queue the back-pressure bounds (smtp.maxPendingSeconds) shrank: say so
     // at once. Told only with the ready notices, which come a deferred batch
     // at a time (up to 20 ms apart), the main thread saw a full queue while
-    // the workers had already emptied it, and held senders back meanwhile:
-    // paced, 5 KB mail was made ready at a third of the rate.
+    // the workers had already emptied it, and held senders back meanwhile.
     onDispatch: () => send({ type: 'backlog', backlog: parseQueue.length, waiting: parseQueue.waiting, madeReady: 0 }),
   });
   const resumed = parseQueue.resume();
